@@ -1,0 +1,427 @@
+//===- NLOps.td - operations of the nl dialect -------------*- tablegen -*-===//
+
+#ifndef NL_OPS_TD
+#define NL_OPS_TD
+
+include "nl/IR/NLDialect.td"
+include "nl/IR/NLAttrs.td"
+include "nl/IR/NLEnums.td"
+include "nl/IR/NLInterfaces.td"
+include "nl/IR/NLTypes.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+def NL_ModelAttr : AnyAttrOf<[NL_LinearModelAttr, NL_MLPModelAttr]>;
+def NL_ObjectiveAttr : AnyAttrOf<[NL_L2ObjectiveAttr, NL_DotObjectiveAttr]>;
+def NL_RuleAttr : AnyAttrOf<[NL_MomentumGDAttr, NL_DGDAttr]>;
+def NL_OptimizerRuleAttr : AnyAttrOf<[NL_SGDMomentumRuleAttr, NL_AdamWRuleAttr,
+                                      NL_MuonRuleAttr, NL_M3RuleAttr]>;
+def NL_FloatTensor : RankedTensorOf<[AnyFloat]>;
+def NL_StepCount : 0DTensorOf<[I64]>;
+
+//===----------------------------------------------------------------------===//
+// Associative memories
+//===----------------------------------------------------------------------===//
+
+def NL_MemoryOp : NL_Op<"memory", [
+    DeclareOpInterfaceMethods<NL_ComponentOpInterface>]> {
+  let summary = "declare an associative memory level";
+  let description = [{
+    Creates a memory: a model `M_theta` (`#nl.linear` or `#nl.mlp<...>`) whose
+    state `theta` learns while the sequence is read, by the learning `rule`
+    (`#nl.momentum_gd<...>` or `#nl.dgd<...>`) on the inner `objective`
+    (`#nl.l2<...>` or `#nl.dot`), once every `every` tokens (the chunk size
+    `C`). Every gradient of a chunk is taken at the state of the chunk's
+    start. With `chunk_aggregated`, the memory makes one update per chunk
+    instead (titans-pytorch's form); DGD is not defined for that variant.
+
+    `init` gives the initial state, one tensor per state parameter in the
+    order the model defines (see `#nl.mlp`), each either per head
+    (`[H, ...]`, shared by the batch) or per sequence (`[B, H, ...]`, e.g. a
+    state carried over from an earlier call). After the parameters may come
+    the initial momentum buffers, one per parameter and per momentum order
+    (absent: zero).
+
+    The memory learns from at most one `nl.update`; without one it is a
+    fixed model.
+
+    ```mlir
+    %mk = nl.memory "M_k" init(%w1, %w2 : tensor<8x64x64xf32>, tensor<8x64x64xf32>) {
+        every = #nl.every<8 tokens>,
+        model = #nl.mlp<hidden = 64, activation = silu, residual = identity>,
+        objective = #nl.l2<>, rule = #nl.dgd<>} : !nl.memory<8 heads, 64 -> 64, f32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, NL_EveryAttr:$every, NL_ModelAttr:$model,
+                       NL_ObjectiveAttr:$objective, NL_RuleAttr:$rule,
+                       OptionalAttr<NL_ChunkAggregatedAttr>:$chunk_aggregated,
+                       Variadic<NL_FloatTensor>:$init);
+  let results = (outs NL_MemoryType:$memory);
+  let assemblyFormat = [{
+    $name `init` `(` $init `:` type($init) `)` attr-dict `:` qualified(type($memory))
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Number of momentum buffers per state parameter the rule keeps.
+    int64_t getMomentumOrder();
+    /// Per-head shapes of the state parameters (without batch and heads).
+    ::llvm::SmallVector<::llvm::SmallVector<int64_t>> getStateShapes();
+    /// The nl.update that teaches this memory, if any.
+    UpdateOp getUpdate();
+  }];
+}
+
+def NL_UpdateOp : NL_Op<"update", [AttrSizedOperandSegments]> {
+  let summary = "how a memory learns from every token";
+  let description = [{
+    Declares the learning signal of `memory`: at token t the inner objective
+    is `l(theta_{r(t)}; k_t, v_t)` with key `keys[b, h, t]` and target
+    `values[b, h, t]`, learning rate `lr`, optional retention `retention`
+    (`alpha`; absent means 1) and one `momentum` rate (`beta`) per momentum
+    order. Rates are `[B, H, T]` or, where the rule says `chunk`,
+    `[B, H, ceil(T/C)]`.
+
+    The op has no result: it is the memory's declaration of what it learns,
+    not a point in time. Targets may come from reads of the same memory
+    (self-generated values).
+
+    ```mlir
+    nl.update %mk keys(%k) values(%vhat) lr(%eta) retention(%alpha)
+        : !nl.memory<8 heads, 64 -> 64, f32>, tensor<?x8x?x64xf32>,
+          tensor<?x8x?x64xf32>, tensor<?x8x?xf32>, tensor<?x8x?xf32>
+    ```
+  }];
+  let arguments = (ins NL_MemoryType:$memory, NL_FloatTensor:$keys,
+                       NL_FloatTensor:$values, NL_FloatTensor:$lr,
+                       Optional<NL_FloatTensor>:$retention,
+                       Variadic<NL_FloatTensor>:$momentum);
+  let assemblyFormat = [{
+    $memory `keys` `(` $keys `)` `values` `(` $values `)` `lr` `(` $lr `)`
+    (`retention` `(` $retention^ `)`)? (`momentum` `(` $momentum^ `)`)?
+    attr-dict `:` type(operands)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    MemoryOp getMemoryOp();
+  }];
+}
+
+def NL_ReadOp : NL_Op<"read", [Pure,
+    InferTypeOpAdaptor,
+    DeclareOpInterfaceMethods<NL_StateReaderOpInterface>]> {
+  let summary = "apply a memory to queries at a read point";
+  let description = [{
+    `y[b, h, t] = M_theta(query[b, h, t])` with the state the read point
+    names: `after` sees every update complete at or before token t
+    (`theta_{C floor(t/C)}`), `chunk_start` sees the state at the start of
+    t's chunk (`theta_{C floor((t-1)/C)}`).
+
+    ```mlir
+    %k = nl.read %mk(%x) at chunk_start : !nl.memory<8 heads, 64 -> 64, f32>, tensor<?x8x?x64xf32>
+    ```
+  }];
+  let arguments = (ins NL_MemoryType:$memory, NL_FloatTensor:$query,
+                       EnumProp<NL_ReadPoint>:$point);
+  let results = (outs NL_FloatTensor:$result);
+  let assemblyFormat = [{
+    $memory `(` $query `)` `at` $point attr-dict `:` qualified(type($memory)) `,` type($query)
+  }];
+}
+
+def NL_FinalStateOp : NL_Op<"final_state", [Pure,
+    DeclareOpInterfaceMethods<NL_StateReaderOpInterface>]> {
+  let summary = "the state of a memory after the last token";
+  let description = [{
+    Returns the state parameters `[B, H, ...]` after the whole sequence, and
+    then, if asked for, the momentum buffers: what a streaming caller passes
+    as `init` of the next call.
+
+    ```mlir
+    %w1, %w2 = nl.final_state %mk : !nl.memory<8 heads, 64 -> 64, f32>
+        -> tensor<?x8x64x64xf32>, tensor<?x8x64x64xf32>
+    ```
+  }];
+  let arguments = (ins NL_MemoryType:$memory);
+  let results = (outs Variadic<NL_FloatTensor>:$states);
+  let assemblyFormat = "$memory attr-dict `:` qualified(type($memory)) `->` type($states)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Continuum Memory System
+//===----------------------------------------------------------------------===//
+
+def NL_CMSOp : NL_Op<"cms", [
+    AllTypesMatch<["input", "result"]>,
+    DeclareOpInterfaceMethods<NL_ComponentOpInterface, ["getInternalDependences"]>,
+    DeclareOpInterfaceMethods<NL_StateReaderOpInterface>]> {
+  let summary = "a Continuum Memory System chain of MLP blocks";
+  let description = [{
+    K MLP blocks `block_l(x) = x + W_out s(W_in RMSNorm(x))`, block l updated
+    every `chunks[l]` tokens. `variant` combines them: `sequential`
+    (`block_K(... block_1(x))`), `independent` (`sum_l w_l block_l(x)`, the
+    last parameter being `w : [K]`) or `nested` (sequential, and the slower
+    block meta-learns the faster block's initial state, resetting it at each
+    of its own boundaries). `signal` says what the blocks learn from: `none`
+    (frozen MLPs), `task` (the task loss, with `lr[l]` per block) or `local`
+    (`local_objective` with the block's input as key and target).
+
+    Parameters, per block: the norm scale `[D]`, `W_in : [hidden_l, D]`,
+    `W_out : [D, hidden_l]`.
+
+    ```mlir
+    %y = nl.cms "cms" %x params(%n0, %wi0, %wo0 : tensor<512xf32>, tensor<2048x512xf32>, tensor<512x2048xf32>)
+        {chunks = array<i64: 1>, variant = #nl.cms_variant<sequential>,
+         signal = #nl.cms_signal<none>, activation = #nl.activation<silu>}
+        : tensor<?x?x512xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, NL_FloatTensor:$input,
+                       Variadic<NL_FloatTensor>:$params,
+                       DenseI64ArrayAttr:$chunks, NL_CmsVariantAttr:$variant,
+                       NL_CmsSignalAttr:$signal, NL_ActivationAttr:$activation,
+                       DefaultValuedAttr<F64Attr, "1.0e-6">:$epsilon,
+                       OptionalAttr<DenseF64ArrayAttr>:$lr,
+                       OptionalAttr<NL_ObjectiveAttr>:$local_objective);
+  let results = (outs NL_FloatTensor:$result);
+  let assemblyFormat = [{
+    $name $input `params` `(` $params `:` type($params) `)` attr-dict `:` type($input)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Optimizer levels
+//===----------------------------------------------------------------------===//
+
+def NL_MomentOp : NL_Op<"moment", [Pure, AttrSizedOperandSegments,
+    AllTypesMatch<["state", "input", "new_state"]>,
+    OptionalTypesMatchWith<"pending sum matches the state", "state", "pending", "$_self">,
+    OptionalTypesMatchWith<"new pending sum matches the state", "state", "new_pending", "$_self">,
+    DeclareOpInterfaceMethods<NL_ComponentOpInterface>,
+    DeclareOpInterfaceMethods<NL_StateReaderOpInterface>]> {
+  let summary = "an optimizer memory: S <- decay S + scale g^power";
+  let description = [{
+    One training step of an optimizer level that compresses the gradient
+    `input`: momentum (`decay = alpha, scale = -eta`), Adam's moments
+    (`scale = 1 - beta`, `power = 2` for the second), M3's momenta. An optimizer
+    memory that updates every `f > 1` steps sums its input between updates in
+    `pending` and needs the step count `step` (starting at 1) to know when to
+    update: at steps that are multiples of f, `S <- decay S + scale * pending`
+    and the sum restarts.
+
+    ```mlir
+    %m1 = nl.moment "W.m" %m, %g {every = #nl.every<1 steps>, decay = 0.9, scale = 0.1} : tensor<64x64xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, NL_EveryAttr:$every, F64Attr:$decay,
+                       F64Attr:$scale, DefaultValuedAttr<I64Attr, "1">:$power,
+                       NL_FloatTensor:$state, NL_FloatTensor:$input,
+                       Optional<NL_FloatTensor>:$pending,
+                       Optional<NL_StepCount>:$step);
+  let results = (outs NL_FloatTensor:$new_state,
+                      Optional<NL_FloatTensor>:$new_pending);
+  let assemblyFormat = [{
+    $name $state `,` $input (`pending` `(` $pending^ `)`)?
+    (`step` `(` $step^ `:` type($step) `)`)? attr-dict `:` type($state)
+    (`,` type($new_pending)^)?
+  }];
+  let hasVerifier = 1;
+}
+
+def NL_ParamUpdateOp : NL_Op<"param_update", [Pure, AttrSizedOperandSegments,
+    AllTypesMatch<["param", "new_param"]>,
+    DeclareOpInterfaceMethods<NL_ComponentOpInterface>,
+    DeclareOpInterfaceMethods<NL_StateReaderOpInterface>]> {
+  let summary = "one training step of a parameter group";
+  let description = [{
+    Applies the optimizer `rule` to the parameter `param` with the optimizer
+    states it needs (each usually the result of an `nl.moment` level, which is
+    therefore one level faster than the parameter): `#nl.sgd_momentum` takes
+    `m`; `#nl.adamw<...>` takes `m, v` and the step count; `#nl.muon<...>`
+    takes `m` and needs a matrix; `#nl.m3<...>` takes `M1, M2, V`.
+
+    ```mlir
+    %w1 = nl.param_update "W" %w with(%m1, %v1 : tensor<64x64xf32>, tensor<64x64xf32>) step(%t : tensor<i64>)
+        {every = #nl.every<1 steps>,
+         rule = #nl.adamw<lr = 1.0e-03, beta1 = 0.9, beta2 = 0.999, eps = 1.0e-08, weight_decay = 0.01>}
+        : tensor<64x64xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, NL_EveryAttr:$every,
+                       NL_OptimizerRuleAttr:$rule, NL_FloatTensor:$param,
+                       Variadic<NL_FloatTensor>:$states,
+                       Optional<NL_StepCount>:$step);
+  let results = (outs NL_FloatTensor:$new_param);
+  let assemblyFormat = [{
+    $name $param `with` `(` $states `:` type($states) `)`
+    (`step` `(` $step^ `:` type($step) `)`)? attr-dict `:` type($param)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Gradient flow
+//===----------------------------------------------------------------------===//
+
+def NL_StopGradientOp : NL_Op<"stop_gradient", [Pure,
+    SameOperandsAndResultType]> {
+  let summary = "an explicit stop-gradient boundary";
+  let description = [{
+    The identity in the forward pass; no gradient, inner or outer, flows back
+    through it. Where the IR has no `nl.stop_gradient`, gradients flow.
+
+    ```mlir
+    %t = nl.stop_gradient %vhat : tensor<?x8x?x64xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+//===----------------------------------------------------------------------===//
+// Building blocks of the models around the memories
+//===----------------------------------------------------------------------===//
+
+def NL_LinearOp : NL_Op<"linear", [Pure,
+    InferTypeOpAdaptor]> {
+  let summary = "static projection y = W x over the last dimension";
+  let description = [{
+    `input : [..., d_in]`, `weight : [d_out, d_in]`, result `[..., d_out]`.
+
+    ```mlir
+    %q = nl.linear %x, %wq : tensor<?x?x512xf32>, tensor<512x512xf32>
+    ```
+  }];
+  let arguments = (ins NL_FloatTensor:$input, NL_FloatTensor:$weight);
+  let results = (outs NL_FloatTensor:$result);
+  let assemblyFormat = "$input `,` $weight attr-dict `:` type($input) `,` type($weight)";
+}
+
+def NL_SplitHeadsOp : NL_Op<"split_heads", [Pure,
+    InferTypeOpAdaptor]> {
+  let summary = "[B, T, H*d] -> [B, H, T, d]";
+  let description = [{
+    ```mlir
+    %xh = nl.split_heads %x into 8 heads : tensor<?x?x512xf32>
+    ```
+  }];
+  let arguments = (ins NL_FloatTensor:$input, I64Attr:$heads);
+  let results = (outs NL_FloatTensor:$result);
+  let assemblyFormat = "$input `into` $heads `heads` attr-dict `:` type($input)";
+}
+
+def NL_MergeHeadsOp : NL_Op<"merge_heads", [Pure,
+    InferTypeOpAdaptor]> {
+  let summary = "[B, H, T, d] -> [B, T, H*d]";
+  let description = [{
+    ```mlir
+    %o = nl.merge_heads %oh : tensor<?x8x?x64xf32>
+    ```
+  }];
+  let arguments = (ins NL_FloatTensor:$input);
+  let results = (outs NL_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def NL_RMSNormOp : NL_Op<"rms_norm", [Pure,
+    AllTypesMatch<["input", "result"]>]> {
+  let summary = "RMS normalisation over the last dimension, with a learnt scale";
+  let description = [{
+    `y = scale * x / sqrt(mean(x^2) + epsilon)`; `scale` has the width of the
+    last dimension.
+
+    ```mlir
+    %h = nl.rms_norm %x, %g : tensor<?x?x512xf32>, tensor<512xf32>
+    ```
+  }];
+  let arguments = (ins NL_FloatTensor:$input, NL_FloatTensor:$scale,
+                       DefaultValuedAttr<F64Attr, "1.0e-6">:$epsilon);
+  let results = (outs NL_FloatTensor:$result);
+  let assemblyFormat = "$input `,` $scale attr-dict `:` type($input) `,` type($scale)";
+  let hasVerifier = 1;
+}
+
+def NL_L2NormalizeOp : NL_Op<"l2_normalize", [Pure, SameOperandsAndResultType]> {
+  let summary = "x / max(||x||_2, epsilon) over the last dimension";
+  let description = [{
+    ```mlir
+    %k = nl.l2_normalize %k0 : tensor<?x8x?x64xf32>
+    ```
+  }];
+  let arguments = (ins NL_FloatTensor:$input,
+                       DefaultValuedAttr<F64Attr, "1.0e-12">:$epsilon);
+  let results = (outs NL_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def NL_ActivationOp : NL_Op<"activation", [Pure, SameOperandsAndResultType]> {
+  let summary = "elementwise nonlinearity";
+  let description = [{
+    ```mlir
+    %a = nl.activation silu %x : tensor<?x?x512xf32>
+    ```
+  }];
+  let arguments = (ins EnumProp<NL_Activation>:$kind, NL_FloatTensor:$input);
+  let results = (outs NL_FloatTensor:$result);
+  let assemblyFormat = "$kind $input attr-dict `:` type($input)";
+}
+
+def NL_RateOp : NL_Op<"rate", [Pure,
+    InferTypeOpAdaptor]> {
+  let summary = "a data-dependent rate: scale * s(x), one value per head";
+  let description = [{
+    Turns the width-1 output of a projection or memory, `[B, H, T, 1]`, into a
+    rate `[B, H, T]`: `scale * sigmoid(x)` (a retention, a momentum or
+    titans-pytorch's `max_lr * sigmoid`) or `scale * softplus(x)` (HOPE's
+    learning rate).
+
+    ```mlir
+    %eta = nl.rate softplus %raw scale 1.000000e-03 : tensor<?x8x?x1xf32>
+    ```
+  }];
+  let arguments = (ins EnumProp<NL_Activation>:$kind, NL_FloatTensor:$input,
+                       DefaultValuedAttr<F64Attr, "1.0">:$scale);
+  let results = (outs NL_FloatTensor:$result);
+  let assemblyFormat = [{
+    $kind $input (`scale` $scale^)? attr-dict `:` type($input)
+  }];
+  let hasVerifier = 1;
+}
+
+def NL_CausalConvOp : NL_Op<"causal_conv", [Pure,
+    AllTypesMatch<["input", "result"]>]> {
+  let summary = "causal depthwise convolution over the sequence";
+  let description = [{
+    `y[b, t, c] = sum_{j < W} weight[c, j] * x[b, t - (W - 1) + j, c]`, with
+    zeros before the first token; `weight : [D, W]` (HOPE uses W = 4).
+
+    ```mlir
+    %c = nl.causal_conv %x, %w : tensor<?x?x512xf32>, tensor<512x4xf32>
+    ```
+  }];
+  let arguments = (ins NL_FloatTensor:$input, NL_FloatTensor:$weight);
+  let results = (outs NL_FloatTensor:$result);
+  let assemblyFormat = "$input `,` $weight attr-dict `:` type($input) `,` type($weight)";
+  let hasVerifier = 1;
+}
+
+def NL_ChunkPoolOp : NL_Op<"chunk_pool", [Pure,
+    InferTypeOpAdaptor]> {
+  let summary = "mean over each chunk of the sequence";
+  let description = [{
+    `[B, T, D] -> [B, ceil(T/C), D]`: the mean of every chunk of `chunk`
+    tokens (the last chunk may be shorter: the mean of its tokens). The input
+    of per-chunk rates (titans-pytorch's mean-pooled chunk).
+
+    ```mlir
+    %p = nl.chunk_pool %x chunk 64 : tensor<?x?x384xf32>
+    ```
+  }];
+  let arguments = (ins NL_FloatTensor:$input, I64Attr:$chunk);
+  let results = (outs NL_FloatTensor:$result);
+  let assemblyFormat = "$input `chunk` $chunk attr-dict `:` type($input)";
+}
+
+#endif // NL_OPS_TD

@@ -1,0 +1,226 @@
+//===- NLOps.cpp - building-block ops of the nl dialect -------------------===//
+//
+// Projections, head reshapes, norms, rates and convolutions: the ops around
+// the memories. Memory ops live in NLMemoryOps.cpp, optimizer levels in
+// NLOptimizerOps.cpp.
+//
+//===----------------------------------------------------------------------===//
+
+#include "nl/IR/NLOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/OpImplementation.h"
+#include "llvm/ADT/STLExtras.h"
+
+using namespace mlir;
+using namespace mlir::nl;
+
+#include "nl/IR/NLInterfaces.cpp.inc"
+
+#define GET_OP_CLASSES
+#include "nl/IR/NLOps.cpp.inc"
+
+std::string mlir::nl::formatShape(ArrayRef<int64_t> shape) {
+  std::string text = "[";
+  llvm::raw_string_ostream os(text);
+  llvm::interleave(
+      shape, os,
+      [&](int64_t dim) {
+        if (ShapedType::isDynamic(dim))
+          os << "?";
+        else
+          os << dim;
+      },
+      ", ");
+  os << "]";
+  return text;
+}
+
+/// Multiplies two dimension sizes, dynamic if either is.
+static int64_t mulDims(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b)
+             ? ShapedType::kDynamic
+             : a * b;
+}
+
+//===----------------------------------------------------------------------===//
+// LinearOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult LinearOp::inferReturnTypes(MLIRContext *,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &results) {
+  auto input = cast<RankedTensorType>(adaptor.getInput().getType());
+  auto weight = cast<RankedTensorType>(adaptor.getWeight().getType());
+  if (input.getRank() < 1)
+    return emitOptionalError(loc, "'nl.linear' input must have rank >= 1");
+  if (weight.getRank() != 2)
+    return emitOptionalError(loc, "'nl.linear' weight must be a matrix "
+                                  "[d_out, d_in], got shape ",
+                             formatShape(weight.getShape()));
+  if (!areDimsCompatible(input.getShape().back(), weight.getDimSize(1)))
+    return emitOptionalError(
+        loc, "'nl.linear' input width ", input.getShape().back(),
+        " does not match the weight's input width ", weight.getDimSize(1),
+        " (weight shape ", formatShape(weight.getShape()), ")");
+  if (input.getElementType() != weight.getElementType())
+    return emitOptionalError(loc, "'nl.linear' input and weight element types "
+                                  "differ: ",
+                             input.getElementType(), " vs ",
+                             weight.getElementType());
+  SmallVector<int64_t> shape(input.getShape());
+  shape.back() = weight.getDimSize(0);
+  results.push_back(RankedTensorType::get(shape, input.getElementType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// SplitHeadsOp / MergeHeadsOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult SplitHeadsOp::inferReturnTypes(MLIRContext *,
+                                             std::optional<Location> loc,
+                                             Adaptor adaptor,
+                                             SmallVectorImpl<Type> &results) {
+  auto input = cast<RankedTensorType>(adaptor.getInput().getType());
+  int64_t heads = adaptor.getHeads();
+  if (input.getRank() != 3)
+    return emitOptionalError(loc, "'nl.split_heads' expects [B, T, H*d], got "
+                                  "shape ",
+                             formatShape(input.getShape()));
+  if (heads <= 0)
+    return emitOptionalError(loc, "'nl.split_heads' needs a positive number "
+                                  "of heads, got ",
+                             heads);
+  int64_t width = input.getDimSize(2);
+  int64_t headWidth = ShapedType::kDynamic;
+  if (!ShapedType::isDynamic(width)) {
+    if (width % heads != 0)
+      return emitOptionalError(loc, "'nl.split_heads' width ", width,
+                               " is not divisible by ", heads, " heads");
+    headWidth = width / heads;
+  }
+  results.push_back(RankedTensorType::get(
+      {input.getDimSize(0), heads, input.getDimSize(1), headWidth},
+      input.getElementType()));
+  return success();
+}
+
+LogicalResult MergeHeadsOp::inferReturnTypes(MLIRContext *,
+                                             std::optional<Location> loc,
+                                             Adaptor adaptor,
+                                             SmallVectorImpl<Type> &results) {
+  auto input = cast<RankedTensorType>(adaptor.getInput().getType());
+  if (input.getRank() != 4)
+    return emitOptionalError(loc, "'nl.merge_heads' expects [B, H, T, d], got "
+                                  "shape ",
+                             formatShape(input.getShape()));
+  results.push_back(RankedTensorType::get(
+      {input.getDimSize(0), input.getDimSize(2),
+       mulDims(input.getDimSize(1), input.getDimSize(3))},
+      input.getElementType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// RMSNormOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult RMSNormOp::verify() {
+  auto input = getInput().getType();
+  auto scale = getScale().getType();
+  if (input.getRank() < 1)
+    return emitOpError("input must have rank >= 1");
+  if (scale.getRank() != 1 ||
+      !areDimsCompatible(scale.getDimSize(0), input.getShape().back()))
+    return emitOpError("scale must have shape [")
+           << input.getShape().back() << "] (the input's last dimension), got "
+           << formatShape(scale.getShape());
+  if (scale.getElementType() != input.getElementType())
+    return emitOpError("scale element type ")
+           << scale.getElementType() << " differs from the input's "
+           << input.getElementType();
+  if (getEpsilon().convertToDouble() <= 0.0)
+    return emitOpError("epsilon must be positive");
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// RateOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult RateOp::inferReturnTypes(MLIRContext *,
+                                       std::optional<Location> loc,
+                                       Adaptor adaptor,
+                                       SmallVectorImpl<Type> &results) {
+  auto input = cast<RankedTensorType>(adaptor.getInput().getType());
+  if (input.getRank() != 4 || !areDimsCompatible(input.getDimSize(3), 1))
+    return emitOptionalError(loc, "'nl.rate' expects one value per head, "
+                                  "[B, H, T, 1], got shape ",
+                             formatShape(input.getShape()));
+  results.push_back(RankedTensorType::get(input.getShape().drop_back(),
+                                          input.getElementType()));
+  return success();
+}
+
+LogicalResult RateOp::verify() {
+  if (getKind() != Activation::Sigmoid && getKind() != Activation::Softplus)
+    return emitOpError("a rate is scale * sigmoid(x) or scale * softplus(x), "
+                       "not ")
+           << stringifyActivation(getKind());
+  if (getScale().convertToDouble() <= 0.0)
+    return emitOpError("rate scale must be positive, got ")
+           << getScale().convertToDouble();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// CausalConvOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult CausalConvOp::verify() {
+  auto input = getInput().getType();
+  auto weight = getWeight().getType();
+  if (input.getRank() != 3)
+    return emitOpError("input must be [B, T, D], got shape ")
+           << formatShape(input.getShape());
+  if (weight.getRank() != 2 ||
+      !areDimsCompatible(weight.getDimSize(0), input.getDimSize(2)))
+    return emitOpError("weight must be [D, window] with D = ")
+           << input.getDimSize(2) << ", got shape "
+           << formatShape(weight.getShape());
+  if (weight.getElementType() != input.getElementType())
+    return emitOpError("weight element type ")
+           << weight.getElementType() << " differs from the input's "
+           << input.getElementType();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// ChunkPoolOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ChunkPoolOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &results) {
+  auto input = cast<RankedTensorType>(adaptor.getInput().getType());
+  int64_t chunk = adaptor.getChunk();
+  if (input.getRank() != 3)
+    return emitOptionalError(loc, "'nl.chunk_pool' expects [B, T, D], got "
+                                  "shape ",
+                             formatShape(input.getShape()));
+  if (chunk <= 0)
+    return emitOptionalError(loc, "'nl.chunk_pool' chunk size must be "
+                                  "positive, got ",
+                             chunk);
+  int64_t tokens = input.getDimSize(1);
+  int64_t chunks = ShapedType::isDynamic(tokens) ? ShapedType::kDynamic
+                                                 : llvm::divideCeil(tokens, chunk);
+  results.push_back(RankedTensorType::get(
+      {input.getDimSize(0), chunks, input.getDimSize(2)},
+      input.getElementType()));
+  return success();
+}

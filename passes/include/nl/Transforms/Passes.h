@@ -1,0 +1,21 @@
+//===- Passes.h - passes of the nl dialect ----------------------*- C++ -*-===//
+
+#ifndef NL_TRANSFORMS_PASSES_H
+#define NL_TRANSFORMS_PASSES_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
+#include "mlir/Pass/Pass.h"
+#include "nl/IR/NLDialect.h"
+
+namespace mlir::nl {
+
+#define GEN_PASS_DECL
+#include "nl/Transforms/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "nl/Transforms/Passes.h.inc"
+
+} // namespace mlir::nl
+
+#endif // NL_TRANSFORMS_PASSES_H

@@ -1,0 +1,58 @@
+//===- Passes.td - passes of the nl dialect ----------------*- tablegen -*-===//
+
+#ifndef NL_TRANSFORMS_PASSES_TD
+#define NL_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+//===----------------------------------------------------------------------===//
+// Level structure
+//===----------------------------------------------------------------------===//
+
+def NLVerifyLevels : Pass<"nl-verify-levels", "mlir::ModuleOp"> {
+  let summary = "Check the legality rules of nested levels";
+  let description = [{
+    Builds the per-token dataflow graph of the function's components (memories,
+    CMS blocks, optimizer levels), every read placed at its read point, and
+    checks the rules of nested learning:
+    - component names are unique within the function;
+    - no component needs its own state, or another's, at the same token in a
+      cycle (a two-way same-token dependence between components of one
+      frequency is reported as such);
+    - the chunk sizes (or step periods) of components that feed each other
+      divide one another.
+    Each violation is an error at the component's location naming every
+    component involved.
+  }];
+}
+
+def NLAssignLevels : Pass<"nl-assign-levels", "mlir::ModuleOp"> {
+  let summary = "Order components into levels and record them as nl.level";
+  let description = [{
+    Numbers the levels of the function from the fastest (level 1): components
+    are ordered by update frequency; among components of one frequency, one
+    whose state the other needs at the same token comes first (the
+    dependence tie-break); components of one frequency with no dependence
+    share a level. The result is written on every component op as
+    `nl.level = array<i64: ...>`, one entry per component. Fails, with the
+    diagnostics of `nl-verify-levels`, on an illegal function.
+  }];
+  let dependentDialects = ["mlir::nl::NLDialect"];
+}
+
+def NLPrintLevels : Pass<"nl-print-levels", "mlir::ModuleOp"> {
+  let summary = "Print the level structure of every function";
+  let description = [{
+    Prints, for each function with components, its levels fastest first: the
+    level number, the update frequency and the components of the level with
+    the ops that declare them. With `dependences=true`, also every dependence
+    between components (`A -> B` means B's update reads A's state, at the same
+    token or an earlier one). The IR is left unchanged.
+  }];
+  let options = [
+    Option<"printDependences", "dependences", "bool", /*default=*/"false",
+           "Also print the dependences between components">,
+  ];
+}
+
+#endif // NL_TRANSFORMS_PASSES_TD

@@ -1,0 +1,22 @@
+# lit configuration of the HOPE compiler's FileCheck tests.
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "HOPE"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.hope_obj_root, "test")
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unit", "Inputs"]
+
+llvm_config.use_default_substitutions()
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+llvm_config.add_tool_substitutions(
+    ["hope-opt"], [os.path.join(config.hope_obj_root, "bin")])
+
+# The example models, so tests check the very IR the project ships.
+config.substitutions.append(("%models", os.path.join(config.hope_src_root, "models")))
+config.substitutions.append(("%docs", os.path.join(config.hope_src_root, "docs")))
+config.substitutions.append(("%hope_obj_root", config.hope_obj_root))

@@ -1,0 +1,28 @@
+//===- hope-opt.cpp - the nl dialect's opt driver -------------------------===//
+//
+// mlir-opt with the nl dialect and passes, plus every upstream dialect,
+// extension and pass: runs any pass or pipeline on nl IR alone.
+//
+//===----------------------------------------------------------------------===//
+
+#include "nl/IR/NLDialect.h"
+#include "nl/Transforms/Passes.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+
+int main(int argc, char **argv) {
+  mlir::registerAllPasses();
+  mlir::nl::registerNLPasses();
+
+  mlir::DialectRegistry registry;
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  registry.insert<mlir::nl::NLDialect>();
+
+  return mlir::asMainReturnCode(mlir::MlirOptMain(
+      argc, argv, "HOPE compiler: nl dialect optimizer driver\n", registry));
+}
