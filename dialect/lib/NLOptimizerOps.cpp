@@ -10,6 +10,8 @@
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::nl;
 
@@ -65,7 +67,12 @@ static LogicalResult checkAdamMoment(ParamUpdateOp op, Value state,
     return success();
   double decay = moment.getDecay().convertToDouble();
   double scale = moment.getScale().convertToDouble();
-  if (decay != beta || scale != 1.0 - beta || moment.getPower() != static_cast<uint64_t>(power))
+  // 1 - beta is rarely exact in binary: compare to a relative tolerance.
+  auto near = [](double a, double b) {
+    return std::abs(a - b) <= 1e-12 * std::max(1.0, std::abs(b));
+  };
+  if (!near(decay, beta) || !near(scale, 1.0 - beta) ||
+      moment.getPower() != static_cast<uint64_t>(power))
     return op.emitOpError("AdamW's ")
            << role << " must be an nl.moment with decay " << beta
            << ", scale " << 1.0 - beta << " and power " << power << ", but '"

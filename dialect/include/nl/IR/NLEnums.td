@@ -32,7 +32,9 @@ def NL_Activation : I32Enum<"Activation", "elementwise nonlinearity", [
     I32EnumCase<"Softplus", 3, "softplus">]> {
   let cppNamespace = "::mlir::nl";
 }
-def NL_ActivationAttr : EnumAttr<NL_Dialect, NL_Activation, "activation">;
+def NL_ActivationAttr : EnumAttr<NL_Dialect, NL_Activation, "activation"> {
+  let assemblyFormat = "`<` $value `>`";
+}
 
 def NL_Residual : I32Enum<"Residual", "skip path of an MLP memory", [
     I32EnumCase<"None", 0, "none">,
@@ -85,7 +87,9 @@ def NL_CmsVariant : I32Enum<"CmsVariant", "how the blocks of a CMS chain combine
     I32EnumCase<"Nested", 2, "nested">]> {
   let cppNamespace = "::mlir::nl";
 }
-def NL_CmsVariantAttr : EnumAttr<NL_Dialect, NL_CmsVariant, "cms_variant">;
+def NL_CmsVariantAttr : EnumAttr<NL_Dialect, NL_CmsVariant, "cms_variant"> {
+  let assemblyFormat = "`<` $value `>`";
+}
 
 def NL_CmsSignal : I32Enum<"CmsSignal", "learning signal of CMS blocks", [
     // Frozen: the blocks are plain MLPs (inference without learning).
@@ -98,6 +102,8 @@ def NL_CmsSignal : I32Enum<"CmsSignal", "learning signal of CMS blocks", [
     I32EnumCase<"Local", 2, "local">]> {
   let cppNamespace = "::mlir::nl";
 }
-def NL_CmsSignalAttr : EnumAttr<NL_Dialect, NL_CmsSignal, "cms_signal">;
+def NL_CmsSignalAttr : EnumAttr<NL_Dialect, NL_CmsSignal, "cms_signal"> {
+  let assemblyFormat = "`<` $value `>`";
+}
 
 #endif // NL_ENUMS_TD

@@ -1,0 +1,85 @@
+//===- ModelBuilder.cpp - shared helpers of the model builders ------------===//
+
+#include "ModelBuilder.h"
+
+using namespace mlir;
+using namespace mlir::nl;
+using namespace mlir::nl::models;
+
+void ModelBuilder::addArgument(StringRef name, Type type) {
+  arguments.push_back({name.str(), type});
+}
+
+func::FuncOp ModelBuilder::beginFunction(StringRef name, Type resultType) {
+  SmallVector<Type> types;
+  for (auto &[argName, type] : arguments)
+    types.push_back(type);
+  auto function = func::FuncOp::create(
+      builder, loc, name, builder.getFunctionType(types, {resultType}));
+  Block *body = function.addEntryBlock();
+  for (auto [index, argument] : llvm::enumerate(arguments))
+    argumentsByName[argument.first] = body->getArgument(index);
+  builder.setInsertionPointToStart(body);
+  return function;
+}
+
+Value ModelBuilder::arg(StringRef name) const {
+  auto it = argumentsByName.find(name);
+  assert(it != argumentsByName.end() && "undeclared model argument");
+  return it->second;
+}
+
+Value ModelBuilder::rmsNorm(Value input, Value scale) {
+  return RMSNormOp::create(builder, loc, input, scale, /*epsilon=*/nullptr);
+}
+
+Value ModelBuilder::causalConv(Value input, Value weight) {
+  return CausalConvOp::create(builder, loc, input, weight);
+}
+
+Value ModelBuilder::linear(Value input, Value weight) {
+  return LinearOp::create(builder, loc, input, weight);
+}
+
+Value ModelBuilder::splitHeads(Value input, int64_t heads) {
+  return SplitHeadsOp::create(builder, loc, input, heads);
+}
+
+Value ModelBuilder::mergeHeads(Value input) {
+  return MergeHeadsOp::create(builder, loc, input);
+}
+
+Value ModelBuilder::l2Normalize(Value input) {
+  return L2NormalizeOp::create(builder, loc, input);
+}
+
+Value ModelBuilder::rate(Activation kind, Value input, double scale) {
+  FloatAttr scaleAttr = scale == 1.0 ? nullptr : builder.getF64FloatAttr(scale);
+  return RateOp::create(builder, loc, kind, input, scaleAttr);
+}
+
+Value ModelBuilder::chunkPool(Value input, int64_t chunk) {
+  return ChunkPoolOp::create(builder, loc, input, chunk);
+}
+
+Value ModelBuilder::stopGradient(Value input) {
+  return StopGradientOp::create(builder, loc, input);
+}
+
+Value ModelBuilder::read(Value memory, Value query, ReadPoint point) {
+  return ReadOp::create(builder, loc, memory, query, point);
+}
+
+Value ModelBuilder::memory(StringRef name, ValueRange init, MemoryType type,
+                           int64_t chunk, Attribute model, Attribute objective,
+                           Attribute rule, ChunkAggregatedAttr aggregated) {
+  auto every = EveryAttr::get(getContext(), chunk, TimeUnit::Tokens);
+  return MemoryOp::create(builder, loc, type, name, every, model, objective,
+                          rule, aggregated, init);
+}
+
+void ModelBuilder::update(Value memory, Value keys, Value values, Value lr,
+                          Value retention, ValueRange momentum) {
+  UpdateOp::create(builder, loc, memory, keys, values, lr, retention,
+                   momentum);
+}

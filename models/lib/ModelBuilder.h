@@ -1,0 +1,65 @@
+//===- ModelBuilder.h - shared helpers of the model builders ----*- C++ -*-===//
+
+#ifndef NL_MODELS_MODELBUILDER_H
+#define NL_MODELS_MODELBUILDER_H
+
+#include "nl/IR/NLOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/StringMap.h"
+
+namespace mlir::nl::models {
+
+/// Builds one function of a model: declare its parameters by name, then
+/// create the body with the shorthands below (f32 tensors throughout).
+class ModelBuilder {
+public:
+  ModelBuilder(OpBuilder &builder, Location loc)
+      : builder(builder), loc(loc) {}
+
+  RankedTensorType tensor(ArrayRef<int64_t> shape) {
+    return RankedTensorType::get(shape, builder.getF32Type());
+  }
+  static constexpr int64_t kDynamic = ShapedType::kDynamic;
+
+  /// Declares the next function argument.
+  void addArgument(StringRef name, Type type);
+  /// Creates `func.func @name` with the declared arguments, one result of
+  /// `resultType`, and moves the insertion point into its body.
+  func::FuncOp beginFunction(StringRef name, Type resultType);
+  /// The block argument declared as `name`.
+  Value arg(StringRef name) const;
+
+  Value rmsNorm(Value input, Value scale);
+  Value causalConv(Value input, Value weight);
+  Value linear(Value input, Value weight);
+  Value splitHeads(Value input, int64_t heads);
+  Value mergeHeads(Value input);
+  Value l2Normalize(Value input);
+  /// A rate `scale * kind(input)`; the scale attribute is left out when it
+  /// is the default 1.
+  Value rate(Activation kind, Value input, double scale = 1.0);
+  Value chunkPool(Value input, int64_t chunk);
+  Value stopGradient(Value input);
+  Value read(Value memory, Value query, ReadPoint point);
+  Value memory(StringRef name, ValueRange init, MemoryType type,
+               int64_t chunk, Attribute model, Attribute objective,
+               Attribute rule, ChunkAggregatedAttr aggregated = {});
+  void update(Value memory, Value keys, Value values, Value lr,
+              Value retention, ValueRange momentum = {});
+
+  OpBuilder &getBuilder() { return builder; }
+  Location getLoc() const { return loc; }
+  MLIRContext *getContext() { return builder.getContext(); }
+
+private:
+  OpBuilder &builder;
+  Location loc;
+  SmallVector<std::pair<std::string, Type>> arguments;
+  llvm::StringMap<Value> argumentsByName;
+};
+
+} // namespace mlir::nl::models
+
+#endif // NL_MODELS_MODELBUILDER_H
