@@ -7,4 +7,5 @@ build="${HOPE_BUILD_DIR:-$root/build}"
 cmake --build "$build" --target hope-docs
 cp "$build/docs/Dialects/NLDialect.md" "$root/docs/reference/NLDialect.md"
 cp "$build/docs/Passes/NLPasses.md" "$root/docs/reference/NLPasses.md"
+cp "$build/docs/Passes/NLCodegenPasses.md" "$root/docs/reference/NLCodegenPasses.md"
 echo "docs/reference/ updated"

@@ -3,6 +3,8 @@
 #include "nl/IR/NLDialect.h"
 #include "nl/IR/NLOps.h"
 
+#include "mlir/IR/BuiltinOps.h"
+
 using namespace mlir;
 using namespace mlir::nl;
 
@@ -18,12 +20,19 @@ void NLDialect::initialize() {
 }
 
 // `nl.level` is written by nl-assign-levels: one level number (>= 1) per
-// component of a component op. Anything else carrying it is a mistake.
+// component of a component op. `nl.manifest` is the artifact manifest that
+// nl-prepare-entry-points records on the module.
 LogicalResult NLDialect::verifyOperationAttribute(Operation *op,
                                                   NamedAttribute attr) {
+  if (attr.getName() == getManifestAttrName()) {
+    if (!isa<ModuleOp>(op) || !isa<StringAttr>(attr.getValue()))
+      return op->emitError() << "'" << getManifestAttrName()
+                             << "' must be a string on a module";
+    return success();
+  }
   if (attr.getName() != getLevelAttrName())
-    return op->emitError() << "unknown nl attribute '" << attr.getName()
-                           << "'";
+    return op->emitError() << "unknown nl attribute '"
+                           << attr.getName().getValue() << "'";
   auto component = dyn_cast<ComponentOpInterface>(op);
   if (!component)
     return op->emitError() << "'" << getLevelAttrName()
@@ -40,4 +49,39 @@ LogicalResult NLDialect::verifyOperationAttribute(Operation *op,
     if (level < 1)
       return op->emitError() << "level numbers start at 1, got " << level;
   return success();
+}
+
+/// Checks an `nl.<role> = "name"` argument or result attribute.
+static LogicalResult verifyRoleAttribute(Operation *op, NamedAttribute attr,
+                                         ArrayRef<StringRef> roles,
+                                         StringRef where, unsigned index) {
+  StringRef role = attr.getName().getValue().drop_front(strlen("nl."));
+  if (!llvm::is_contained(roles, role)) {
+    auto diag = op->emitError() << "unknown nl attribute '"
+                                << attr.getName().getValue() << "' on " << where
+                                << " #" << index << " (expected one of ";
+    llvm::interleaveComma(roles, diag,
+                          [&](StringRef r) { diag << "nl." << r; });
+    return diag << ")";
+  }
+  auto name = dyn_cast<StringAttr>(attr.getValue());
+  if (!name || name.getValue().empty())
+    return op->emitError() << "'" << attr.getName().getValue() << "' on "
+                           << where << " #" << index
+                           << " must be a non-empty string naming it";
+  return success();
+}
+
+LogicalResult NLDialect::verifyRegionArgAttribute(Operation *op, unsigned,
+                                                  unsigned argIndex,
+                                                  NamedAttribute attr) {
+  return verifyRoleAttribute(op, attr, {"input", "weight", "state"},
+                             "argument", argIndex);
+}
+
+LogicalResult NLDialect::verifyRegionResultAttribute(Operation *op, unsigned,
+                                                     unsigned resultIndex,
+                                                     NamedAttribute attr) {
+  return verifyRoleAttribute(op, attr, {"output", "state"}, "result",
+                             resultIndex);
 }

@@ -25,10 +25,11 @@ LogicalResult MomentOp::verify() {
   if (getEvery().getUnit() != TimeUnit::Steps)
     return emitOpError("an optimizer level counts training steps, got ")
            << getEvery().describe();
+  // getPower() zero-extends the signless attribute: print it signed.
   if (getPower() != 1 && getPower() != 2)
     return emitOpError("power must be 1 (the gradient) or 2 (its square), "
                        "got ")
-           << getPower();
+           << static_cast<int64_t>(getPower());
   bool periodic = getEvery().getPeriod() > 1;
   if (periodic && (!getPending() || !getStep() || !getNewPending()))
     return emitOpError("an optimizer level updated ")

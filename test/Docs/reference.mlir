@@ -4,6 +4,7 @@
 
 // RUN: diff %hope_obj_root/docs/Dialects/NLDialect.md %docs/reference/NLDialect.md
 // RUN: diff %hope_obj_root/docs/Passes/NLPasses.md %docs/reference/NLPasses.md
+// RUN: diff %hope_obj_root/docs/Passes/NLCodegenPasses.md %docs/reference/NLCodegenPasses.md
 
 // RUN: FileCheck %s --check-prefix=OPS < %docs/reference/NLDialect.md
 // OPS: ## Operations

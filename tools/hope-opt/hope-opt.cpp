@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "nl/Codegen/Passes.h"
 #include "nl/IR/NLDialect.h"
 #include "nl/Transforms/Passes.h"
 
@@ -17,6 +18,7 @@
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   mlir::nl::registerNLPasses();
+  mlir::nl::registerNLCodegenPasses();
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);

@@ -36,6 +36,13 @@ def NL_Dialect : Dialect {
     nested learning (no same-token dependence cycle, chunk sizes of components
     that feed each other divide one another).
 
+    **Entry points.** The arguments of a model function name themselves and
+    their role for the compiled artifact's manifest: `{nl.input = "x"}`
+    (data the caller gives), `{nl.weight = "w_k"}` (bound from a weights
+    file by that name), `{nl.state = "M_k.W_1"}` (a level's state carried
+    between streaming calls); results: `{nl.output = "y"}` or
+    `{nl.state = "..."}`.
+
     **Conventions.** Sequences of model width are `tensor<B x T x D>`; per-head
     sequences are `tensor<B x H x T x d>`; per-token rates are
     `tensor<B x H x T>` and per-chunk rates `tensor<B x H x ceil(T/C)>`.
@@ -44,6 +51,8 @@ def NL_Dialect : Dialect {
   let useDefaultAttributePrinterParser = 1;
   let useDefaultTypePrinterParser = 1;
   let hasOperationAttrVerify = 1;
+  let hasRegionArgAttrVerify = 1;
+  let hasRegionResultAttrVerify = 1;
   let extraClassDeclaration = [{
     void registerAttributes();
     void registerTypes();
@@ -52,6 +61,11 @@ def NL_Dialect : Dialect {
     /// every component op: one level number per component the op declares.
     static constexpr ::llvm::StringLiteral getLevelAttrName() {
       return ::llvm::StringLiteral("nl.level");
+    }
+    /// Module attribute: the artifact manifest (JSON) that
+    /// nl-prepare-entry-points records for code generation.
+    static constexpr ::llvm::StringLiteral getManifestAttrName() {
+      return ::llvm::StringLiteral("nl.manifest");
     }
   }];
 }

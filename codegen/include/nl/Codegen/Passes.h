@@ -1,0 +1,24 @@
+//===- Passes.h - code generation passes ------------------------*- C++ -*-===//
+
+#ifndef NL_CODEGEN_PASSES_H
+#define NL_CODEGEN_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::nl {
+
+#define GEN_PASS_DECL
+#include "nl/Codegen/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "nl/Codegen/Passes.h.inc"
+
+} // namespace mlir::nl
+
+#endif // NL_CODEGEN_PASSES_H

@@ -1,0 +1,83 @@
+//===- CPUPipeline.cpp - the phases of a CPU compilation ------------------===//
+
+#include "nl/Codegen/CPUPipeline.h"
+#include "nl/Codegen/Passes.h"
+#include "nl/Transforms/Passes.h"
+
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/TargetParser/Host.h"
+
+using namespace mlir;
+using namespace mlir::nl;
+
+CPUTarget CPUTarget::host() {
+  CPUTarget target;
+  target.triple = llvm::sys::getProcessTriple();
+  target.cpu = llvm::sys::getHostCPUName().str();
+  for (auto &feature : llvm::sys::getHostCPUFeatures())
+    if (feature.second)
+      target.features.push_back(feature.first().str());
+  llvm::sort(target.features);
+  return target;
+}
+
+std::string CPUTarget::featureString() const {
+  std::string text;
+  for (const std::string &feature : features) {
+    if (!text.empty())
+      text += ",";
+    text += "+" + feature;
+  }
+  return text;
+}
+
+/// Adds an upstream textual pipeline. A pipeline given to a PassManager must
+/// not be wrapped in builtin.module(...) (architecture.md).
+static void addPipeline(OpPassManager &pm, StringRef pipeline) {
+  if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
+    llvm::report_fatal_error("invalid built-in pass pipeline: " + pipeline);
+}
+
+static const CompilePhase kPhases[] = {
+    {"levels", "level structure verified and recorded; manifest recorded",
+     [](OpPassManager &pm, const CompileOptions &options) {
+       pm.addPass(createNLVerifyLevels());
+       pm.addPass(createNLAssignLevels());
+       NLPrepareEntryPointsOptions prepare;
+       prepare.modelName = options.modelName;
+       prepare.targetTriple = options.target.triple;
+       prepare.targetCPU = options.target.cpu;
+       prepare.targetFeatures = llvm::join(options.target.features, ",");
+       pm.addPass(createNLPrepareEntryPoints(prepare));
+     }},
+    {"linalg", "every nl op lowered to linalg, tensor and arith on tensors",
+     [](OpPassManager &pm, const CompileOptions &) {
+       pm.addPass(createNLLowerBlocksToLinalg());
+       addPipeline(pm, "func.func(convert-elementwise-to-linalg),"
+                       "canonicalize,cse");
+     }},
+    {"bufferized", "tensors replaced by buffers, temporaries deallocated",
+     [](OpPassManager &pm, const CompileOptions &) {
+       addPipeline(pm, "one-shot-bufferize{bufferize-function-boundaries "
+                       "function-boundary-type-conversion=identity-layout-map},"
+                       "canonicalize,buffer-deallocation-pipeline,"
+                       "canonicalize");
+     }},
+    {"loops", "linalg ops lowered to loops",
+     [](OpPassManager &pm, const CompileOptions &) {
+       addPipeline(pm, "func.func(convert-linalg-to-loops),"
+                       "canonicalize,cse");
+     }},
+    {"llvm", "LLVM dialect, with the artifact's exported symbols",
+     [](OpPassManager &pm, const CompileOptions &) {
+       addPipeline(pm, "convert-bufferization-to-memref,"
+                       "convert-scf-to-cf,expand-strided-metadata,"
+                       "lower-affine,finalize-memref-to-llvm,"
+                       "convert-math-to-llvm,convert-math-to-libm,"
+                       "convert-to-llvm,reconcile-unrealized-casts");
+       pm.addPass(createNLEmitEntryABI());
+     }},
+};
+
+ArrayRef<CompilePhase> mlir::nl::getCPUPhases() { return kPhases; }

@@ -1,0 +1,139 @@
+//===- EmitSharedLibrary.cpp - LLVM dialect -> .so ------------------------===//
+
+#include "nl/Codegen/CPUPipeline.h"
+
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Target/TargetMachine.h"
+
+using namespace mlir;
+using namespace mlir::nl;
+
+namespace {
+
+std::unique_ptr<llvm::TargetMachine>
+createTargetMachine(const CPUTarget &target, Location loc) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  std::string error;
+  llvm::Triple triple(target.triple);
+  const llvm::Target *llvmTarget =
+      llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!llvmTarget) {
+    emitError(loc) << "no LLVM target for '" << target.triple << "': " << error;
+    return nullptr;
+  }
+  llvm::TargetOptions options;
+  // Contract a*b+c into FMAs, as -ffp-contract=fast does for C.
+  options.AllowFPOpFusion = llvm::FPOpFusion::Fast;
+  return std::unique_ptr<llvm::TargetMachine>(llvmTarget->createTargetMachine(
+      triple, target.cpu, target.featureString(), options, llvm::Reloc::PIC_,
+      std::nullopt, llvm::CodeGenOptLevel::Aggressive));
+}
+
+/// Translates and optimises; keeps `llvmContext` owning the result.
+std::unique_ptr<llvm::Module> translate(ModuleOp module,
+                                        llvm::TargetMachine &machine,
+                                        llvm::LLVMContext &llvmContext) {
+  registerBuiltinDialectTranslation(*module.getContext());
+  registerLLVMDialectTranslation(*module.getContext());
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(module, llvmContext);
+  if (!llvmModule) {
+    module.emitError("translation to LLVM IR failed");
+    return nullptr;
+  }
+  llvmModule->setDataLayout(machine.createDataLayout());
+  llvmModule->setTargetTriple(machine.getTargetTriple());
+  auto optimize = makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0,
+                                            &machine);
+  if (llvm::Error error = optimize(llvmModule.get())) {
+    module.emitError("LLVM optimisation failed: ")
+        << llvm::toString(std::move(error));
+    return nullptr;
+  }
+  return llvmModule;
+}
+
+} // namespace
+
+FailureOr<std::string>
+mlir::nl::translateToOptimizedLLVMIR(ModuleOp module, const CPUTarget &target) {
+  std::unique_ptr<llvm::TargetMachine> machine =
+      createTargetMachine(target, module.getLoc());
+  if (!machine)
+    return failure();
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translate(module, *machine, llvmContext);
+  if (!llvmModule)
+    return failure();
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  llvmModule->print(os, nullptr);
+  return text;
+}
+
+LogicalResult mlir::nl::emitSharedLibrary(ModuleOp module,
+                                          const CPUTarget &target,
+                                          StringRef outputPath) {
+  Location loc = module.getLoc();
+  std::unique_ptr<llvm::TargetMachine> machine = createTargetMachine(target, loc);
+  if (!machine)
+    return failure();
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translate(module, *machine, llvmContext);
+  if (!llvmModule)
+    return failure();
+
+  // Object file in a temporary, removed whatever happens.
+  llvm::SmallString<128> objectPath;
+  if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
+          "hope-artifact", "o", objectPath))
+    return emitError(loc) << "cannot create a temporary object file: "
+                          << ec.message();
+  auto removeObject = llvm::make_scope_exit(
+      [&] { llvm::sys::fs::remove(objectPath); });
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(objectPath, ec, llvm::sys::fs::OF_None);
+    if (ec)
+      return emitError(loc) << "cannot write '" << objectPath
+                            << "': " << ec.message();
+    llvm::legacy::PassManager codegen;
+    if (machine->addPassesToEmitFile(codegen, os, nullptr,
+                                     llvm::CodeGenFileType::ObjectFile))
+      return emitError(loc) << "the target cannot emit object files";
+    codegen.run(*llvmModule);
+  }
+
+  // Link with the LLVM 22 toolchain the project builds with.
+  llvm::ErrorOr<std::string> clang = llvm::sys::findProgramByName("clang-22");
+  std::string linker =
+      clang ? *clang : std::string("/usr/lib/llvm-22/bin/clang");
+  if (!llvm::sys::fs::can_execute(linker))
+    return emitError(loc) << "cannot link the artifact: clang-22 not found "
+                             "(install Debian's clang-22 and lld-22)";
+  llvm::SmallVector<llvm::StringRef> argv = {
+      linker, "-shared", "-fuse-ld=lld", "-o", outputPath, objectPath, "-lm"};
+  std::string message;
+  int status = llvm::sys::ExecuteAndWait(linker, argv, std::nullopt, {}, 0, 0,
+                                         &message);
+  if (status != 0)
+    return emitError(loc) << "linking '" << outputPath << "' failed (exit "
+                          << status << ")" << (message.empty() ? "" : ": ")
+                          << message;
+  return success();
+}

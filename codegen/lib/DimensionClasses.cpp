@@ -1,0 +1,119 @@
+//===- DimensionClasses.cpp - which dynamic sizes are equal ---------------===//
+
+#include "DimensionClasses.h"
+
+#include "nl/IR/NLOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpDefinition.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace mlir::nl;
+
+static unsigned rankOf(Value value) {
+  if (auto type = dyn_cast<RankedTensorType>(value.getType()))
+    return type.getRank();
+  return 0;
+}
+
+std::pair<Value, unsigned> DimensionClasses::find(Value value, unsigned dim) {
+  Key key{value, dim};
+  auto it = parent.find(key);
+  if (it == parent.end() || it->second == key)
+    return key;
+  Key root = find(it->second.first, it->second.second);
+  parent[key] = root;
+  return root;
+}
+
+void DimensionClasses::unite(Value a, unsigned dimA, Value b, unsigned dimB) {
+  Key rootA = find(a, dimA), rootB = find(b, dimB);
+  if (rootA != rootB)
+    parent[rootB] = rootA;
+}
+
+void DimensionClasses::uniteAll(Value a, Value b, unsigned numDims) {
+  for (unsigned dim = 0; dim < numDims; ++dim)
+    unite(a, dim, b, dim);
+}
+
+DimensionClasses::DimensionClasses(FunctionOpInterface function) {
+  function->walk([&](Operation *op) {
+    // Ops whose operands and results all have one type share every size.
+    if (op->hasTrait<OpTrait::SameOperandsAndResultType>() ||
+        op->hasTrait<OpTrait::Elementwise>()) {
+      for (Value operand : op->getOperands())
+        for (Value result : op->getResults())
+          if (rankOf(operand) == rankOf(result))
+            uniteAll(result, operand, rankOf(result));
+    }
+    llvm::TypeSwitch<Operation *>(op)
+        .Case<LinearOp>([&](LinearOp linear) {
+          uniteAll(linear.getResult(), linear.getInput(),
+                   rankOf(linear.getInput()) - 1);
+        })
+        .Case<SplitHeadsOp>([&](SplitHeadsOp split) {
+          unite(split.getResult(), 0, split.getInput(), 0);
+          unite(split.getResult(), 2, split.getInput(), 1);
+        })
+        .Case<MergeHeadsOp>([&](MergeHeadsOp merge) {
+          unite(merge.getResult(), 0, merge.getInput(), 0);
+          unite(merge.getResult(), 1, merge.getInput(), 2);
+        })
+        .Case<RMSNormOp, CausalConvOp>([&](Operation *same) {
+          uniteAll(same->getResult(0), same->getOperand(0), 3);
+        })
+        .Case<RateOp>([&](RateOp rate) {
+          uniteAll(rate.getResult(), rate.getInput(), 3);
+        })
+        .Case<ChunkPoolOp>([&](ChunkPoolOp pool) {
+          unite(pool.getResult(), 0, pool.getInput(), 0);
+          unite(pool.getResult(), 2, pool.getInput(), 2);
+        })
+        .Case<ReadOp>([&](ReadOp read) {
+          uniteAll(read.getResult(), read.getQuery(), 3);
+        })
+        .Case<CMSOp>([&](CMSOp cms) {
+          uniteAll(cms.getResult(), cms.getInput(), 3);
+        })
+        .Case<UpdateOp>([&](UpdateOp update) {
+          Value keys = update.getKeys();
+          uniteAll(update.getValues(), keys, 3);
+          for (Value rate : update->getOperands().drop_front(3)) {
+            unite(rate, 0, keys, 0);
+            unite(rate, 1, keys, 1);
+          }
+          // Per-token rates share the token count with the keys.
+          MemoryOp memory = update.getMemoryOp();
+          auto tokenRate = [&](Value rate, RateGranularity granularity) {
+            if (rate && granularity == RateGranularity::Token)
+              unite(rate, 2, keys, 2);
+          };
+          if (auto rule = dyn_cast<MomentumGDAttr>(memory.getRule())) {
+            tokenRate(update.getLr(), rule.getLr());
+            tokenRate(update.getRetention(), rule.getRetention());
+            for (Value beta : update.getMomentum())
+              tokenRate(beta, rule.getMomentum());
+          } else if (auto rule = dyn_cast<DGDAttr>(memory.getRule())) {
+            tokenRate(update.getLr(), rule.getLr());
+            tokenRate(update.getRetention(), rule.getRetention());
+            for (Value beta : update.getMomentum())
+              tokenRate(beta, RateGranularity::Token);
+          }
+          // Per-sequence initial states share the batch with the keys.
+          auto shapes = memory.getStateShapes();
+          for (auto [index, init] : llvm::enumerate(memory.getInit()))
+            if (rankOf(init) == shapes[index % shapes.size()].size() + 2)
+              unite(init, 0, keys, 0);
+        })
+        .Case<FinalStateOp>([&](FinalStateOp final) {
+          if (UpdateOp update =
+                  final.getMemory().getDefiningOp<MemoryOp>().getUpdate())
+            for (Value state : final.getStates())
+              unite(state, 0, update.getKeys(), 0);
+        })
+        .Default([](Operation *) {});
+  });
+}

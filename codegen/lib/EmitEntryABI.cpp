@@ -1,0 +1,144 @@
+//===- EmitEntryABI.cpp - nl-emit-entry-abi -------------------------------===//
+//
+// The exported symbols of an artifact (docs/artifact-abi.md), emitted in the
+// LLVM dialect next to MLIR's C interface functions:
+//
+//   void hope_entry_E(void **args) {
+//     Results r;                          // one descriptor or a struct of them
+//     _mlir_ciface_E(&r, args[0], ..., args[n-1]);
+//     *(Desc_j *)args[n + j] = r.j;       // for every result j
+//   }
+//
+//===----------------------------------------------------------------------===//
+
+#include "nl/Codegen/Passes.h"
+#include "nl/IR/NLDialect.h"
+
+#include "mlir/Dialect/LLVMIR/FunctionCallUtils.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/Builders.h"
+
+namespace mlir::nl {
+#define GEN_PASS_DEF_NLEMITENTRYABI
+#include "nl/Codegen/Passes.h.inc"
+} // namespace mlir::nl
+
+using namespace mlir;
+using namespace mlir::nl;
+
+namespace {
+
+struct EmitEntryABIPass : nl::impl::NLEmitEntryABIBase<EmitEntryABIPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    OpBuilder builder(module.getBodyRegion());
+    builder.setInsertionPointToEnd(module.getBody());
+    Location loc = module.getLoc();
+    MLIRContext *ctx = &getContext();
+    auto ptrType = LLVM::LLVMPointerType::get(ctx);
+    auto voidType = LLVM::LLVMVoidType::get(ctx);
+
+    SmallVector<LLVM::LLVMFuncOp> interfaces;
+    for (auto function : module.getOps<LLVM::LLVMFuncOp>())
+      if (function.getName().starts_with("_mlir_ciface_") &&
+          !function.isExternal())
+        interfaces.push_back(function);
+    if (interfaces.empty()) {
+      module.emitError("no entry point with a C interface: run "
+                       "nl-prepare-entry-points before lowering to LLVM");
+      return signalPassFailure();
+    }
+
+    for (LLVM::LLVMFuncOp interface : interfaces) {
+      StringRef name = interface.getName().drop_front(strlen("_mlir_ciface_"));
+      auto callee = module.lookupSymbol<LLVM::LLVMFuncOp>(name);
+      if (!callee) {
+        interface.emitError("no function '") << name << "' behind it";
+        return signalPassFailure();
+      }
+      Type resultType = callee.getFunctionType().getReturnType();
+      bool hasResults = !isa<LLVM::LLVMVoidType>(resultType);
+      unsigned numInputs =
+          interface.getNumArguments() - (hasResults ? 1 : 0);
+      SmallVector<Type> resultTypes;
+      if (auto results = dyn_cast<LLVM::LLVMStructType>(resultType);
+          results && !results.getBody().empty() &&
+          isa<LLVM::LLVMStructType>(results.getBody().front()))
+        llvm::append_range(resultTypes, results.getBody());
+      else if (hasResults)
+        resultTypes.push_back(resultType);
+
+      auto entry = LLVM::LLVMFuncOp::create(
+          builder, loc, ("hope_entry_" + name).str(),
+          LLVM::LLVMFunctionType::get(voidType, {ptrType}));
+      OpBuilder::InsertionGuard guard(builder);
+      Block *body = entry.addEntryBlock(builder);
+      builder.setInsertionPointToStart(body);
+      Value args = body->getArgument(0);
+      auto slot = [&](unsigned index) -> Value {
+        Value address = LLVM::GEPOp::create(
+            builder, loc, ptrType, ptrType, args,
+            ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(index)});
+        return LLVM::LoadOp::create(builder, loc, ptrType, address);
+      };
+      SmallVector<Value> callArgs;
+      Value resultBuffer;
+      if (hasResults) {
+        Value one = LLVM::ConstantOp::create(builder, loc, builder.getI64Type(),
+                                             builder.getI64IntegerAttr(1));
+        resultBuffer =
+            LLVM::AllocaOp::create(builder, loc, ptrType, resultType, one);
+        callArgs.push_back(resultBuffer);
+      }
+      for (unsigned input = 0; input < numInputs; ++input)
+        callArgs.push_back(slot(input));
+      LLVM::CallOp::create(builder, loc, TypeRange{},
+                           SymbolRefAttr::get(interface), callArgs);
+      if (hasResults) {
+        Value results =
+            LLVM::LoadOp::create(builder, loc, resultType, resultBuffer);
+        for (auto [index, type] : llvm::enumerate(resultTypes)) {
+          Value descriptor =
+              resultTypes.size() == 1 && type == resultType
+                  ? results
+                  : LLVM::ExtractValueOp::create(builder, loc, results,
+                                                 ArrayRef<int64_t>{
+                                                     static_cast<int64_t>(
+                                                         index)});
+          LLVM::StoreOp::create(builder, loc, descriptor,
+                                slot(numInputs + index));
+        }
+      }
+      LLVM::ReturnOp::create(builder, loc, ValueRange{});
+    }
+
+    // hope_manifest: the JSON recorded by nl-prepare-entry-points.
+    auto manifest = module->getAttrOfType<StringAttr>(NLDialect::getManifestAttrName());
+    if (!manifest) {
+      module.emitError("no nl.manifest: run nl-prepare-entry-points first");
+      return signalPassFailure();
+    }
+    std::string text = manifest.str();
+    text.push_back('\0');
+    auto arrayType = LLVM::LLVMArrayType::get(builder.getI8Type(), text.size());
+    LLVM::GlobalOp::create(builder, loc, arrayType, /*isConstant=*/true,
+                           LLVM::Linkage::External, "hope_manifest",
+                           builder.getStringAttr(text));
+    module->removeAttr(NLDialect::getManifestAttrName());
+
+    // hope_free: outputs are released by the allocator that made them.
+    FailureOr<LLVM::LLVMFuncOp> freeFn =
+        LLVM::lookupOrCreateFreeFn(builder, module);
+    if (failed(freeFn))
+      return signalPassFailure();
+    auto freeEntry = LLVM::LLVMFuncOp::create(
+        builder, loc, "hope_free",
+        LLVM::LLVMFunctionType::get(voidType, {ptrType}));
+    Block *body = freeEntry.addEntryBlock(builder);
+    builder.setInsertionPointToStart(body);
+    LLVM::CallOp::create(builder, loc, *freeFn, body->getArgument(0));
+    LLVM::ReturnOp::create(builder, loc, ValueRange{});
+  }
+};
+
+} // namespace

@@ -1,0 +1,367 @@
+//===- LowerBlocksToLinalg.cpp - nl building blocks -> linalg -------------===//
+//
+// Each nl building-block op becomes linalg on tensors computing exactly what
+// the dialect reference says (the PyTorch references in test/reference/
+// implement the same definitions independently).
+//
+//===----------------------------------------------------------------------===//
+
+#include "nl/Codegen/Passes.h"
+#include "nl/Codegen/TensorBuilders.h"
+#include "nl/IR/NLOps.h"
+
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::nl {
+#define GEN_PASS_DEF_NLLOWERBLOCKSTOLINALG
+#include "nl/Codegen/Passes.h.inc"
+} // namespace mlir::nl
+
+using namespace mlir;
+using namespace mlir::nl;
+
+namespace {
+
+Value applyActivation(OpBuilder &b, Location loc, Activation kind, Value x) {
+  switch (kind) {
+  case Activation::SiLU:
+    return siluScalar(b, loc, x);
+  case Activation::GELU:
+    return geluScalar(b, loc, x);
+  case Activation::Sigmoid:
+    return sigmoidScalar(b, loc, x);
+  case Activation::Softplus:
+    return softplusScalar(b, loc, x);
+  }
+  llvm_unreachable("unknown activation");
+}
+
+struct LowerLinear : OpRewritePattern<LinearOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LinearOp op,
+                                PatternRewriter &rewriter) const override {
+    TensorBuilder tb(rewriter, op.getLoc());
+    auto inputType = op.getInput().getType();
+    unsigned rank = inputType.getRank();
+    MLIRContext *ctx = rewriter.getContext();
+    // Loops: the output dims d0..d{rank-1} (the last is `out`), then `in`.
+    unsigned numLoops = rank + 1;
+    SmallVector<AffineExpr> inputExprs, outputExprs;
+    for (unsigned d = 0; d + 1 < rank; ++d)
+      inputExprs.push_back(getAffineDimExpr(d, ctx));
+    inputExprs.push_back(getAffineDimExpr(rank, ctx));
+    for (unsigned d = 0; d < rank; ++d)
+      outputExprs.push_back(getAffineDimExpr(d, ctx));
+    AffineMap inputMap = AffineMap::get(numLoops, 0, inputExprs, ctx);
+    AffineMap weightMap = AffineMap::get(
+        numLoops, 0,
+        {getAffineDimExpr(rank - 1, ctx), getAffineDimExpr(rank, ctx)}, ctx);
+    AffineMap outputMap = AffineMap::get(numLoops, 0, outputExprs, ctx);
+    SmallVector<OpFoldResult> sizes = tb.sizes(op.getInput());
+    sizes.back() = tb.sizes(op.getWeight())[0];
+    Value result = tb.generic(
+        {op.getInput(), op.getWeight()}, {inputMap, weightMap}, sizes,
+        outputMap, inputType.getElementType(), {rank}, 0.0,
+        [](OpBuilder &b, Location loc, ValueRange args) {
+          Value product = arith::MulFOp::create(b, loc, args[0], args[1]);
+          return arith::AddFOp::create(b, loc, args[2], product).getResult();
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// [B, T, H*d] -> [B, T, H, d] -> [B, H, T, d].
+struct LowerSplitHeads : OpRewritePattern<SplitHeadsOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SplitHeadsOp op,
+                                PatternRewriter &rewriter) const override {
+    auto resultType = op.getResult().getType();
+    int64_t headWidth = resultType.getDimSize(3);
+    if (ShapedType::isDynamic(headWidth))
+      return rewriter.notifyMatchFailure(op, "needs a static head width");
+    Location loc = op.getLoc();
+    TensorBuilder tb(rewriter, loc);
+    SmallVector<OpFoldResult> in = tb.sizes(op.getInput());
+    OpFoldResult heads = rewriter.getIndexAttr(op.getHeads());
+    OpFoldResult width = rewriter.getIndexAttr(headWidth);
+    auto expandedType = RankedTensorType::get(
+        {resultType.getDimSize(0), resultType.getDimSize(2),
+         static_cast<int64_t>(op.getHeads()),
+         headWidth},
+        resultType.getElementType());
+    Value expanded = tensor::ExpandShapeOp::create(
+        rewriter, loc, expandedType, op.getInput(),
+        ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}},
+        SmallVector<OpFoldResult>{in[0], in[1], heads, width});
+    Value init = tb.empty({in[0], heads, in[1], width},
+                          resultType.getElementType());
+    auto transpose = linalg::TransposeOp::create(
+        rewriter, loc, expanded, init, ArrayRef<int64_t>{0, 2, 1, 3});
+    rewriter.replaceOp(op, transpose.getResult()[0]);
+    return success();
+  }
+};
+
+/// [B, H, T, d] -> [B, T, H, d] -> [B, T, H*d].
+struct LowerMergeHeads : OpRewritePattern<MergeHeadsOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(MergeHeadsOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    TensorBuilder tb(rewriter, loc);
+    auto inputType = op.getInput().getType();
+    SmallVector<OpFoldResult> in = tb.sizes(op.getInput());
+    Value init =
+        tb.empty({in[0], in[2], in[1], in[3]}, inputType.getElementType());
+    auto transpose = linalg::TransposeOp::create(
+        rewriter, loc, op.getInput(), init, ArrayRef<int64_t>{0, 2, 1, 3});
+    Value merged = tensor::CollapseShapeOp::create(
+        rewriter, loc, op.getResult().getType(), transpose.getResult()[0],
+        ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
+    rewriter.replaceOp(op, merged);
+    return success();
+  }
+};
+
+/// y = scale * x / sqrt(mean(x^2) + eps) over the last dimension.
+struct LowerRMSNorm : OpRewritePattern<RMSNormOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(RMSNormOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    TensorBuilder tb(rewriter, loc);
+    auto type = op.getInput().getType();
+    unsigned rank = type.getRank();
+    Type element = type.getElementType();
+    Value sumSquares =
+        tb.sumLastDim(op.getInput(), [](OpBuilder &b, Location l, Value x) {
+          return arith::MulFOp::create(b, l, x, x).getResult();
+        });
+    Value width = arith::IndexCastOp::create(
+        rewriter, loc, rewriter.getI64Type(), tb.dim(op.getInput(), rank - 1));
+    Value widthFloat = arith::SIToFPOp::create(rewriter, loc, element, width);
+    Value epsilon = tb.floatConstant(element, op.getEpsilon().convertToDouble());
+    MLIRContext *ctx = rewriter.getContext();
+    AffineMap scaleMap =
+        AffineMap::get(rank, 0, getAffineDimExpr(rank - 1, ctx), ctx);
+    Value result = tb.generic(
+        {op.getInput(), sumSquares, op.getScale()},
+        {tb.identity(rank), tb.dropLast(rank), scaleMap},
+        tb.sizes(op.getInput()), tb.identity(rank), element, {}, std::nullopt,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value mean = arith::DivFOp::create(b, l, args[1], widthFloat);
+          Value inv = math::RsqrtOp::create(
+              b, l, arith::AddFOp::create(b, l, mean, epsilon));
+          Value normed = arith::MulFOp::create(b, l, args[0], inv);
+          return arith::MulFOp::create(b, l, normed, args[2]).getResult();
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// y = x / max(||x||, eps) over the last dimension.
+struct LowerL2Normalize : OpRewritePattern<L2NormalizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(L2NormalizeOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    TensorBuilder tb(rewriter, loc);
+    auto type = op.getInput().getType();
+    unsigned rank = type.getRank();
+    Type element = type.getElementType();
+    Value sumSquares =
+        tb.sumLastDim(op.getInput(), [](OpBuilder &b, Location l, Value x) {
+          return arith::MulFOp::create(b, l, x, x).getResult();
+        });
+    Value epsilon = tb.floatConstant(element, op.getEpsilon().convertToDouble());
+    Value result = tb.generic(
+        {op.getInput(), sumSquares}, {tb.identity(rank), tb.dropLast(rank)},
+        tb.sizes(op.getInput()), tb.identity(rank), element, {}, std::nullopt,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value norm = math::SqrtOp::create(b, l, args[1]);
+          Value denom = arith::MaximumFOp::create(b, l, norm, epsilon);
+          return arith::DivFOp::create(b, l, args[0], denom).getResult();
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct LowerActivation : OpRewritePattern<ActivationOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ActivationOp op,
+                                PatternRewriter &rewriter) const override {
+    TensorBuilder tb(rewriter, op.getLoc());
+    Activation kind = op.getKind();
+    rewriter.replaceOp(
+        op, tb.map(op.getInput(), [&](OpBuilder &b, Location l, ValueRange args) {
+          return applyActivation(b, l, kind, args[0]);
+        }));
+    return success();
+  }
+};
+
+/// [B, H, T, 1] -> scale * s(x) : [B, H, T].
+struct LowerRate : OpRewritePattern<RateOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(RateOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    TensorBuilder tb(rewriter, loc);
+    Value collapsed = tensor::CollapseShapeOp::create(
+        rewriter, loc, op.getResult().getType(), op.getInput(),
+        ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
+    Activation kind = op.getKind();
+    Type element = op.getResult().getType().getElementType();
+    Value scale = tb.floatConstant(element, op.getScale().convertToDouble());
+    rewriter.replaceOp(
+        op, tb.map(collapsed, [&](OpBuilder &b, Location l, ValueRange args) {
+          Value activated = applyActivation(b, l, kind, args[0]);
+          return arith::MulFOp::create(b, l, scale, activated).getResult();
+        }));
+    return success();
+  }
+};
+
+/// y[b, t, c] = sum_j w[c, j] x[b, t - (W-1) + j, c], zeros before t = 0.
+struct LowerCausalConv : OpRewritePattern<CausalConvOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(CausalConvOp op,
+                                PatternRewriter &rewriter) const override {
+    int64_t window = op.getWeight().getType().getDimSize(1);
+    if (ShapedType::isDynamic(window))
+      return rewriter.notifyMatchFailure(op, "needs a static window");
+    Location loc = op.getLoc();
+    TensorBuilder tb(rewriter, loc);
+    auto type = op.getInput().getType();
+    Type element = type.getElementType();
+    SmallVector<OpFoldResult> low = {rewriter.getIndexAttr(0),
+                                     rewriter.getIndexAttr(window - 1),
+                                     rewriter.getIndexAttr(0)};
+    SmallVector<OpFoldResult> high(3, rewriter.getIndexAttr(0));
+    SmallVector<int64_t> paddedShape(type.getShape());
+    if (!ShapedType::isDynamic(paddedShape[1]))
+      paddedShape[1] += window - 1;
+    Value padded = tensor::PadOp::create(
+        rewriter, loc, RankedTensorType::get(paddedShape, element),
+        op.getInput(), low, high, tb.floatConstant(element, 0.0));
+    MLIRContext *ctx = rewriter.getContext();
+    AffineExpr b = getAffineDimExpr(0, ctx), t = getAffineDimExpr(1, ctx),
+               c = getAffineDimExpr(2, ctx), j = getAffineDimExpr(3, ctx);
+    Value result = tb.generic(
+        {padded, op.getWeight()},
+        {AffineMap::get(4, 0, {b, t + j, c}, ctx),
+         AffineMap::get(4, 0, {c, j}, ctx)},
+        tb.sizes(op.getInput()), AffineMap::get(4, 0, {b, t, c}, ctx),
+        element, {3}, 0.0, [](OpBuilder &nb, Location l, ValueRange args) {
+          Value product = arith::MulFOp::create(nb, l, args[0], args[1]);
+          return arith::AddFOp::create(nb, l, args[2], product).getResult();
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// [B, T, D] -> [B, ceil(T/C), D]: the mean of each chunk.
+struct LowerChunkPool : OpRewritePattern<ChunkPoolOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ChunkPoolOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    TensorBuilder tb(rewriter, loc);
+    auto type = op.getInput().getType();
+    Type element = type.getElementType();
+    int64_t chunk = op.getChunk();
+    Value tokens = tb.dim(op.getInput(), 1);
+    Value chunkValue = tb.indexConstant(chunk);
+    Value numChunks =
+        arith::CeilDivUIOp::create(rewriter, loc, tokens, chunkValue);
+    Value paddedTokens =
+        arith::MulIOp::create(rewriter, loc, numChunks, chunkValue);
+    Value padAmount =
+        arith::SubIOp::create(rewriter, loc, paddedTokens, tokens);
+    SmallVector<OpFoldResult> low(3, rewriter.getIndexAttr(0));
+    SmallVector<OpFoldResult> high = {rewriter.getIndexAttr(0), padAmount,
+                                      rewriter.getIndexAttr(0)};
+    SmallVector<int64_t> paddedShape(type.getShape());
+    paddedShape[1] = ShapedType::kDynamic;
+    Value padded = tensor::PadOp::create(
+        rewriter, loc, RankedTensorType::get(paddedShape, element),
+        op.getInput(), low, high, tb.floatConstant(element, 0.0));
+    // [B, NC*C, D] -> [B, NC, C, D], summed over C.
+    SmallVector<OpFoldResult> in = tb.sizes(op.getInput());
+    auto chunkedType = RankedTensorType::get(
+        {paddedShape[0], ShapedType::kDynamic, chunk, paddedShape[2]}, element);
+    Value chunked = tensor::ExpandShapeOp::create(
+        rewriter, loc, chunkedType, padded,
+        ArrayRef<ReassociationIndices>{{0}, {1, 2}, {3}},
+        SmallVector<OpFoldResult>{in[0], numChunks,
+                                  rewriter.getIndexAttr(chunk), in[2]});
+    MLIRContext *ctx = rewriter.getContext();
+    AffineExpr b = getAffineDimExpr(0, ctx), i = getAffineDimExpr(1, ctx),
+               d = getAffineDimExpr(2, ctx), j = getAffineDimExpr(3, ctx);
+    SmallVector<OpFoldResult> outSizes = {in[0], numChunks, in[2]};
+    Value sums = tb.generic(
+        chunked, AffineMap::get(4, 0, {b, i, j, d}, ctx), outSizes,
+        AffineMap::get(4, 0, {b, i, d}, ctx), element, {3}, 0.0,
+        [](OpBuilder &nb, Location l, ValueRange args) {
+          return arith::AddFOp::create(nb, l, args[1], args[0]).getResult();
+        });
+    // Divide by the number of tokens of each chunk: C, or fewer for the last.
+    Value means = tb.map(sums, [&](OpBuilder &nb, Location l, ValueRange args) {
+      Value index = linalg::IndexOp::create(nb, l, 1);
+      Value start = arith::MulIOp::create(nb, l, index, chunkValue);
+      Value remaining = arith::SubIOp::create(nb, l, tokens, start);
+      Value count = arith::MinUIOp::create(nb, l, remaining, chunkValue);
+      Value countInt =
+          arith::IndexCastOp::create(nb, l, nb.getI64Type(), count);
+      Value countFloat = arith::SIToFPOp::create(nb, l, element, countInt);
+      return arith::DivFOp::create(nb, l, args[0], countFloat).getResult();
+    });
+    rewriter.replaceOp(op, means);
+    return success();
+  }
+};
+
+struct LowerStopGradient : OpRewritePattern<StopGradientOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(StopGradientOp op,
+                                PatternRewriter &rewriter) const override {
+    // The forward pass is the identity; gradients are decided before this
+    // lowering runs.
+    rewriter.replaceOp(op, op.getInput());
+    return success();
+  }
+};
+
+struct LowerBlocksToLinalgPass
+    : nl::impl::NLLowerBlocksToLinalgBase<LowerBlocksToLinalgPass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<LowerLinear, LowerSplitHeads, LowerMergeHeads, LowerRMSNorm,
+                 LowerL2Normalize, LowerActivation, LowerRate, LowerCausalConv,
+                 LowerChunkPool, LowerStopGradient>(&getContext());
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+    // Whatever could not be lowered gets an error at its location.
+    WalkResult result = getOperation()->walk([](Operation *op) {
+      if (isa<LinearOp, SplitHeadsOp, MergeHeadsOp, RMSNormOp, L2NormalizeOp,
+              ActivationOp, RateOp, CausalConvOp, ChunkPoolOp,
+              StopGradientOp>(op)) {
+        op->emitError("cannot lower '")
+            << op->getName()
+            << "' to linalg: it needs static feature widths (head width, "
+               "convolution window)";
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (result.wasInterrupted())
+      signalPassFailure();
+  }
+};
+
+} // namespace

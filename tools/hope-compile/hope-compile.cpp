@@ -1,0 +1,235 @@
+//===- hope-compile.cpp - nl IR -> artifact -------------------------------===//
+//
+// Compiles a model in the nl dialect into a shared library for the host CPU
+// (docs/artifact-abi.md), through named phases that can be stopped at
+// (--compile-to) or all written out (--dump-phases-to) for inspection.
+//
+//===----------------------------------------------------------------------===//
+
+#include "nl/Codegen/CPUPipeline.h"
+#include "nl/Codegen/Passes.h"
+#include "nl/IR/NLDialect.h"
+#include "nl/Transforms/Passes.h"
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/InitLLVM.h"
+
+#include <chrono>
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+using namespace mlir;
+using namespace mlir::nl;
+namespace cl = llvm::cl;
+
+namespace {
+cl::OptionCategory category("hope-compile options");
+
+cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.mlir>"),
+                               cl::init("-"), cl::cat(category));
+cl::opt<std::string> outputFile(
+    "o", cl::desc("Output: the shared library, or the IR of --compile-to "
+                  "(default: stdout for IR)"),
+    cl::value_desc("file"), cl::init(""), cl::cat(category));
+cl::opt<std::string> targetName(
+    "target", cl::desc("What to compile for: 'cpu' (the host CPU)"),
+    cl::init("cpu"), cl::cat(category));
+cl::opt<std::string> compileTo(
+    "compile-to",
+    cl::desc("Stop after this phase and write its IR (see --list-phases)"),
+    cl::value_desc("phase"), cl::init(""), cl::cat(category));
+cl::opt<std::string> dumpPhasesTo(
+    "dump-phases-to",
+    cl::desc("Write the IR after every phase into this directory, as "
+             "NN-<phase>.mlir (and the LLVM IR as NN-llvm-ir.ll)"),
+    cl::value_desc("dir"), cl::init(""), cl::cat(category));
+cl::opt<std::string> modelName(
+    "model-name",
+    cl::desc("Model name recorded in the manifest (default: the input file's "
+             "stem)"),
+    cl::init(""), cl::cat(category));
+cl::opt<bool> listPhases("list-phases", cl::desc("List the phases and exit"),
+                         cl::init(false), cl::cat(category));
+cl::opt<bool> verbose("v", cl::desc("Print each phase and its duration"),
+                      cl::init(false), cl::cat(category));
+
+constexpr llvm::StringLiteral kLLVMIRPhase = "llvm-ir";
+
+LogicalResult writeText(StringRef path, llvm::function_ref<void(raw_ostream &)>
+                                            write) {
+  std::string error;
+  auto file = openOutputFile(path, &error);
+  if (!file) {
+    llvm::errs() << "hope-compile: cannot write '" << path << "': " << error
+                 << "\n";
+    return failure();
+  }
+  write(file->os());
+  file->keep();
+  return success();
+}
+
+int run() {
+  ArrayRef<CompilePhase> phases = getCPUPhases();
+  if (listPhases) {
+    llvm::outs() << "input        the parsed and verified nl IR\n";
+    for (const CompilePhase &phase : phases)
+      llvm::outs() << llvm::formatv("{0,-12} {1}\n", phase.name,
+                                    phase.description);
+    llvm::outs() << llvm::formatv("{0,-12} {1}\n", kLLVMIRPhase,
+                                  "LLVM IR optimised at -O3 for the target");
+    return 0;
+  }
+  if (targetName != "cpu") {
+    llvm::errs() << "hope-compile: unknown --target='" << targetName
+                 << "'; this build compiles for 'cpu' (CUDA comes later)\n";
+    return 1;
+  }
+  bool knownPhase = compileTo.empty() || compileTo == "input" ||
+                    compileTo == kLLVMIRPhase ||
+                    llvm::any_of(phases, [](const CompilePhase &phase) {
+                      return phase.name == compileTo;
+                    });
+  if (!knownPhase) {
+    llvm::errs() << "hope-compile: unknown phase '" << compileTo
+                 << "' (see --list-phases)\n";
+    return 1;
+  }
+  if (compileTo.empty() && outputFile.empty()) {
+    llvm::errs() << "hope-compile: give the output library with -o "
+                    "(or --compile-to=PHASE to print IR)\n";
+    return 1;
+  }
+
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registry.insert<NLDialect>();
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  std::string error;
+  auto input = openInputFile(inputFile, &error);
+  if (!input) {
+    llvm::errs() << "hope-compile: cannot read '" << inputFile
+                 << "': " << error << "\n";
+    return 1;
+  }
+  sourceMgr.AddNewSourceBuffer(std::move(input), SMLoc());
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  if (!module)
+    return 1;
+
+  CompileOptions options;
+  options.modelName = modelName.empty()
+                          ? llvm::sys::path::stem(inputFile).str()
+                          : modelName.getValue();
+  if (options.modelName == "-")
+    options.modelName = "model";
+  options.target = CPUTarget::host();
+
+  if (!dumpPhasesTo.empty())
+    if (std::error_code ec = llvm::sys::fs::create_directories(dumpPhasesTo)) {
+      llvm::errs() << "hope-compile: cannot create '" << dumpPhasesTo
+                   << "': " << ec.message() << "\n";
+      return 1;
+    }
+  unsigned phaseIndex = 0;
+  auto dump = [&](StringRef phase) -> LogicalResult {
+    if (dumpPhasesTo.empty())
+      return success();
+    llvm::SmallString<128> path(dumpPhasesTo);
+    llvm::sys::path::append(path,
+                            llvm::formatv("{0:2}-{1}.mlir", phaseIndex, phase)
+                                .str());
+    return writeText(path, [&](raw_ostream &os) { module->print(os); });
+  };
+  auto emitIR = [&]() {
+    return writeText(outputFile.empty() ? "-" : outputFile.getValue(),
+                     [&](raw_ostream &os) { module->print(os); });
+  };
+
+  if (failed(dump("input")))
+    return 1;
+  if (compileTo == "input")
+    return failed(emitIR());
+  for (const CompilePhase &phase : phases) {
+    ++phaseIndex;
+    auto start = std::chrono::steady_clock::now();
+    PassManager pm(&context);
+    phase.addPasses(pm, options);
+    if (failed(pm.run(*module))) {
+      llvm::errs() << "hope-compile: phase '" << phase.name << "' failed\n";
+      return 1;
+    }
+    if (verbose)
+      llvm::errs() << llvm::formatv(
+          "hope-compile: {0,-12} {1,8:f1} ms\n", phase.name,
+          std::chrono::duration<double, std::milli>(
+              std::chrono::steady_clock::now() - start)
+              .count());
+    if (failed(dump(phase.name)))
+      return 1;
+    if (compileTo == phase.name)
+      return failed(emitIR());
+  }
+
+  ++phaseIndex;
+  if (compileTo == kLLVMIRPhase || !dumpPhasesTo.empty()) {
+    FailureOr<std::string> llvmIR =
+        translateToOptimizedLLVMIR(*module, options.target);
+    if (failed(llvmIR))
+      return 1;
+    if (!dumpPhasesTo.empty()) {
+      llvm::SmallString<128> path(dumpPhasesTo);
+      llvm::sys::path::append(
+          path, llvm::formatv("{0:2}-{1}.ll", phaseIndex, kLLVMIRPhase).str());
+      if (failed(writeText(path, [&](raw_ostream &os) { os << *llvmIR; })))
+        return 1;
+    }
+    if (compileTo == kLLVMIRPhase)
+      return failed(writeText(outputFile.empty() ? "-" : outputFile.getValue(),
+                              [&](raw_ostream &os) { os << *llvmIR; }));
+  }
+  auto start = std::chrono::steady_clock::now();
+  if (failed(emitSharedLibrary(*module, options.target, outputFile)))
+    return 1;
+  if (verbose)
+    llvm::errs() << llvm::formatv(
+        "hope-compile: {0,-12} {1,8:f1} ms -> {2}\n", "artifact",
+        std::chrono::duration<double, std::milli>(
+            std::chrono::steady_clock::now() - start)
+            .count(),
+        outputFile);
+  return 0;
+}
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  registerAllPasses();
+  registerAsmPrinterCLOptions();
+  registerMLIRContextCLOptions();
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "hope-compile: compile an nl model for the CPU into a shared library\n\n"
+      "  hope-compile model.mlir -o model.so\n"
+      "  hope-compile model.mlir --compile-to=linalg      (print one phase)\n"
+      "  hope-compile model.mlir -o model.so --dump-phases-to=phases/\n");
+  return run();
+}
