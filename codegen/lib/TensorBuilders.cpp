@@ -5,6 +5,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/IR/TypeUtilities.h"
 
 using namespace mlir;
 using namespace mlir::nl;
@@ -66,6 +67,59 @@ Value TensorBuilder::generic(ValueRange inputs, ArrayRef<AffineMap> inputMaps,
                                 body(nested, nestedLoc, args));
       });
   return generic.getResult(0);
+}
+
+Value TensorBuilder::einsum(StringRef spec, ValueRange inputs,
+                           ScalarBody body, double init) {
+  auto [inputSpecs, outputSpec] = spec.split("->");
+  SmallVector<StringRef> operandSpecs;
+  inputSpecs.split(operandSpecs, ',');
+  assert(operandSpecs.size() == inputs.size() && "einsum arity mismatch");
+  // Loops: the output's letters, then the reduced ones in order of use.
+  std::string loops = outputSpec.str();
+  SmallVector<unsigned> reductions;
+  for (StringRef operand : operandSpecs)
+    for (char letter : operand)
+      if (loops.find(letter) == std::string::npos) {
+        reductions.push_back(loops.size());
+        loops.push_back(letter);
+      }
+  MLIRContext *ctx = b.getContext();
+  auto mapOf = [&](StringRef letters) {
+    SmallVector<AffineExpr> exprs;
+    for (char letter : letters)
+      exprs.push_back(getAffineDimExpr(loops.find(letter), ctx));
+    return AffineMap::get(loops.size(), 0, exprs, ctx);
+  };
+  SmallVector<AffineMap> inputMaps;
+  for (StringRef operand : operandSpecs)
+    inputMaps.push_back(mapOf(operand));
+  // Each output size is the size of the first input that has its letter.
+  SmallVector<OpFoldResult> outputSizes;
+  for (char letter : outputSpec) {
+    for (auto [operand, value] : llvm::zip(operandSpecs, inputs)) {
+      size_t position = operand.find(letter);
+      if (position == StringRef::npos)
+        continue;
+      outputSizes.push_back(sizes(value)[position]);
+      break;
+    }
+  }
+  assert(outputSizes.size() == outputSpec.size() && "unsized output letter");
+  Type element = getElementTypeOrSelf(inputs.front().getType());
+  bool reduces = !reductions.empty();
+  auto product = [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+    unsigned numInputs = inputs.size();
+    Value value = args[0];
+    for (unsigned i = 1; i < numInputs; ++i)
+      value = arith::MulFOp::create(nb, nl, value, args[i]);
+    if (reduces)
+      value = arith::AddFOp::create(nb, nl, args[numInputs], value);
+    return value;
+  };
+  return generic(inputs, inputMaps, outputSizes, mapOf(outputSpec), element,
+                 reductions, reduces ? std::optional<double>(init) : std::nullopt,
+                 body ? body : ScalarBody(product));
 }
 
 Value TensorBuilder::map(ValueRange inputs, ScalarBody body) {

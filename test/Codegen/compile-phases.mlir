@@ -4,6 +4,7 @@
 // RUN: hope-compile --list-phases | FileCheck %s --check-prefix=PHASES
 // PHASES:      input
 // PHASES-NEXT: levels
+// PHASES-NEXT: memories
 // PHASES-NEXT: linalg
 // PHASES-NEXT: bufferized
 // PHASES-NEXT: loops
@@ -30,11 +31,12 @@
 // RUN: ls %t.phases | FileCheck %s --check-prefix=DUMP
 // DUMP:      00-input.mlir
 // DUMP-NEXT: 01-levels.mlir
-// DUMP-NEXT: 02-linalg.mlir
-// DUMP-NEXT: 03-bufferized.mlir
-// DUMP-NEXT: 04-loops.mlir
-// DUMP-NEXT: 05-llvm.mlir
-// DUMP-NEXT: 06-llvm-ir.ll
+// DUMP-NEXT: 02-memories.mlir
+// DUMP-NEXT: 03-linalg.mlir
+// DUMP-NEXT: 04-bufferized.mlir
+// DUMP-NEXT: 05-loops.mlir
+// DUMP-NEXT: 06-llvm.mlir
+// DUMP-NEXT: 07-llvm-ir.ll
 // RUN: llvm-nm -D --defined-only %t.so | FileCheck %s --check-prefix=SYMBOLS
 // SYMBOLS-DAG: T hope_entry_forward
 // SYMBOLS-DAG: T hope_free

@@ -51,6 +51,10 @@ static const CompilePhase kPhases[] = {
        prepare.targetFeatures = llvm::join(options.target.features, ",");
        pm.addPass(createNLPrepareEntryPoints(prepare));
      }},
+    {"memories", "every memory in chunk-parallel form: a loop over chunks",
+     [](OpPassManager &pm, const CompileOptions &) {
+       pm.addPass(createNLLowerMemories());
+     }},
     {"linalg", "every nl op lowered to linalg, tensor and arith on tensors",
      [](OpPassManager &pm, const CompileOptions &) {
        pm.addPass(createNLLowerBlocksToLinalg());
@@ -59,10 +63,11 @@ static const CompilePhase kPhases[] = {
      }},
     {"bufferized", "tensors replaced by buffers, temporaries deallocated",
      [](OpPassManager &pm, const CompileOptions &) {
-       addPipeline(pm, "one-shot-bufferize{bufferize-function-boundaries "
+       addPipeline(pm, "one-shot-bufferize{allow-return-allocs-from-loops bufferize-function-boundaries "
                        "function-boundary-type-conversion=identity-layout-map},"
                        "canonicalize,buffer-deallocation-pipeline,"
-                       "canonicalize");
+                       "convert-bufferization-to-memref,canonicalize");
+       pm.addPass(createNLMemrefCopyToLinalg());
      }},
     {"loops", "linalg ops lowered to loops",
      [](OpPassManager &pm, const CompileOptions &) {
@@ -71,8 +76,7 @@ static const CompilePhase kPhases[] = {
      }},
     {"llvm", "LLVM dialect, with the artifact's exported symbols",
      [](OpPassManager &pm, const CompileOptions &) {
-       addPipeline(pm, "convert-bufferization-to-memref,"
-                       "convert-scf-to-cf,expand-strided-metadata,"
+       addPipeline(pm, "convert-scf-to-cf,expand-strided-metadata,"
                        "lower-affine,finalize-memref-to-llvm,"
                        "convert-math-to-llvm,convert-math-to-libm,"
                        "convert-to-llvm,reconcile-unrealized-casts");

@@ -24,6 +24,43 @@ def NLLowerBlocksToLinalg : Pass<"nl-lower-blocks-to-linalg"> {
     "mlir::math::MathDialect", "mlir::tensor::TensorDialect"];
 }
 
+def NLLowerMemories : Pass<"nl-lower-memories"> {
+  let summary = "Lower every memory to its chunk-parallel form";
+  let description = [{
+    Replaces each `nl.memory` with its `nl.update`, `nl.read` and
+    `nl.final_state` ops by one `scf.for` over the ceil(T/C) chunks of the
+    sequence that carries the memory's state as tensors. Per chunk, the
+    model's forward and backward at the chunk's reference state are batched
+    over all tokens of the chunk (contractions over batch, heads and tokens);
+    momentum GD applies the chunk's updates in closed form (coefficients from
+    one reverse scan over the rates, then one contraction over tokens per
+    parameter), DGD applies its rank-1 term token by token inside the chunk,
+    and the chunk-aggregated variant makes one update per complete chunk.
+    Reads are answered per chunk at their read point. The result equals the
+    token-by-token recurrence of the semantics up to rounding.
+
+    Not yet compiled (each is a clear error at the memory): memories whose
+    inputs come from memory reads (self-modifying Titans), momentum of order
+    above 1, the Newton-Schulz output, DGD with momentum, MLP memories with
+    `norm = pre`.
+  }];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
+    "mlir::math::MathDialect", "mlir::scf::SCFDialect",
+    "mlir::tensor::TensorDialect"];
+}
+
+def NLMemrefCopyToLinalg : Pass<"nl-memref-copy-to-linalg"> {
+  let summary = "Rewrite memref.copy as linalg.copy";
+  let description = [{
+    Copies between strided buffers (slices of the chunk loop's state and
+    outputs) would otherwise become calls to MLIR's `memrefCopy` runtime
+    function, which an artifact must not depend on; as `linalg.copy` they
+    lower to loops like every other linalg op.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
 //===----------------------------------------------------------------------===//
 // The artifact's ABI
 //===----------------------------------------------------------------------===//

@@ -51,6 +51,16 @@ public:
                    function_ref<Value(OpBuilder &, Location, Value)> term =
                        nullptr);
 
+  /// An einsum-style linalg.generic: `spec` names each input's and the
+  /// output's dimensions by letter ("bhti,bhoi->bhto"); letters missing from
+  /// the output are reduced. Sizes come from the inputs. The default body
+  /// multiplies the inputs (and adds to the running sum when reducing); a
+  /// custom body receives the input scalars, then the running output value
+  /// when reducing, and returns the new value. Reductions start from
+  /// `init`.
+  Value einsum(StringRef spec, ValueRange inputs, ScalarBody body = nullptr,
+               double init = 0.0);
+
   /// Identity map over `rank` loops, and the map dropping the last loop.
   AffineMap identity(unsigned rank);
   AffineMap dropLast(unsigned rank);

@@ -1,0 +1,79 @@
+"""Compiling nl IR with hope-compile and calling the artifact through its ABI
+(docs/artifact-abi.md) with ctypes: an independent check of what the compiler emits,
+written against the documented contract only."""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import subprocess
+from pathlib import Path
+
+import numpy as np
+
+_DTYPES = {"f32": (np.float32, ctypes.c_float), "f64": (np.float64, ctypes.c_double)}
+
+
+def compile_module(hope_compile: Path, source: str, directory: Path, name: str) -> Path:
+    mlir = directory / f"{name}.mlir"
+    library = directory / f"{name}.so"
+    mlir.write_text(source)
+    result = subprocess.run([str(hope_compile), str(mlir), "-o", str(library)],
+                            capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"hope-compile failed on {mlir}:\n{result.stderr[-4000:]}")
+    return library
+
+
+def _descriptor_type(rank: int):
+    class Descriptor(ctypes.Structure):
+        _fields_ = [("allocated", ctypes.c_void_p), ("aligned", ctypes.c_void_p),
+                    ("offset", ctypes.c_int64), ("sizes", ctypes.c_int64 * rank),
+                    ("strides", ctypes.c_int64 * rank)]
+    return Descriptor
+
+
+class Artifact:
+    """A loaded artifact (each path is loaded once per process: give every build its own)."""
+
+    def __init__(self, path: Path):
+        self.library = ctypes.CDLL(str(path))
+        text = ctypes.c_char_p(ctypes.addressof(ctypes.c_char.in_dll(self.library, "hope_manifest")))
+        self.manifest = json.loads(text.value)
+
+    def entry(self, name: str) -> dict:
+        return next(e for e in self.manifest["entry_points"] if e["name"] == name)
+
+    def __call__(self, name: str, *inputs: np.ndarray) -> list[np.ndarray]:
+        entry = self.entry(name)
+        if len(inputs) != len(entry["inputs"]):
+            raise ValueError(f"{name} takes {len(entry['inputs'])} inputs, got {len(inputs)}")
+        keep, descriptors = [], []
+        for spec, value in zip(entry["inputs"], inputs):
+            array = np.ascontiguousarray(value, dtype=_DTYPES[spec["dtype"]][0])
+            keep.append(array)
+            d = _descriptor_type(array.ndim)()
+            d.allocated = d.aligned = array.ctypes.data
+            d.offset = 0
+            for i in range(array.ndim):
+                d.sizes[i] = array.shape[i]
+                d.strides[i] = array.strides[i] // array.itemsize
+            descriptors.append(d)
+        outputs = [_descriptor_type(len(spec["shape"]))() for spec in entry["outputs"]]
+        pointers = [ctypes.addressof(d) for d in descriptors + outputs]
+        args = (ctypes.c_void_p * len(pointers))(*pointers)
+        getattr(self.library, f"hope_entry_{name}")(args)
+        results = []
+        for spec, d in zip(entry["outputs"], outputs):
+            numpy_type, c_type = _DTYPES[spec["dtype"]]
+            rank = len(spec["shape"])
+            shape = tuple(d.sizes[i] for i in range(rank))
+            size = int(np.prod(shape))
+            span = 1 + sum((s - 1) * d.strides[i] for i, s in enumerate(shape)) if size else 0
+            base = np.ctypeslib.as_array(
+                ctypes.cast(d.aligned, ctypes.POINTER(c_type)), shape=(d.offset + max(span, 1),))
+            strides = tuple(d.strides[i] * np.dtype(numpy_type).itemsize for i in range(rank))
+            view = np.lib.stride_tricks.as_strided(base[d.offset:], shape=shape, strides=strides)
+            results.append(view.copy())
+            self.library.hope_free(ctypes.c_void_p(d.allocated))
+        return results
