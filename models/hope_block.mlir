@@ -12,18 +12,18 @@
 !mr = !nl.memory<8 heads, 64 -> 1, f32>
 
 func.func @hope_block(
-    %x: tensor<?x?x512xf32>,
-    %titans_norm: tensor<512xf32>, %conv: tensor<512x4xf32>,
-    %w_q: tensor<512x512xf32>, %w_o: tensor<512x512xf32>,
-    %mk_w1: tensor<8x64x64xf32>, %mk_w2: tensor<8x64x64xf32>,
-    %mv_w1: tensor<8x64x64xf32>, %mv_w2: tensor<8x64x64xf32>,
-    %meta_w1: tensor<8x64x64xf32>, %meta_w2: tensor<8x1x64xf32>, %meta_skip: tensor<8x1x64xf32>,
-    %malpha_w1: tensor<8x64x64xf32>, %malpha_w2: tensor<8x1x64xf32>, %malpha_skip: tensor<8x1x64xf32>,
-    %mmem_w1: tensor<8x64x64xf32>, %mmem_w2: tensor<8x64x64xf32>,
-    %cms0_norm: tensor<512xf32>, %cms0_in: tensor<2048x512xf32>, %cms0_out: tensor<512x2048xf32>,
-    %cms1_norm: tensor<512xf32>, %cms1_in: tensor<2048x512xf32>, %cms1_out: tensor<512x2048xf32>,
-    %cms2_norm: tensor<512xf32>, %cms2_in: tensor<2048x512xf32>, %cms2_out: tensor<512x2048xf32>)
-    -> tensor<?x?x512xf32> {
+    %x: tensor<?x?x512xf32> {nl.input = "x"},
+    %titans_norm: tensor<512xf32> {nl.weight = "titans_norm"}, %conv: tensor<512x4xf32> {nl.weight = "conv"},
+    %w_q: tensor<512x512xf32> {nl.weight = "w_q"}, %w_o: tensor<512x512xf32> {nl.weight = "w_o"},
+    %mk_w1: tensor<8x64x64xf32> {nl.weight = "mk_w1"}, %mk_w2: tensor<8x64x64xf32> {nl.weight = "mk_w2"},
+    %mv_w1: tensor<8x64x64xf32> {nl.weight = "mv_w1"}, %mv_w2: tensor<8x64x64xf32> {nl.weight = "mv_w2"},
+    %meta_w1: tensor<8x64x64xf32> {nl.weight = "meta_w1"}, %meta_w2: tensor<8x1x64xf32> {nl.weight = "meta_w2"}, %meta_skip: tensor<8x1x64xf32> {nl.weight = "meta_skip"},
+    %malpha_w1: tensor<8x64x64xf32> {nl.weight = "malpha_w1"}, %malpha_w2: tensor<8x1x64xf32> {nl.weight = "malpha_w2"}, %malpha_skip: tensor<8x1x64xf32> {nl.weight = "malpha_skip"},
+    %mmem_w1: tensor<8x64x64xf32> {nl.weight = "mmem_w1"}, %mmem_w2: tensor<8x64x64xf32> {nl.weight = "mmem_w2"},
+    %cms0_norm: tensor<512xf32> {nl.weight = "cms0_norm"}, %cms0_in: tensor<2048x512xf32> {nl.weight = "cms0_in"}, %cms0_out: tensor<512x2048xf32> {nl.weight = "cms0_out"},
+    %cms1_norm: tensor<512xf32> {nl.weight = "cms1_norm"}, %cms1_in: tensor<2048x512xf32> {nl.weight = "cms1_in"}, %cms1_out: tensor<512x2048xf32> {nl.weight = "cms1_out"},
+    %cms2_norm: tensor<512xf32> {nl.weight = "cms2_norm"}, %cms2_in: tensor<2048x512xf32> {nl.weight = "cms2_in"}, %cms2_out: tensor<512x2048xf32> {nl.weight = "cms2_out"})
+    -> (tensor<?x?x512xf32> {nl.output = "y"}) {
   // Inputs of the memories: pre-norm, causal depthwise convolution (window 4),
   // heads.
   %h = nl.rms_norm %x, %titans_norm : tensor<?x?x512xf32>, tensor<512xf32>

@@ -14,13 +14,13 @@
 !mem = !nl.memory<4 heads, 96 -> 96, f32>
 
 func.func @titans_memory(
-    %x: tensor<?x?x384xf32>,
-    %store_norm: tensor<384xf32>, %retrieve_norm: tensor<384xf32>,
-    %w_k: tensor<384x384xf32>, %w_v: tensor<384x384xf32>, %w_q: tensor<384x384xf32>,
-    %w_lr: tensor<4x384xf32>, %w_momentum: tensor<4x384xf32>, %w_retention: tensor<4x384xf32>,
-    %w_out: tensor<384x384xf32>,
-    %mem_w1: tensor<4x384x96xf32>, %mem_w2: tensor<4x96x384xf32>, %mem_norm: tensor<4x96xf32>)
-    -> tensor<?x?x384xf32> {
+    %x: tensor<?x?x384xf32> {nl.input = "x"},
+    %store_norm: tensor<384xf32> {nl.weight = "store_norm"}, %retrieve_norm: tensor<384xf32> {nl.weight = "retrieve_norm"},
+    %w_k: tensor<384x384xf32> {nl.weight = "w_k"}, %w_v: tensor<384x384xf32> {nl.weight = "w_v"}, %w_q: tensor<384x384xf32> {nl.weight = "w_q"},
+    %w_lr: tensor<4x384xf32> {nl.weight = "w_lr"}, %w_momentum: tensor<4x384xf32> {nl.weight = "w_momentum"}, %w_retention: tensor<4x384xf32> {nl.weight = "w_retention"},
+    %w_out: tensor<384x384xf32> {nl.weight = "w_out"},
+    %mem_w1: tensor<4x384x96xf32> {nl.weight = "mem_w1"}, %mem_w2: tensor<4x96x384xf32> {nl.weight = "mem_w2"}, %mem_norm: tensor<4x96xf32> {nl.weight = "mem_norm"})
+    -> (tensor<?x?x384xf32> {nl.output = "y"}) {
   // Keys, values and rates from the store-normed sequence.
   %s = nl.rms_norm %x, %store_norm : tensor<?x?x384xf32>, tensor<384xf32>
   %k_flat = nl.linear %s, %w_k : tensor<?x?x384xf32>, tensor<384x384xf32>

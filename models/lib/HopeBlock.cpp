@@ -44,7 +44,7 @@ func::FuncOp mlir::nl::models::buildHopeBlock(OpBuilder &builder, Location loc,
   const int64_t dyn = ModelBuilder::kDynamic;
   RankedTensorType sequence = m.tensor({dyn, dyn, d});
 
-  m.addArgument("x", sequence);
+  m.addInput("x", sequence);
   m.addArgument("titans_norm", m.tensor({d}));
   m.addArgument("conv", m.tensor({d, config.convWindow}));
   m.addArgument("w_q", m.tensor({d, d}));

@@ -6,19 +6,26 @@ using namespace mlir;
 using namespace mlir::nl;
 using namespace mlir::nl::models;
 
-void ModelBuilder::addArgument(StringRef name, Type type) {
-  arguments.push_back({name.str(), type});
+void ModelBuilder::addArgument(StringRef name, Type type, StringRef role) {
+  arguments.push_back({name.str(), role.str(), type});
 }
 
-func::FuncOp ModelBuilder::beginFunction(StringRef name, Type resultType) {
+func::FuncOp ModelBuilder::beginFunction(StringRef name, Type resultType,
+                                         StringRef resultName) {
   SmallVector<Type> types;
-  for (auto &[argName, type] : arguments)
-    types.push_back(type);
+  for (const Argument &argument : arguments)
+    types.push_back(argument.type);
   auto function = func::FuncOp::create(
       builder, loc, name, builder.getFunctionType(types, {resultType}));
+  // Names and roles for the artifact's manifest (see the dialect's
+  // "Entry points").
+  for (auto [index, argument] : llvm::enumerate(arguments))
+    function.setArgAttr(index, "nl." + argument.role,
+                        builder.getStringAttr(argument.name));
+  function.setResultAttr(0, "nl.output", builder.getStringAttr(resultName));
   Block *body = function.addEntryBlock();
   for (auto [index, argument] : llvm::enumerate(arguments))
-    argumentsByName[argument.first] = body->getArgument(index);
+    argumentsByName[argument.name] = body->getArgument(index);
   builder.setInsertionPointToStart(body);
   return function;
 }

@@ -23,11 +23,15 @@ public:
   }
   static constexpr int64_t kDynamic = ShapedType::kDynamic;
 
-  /// Declares the next function argument.
-  void addArgument(StringRef name, Type type);
+  /// Declares the next function argument: data the caller gives (an input)
+  /// or a weight bound by name from a weights file.
+  void addArgument(StringRef name, Type type, StringRef role = "weight");
+  void addInput(StringRef name, Type type) { addArgument(name, type, "input"); }
   /// Creates `func.func @name` with the declared arguments, one result of
-  /// `resultType`, and moves the insertion point into its body.
-  func::FuncOp beginFunction(StringRef name, Type resultType);
+  /// `resultType` named `resultName`, and moves the insertion point into its
+  /// body.
+  func::FuncOp beginFunction(StringRef name, Type resultType,
+                             StringRef resultName = "y");
   /// The block argument declared as `name`.
   Value arg(StringRef name) const;
 
@@ -56,7 +60,11 @@ public:
 private:
   OpBuilder &builder;
   Location loc;
-  SmallVector<std::pair<std::string, Type>> arguments;
+  struct Argument {
+    std::string name, role;
+    Type type;
+  };
+  SmallVector<Argument> arguments;
   llvm::StringMap<Value> argumentsByName;
 };
 

@@ -23,7 +23,7 @@ func::FuncOp mlir::nl::models::buildTitansMemory(
   const int64_t dyn = ModelBuilder::kDynamic;
   RankedTensorType sequence = m.tensor({dyn, dyn, d});
 
-  m.addArgument("x", sequence);
+  m.addInput("x", sequence);
   m.addArgument("store_norm", m.tensor({d}));
   m.addArgument("retrieve_norm", m.tensor({d}));
   for (const char *projection : {"w_k", "w_v", "w_q"})

@@ -1,0 +1,247 @@
+/*===- hope/runtime.h - the HOPE runtime's C API ------------------*- C -*-===*\
+|*                                                                            *|
+|* Loads a compiled artifact (docs/artifact-abi.md), binds its weights and    *|
+|* runs its entry points on the CPU.                                          *|
+|*                                                                            *|
+|* Conventions:                                                               *|
+|*  - Every function returns a `hope_status *`: NULL on success, otherwise a  *|
+|*    status the caller frees with hope_status_free. Only the three functions *|
+|*    that read or free a status itself do not.                              *|
+|*  - Objects (module, session, tensor, tensor map) are reference counted:   *|
+|*    a create/load/read call returns one reference, *_retain adds one,       *|
+|*    *_release drops one (NULL is a no-op). An object lives while anything   *|
+|*    refers to it: a session keeps its module, an output keeps the module    *|
+|*    whose code allocated it, a map keeps its tensors.                       *|
+|*  - Out-parameters are written only on success. Strings and arrays that a  *|
+|*    query returns belong to the queried object and live as long as it.     *|
+|*  - Shapes and strides count elements; strides may be any integers.        *|
+|*  - Objects may be shared between threads. Invoking is safe concurrently;  *|
+|*    binding weights while another thread invokes the same session is not.  *|
+|*                                                                            *|
+\*===----------------------------------------------------------------------===*/
+
+#ifndef HOPE_RUNTIME_H
+#define HOPE_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*===-- Status ------------------------------------------------------------===*/
+
+typedef struct hope_status hope_status;
+
+typedef enum hope_code {
+  HOPE_OK = 0,
+  /* A caller mistake: a wrong dtype, shape, count, name or null argument. */
+  HOPE_INVALID_ARGUMENT = 1,
+  /* A file, entry point, tensor or symbol that is not there. */
+  HOPE_NOT_FOUND = 2,
+  /* A corrupt or truncated file, or a manifest that breaks the ABI. */
+  HOPE_INVALID_FORMAT = 3,
+  /* Well formed but not supported here: a dtype, version or CPU feature. */
+  HOPE_UNSUPPORTED = 4,
+  HOPE_IO_ERROR = 5,
+  HOPE_OUT_OF_MEMORY = 6,
+  /* An artifact's entry point returned something its manifest forbids. */
+  HOPE_INTERNAL = 7,
+} hope_code;
+
+/* The status's message: one line naming what failed and why; "OK" for NULL. */
+const char *hope_status_message(const hope_status *status);
+/* The status's code; HOPE_OK for NULL. */
+hope_code hope_status_code(const hope_status *status);
+/* Frees a status; NULL is a no-op. */
+void hope_status_free(hope_status *status);
+
+/*===-- Enumerations ------------------------------------------------------===*/
+
+typedef enum hope_dtype {
+  HOPE_DTYPE_F32 = 1,
+  HOPE_DTYPE_F64 = 2,
+  HOPE_DTYPE_I64 = 3,
+} hope_dtype;
+
+/* The role of an entry point's parameter (the manifest's `role`). */
+typedef enum hope_role {
+  HOPE_ROLE_INPUT = 1,  /* given by the caller on each call */
+  HOPE_ROLE_WEIGHT = 2, /* bound once per session, by name */
+  HOPE_ROLE_STATE = 3,  /* given by the caller, and returned updated */
+  HOPE_ROLE_OUTPUT = 4, /* a plain result */
+} hope_role;
+
+/* "f32", "f64", "i64". */
+hope_status *hope_dtype_name(hope_dtype dtype, const char **name);
+/* Bytes per element. */
+hope_status *hope_dtype_size(hope_dtype dtype, size_t *size);
+/* "input", "weight", "state", "output". */
+hope_status *hope_role_name(hope_role role, const char **name);
+
+/*===-- Tensors -----------------------------------------------------------===*/
+
+typedef struct hope_tensor hope_tensor;
+
+/* A new tensor the runtime owns, dense and row-major, with a copy of `data`
+   (`byte_size` must be the product of `shape` times the element size), or
+   zeros if `data` is NULL. `shape` may be NULL when `rank` is 0. */
+hope_status *hope_tensor_create(hope_dtype dtype, size_t rank,
+                                const int64_t *shape, const void *data,
+                                size_t byte_size, hope_tensor **out);
+
+/* A tensor that borrows the caller's memory: `data` points to the first
+   element, `strides` (NULL: dense row-major) are in elements. Nothing is
+   copied; the memory must stay valid until the last reference to the tensor
+   is released (by the caller, by a map holding it, or at the end of an
+   invocation that read it). The runtime never writes through it. */
+hope_status *hope_tensor_wrap(hope_dtype dtype, size_t rank,
+                              const int64_t *shape, const int64_t *strides,
+                              void *data, hope_tensor **out);
+
+hope_status *hope_tensor_retain(hope_tensor *tensor);
+hope_status *hope_tensor_release(hope_tensor *tensor);
+
+hope_status *hope_tensor_dtype(const hope_tensor *tensor, hope_dtype *dtype);
+/* The rank, and arrays of `rank` sizes and strides (NULL when rank is 0). */
+hope_status *hope_tensor_shape(const hope_tensor *tensor, size_t *rank,
+                               const int64_t **shape, const int64_t **strides);
+/* The number of elements (the product of the shape). */
+hope_status *hope_tensor_numel(const hope_tensor *tensor, int64_t *numel);
+/* The first element. Outputs may be strided: read them through the strides
+   or with hope_tensor_copy_to. */
+hope_status *hope_tensor_data(const hope_tensor *tensor, void **data);
+/* Copies the elements, dense and row-major, into `dst`; `byte_size` must be
+   numel times the element size. */
+hope_status *hope_tensor_copy_to(const hope_tensor *tensor, void *dst,
+                                 size_t byte_size);
+
+/*===-- Named tensors -----------------------------------------------------===*/
+
+/* Tensors by name, in insertion order (a safetensors file, a set of states,
+   the outputs of a call). */
+typedef struct hope_tensor_map hope_tensor_map;
+
+hope_status *hope_tensor_map_create(hope_tensor_map **out);
+hope_status *hope_tensor_map_retain(hope_tensor_map *map);
+hope_status *hope_tensor_map_release(hope_tensor_map *map);
+/* Adds `tensor` under `name` (retaining it), replacing any tensor of that
+   name in place. */
+hope_status *hope_tensor_map_set(hope_tensor_map *map, const char *name,
+                                 hope_tensor *tensor);
+hope_status *hope_tensor_map_size(const hope_tensor_map *map, size_t *size);
+/* The i-th entry; both results are borrowed from the map. */
+hope_status *hope_tensor_map_entry(const hope_tensor_map *map, size_t index,
+                                   const char **name, hope_tensor **tensor);
+/* The tensor named `name` (borrowed), or HOPE_NOT_FOUND. */
+hope_status *hope_tensor_map_find(const hope_tensor_map *map, const char *name,
+                                  hope_tensor **tensor);
+
+/*===-- Files -------------------------------------------------------------===*/
+
+/* Safetensors (https://github.com/huggingface/safetensors): every tensor must
+   be F32, F64 or I64; the file is validated before anything is read. */
+hope_status *hope_safetensors_read(const char *path, hope_tensor_map **out);
+/* Writes every tensor of `map`, in order (replaces `path` atomically). */
+hope_status *hope_safetensors_write(const char *path,
+                                    const hope_tensor_map *map);
+
+/* NumPy .npy, versions 1.0 to 3.0: little-endian <f4, <f8, <i8 in C order. */
+hope_status *hope_npy_read(const char *path, hope_tensor **out);
+/* Writes version 1.0 (2.0 for headers over 64 KiB), dense C order. */
+hope_status *hope_npy_write(const char *path, const hope_tensor *tensor);
+
+/*===-- Modules -----------------------------------------------------------===*/
+
+/* A loaded artifact. */
+typedef struct hope_module hope_module;
+
+/* Loads the artifact at `path`: reads and validates its ELF file and
+   manifest, checks that this host has the architecture and every CPU
+   feature it was compiled for (naming each one missing), then dlopens it
+   (RTLD_LOCAL) and resolves every entry point. The manifest is read from the
+   file before dlopen runs any of the artifact's code. */
+hope_status *hope_module_load(const char *path, hope_module **out);
+hope_status *hope_module_retain(hope_module *module);
+hope_status *hope_module_release(hope_module *module);
+
+/* The manifest, as the artifact's JSON text. */
+hope_status *hope_module_manifest(const hope_module *module, const char **json);
+/* The manifest's `model`, `target.triple` and `target.cpu`. */
+hope_status *hope_module_model(const hope_module *module, const char **model,
+                               const char **triple, const char **cpu);
+
+hope_status *hope_module_entry_point_count(const hope_module *module,
+                                           size_t *count);
+hope_status *hope_module_entry_point_name(const hope_module *module,
+                                          size_t index, const char **name);
+
+/* One parameter of an entry point, as the manifest declares it. */
+typedef struct hope_param {
+  const char *name;
+  hope_role role;
+  hope_dtype dtype;
+  size_t rank;
+  /* `rank` sizes; -1 where the size is symbolic. */
+  const int64_t *shape;
+  /* `rank` names; NULL where the size is static. */
+  const char *const *dim_names;
+} hope_param;
+
+/* The number of inputs (every role, weights included) and outputs of the
+   entry point `function`, or HOPE_NOT_FOUND. */
+hope_status *hope_module_signature(const hope_module *module,
+                                   const char *function, size_t *n_inputs,
+                                   size_t *n_outputs);
+hope_status *hope_module_input(const hope_module *module, const char *function,
+                               size_t index, hope_param *param);
+hope_status *hope_module_output(const hope_module *module, const char *function,
+                                size_t index, hope_param *param);
+
+/*===-- Sessions ----------------------------------------------------------===*/
+
+/* A module with its weights bound. */
+typedef struct hope_session hope_session;
+
+hope_status *hope_session_create(hope_module *module, hope_session **out);
+hope_status *hope_session_retain(hope_session *session);
+hope_status *hope_session_release(hope_session *session);
+/* The session's module (borrowed from the session). */
+hope_status *hope_session_module(const hope_session *session,
+                                 hope_module **module);
+
+/* Binds every weight of every entry point, by name, from a safetensors file
+   (copied: the file is not kept open). Every weight must be in the file, with
+   the manifest's dtype and shape; other tensors in the file are ignored. On
+   error nothing is bound. */
+hope_status *hope_session_load_weights(hope_session *session, const char *path);
+/* Binds one weight (retaining `tensor`, whose memory must then stay
+   unchanged while the session uses it). */
+hope_status *hope_session_set_weight(hope_session *session, const char *name,
+                                     hope_tensor *tensor);
+
+/* Runs the entry point `function`. `inputs` holds one tensor per input whose
+   role is not `weight` (inputs and states), in manifest order; `outputs`
+   receives one new tensor per output (results and states), in manifest
+   order, which the caller releases. Dtypes, ranks, static sizes and the
+   consistency of symbolic sizes are checked before the artifact runs; on
+   error no output is written. */
+hope_status *hope_session_invoke(hope_session *session, const char *function,
+                                 hope_tensor *const *inputs, size_t n_inputs,
+                                 hope_tensor **outputs, size_t n_outputs);
+
+/* The same by name: `inputs` holds exactly the entry point's inputs and
+   states (any other name is an error); `*outputs` is a new map of every
+   output by name. A state output has its state input's name, so the map can
+   feed the next call of a stream. */
+hope_status *hope_session_invoke_map(hope_session *session,
+                                     const char *function,
+                                     const hope_tensor_map *inputs,
+                                     hope_tensor_map **outputs);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HOPE_RUNTIME_H */

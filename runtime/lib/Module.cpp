@@ -1,0 +1,92 @@
+//===- Module.cpp - loading an artifact -----------------------------------===//
+
+#include "Module.h"
+#include "ArtifactFile.h"
+#include "HostTarget.h"
+#include "Status.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+
+#include <dlfcn.h>
+
+using namespace hope;
+using namespace hope::rt;
+
+hope_module::~hope_module() {
+  if (handle)
+    dlclose(handle);
+}
+
+llvm::Expected<size_t> hope_module::findEntry(llvm::StringRef name) const {
+  for (size_t i = 0; i < manifest->entryPoints.size(); ++i)
+    if (manifest->entryPoints[i].name == name)
+      return i;
+  llvm::SmallVector<llvm::StringRef> names;
+  for (const EntryPoint &entry : manifest->entryPoints)
+    names.push_back(entry.name);
+  return makeError(HOPE_NOT_FOUND,
+                   "no entry point '" + name + "' in " + path +
+                       " (entry points: " + llvm::join(names, ", ") + ")");
+}
+
+llvm::Expected<ModuleRef> rt::loadModule(llvm::StringRef givenPath) {
+  // dlopen searches the library path for a name without a '/': make it
+  // absolute so that the file we validate is the file we load.
+  llvm::SmallString<256> path(givenPath);
+  if (std::error_code error = llvm::sys::fs::make_absolute(path))
+    return makeError(HOPE_IO_ERROR,
+                     "cannot resolve '" + givenPath + "': " + error.message());
+
+  llvm::Expected<ArtifactFile> file = readArtifactFile(givenPath);
+  if (!file)
+    return file.takeError();
+  llvm::Expected<std::unique_ptr<Manifest>> manifest =
+      parseManifest(file->manifest);
+  if (!manifest)
+    return prefixError(manifest.takeError(), givenPath + ": ");
+  if (auto error = checkHostTarget(**manifest, givenPath))
+    return std::move(error);
+
+  // Every symbol the ABI needs, checked before any code of the artifact runs.
+  auto missing = [&](llvm::StringRef symbol, const llvm::Twine &what) {
+    return makeError(HOPE_NOT_FOUND,
+                     givenPath + ": no symbol '" + symbol + "'" + what);
+  };
+  if (!file->symbols.contains("hope_free"))
+    return missing("hope_free", " (frees the outputs)");
+  for (const EntryPoint &entry : (*manifest)->entryPoints)
+    if (!file->symbols.contains(("hope_entry_" + entry.name).str()))
+      return missing(("hope_entry_" + entry.name).str(),
+                     " for entry point '" + entry.name + "'");
+
+  ModuleRef module(new hope_module);
+  module->path = givenPath.str();
+  module->manifest = std::move(*manifest);
+  // RTLD_LOCAL: two artifacts export the same names. RTLD_NOW: a missing
+  // dependency fails here rather than in the middle of a call.
+  module->handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!module->handle) {
+    const char *reason = dlerror();
+    return makeError(HOPE_INVALID_FORMAT,
+                     "cannot load " + givenPath + ": " +
+                         (reason ? reason : "dlopen failed"));
+  }
+  auto resolve = [&](llvm::StringRef name) -> llvm::Expected<void *> {
+    void *symbol = dlsym(module->handle, name.str().c_str());
+    if (!symbol)
+      return missing(name, " (dlsym failed)");
+    return symbol;
+  };
+  llvm::Expected<void *> freeBuffer = resolve("hope_free");
+  if (!freeBuffer)
+    return freeBuffer.takeError();
+  module->freeBuffer = reinterpret_cast<hope_module::FreeFn>(*freeBuffer);
+  for (const EntryPoint &entry : module->manifest->entryPoints) {
+    llvm::Expected<void *> fn = resolve(("hope_entry_" + entry.name).str());
+    if (!fn)
+      return fn.takeError();
+    module->entries.push_back(reinterpret_cast<hope_module::EntryFn>(*fn));
+  }
+  return module;
+}

@@ -1,0 +1,178 @@
+//===- ManifestTest.cpp - the manifest parser -----------------------------===//
+
+#include "Manifest.h"
+
+#include "TestUtil.h"
+
+#include "llvm/Support/JSON.h"
+
+#include <functional>
+
+using namespace hope;
+using namespace hope::rt;
+using namespace hope::test;
+using llvm::json::Array;
+using llvm::json::Object;
+
+namespace {
+
+/// The example of docs/artifact-abi.md, plus a second entry point.
+Object example() {
+  auto tensor = [](llvm::StringRef name, llvm::StringRef role,
+                   Array shape) -> llvm::json::Value {
+    return Object{{"name", name},
+                  {"role", role},
+                  {"dtype", "f32"},
+                  {"shape", std::move(shape)}};
+  };
+  return Object{
+      {"format", "hope-artifact"},
+      {"version", 1},
+      {"model", "titans_memory"},
+      {"target", Object{{"triple", "x86_64-unknown-linux-gnu"},
+                        {"cpu", "znver3"},
+                        {"features", Array{"avx2", "fma"}}}},
+      {"entry_points",
+       Array{Object{
+                 {"name", "forward"},
+                 {"inputs",
+                  Array{tensor("x", "input", Array{"B", "T", 384}),
+                        tensor("w_k", "weight", Array{384, 384}),
+                        tensor("memory.W_1", "state", Array{"B", 4, 384, 96})}},
+                 {"outputs", Array{tensor("y", "output", Array{"B", "T", 384}),
+                                   tensor("memory.W_1", "state",
+                                          Array{"B", 4, 384, 96})}}},
+             Object{{"name", "init"},
+                    {"inputs", Array{tensor("w_k", "weight", Array{384, 384})}},
+                    {"outputs", Array{tensor("memory.W_1", "state",
+                                             Array{"B", 4, 384, 96})}}}}}};
+}
+
+Object &entry(Object &manifest, size_t i) {
+  return *(*manifest.getArray("entry_points"))[i].getAsObject();
+}
+Object &input(Object &manifest, size_t i) {
+  return *(*entry(manifest, 0).getArray("inputs"))[i].getAsObject();
+}
+Object &output(Object &manifest, size_t i) {
+  return *(*entry(manifest, 0).getArray("outputs"))[i].getAsObject();
+}
+
+std::string text(Object manifest) {
+  std::string json;
+  llvm::raw_string_ostream(json) << llvm::json::Value(std::move(manifest));
+  return json;
+}
+
+/// The message of parsing the example after `change`.
+std::string errorAfter(const std::function<void(Object &)> &change) {
+  Object manifest = example();
+  change(manifest);
+  llvm::Expected<std::unique_ptr<Manifest>> parsed =
+      parseManifest(text(std::move(manifest)));
+  return messageOf(parsed);
+}
+
+TEST(Manifest, ParsesTheABIExample) {
+  std::unique_ptr<Manifest> manifest = take(parseManifest(text(example())));
+  EXPECT_EQ(manifest->model, "titans_memory");
+  EXPECT_EQ(manifest->triple, "x86_64-unknown-linux-gnu");
+  EXPECT_EQ(manifest->cpu, "znver3");
+  EXPECT_EQ(manifest->features, (std::vector<llvm::StringRef>{"avx2", "fma"}));
+  ASSERT_EQ(manifest->entryPoints.size(), 2u);
+  const EntryPoint &forward = manifest->entryPoints[0];
+  EXPECT_EQ(forward.name, "forward");
+  ASSERT_EQ(forward.inputs.size(), 3u);
+  const TensorSpec &x = forward.inputs[0];
+  EXPECT_EQ(x.role, HOPE_ROLE_INPUT);
+  EXPECT_EQ(x.dtype, HOPE_DTYPE_F32);
+  EXPECT_EQ(x.shape, (llvm::SmallVector<int64_t>{-1, -1, 384}));
+  EXPECT_STREQ(x.dimNames[0], "B");
+  EXPECT_EQ(x.dimNames[2], nullptr);
+  EXPECT_EQ(x.formatShape(), "[B, T, 384]");
+  EXPECT_EQ(forward.inputs[1].role, HOPE_ROLE_WEIGHT);
+  EXPECT_EQ(forward.outputs[1].describe(), "state 'memory.W_1'");
+  EXPECT_EQ(manifest->find("init"), &manifest->entryPoints[1]);
+  EXPECT_EQ(manifest->find("backward"), nullptr);
+}
+
+TEST(Manifest, EveryMissingOrIllTypedFieldIsNamed) {
+  EXPECT_EQ(errorAfter([](Object &m) { m.erase("format"); }),
+            "invalid manifest: missing value at manifest.format");
+  EXPECT_EQ(errorAfter([](Object &m) { m["version"] = "1"; }),
+            "invalid manifest: expected integer at manifest.version");
+  EXPECT_EQ(errorAfter([](Object &m) { m.erase("model"); }),
+            "invalid manifest: missing value at manifest.model");
+  EXPECT_EQ(errorAfter([](Object &m) { m["target"] = Array{}; }),
+            "invalid manifest: expected object at manifest.target");
+  EXPECT_EQ(errorAfter([](Object &m) { m.getObject("target")->erase("cpu"); }),
+            "invalid manifest: missing value at manifest.target.cpu");
+  EXPECT_EQ(errorAfter([](Object &m) {
+              (*m.getObject("target"))["features"] = Array{"avx2", 3};
+            }),
+            "invalid manifest: expected string at "
+            "manifest.target.features[1]");
+  EXPECT_EQ(errorAfter([](Object &m) { m.erase("entry_points"); }),
+            "invalid manifest: missing value at manifest.entry_points");
+  EXPECT_EQ(errorAfter([](Object &m) { entry(m, 1).erase("outputs"); }),
+            "invalid manifest: missing value at "
+            "manifest.entry_points[1].outputs");
+  EXPECT_EQ(errorAfter([](Object &m) { input(m, 1)["role"] = 3; }),
+            "invalid manifest: expected string at "
+            "manifest.entry_points[0].inputs[1].role");
+  EXPECT_EQ(errorAfter([](Object &m) { input(m, 2).erase("dtype"); }),
+            "invalid manifest: missing value at "
+            "manifest.entry_points[0].inputs[2].dtype");
+  EXPECT_EQ(
+      errorAfter([](Object &m) { output(m, 0)["shape"] = Array{"B", 1.5}; }),
+      "invalid manifest: expected an integer size or a dimension name "
+      "at manifest.entry_points[0].outputs[0].shape[1]");
+}
+
+TEST(Manifest, EveryBadValueIsNamed) {
+  EXPECT_EQ(errorAfter([](Object &m) { m["format"] = "onnx"; }),
+            "invalid manifest: 'format' is 'onnx', not 'hope-artifact'");
+  EXPECT_EQ(errorAfter([](Object &m) { m["version"] = 2; }),
+            "unsupported manifest version 2 (this runtime reads version 1)");
+  EXPECT_EQ(errorAfter([](Object &m) { input(m, 0)["dtype"] = "f16"; }),
+            "invalid manifest: entry point 'forward', input 'x' has dtype "
+            "'f16' (expected f32, f64 or i64)");
+  EXPECT_EQ(errorAfter([](Object &m) { input(m, 0)["role"] = "output"; }),
+            "invalid manifest: entry point 'forward', input 'x' has role "
+            "'output' (expected input, weight or state)");
+  EXPECT_EQ(errorAfter([](Object &m) { output(m, 0)["role"] = "weight"; }),
+            "invalid manifest: entry point 'forward', output 'y' has role "
+            "'weight' (expected output or state)");
+  EXPECT_EQ(errorAfter([](Object &m) { input(m, 1)["name"] = "x"; }),
+            "invalid manifest: entry point 'forward', input 'x' is declared "
+            "twice");
+  EXPECT_EQ(errorAfter([](Object &m) { input(m, 0)["name"] = ""; }),
+            "invalid manifest: entry point 'forward' has an input with an "
+            "empty name");
+  EXPECT_EQ(
+      errorAfter([](Object &m) { input(m, 0)["shape"] = Array{"B", -3}; }),
+      "invalid manifest: entry point 'forward', input 'x' has a "
+      "negative size in its shape");
+  EXPECT_EQ(errorAfter([](Object &m) { entry(m, 1)["name"] = "forward"; }),
+            "invalid manifest: two entry points are named 'forward'");
+  EXPECT_EQ(errorAfter([](Object &m) { entry(m, 1)["name"] = "run-fast"; }),
+            "invalid manifest: entry point name 'run-fast' is not a C "
+            "identifier (its symbol is hope_entry_<name>)");
+  EXPECT_EQ(errorAfter([](Object &m) {
+              (*(*entry(m, 1).getArray("inputs"))[0].getAsObject())["shape"] =
+                  Array{384, 385};
+            }),
+            "invalid manifest: weight 'w_k' is f32 [384, 384] in entry point "
+            "'forward' but f32 [384, 385] in entry point 'init'");
+}
+
+TEST(Manifest, MalformedJSON) {
+  llvm::Expected<std::unique_ptr<Manifest>> parsed = parseManifest("{\"a\":");
+  EXPECT_EQ(messageOf(parsed), "invalid manifest: not valid JSON: [1:5, "
+                               "byte=5]: Unexpected EOF");
+  parsed = parseManifest("[]");
+  EXPECT_EQ(messageOf(parsed),
+            "invalid manifest: expected object when parsing manifest");
+}
+
+} // namespace

@@ -1,0 +1,100 @@
+//===- TestUtil.h - shared helpers of the runtime's tests -------*- C++ -*-===//
+
+#ifndef HOPE_TEST_UNIT_RUNTIME_TESTUTIL_H
+#define HOPE_TEST_UNIT_RUNTIME_TESTUTIL_H
+
+#include "hope/runtime.hpp"
+
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include "gtest/gtest.h"
+
+#include <string>
+
+namespace hope::test {
+
+/// A fresh directory, removed with everything in it at the end of the test.
+class TempDir {
+public:
+  TempDir() {
+    std::error_code error =
+        llvm::sys::fs::createUniqueDirectory("hope-runtime-test", dir);
+    EXPECT_FALSE(error) << error.message();
+  }
+  ~TempDir() { llvm::sys::fs::remove_directories(dir); }
+
+  std::string path(llvm::StringRef name) const {
+    llvm::SmallString<128> path(dir);
+    llvm::sys::path::append(path, name);
+    return std::string(path);
+  }
+
+private:
+  llvm::SmallString<128> dir;
+};
+
+inline void writeFile(llvm::StringRef path, llvm::StringRef bytes) {
+  std::error_code error;
+  llvm::raw_fd_ostream os(path, error);
+  ASSERT_FALSE(error) << error.message();
+  os << bytes;
+}
+
+inline std::string readFile(llvm::StringRef path) {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false);
+  EXPECT_TRUE(bool(buffer)) << path.str();
+  return buffer ? (*buffer)->getBuffer().str() : std::string();
+}
+
+/// The bytes of a hex string.
+inline std::string fromHex(llvm::StringRef hex) {
+  std::string bytes;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+    unsigned byte = 0;
+    hex.substr(i, 2).getAsInteger(16, byte);
+    bytes.push_back(char(byte));
+  }
+  return bytes;
+}
+
+/// The message of `error` ("success" for none), consuming it.
+inline std::string messageOf(llvm::Error error) {
+  if (!error)
+    return "success";
+  return llvm::toString(std::move(error));
+}
+template <typename T> std::string messageOf(llvm::Expected<T> &value) {
+  return value ? "success" : messageOf(value.takeError());
+}
+
+/// The code of `value`'s error (HOPE_OK if none), consuming it.
+template <typename T> hope_code codeOf(llvm::Expected<T> &value) {
+  return value ? HOPE_OK : hope::codeOf(value.takeError());
+}
+
+/// Unwraps an Expected in a test, failing it with the message.
+template <typename T> T take(llvm::Expected<T> value) {
+  if (!value) {
+    ADD_FAILURE() << llvm::toString(value.takeError());
+    return T();
+  }
+  return std::move(*value);
+}
+
+template <typename T>
+Tensor tensorOf(llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<T> values) {
+  return take(Tensor::fromValues<T>(shape, values));
+}
+
+template <typename T> std::vector<T> valuesOf(const Tensor &tensor) {
+  return take(tensor.template toVector<T>());
+}
+
+} // namespace hope::test
+
+#endif // HOPE_TEST_UNIT_RUNTIME_TESTUTIL_H

@@ -1,0 +1,425 @@
+//===- hope-run.cpp - run an entry point of a compiled artifact -----------===//
+//
+// Loads an artifact, binds its weights, runs one entry point on inputs given
+// on the command line or in .npy files, and writes or prints its outputs.
+// Flags follow iree-run-module: --module, --function, --input=SHAPExTYPE=...
+// and --output=@file.npy. Every failure is one line on stderr and exit 1.
+//
+//===----------------------------------------------------------------------===//
+
+#include "hope/runtime.hpp"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/WithColor.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+
+using namespace llvm;
+
+static cl::OptionCategory category("hope-run options");
+
+static cl::opt<std::string>
+    modulePath("module", cl::desc("The compiled artifact (.so) to load"),
+               cl::value_desc("file"), cl::cat(category));
+
+static cl::opt<std::string>
+    function("function",
+             cl::desc("The entry point to run (may be omitted when the "
+                      "artifact has only one)"),
+             cl::value_desc("name"), cl::cat(category));
+
+static cl::opt<std::string>
+    weightsPath("weights",
+                cl::desc("Safetensors file holding every weight, by name"),
+                cl::value_desc("file"), cl::cat(category));
+
+static cl::list<std::string> inputs(
+    "input",
+    cl::desc("One input (role 'input'), in the entry point's order:\n"
+             "  SHAPExTYPE=@file.npy   the array of a .npy file\n"
+             "  @file.npy              the same, shape and type from the file\n"
+             "  SHAPExTYPE=v1,v2,...   inline values, row-major; one value\n"
+             "                         fills the shape\n"
+             "TYPE is f32, f64 or i64: --input=2x2xf32=1,2,3,4, "
+             "--input=i64=7"),
+    cl::value_desc("value"), cl::cat(category));
+
+static cl::list<std::string> outputs(
+    "output",
+    cl::desc("Where one output (role 'output') goes, in the entry point's "
+             "order:\n"
+             "  @file.npy  write a .npy file\n"
+             "  -          print it\n"
+             "  (empty)    drop it\n"
+             "With no --output, every output is printed"),
+    cl::value_desc("target"), cl::cat(category));
+
+static cl::opt<std::string>
+    stateIn("state-in",
+            cl::desc("Safetensors file holding every state input, by name (as "
+                     "--state-out writes them)"),
+            cl::value_desc("file"), cl::cat(category));
+
+static cl::opt<std::string>
+    stateOut("state-out",
+             cl::desc("Safetensors file to write the state outputs to "
+                      "(they are dropped without it)"),
+             cl::value_desc("file"), cl::cat(category));
+
+static cl::opt<bool>
+    listEntryPoints("list",
+                    cl::desc("Print the entry points and their signatures, "
+                             "then exit"),
+                    cl::cat(category));
+
+/// "[B, T, 384]".
+static std::string formatShape(const hope_param &param) {
+  SmallVector<std::string> dims;
+  for (size_t i = 0; i < param.rank; ++i)
+    dims.push_back(param.dim_names[i] ? std::string(param.dim_names[i])
+                                      : std::to_string(param.shape[i]));
+  return "[" + join(dims, ", ") + "]";
+}
+
+/// "2x3xf32", IREE's spelling of a tensor type.
+static std::string formatType(hope_dtype dtype, ArrayRef<int64_t> shape) {
+  std::string text;
+  for (int64_t size : shape)
+    text += std::to_string(size) + "x";
+  return text + hope::dtypeName(dtype).str();
+}
+
+static void printSignatures(const hope::Module &module) {
+  outs() << "model " << module.model() << " (" << module.triple() << ", cpu "
+         << module.cpu() << ")\n";
+  for (StringRef name : module.entryPoints()) {
+    Expected<hope::Signature> signature = module.signature(name);
+    if (!signature) {
+      consumeError(signature.takeError());
+      continue;
+    }
+    outs() << name << "\n";
+    auto print = [](StringRef title, ArrayRef<hope_param> params) {
+      outs() << "  " << title << ":\n";
+      for (const hope_param &param : params)
+        outs() << formatv("    {0,-16} {1,-6} {2} {3}\n", param.name,
+                          hope::roleName(param.role),
+                          hope::dtypeName(param.dtype), formatShape(param));
+    };
+    print("inputs", signature->inputs);
+    print("outputs", signature->outputs);
+  }
+}
+
+/// "2x3xf32" -> f32 and [2, 3].
+static Expected<std::pair<hope_dtype, SmallVector<int64_t>>>
+parseType(StringRef text) {
+  SmallVector<StringRef> parts;
+  text.split(parts, 'x');
+  std::optional<hope_dtype> dtype;
+  for (hope_dtype candidate : {HOPE_DTYPE_F32, HOPE_DTYPE_F64, HOPE_DTYPE_I64})
+    if (parts.back() == hope::dtypeName(candidate))
+      dtype = candidate;
+  if (!dtype)
+    return createStringError("'" + text +
+                             "' does not end in a type (f32, f64 or i64)");
+  SmallVector<int64_t> shape;
+  for (StringRef part : ArrayRef(parts).drop_back()) {
+    int64_t size;
+    if (part.getAsInteger(10, size) || size < 0)
+      return createStringError("'" + part + "' in '" + text +
+                               "' is not a size");
+    shape.push_back(size);
+  }
+  return std::make_pair(*dtype, shape);
+}
+
+template <typename T>
+static Error fill(const hope::Tensor &tensor, ArrayRef<StringRef> values) {
+  auto *data = static_cast<T *>(tensor.data());
+  int64_t count = tensor.numel();
+  for (int64_t i = 0; i < count; ++i) {
+    StringRef text = values.size() == 1 ? values[0] : values[i];
+    if constexpr (std::is_integral_v<T>) {
+      if (text.getAsInteger(10, data[i]))
+        return createStringError("'" + text + "' is not an integer");
+    } else {
+      double value;
+      if (text.getAsDouble(value))
+        return createStringError("'" + text + "' is not a number");
+      data[i] = T(value);
+    }
+  }
+  return Error::success();
+}
+
+/// One --input value as a tensor.
+static Expected<hope::Tensor> parseInput(StringRef spec) {
+  if (spec.starts_with("@"))
+    return hope::readNpy(spec.drop_front());
+  auto [typeText, valueText] = spec.split('=');
+  if (!spec.contains('='))
+    return createStringError(
+        "expected SHAPExTYPE=VALUES, SHAPExTYPE=@file.npy or @file.npy");
+  auto type = parseType(typeText);
+  if (!type)
+    return type.takeError();
+  auto [dtype, shape] = *type;
+
+  if (valueText.starts_with("@")) {
+    Expected<hope::Tensor> tensor = hope::readNpy(valueText.drop_front());
+    if (!tensor)
+      return tensor.takeError();
+    if (tensor->dtype() != dtype || tensor->shape() != ArrayRef(shape))
+      return createStringError(valueText.drop_front() + " holds " +
+                               formatType(tensor->dtype(), tensor->shape()) +
+                               ", not " + typeText);
+    return tensor;
+  }
+
+  SmallVector<StringRef> values;
+  SplitString(valueText, values, ", \t");
+  Expected<hope::Tensor> tensor = hope::Tensor::create(dtype, shape);
+  if (!tensor)
+    return tensor.takeError();
+  if (values.size() != 1 && int64_t(values.size()) != tensor->numel())
+    return createStringError(typeText + " has " + Twine(tensor->numel()) +
+                             " elements but " + Twine(values.size()) +
+                             " values were given");
+  Error error = dtype == HOPE_DTYPE_F32   ? fill<float>(*tensor, values)
+                : dtype == HOPE_DTYPE_F64 ? fill<double>(*tensor, values)
+                                          : fill<int64_t>(*tensor, values);
+  if (error)
+    return std::move(error);
+  return tensor;
+}
+
+/// Prints IREE's form: "2x3xf32=[1 2 3][4 5 6]".
+template <typename T>
+static void printValues(raw_ostream &os, ArrayRef<int64_t> shape,
+                        ArrayRef<T> values, size_t dim, size_t &next,
+                        bool bracket) {
+  if (bracket)
+    os << '[';
+  if (dim + 1 >= shape.size()) {
+    int64_t count = shape.empty() ? 1 : shape[dim];
+    for (int64_t i = 0; i < count; ++i, ++next) {
+      if (i)
+        os << ' ';
+      if constexpr (std::is_integral_v<T>)
+        os << values[next];
+      else
+        os << format("%g", double(values[next]));
+    }
+  } else {
+    for (int64_t i = 0; i < shape[dim]; ++i)
+      printValues(os, shape, values, dim + 1, next, true);
+  }
+  if (bracket)
+    os << ']';
+}
+
+template <typename T>
+static Error printTensor(raw_ostream &os, const hope::Tensor &tensor) {
+  Expected<std::vector<T>> values = tensor.toVector<T>();
+  if (!values)
+    return values.takeError();
+  os << formatType(tensor.dtype(), tensor.shape()) << '=';
+  size_t next = 0;
+  if (!values->empty() || tensor.shape().empty())
+    printValues<T>(os, tensor.shape(), *values, 0, next, false);
+  os << '\n';
+  return Error::success();
+}
+
+static Error print(StringRef name, const hope::Tensor &tensor) {
+  outs() << name << ": ";
+  switch (tensor.dtype()) {
+  case HOPE_DTYPE_F32:
+    return printTensor<float>(outs(), tensor);
+  case HOPE_DTYPE_F64:
+    return printTensor<double>(outs(), tensor);
+  case HOPE_DTYPE_I64:
+    return printTensor<int64_t>(outs(), tensor);
+  }
+  return createStringError("invalid dtype");
+}
+
+/// The entry point to run: --function, or the only one there is.
+static Expected<std::string> chooseFunction(const hope::Module &module) {
+  if (!function.empty())
+    return function;
+  std::vector<StringRef> names = module.entryPoints();
+  if (names.size() == 1)
+    return names.front().str();
+  return createStringError(
+      "--function is required (entry points: " + join(names, ", ") + ")");
+}
+
+/// Builds the inputs and states by name from --input and --state-in.
+static Expected<hope::TensorMap>
+gatherInputs(StringRef name, const hope::Signature &signature) {
+  Expected<hope::TensorMap> map = hope::TensorMap::create();
+  if (!map)
+    return map.takeError();
+  SmallVector<const hope_param *> plain, states;
+  for (const hope_param &param : signature.inputs) {
+    if (param.role == HOPE_ROLE_INPUT)
+      plain.push_back(&param);
+    else if (param.role == HOPE_ROLE_STATE)
+      states.push_back(&param);
+  }
+  auto names = [](ArrayRef<const hope_param *> params) {
+    SmallVector<StringRef> names;
+    for (const hope_param *param : params)
+      names.push_back(param->name);
+    return join(names, ", ");
+  };
+
+  if (inputs.size() != plain.size())
+    return createStringError(name + " takes " + Twine(plain.size()) +
+                             " inputs (" + names(plain) + ") but " +
+                             Twine(inputs.size()) + " --input were given");
+  for (auto [spec, param] : zip_equal(inputs, plain)) {
+    Expected<hope::Tensor> tensor = parseInput(spec);
+    if (!tensor)
+      return createStringError("--input=" + spec + ": " +
+                               toString(tensor.takeError()));
+    if (Error error = map->set(param->name, *tensor))
+      return std::move(error);
+  }
+
+  if (states.empty() && stateIn.empty())
+    return map;
+  if (stateIn.empty())
+    return createStringError(name + " has state inputs (" + names(states) +
+                             "): pass them with --state-in=FILE");
+  Expected<hope::TensorMap> file = hope::readSafetensors(stateIn);
+  if (!file)
+    return file.takeError();
+  for (size_t i = 0; i < file->size(); ++i) {
+    StringRef stateName = file->entry(i).first;
+    if (none_of(states, [&](const hope_param *param) {
+          return stateName == param->name;
+        }))
+      return createStringError(
+          stateIn + ": tensor '" + stateName + "' is not a state of " + name +
+          " (states: " + (states.empty() ? "none" : names(states)) + ")");
+  }
+  for (const hope_param *param : states) {
+    Expected<hope::Tensor> tensor = file->find(param->name);
+    if (!tensor) {
+      consumeError(tensor.takeError());
+      return createStringError(stateIn + ": no tensor '" + param->name +
+                               "' (a state of " + name + ")");
+    }
+    if (Error error = map->set(param->name, *tensor))
+      return std::move(error);
+  }
+  return map;
+}
+
+static Error run() {
+  Expected<hope::Module> module = hope::Module::load(modulePath);
+  if (!module)
+    return module.takeError();
+  if (listEntryPoints) {
+    printSignatures(*module);
+    return Error::success();
+  }
+  Expected<std::string> name = chooseFunction(*module);
+  if (!name)
+    return name.takeError();
+  Expected<hope::Signature> signature = module->signature(*name);
+  if (!signature)
+    return signature.takeError();
+
+  // Check --output before running anything.
+  SmallVector<const hope_param *> results;
+  for (const hope_param &param : signature->outputs)
+    if (param.role == HOPE_ROLE_OUTPUT)
+      results.push_back(&param);
+  if (!outputs.empty() && outputs.size() != results.size())
+    return createStringError(*name + " has " + Twine(results.size()) +
+                             " outputs but " + Twine(outputs.size()) +
+                             " --output were given");
+  for (StringRef target : outputs)
+    if (!target.empty() && target != "-" && !target.starts_with("@"))
+      return createStringError("--output=" + target +
+                               ": expected @file.npy, - or nothing");
+
+  Expected<hope::Session> session = hope::Session::create(*module);
+  if (!session)
+    return session.takeError();
+  if (!weightsPath.empty())
+    if (Error error = session->loadWeights(weightsPath))
+      return error;
+  Expected<hope::TensorMap> given = gatherInputs(*name, *signature);
+  if (!given)
+    return given.takeError();
+
+  Expected<hope::TensorMap> produced = session->invoke(*name, *given);
+  if (!produced)
+    return produced.takeError();
+
+  for (size_t j = 0; j < results.size(); ++j) {
+    StringRef target = outputs.empty() ? "-" : StringRef(outputs[j]);
+    Expected<hope::Tensor> tensor = produced->find(results[j]->name);
+    if (!tensor)
+      return tensor.takeError();
+    if (target == "-") {
+      if (Error error = print(results[j]->name, *tensor))
+        return error;
+    } else if (!target.empty()) {
+      if (Error error = hope::writeNpy(target.drop_front(), *tensor))
+        return error;
+    }
+  }
+  if (stateOut.empty())
+    return Error::success();
+  Expected<hope::TensorMap> states = hope::TensorMap::create();
+  if (!states)
+    return states.takeError();
+  for (const hope_param &param : signature->outputs) {
+    if (param.role != HOPE_ROLE_STATE)
+      continue;
+    Expected<hope::Tensor> tensor = produced->find(param.name);
+    if (!tensor)
+      return tensor.takeError();
+    if (Error error = states->set(param.name, *tensor))
+      return error;
+  }
+  return hope::writeSafetensors(stateOut, *states);
+}
+
+int main(int argc, char **argv) {
+  InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "hope-run: runs an entry point of a compiled HOPE artifact\n\n"
+      "  hope-run --module=model.so --list\n"
+      "  hope-run --module=model.so --function=forward "
+      "--weights=w.safetensors \\\n"
+      "      --input=1x128x64xf32=@x.npy --output=@y.npy \\\n"
+      "      --state-in=s.safetensors --state-out=s2.safetensors\n");
+  if (modulePath.empty()) {
+    WithColor::error(errs(), "hope-run") << "--module is required\n";
+    return 1;
+  }
+  if (Error error = run()) {
+    // One line: the runtime's messages already name the file, entry point
+    // and tensor at fault.
+    std::string message = toString(std::move(error));
+    std::replace(message.begin(), message.end(), '\n', ' ');
+    WithColor::error(errs(), "hope-run") << message << "\n";
+    return 1;
+  }
+  return 0;
+}
