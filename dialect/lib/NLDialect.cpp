@@ -44,7 +44,8 @@ LogicalResult NLDialect::verifyOperationAttribute(Operation *op,
   if (levels.size() != static_cast<int64_t>(component.getNumComponents()))
     return op->emitError() << "'" << getLevelAttrName() << "' has "
                            << levels.size() << " entries but the op declares "
-                           << component.getNumComponents() << " components";
+                           << component.getNumComponents() << " component"
+                           << (component.getNumComponents() == 1 ? "" : "s");
   for (int64_t level : levels.asArrayRef())
     if (level < 1)
       return op->emitError() << "level numbers start at 1, got " << level;

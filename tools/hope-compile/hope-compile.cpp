@@ -60,6 +60,9 @@ cl::opt<std::string> modelName(
     cl::desc("Model name recorded in the manifest (default: the input file's "
              "stem)"),
     cl::init(""), cl::cat(category));
+cl::opt<unsigned> optLevel(
+    "O", cl::desc("LLVM optimisation level, 0 to 3 (default 3)"),
+    cl::Prefix, cl::init(3), cl::cat(category));
 cl::opt<bool> listPhases("list-phases", cl::desc("List the phases and exit"),
                          cl::init(false), cl::cat(category));
 cl::opt<bool> verbose("v", cl::desc("Print each phase and its duration"),
@@ -89,7 +92,7 @@ int run() {
       llvm::outs() << llvm::formatv("{0,-12} {1}\n", phase.name,
                                     phase.description);
     llvm::outs() << llvm::formatv("{0,-12} {1}\n", kLLVMIRPhase,
-                                  "LLVM IR optimised at -O3 for the target");
+                                  "LLVM IR optimised for the target (-O)");
     return 0;
   }
   if (targetName != "cpu") {
@@ -141,6 +144,12 @@ int run() {
   if (options.modelName == "-")
     options.modelName = "model";
   options.target = CPUTarget::host();
+  if (optLevel > 3) {
+    llvm::errs() << "hope-compile: -O" << optLevel
+                 << " is not a level: use -O0 to -O3\n";
+    return 1;
+  }
+  options.optLevel = optLevel;
 
   if (!dumpPhasesTo.empty())
     if (std::error_code ec = llvm::sys::fs::create_directories(dumpPhasesTo)) {
@@ -191,7 +200,7 @@ int run() {
   ++phaseIndex;
   if (compileTo == kLLVMIRPhase || !dumpPhasesTo.empty()) {
     FailureOr<std::string> llvmIR =
-        translateToOptimizedLLVMIR(*module, options.target);
+        translateToOptimizedLLVMIR(*module, options);
     if (failed(llvmIR))
       return 1;
     if (!dumpPhasesTo.empty()) {
@@ -206,7 +215,7 @@ int run() {
                               [&](raw_ostream &os) { os << *llvmIR; }));
   }
   auto start = std::chrono::steady_clock::now();
-  if (failed(emitSharedLibrary(*module, options.target, outputFile)))
+  if (failed(emitSharedLibrary(*module, options, outputFile)))
     return 1;
   if (verbose)
     llvm::errs() << llvm::formatv(

@@ -23,7 +23,8 @@ using namespace mlir::nl;
 namespace {
 
 std::unique_ptr<llvm::TargetMachine>
-createTargetMachine(const CPUTarget &target, Location loc) {
+createTargetMachine(const CompileOptions &compileOptions, Location loc) {
+  const CPUTarget &target = compileOptions.target;
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   std::string error;
@@ -39,12 +40,16 @@ createTargetMachine(const CPUTarget &target, Location loc) {
   options.AllowFPOpFusion = llvm::FPOpFusion::Fast;
   return std::unique_ptr<llvm::TargetMachine>(llvmTarget->createTargetMachine(
       triple, target.cpu, target.featureString(), options, llvm::Reloc::PIC_,
-      std::nullopt, llvm::CodeGenOptLevel::Aggressive));
+      std::nullopt,
+      compileOptions.optLevel >= 3   ? llvm::CodeGenOptLevel::Aggressive
+      : compileOptions.optLevel == 0 ? llvm::CodeGenOptLevel::None
+                                     : llvm::CodeGenOptLevel::Default));
 }
 
 /// Translates and optimises; keeps `llvmContext` owning the result.
 std::unique_ptr<llvm::Module> translate(ModuleOp module,
                                         llvm::TargetMachine &machine,
+                                        unsigned optLevel,
                                         llvm::LLVMContext &llvmContext) {
   registerBuiltinDialectTranslation(*module.getContext());
   registerLLVMDialectTranslation(*module.getContext());
@@ -56,7 +61,7 @@ std::unique_ptr<llvm::Module> translate(ModuleOp module,
   }
   llvmModule->setDataLayout(machine.createDataLayout());
   llvmModule->setTargetTriple(machine.getTargetTriple());
-  auto optimize = makeOptimizingTransformer(/*optLevel=*/3, /*sizeLevel=*/0,
+  auto optimize = makeOptimizingTransformer(optLevel, /*sizeLevel=*/0,
                                             &machine);
   if (llvm::Error error = optimize(llvmModule.get())) {
     module.emitError("LLVM optimisation failed: ")
@@ -69,14 +74,15 @@ std::unique_ptr<llvm::Module> translate(ModuleOp module,
 } // namespace
 
 FailureOr<std::string>
-mlir::nl::translateToOptimizedLLVMIR(ModuleOp module, const CPUTarget &target) {
+mlir::nl::translateToOptimizedLLVMIR(ModuleOp module,
+                                     const CompileOptions &options) {
   std::unique_ptr<llvm::TargetMachine> machine =
-      createTargetMachine(target, module.getLoc());
+      createTargetMachine(options, module.getLoc());
   if (!machine)
     return failure();
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule =
-      translate(module, *machine, llvmContext);
+      translate(module, *machine, options.optLevel, llvmContext);
   if (!llvmModule)
     return failure();
   std::string text;
@@ -86,15 +92,16 @@ mlir::nl::translateToOptimizedLLVMIR(ModuleOp module, const CPUTarget &target) {
 }
 
 LogicalResult mlir::nl::emitSharedLibrary(ModuleOp module,
-                                          const CPUTarget &target,
+                                          const CompileOptions &options,
                                           StringRef outputPath) {
   Location loc = module.getLoc();
-  std::unique_ptr<llvm::TargetMachine> machine = createTargetMachine(target, loc);
+  std::unique_ptr<llvm::TargetMachine> machine =
+      createTargetMachine(options, loc);
   if (!machine)
     return failure();
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule =
-      translate(module, *machine, llvmContext);
+      translate(module, *machine, options.optLevel, llvmContext);
   if (!llvmModule)
     return failure();
 

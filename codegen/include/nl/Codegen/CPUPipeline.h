@@ -34,6 +34,8 @@ struct CPUTarget {
 struct CompileOptions {
   std::string modelName = "model";
   CPUTarget target;
+  /// LLVM optimisation level, 0 to 3.
+  unsigned optLevel = 3;
 };
 
 /// One named phase: the passes that take the IR from the previous phase to
@@ -47,14 +49,14 @@ struct CompilePhase {
 /// The phases, in order. The IR after the last one is in the LLVM dialect.
 llvm::ArrayRef<CompilePhase> getCPUPhases();
 
-/// Translates an LLVM-dialect module to LLVM IR optimised at -O3 for
-/// `target`, and returns it as text (the `llvm-ir` phase).
+/// Translates an LLVM-dialect module to LLVM IR optimised for the options'
+/// target and level, and returns it as text (the `llvm-ir` phase).
 FailureOr<std::string> translateToOptimizedLLVMIR(ModuleOp module,
-                                                  const CPUTarget &target);
+                                                  const CompileOptions &options);
 
-/// Compiles an LLVM-dialect module to an object file for `target` and links
-/// it into the shared library `outputPath`.
-LogicalResult emitSharedLibrary(ModuleOp module, const CPUTarget &target,
+/// Compiles an LLVM-dialect module to an object file for the options' target
+/// and links it into the shared library `outputPath`.
+LogicalResult emitSharedLibrary(ModuleOp module, const CompileOptions &options,
                                 llvm::StringRef outputPath);
 
 } // namespace mlir::nl
