@@ -74,6 +74,11 @@ DimensionClasses::DimensionClasses(FunctionOpInterface function) {
         })
         .Case<ReadOp>([&](ReadOp read) {
           uniteAll(read.getResult(), read.getQuery(), 3);
+          // A memory reads the sequence it learns from: same batch, heads
+          // and tokens as its update's keys.
+          if (auto memory = read.getMemory().getDefiningOp<MemoryOp>())
+            if (UpdateOp update = memory.getUpdate())
+              uniteAll(read.getQuery(), update.getKeys(), 3);
         })
         .Case<CMSOp>([&](CMSOp cms) {
           uniteAll(cms.getResult(), cms.getInput(), 3);

@@ -337,17 +337,72 @@ struct LowerStopGradient : OpRewritePattern<StopGradientOp> {
   }
 };
 
+/// A frozen CMS chain: block_l(x) = x + W_out s(W_in RMSNorm(x)), chained
+/// (sequential, nested) or mixed with learnt weights (independent). It is
+/// rewritten into the nl ops it is made of, which the other patterns lower.
+struct LowerFrozenCMS : OpRewritePattern<CMSOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(CMSOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getSignal() != CmsSignal::None)
+      return rewriter.notifyMatchFailure(op, "learning CMS");
+    Location loc = op.getLoc();
+    auto block = [&](Value x, unsigned l) -> Value {
+      ValueRange params = op.getParams().slice(3 * l, 3);
+      Value normed = RMSNormOp::create(rewriter, loc, x, params[0],
+                                       op.getEpsilonAttr());
+      Value hidden = LinearOp::create(rewriter, loc, normed, params[1]);
+      Value activated =
+          ActivationOp::create(rewriter, loc, op.getActivation(), hidden);
+      Value out = LinearOp::create(rewriter, loc, activated, params[2]);
+      return arith::AddFOp::create(rewriter, loc, x, out);
+    };
+    unsigned numBlocks = op.getChunks().size();
+    Value x = op.getInput();
+    if (op.getVariant() != CmsVariant::Independent) {
+      for (unsigned l = 0; l < numBlocks; ++l)
+        x = block(x, l);
+      rewriter.replaceOp(op, x);
+      return success();
+    }
+    // y = sum_l w_l block_l(x)
+    TensorBuilder tb(rewriter, loc);
+    Value mix = op.getParams().back();
+    Value sum;
+    for (unsigned l = 0; l < numBlocks; ++l) {
+      Value weight = tensor::ExtractOp::create(
+          rewriter, loc, mix, ValueRange{tb.indexConstant(l)});
+      Value y = block(op.getInput(), l);
+      Value scaled =
+          tb.map(y, [&](OpBuilder &b, Location l2, ValueRange args) {
+            return arith::MulFOp::create(b, l2, weight, args[0]).getResult();
+          });
+      sum = sum ? arith::AddFOp::create(rewriter, loc, sum, scaled).getResult()
+                : scaled;
+    }
+    rewriter.replaceOp(op, sum);
+    return success();
+  }
+};
+
 struct LowerBlocksToLinalgPass
     : nl::impl::NLLowerBlocksToLinalgBase<LowerBlocksToLinalgPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<LowerLinear, LowerSplitHeads, LowerMergeHeads, LowerRMSNorm,
                  LowerL2Normalize, LowerActivation, LowerRate, LowerCausalConv,
-                 LowerChunkPool, LowerStopGradient>(&getContext());
+                 LowerChunkPool, LowerStopGradient, LowerFrozenCMS>(
+        &getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
     // Whatever could not be lowered gets an error at its location.
     WalkResult result = getOperation()->walk([](Operation *op) {
+      if (auto cms = dyn_cast<CMSOp>(op)) {
+        cms.emitOpError("cannot be compiled yet: CMS blocks that learn "
+                        "(signal = task or local) come with training; "
+                        "frozen blocks (signal = none) compile");
+        return WalkResult::interrupt();
+      }
       if (isa<LinearOp, SplitHeadsOp, MergeHeadsOp, RMSNormOp, L2NormalizeOp,
               ActivationOp, RateOp, CausalConvOp, ChunkPoolOp,
               StopGradientOp>(op)) {

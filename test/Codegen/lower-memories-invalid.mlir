@@ -41,11 +41,16 @@ func.func @pre_norm(%k: tensor<1x1x4x2xf32>, %lr: tensor<1x1x4xf32>, %w1: tensor
 
 // -----
 
+// Ops between reads and updates run per block of tokens: they must be
+// token-local.
 !m = !nl.memory<1 heads, 2 -> 2, f32>
-func.func @self_modifying(%k: tensor<1x1x4x2xf32>, %lr: tensor<1x1x4xf32>, %w: tensor<1x2x2xf32>) {
-  // expected-error @+1 {{cannot be compiled yet: an input of its update or reads is computed from memory reads}}
+func.func @mixing(%k: tensor<1x1x?x2xf32>, %lr: tensor<1x1x?xf32>, %w: tensor<1x2x2xf32>, %c: tensor<2x3xf32>) {
   %m = nl.memory "M" init(%w : tensor<1x2x2xf32>) {every = #nl.every<2 tokens>, model = #nl.linear, objective = #nl.l2<>, rule = #nl.dgd<>} : !m
-  %t = nl.read %m(%k) at chunk_start : !m, tensor<1x1x4x2xf32>
-  nl.update %m keys(%k) values(%t) lr(%lr) : !m, tensor<1x1x4x2xf32>, tensor<1x1x4x2xf32>, tensor<1x1x4xf32>
+  %t = nl.read %m(%k) at chunk_start : !m, tensor<1x1x?x2xf32>
+  %flat = nl.merge_heads %t : tensor<1x1x?x2xf32>
+  // expected-error @+1 {{is computed from memory reads and feeds an update, so it runs per block of tokens, which needs a token-local op}}
+  %conv = nl.causal_conv %flat, %c : tensor<1x?x2xf32>, tensor<2x3xf32>
+  %heads = nl.split_heads %conv into 1 heads : tensor<1x?x2xf32>
+  nl.update %m keys(%k) values(%heads) lr(%lr) : !m, tensor<1x1x?x2xf32>, tensor<1x1x?x2xf32>, tensor<1x1x?xf32>
   return
 }

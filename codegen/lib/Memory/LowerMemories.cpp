@@ -19,6 +19,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "../DimensionClasses.h"
 #include "MemoryModel.h"
 #include "nl/Codegen/Passes.h"
 #include "nl/IR/NLOps.h"
@@ -26,8 +27,11 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "mlir/IR/Dominance.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/SetVector.h"
+
+#include <numeric>
 
 namespace mlir::nl {
 #define GEN_PASS_DEF_NLLOWERMEMORIES
@@ -58,7 +62,9 @@ public:
   }
 
   LogicalResult verifySupported();
-  LogicalResult lower();
+  /// A memory without an update is a fixed model: its reads apply the
+  /// initial state directly.
+  LogicalResult lowerFixed();
 
 private:
   // Sizes and slices.
@@ -74,12 +80,15 @@ private:
     Value keys, values, lr, retention;
     SmallVector<Value> momentum;
   };
-  void momentumUpdate(OpBuilder &b, MemoryModel &model, ArrayRef<Value> theta,
+  void momentumUpdate(OpBuilder &b, MemoryModel &model,
+                      ArrayRef<Value> reference, ArrayRef<Value> theta,
                       ArrayRef<Value> momentum, const ChunkInputs &in,
                       SmallVectorImpl<Value> &newTheta,
                       SmallVectorImpl<Value> &newMomentum);
-  void dgdUpdate(OpBuilder &b, MemoryModel &model, ArrayRef<Value> theta,
-                 const ChunkInputs &in, SmallVectorImpl<Value> &newTheta);
+  void dgdUpdate(OpBuilder &b, MemoryModel &model, ArrayRef<Value> reference,
+                 ArrayRef<Value> theta, const ChunkInputs &in,
+                 SmallVectorImpl<Value> &newTheta);
+  friend class SequenceLowering;
 
   MemoryOp memory;
   UpdateOp update;
@@ -91,24 +100,6 @@ private:
 //===----------------------------------------------------------------------===//
 // What is supported
 //===----------------------------------------------------------------------===//
-
-/// True if `value` is computed from an nl.read or nl.final_state.
-bool dependsOnMemoryReads(Value value) {
-  SmallVector<Value> worklist{value};
-  DenseSet<Value> seen;
-  while (!worklist.empty()) {
-    Value current = worklist.pop_back_val();
-    if (!seen.insert(current).second)
-      continue;
-    Operation *def = current.getDefiningOp();
-    if (!def)
-      continue;
-    if (isa<ReadOp, FinalStateOp>(def))
-      return true;
-    llvm::append_range(worklist, def->getOperands());
-  }
-  return false;
-}
 
 LogicalResult MemoryLowering::verifySupported() {
   if (failed(MemoryModel::verifySupported(memory)))
@@ -128,19 +119,6 @@ LogicalResult MemoryLowering::verifySupported() {
     return memory.emitOpError("cannot be compiled yet: DGD with momentum is "
                               "not implemented by the code generator");
   }
-  // Memories whose inputs come from memory reads (self-modifying Titans)
-  // need the joint schedule of several memories in one loop.
-  SmallVector<Value> inputs;
-  if (update)
-    llvm::append_range(inputs, update->getOperands().drop_front());
-  for (ReadOp read : reads)
-    inputs.push_back(read.getQuery());
-  for (Value input : inputs)
-    if (dependsOnMemoryReads(input))
-      return memory.emitOpError(
-          "cannot be compiled yet: an input of its update or reads is "
-          "computed from memory reads (self-modifying memories are "
-          "scheduled jointly, which the code generator does not do yet)");
   return success();
 }
 
@@ -243,6 +221,7 @@ SmallVector<Value> MemoryLowering::initialState(OpBuilder &b, Value batch) {
 //===----------------------------------------------------------------------===//
 
 void MemoryLowering::momentumUpdate(OpBuilder &b, MemoryModel &model,
+                                    ArrayRef<Value> reference,
                                     ArrayRef<Value> theta,
                                     ArrayRef<Value> momentum,
                                     const ChunkInputs &in,
@@ -322,10 +301,10 @@ void MemoryLowering::momentumUpdate(OpBuilder &b, MemoryModel &model,
                            });
 
   // Gradients at the chunk's reference (start) state.
-  MemoryModel::Forward forward = model.forward(theta, in.keys);
+  MemoryModel::Forward forward = model.forward(reference, in.keys);
   Value dOutput = model.objectiveGradient(forward.output, in.values);
   SmallVector<MemoryModel::ParamGradient> grads =
-      model.backward(theta, forward, dOutput);
+      model.backward(reference, forward, dOutput);
 
   auto weightedSum = [&](const MemoryModel::ParamGradient &grad, Value w) {
     if (grad.vector)
@@ -370,15 +349,16 @@ void MemoryLowering::momentumUpdate(OpBuilder &b, MemoryModel &model,
 //===----------------------------------------------------------------------===//
 
 void MemoryLowering::dgdUpdate(OpBuilder &b, MemoryModel &model,
+                               ArrayRef<Value> reference,
                                ArrayRef<Value> theta, const ChunkInputs &in,
                                SmallVectorImpl<Value> &newTheta) {
   TensorBuilder tb(b, loc);
   bool normalized =
       cast<DGDAttr>(memory.getRule()).getStepSize() == StepSize::Normalized;
-  MemoryModel::Forward forward = model.forward(theta, in.keys);
+  MemoryModel::Forward forward = model.forward(reference, in.keys);
   Value dOutput = model.objectiveGradient(forward.output, in.values);
   SmallVector<MemoryModel::ParamGradient> grads =
-      model.backward(theta, forward, dOutput);
+      model.backward(reference, forward, dOutput);
   Value count = tb.dim(in.keys, 2);
   Value c0 = tb.indexConstant(0), c1 = tb.indexConstant(1);
   auto loop = scf::ForOp::create(
@@ -446,91 +426,320 @@ void MemoryLowering::dgdUpdate(OpBuilder &b, MemoryModel &model,
 }
 
 //===----------------------------------------------------------------------===//
-// The chunk loop
+// Memories without an update
 //===----------------------------------------------------------------------===//
 
-LogicalResult MemoryLowering::lower() {
-  // Place the loop after everything it reads, before the first use of what
-  // it produces.
-  Block *block = memory->getBlock();
-  Operation *after = memory;
-  auto consider = [&](Value value) {
-    if (Operation *def = value.getDefiningOp())
-      if (def->getBlock() == block && after->isBeforeInBlock(def))
-        after = def;
-  };
-  if (update)
-    for (Value operand : update->getOperands())
-      consider(operand);
-  for (ReadOp read : reads)
-    consider(read.getQuery());
-  SmallVector<Value> produced;
-  for (ReadOp read : reads)
-    produced.push_back(read.getResult());
-  for (FinalStateOp final : finals)
-    llvm::append_range(produced, final.getStates());
-  for (Value value : produced)
-    for (Operation *user : value.getUsers()) {
-      Operation *ancestor = block->findAncestorOpInBlock(*user);
-      if (ancestor && !after->isBeforeInBlock(ancestor))
-        return user->emitError("uses a read of memory '")
-               << memory.getName()
-               << "' before all of the memory's inputs are computed";
-    }
+LogicalResult MemoryLowering::lowerFixed() {
+  OpBuilder b(memory->getContext());
+  for (ReadOp read : reads) {
+    b.setInsertionPoint(read);
+    TensorBuilder tb(b, loc);
+    MemoryModel model(tb, memory);
+    SmallVector<Value> state = initialState(b, tb.dim(read.getQuery(), 0));
+    state.resize(memory.getStateShapes().size());
+    read.getResult().replaceAllUsesWith(
+        model.forward(state, read.getQuery()).output);
+  }
+  for (FinalStateOp final : finals) {
+    if (reads.empty())
+      return final.emitOpError("needs a read or an update to know the batch "
+                               "size of a memory without updates");
+    b.setInsertionPoint(final);
+    TensorBuilder tb(b, loc);
+    SmallVector<Value> state =
+        initialState(b, tb.dim(reads.front().getQuery(), 0));
+    for (auto [result, value] : llvm::zip(final.getStates(), state))
+      result.replaceAllUsesWith(value);
+  }
+  return success();
+}
 
-  OpBuilder b(after->getContext());
-  b.setInsertionPointAfter(after);
+//===----------------------------------------------------------------------===//
+// The joint schedule of a function's learning memories
+//===----------------------------------------------------------------------===//
+
+/// All memories of a function that learn, lowered into one scf.for over
+/// blocks of G tokens, G the gcd of their chunk sizes (for one memory, its
+/// chunk). Every memory carries its state, momentum, the state at its last
+/// chunk boundary (the reference of its gradients and of its reads) and,
+/// when chunk-aggregated, the gradient sum of its current chunk. Ops that
+/// depend on memory reads and feed an update (self-modifying Titans) are
+/// cloned into the loop and evaluated per block, in the order the reads
+/// need: a memory is updated for the block before any `after` read of it.
+class SequenceLowering {
+public:
+  SequenceLowering(func::FuncOp function, ArrayRef<MemoryOp> memories)
+      : function(function) {
+    for (MemoryOp memory : memories)
+      lowerings.emplace_back(memory);
+  }
+  LogicalResult lower();
+  /// Ops now evaluated inside the loop, dead outside it.
+  ArrayRef<Operation *> getInLoopOps() const { return inLoop.getArrayRef(); }
+
+private:
+  struct MemoryCarry {
+    unsigned theta, momentum, reference, pending;
+  };
+  /// Per block: the values computed so far.
+  struct BlockState {
+    OpBuilder *b;
+    Value start, count, end, index;
+    IRMapping mapping;
+    SmallVector<bool> updated;
+    SmallVector<SmallVector<Value>> theta, momentum, reference, pending;
+    /// The state reads see before a chunk's update: the state at the
+    /// memory's last chunk boundary.
+    SmallVector<SmallVector<Value>> chunkStart;
+  };
+
+  LogicalResult classify();
+  int64_t tokenDim(Value value);
+  /// The size of dimension `dim` of `value`, read from a value computed
+  /// before the loop that has a dimension of the same class.
+  FailureOr<Value> sizeBeforeLoop(OpBuilder &b, Value value, unsigned dim);
+  Value blockValue(BlockState &block, Value value);
+  Value blockRead(BlockState &block, ReadOp read);
+  void updateMemory(BlockState &block, unsigned m);
+  unsigned memoryIndex(Value handle);
+
+  func::FuncOp function;
+  SmallVector<MemoryLowering> lowerings;
+  std::optional<DimensionClasses> classes;
+  std::pair<Value, unsigned> tokenClass;
+  /// Ops other than reads evaluated per block.
+  llvm::SetVector<Operation *> inLoop;
+  /// Values computed per block that ops outside the loop use: accumulated
+  /// into whole-sequence tensors.
+  llvm::SetVector<Value> exported;
+  Value tokens;
+  int64_t blockSize = 0;
+};
+
+unsigned SequenceLowering::memoryIndex(Value handle) {
+  for (auto [index, lowering] : llvm::enumerate(lowerings))
+    if (lowering.memory.getMemory() == handle)
+      return index;
+  llvm_unreachable("not a memory of this schedule");
+}
+
+int64_t SequenceLowering::tokenDim(Value value) {
+  auto type = dyn_cast<RankedTensorType>(value.getType());
+  if (!type)
+    return -1;
+  for (int64_t dim = 0; dim < type.getRank(); ++dim)
+    if (classes->find(value, dim) == tokenClass)
+      return dim;
+  return -1;
+}
+
+FailureOr<Value> SequenceLowering::sizeBeforeLoop(OpBuilder &b, Value value,
+                                                 unsigned dim) {
+  auto type = cast<RankedTensorType>(value.getType());
+  if (!type.isDynamicDim(dim))
+    return Value(arith::ConstantIndexOp::create(b, function.getLoc(),
+                                                type.getDimSize(dim)));
+  auto wanted = classes->find(value, dim);
+  auto available = [&](Value candidate) -> std::optional<unsigned> {
+    auto candidateType = dyn_cast<RankedTensorType>(candidate.getType());
+    if (!candidateType)
+      return std::nullopt;
+    for (unsigned d = 0; d < candidateType.getRank(); ++d)
+      if (classes->find(candidate, d) == wanted)
+        return d;
+    return std::nullopt;
+  };
+  for (BlockArgument argument : function.getArguments())
+    if (std::optional<unsigned> d = available(argument))
+      return Value(tensor::DimOp::create(b, function.getLoc(), argument, *d));
+  for (Operation &op : function.getBody().front()) {
+    if (inLoop.contains(&op) || isa<ReadOp, FinalStateOp, UpdateOp>(op))
+      continue;
+    if (!op.getBlock() || b.getInsertionBlock() != op.getBlock() ||
+        !op.isBeforeInBlock(&*b.getInsertionPoint()))
+      continue;
+    for (Value result : op.getResults())
+      if (std::optional<unsigned> d = available(result))
+        return Value(tensor::DimOp::create(b, function.getLoc(), result, *d));
+  }
+  return emitError(value.getLoc(),
+                   "cannot find the size of dimension ")
+         << dim << " of this value from the inputs of the loop over tokens";
+}
+
+LogicalResult SequenceLowering::classify() {
+  classes.emplace(function);
+  Value keys = lowerings.front().update.getKeys();
+  tokenClass = classes->find(keys, 2);
+  for (MemoryLowering &lowering : lowerings)
+    blockSize = std::gcd(blockSize, lowering.memory.getEvery().getPeriod());
+
+  // D: ops computed from memory reads; F: ops whose results updates or
+  // reads need. Reads, updates and final states are handled by the loop.
+  DenseSet<Operation *> lowered;
+  for (MemoryLowering &lowering : lowerings) {
+    lowered.insert(lowering.update);
+    for (ReadOp read : lowering.reads)
+      lowered.insert(read);
+    for (FinalStateOp final : lowering.finals)
+      lowered.insert(final);
+  }
+  DenseSet<Operation *> fromReads;
+  SmallVector<Operation *> worklist;
+  for (MemoryLowering &lowering : lowerings)
+    for (ReadOp read : lowering.reads)
+      worklist.push_back(read);
+  while (!worklist.empty()) {
+    Operation *op = worklist.pop_back_val();
+    for (Operation *user : op->getUsers())
+      if (fromReads.insert(user).second)
+        worklist.push_back(user);
+  }
+  DenseSet<Operation *> needed;
+  SmallVector<Value> values;
+  for (MemoryLowering &lowering : lowerings) {
+    llvm::append_range(values, lowering.update->getOperands().drop_front());
+    for (ReadOp read : lowering.reads)
+      values.push_back(read.getQuery());
+  }
+  while (!values.empty()) {
+    Operation *def = values.pop_back_val().getDefiningOp();
+    if (!def || !needed.insert(def).second)
+      continue;
+    llvm::append_range(values, def->getOperands());
+  }
+  for (Operation &op : function.getBody().front())
+    if (!lowered.contains(&op) && fromReads.contains(&op) &&
+        needed.contains(&op))
+      inLoop.insert(&op);
+
+  // What the loop evaluates per block must be token-local, with a dynamic
+  // token dimension so the same op works on a block.
+  for (Operation *op : inLoop) {
+    if (!isa<LinearOp, SplitHeadsOp, MergeHeadsOp, RMSNormOp, L2NormalizeOp,
+             ActivationOp, RateOp, StopGradientOp>(op) &&
+        !op->hasTrait<OpTrait::Elementwise>())
+      return op->emitOpError("is computed from memory reads and feeds an "
+                             "update, so it runs per block of tokens, which "
+                             "needs a token-local op (this one mixes tokens)");
+    for (Value result : op->getResults()) {
+      int64_t dim = tokenDim(result);
+      if (dim < 0 || !cast<RankedTensorType>(result.getType()).isDynamicDim(dim))
+        return op->emitOpError("runs per block of tokens and needs a dynamic "
+                               "sequence length in its result type");
+    }
+  }
+  // In-loop values and reads used by ops that stay outside.
+  auto exportIfUsedOutside = [&](Value value) {
+    for (Operation *user : value.getUsers())
+      if (!inLoop.contains(user) && !lowered.contains(user)) {
+        exported.insert(value);
+        return;
+      }
+  };
+  for (Operation *op : inLoop)
+    for (Value result : op->getResults())
+      exportIfUsedOutside(result);
+  for (MemoryLowering &lowering : lowerings)
+    for (ReadOp read : lowering.reads)
+      exportIfUsedOutside(read.getResult());
+  for (Value value : exported)
+    if (tokenDim(value) < 0)
+      return value.getDefiningOp()->emitOpError(
+          "produces a value the loop over tokens must hand out, but its "
+          "token dimension is unknown");
+  return success();
+}
+
+Value SequenceLowering::blockValue(BlockState &block, Value value) {
+  if (Value mapped = block.mapping.lookupOrNull(value))
+    return mapped;
+  OpBuilder &b = *block.b;
+  Operation *def = value.getDefiningOp();
+  Value result;
+  if (auto read = dyn_cast_or_null<ReadOp>(def)) {
+    result = blockRead(block, read);
+  } else if (def && inLoop.contains(def)) {
+    for (Value operand : def->getOperands())
+      blockValue(block, operand);
+    Operation *clone = b.clone(*def, block.mapping);
+    for (auto [original, cloned] :
+         llvm::zip(def->getResults(), clone->getResults()))
+      block.mapping.map(original, cloned);
+    return block.mapping.lookup(value);
+  } else if (int64_t dim = tokenDim(value); dim >= 0) {
+    // A whole-sequence value: this block's tokens.
+    TensorBuilder tb(b, function.getLoc());
+    SmallVector<OpFoldResult> sizes = tb.sizes(value);
+    SmallVector<OpFoldResult> offsets(sizes.size(), b.getIndexAttr(0));
+    SmallVector<OpFoldResult> strides(sizes.size(), b.getIndexAttr(1));
+    offsets[dim] = block.start;
+    sizes[dim] = block.count;
+    result = tensor::ExtractSliceOp::create(b, function.getLoc(), value,
+                                            offsets, sizes, strides);
+  } else {
+    result = value;
+  }
+  block.mapping.map(value, result);
+  return result;
+}
+
+Value SequenceLowering::blockRead(BlockState &block, ReadOp read) {
+  OpBuilder &b = *block.b;
+  Location loc = read.getLoc();
+  unsigned m = memoryIndex(read.getMemory());
+  MemoryLowering &lowering = lowerings[m];
+  TensorBuilder tb(b, loc);
+  MemoryModel model(tb, lowering.memory);
+  Value query = blockValue(block, read.getQuery());
+  // Every token of the block sees the state of its chunk's start, except,
+  // for `after` reads, the last token of a chunk: it sees that chunk's
+  // update.
+  Value y = model.forward(block.chunkStart[m], query).output;
+  if (read.getPoint() == ReadPoint::After) {
+    updateMemory(block, m);
+    Value chunk = tb.indexConstant(lowering.memory.getEvery().getPeriod());
+    Value offset = arith::RemUIOp::create(b, loc, block.end, chunk);
+    Value endsChunk = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                            offset, tb.indexConstant(0));
+    Value last = arith::SubIOp::create(b, loc, block.count, tb.indexConstant(1));
+    Value lastQuery = lowering.sliceTokens(b, query, last, tb.indexConstant(1));
+    Value lastY = model.forward(block.theta[m], lastQuery).output;
+    SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(0),
+                                         last, b.getIndexAttr(0)};
+    SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+    Value patched = tensor::InsertSliceOp::create(b, loc, lastY, y, offsets,
+                                                  tb.sizes(lastY), strides);
+    y = arith::SelectOp::create(b, loc, endsChunk, patched, y);
+  }
+  return y;
+}
+
+void SequenceLowering::updateMemory(BlockState &block, unsigned m) {
+  if (block.updated[m])
+    return;
+  block.updated[m] = true;
+  MemoryLowering &lowering = lowerings[m];
+  MemoryOp memory = lowering.memory;
+  UpdateOp update = lowering.update;
+  OpBuilder &b = *block.b;
+  Location loc = memory.getLoc();
   TensorBuilder tb(b, loc);
   MemoryModel model(tb, memory);
-  Type element = memory.getMemory().getType().getElementType();
-  size_t numParams = memory.getStateShapes().size();
-  int64_t order = memory.getMomentumOrder();
-
-  // Without an update the memory is a fixed model: apply it directly.
-  if (!update) {
-    Value batch = reads.empty() ? Value()
-                                : tb.dim(reads.front().getQuery(), 0);
-    for (ReadOp read : reads) {
-      SmallVector<Value> state =
-          initialState(b, tb.dim(read.getQuery(), 0));
-      state.resize(numParams);
-      read.getResult().replaceAllUsesWith(
-          model.forward(state, read.getQuery()).output);
-    }
-    for (FinalStateOp final : finals) {
-      if (!batch)
-        return final.emitOpError("needs a read or an update to know the "
-                                 "batch size of a memory without updates");
-      SmallVector<Value> state = initialState(b, batch);
-      for (auto [result, value] : llvm::zip(final.getStates(), state))
-        result.replaceAllUsesWith(value);
-    }
-    return success();
-  }
-
   int64_t chunk = memory.getEvery().getPeriod();
-  ChunkAggregatedAttr aggregated = memory.getChunkAggregatedAttr();
-  Value keys = update.getKeys();
-  Value batch = tb.dim(keys, 0), tokens = tb.dim(keys, 2);
   Value chunkSize = tb.indexConstant(chunk);
-  Value numChunks = arith::CeilDivUIOp::create(b, loc, tokens, chunkSize);
+  Value chunkIndex = arith::DivUIOp::create(b, loc, block.start, chunkSize);
 
-  // Loop-carried: theta, momentum, (reference theta,) read accumulators.
-  SmallVector<Value> state = initialState(b, batch);
-  SmallVector<Value> initArgs(state);
-  bool carriesReference = aggregated && !aggregated.linearizesOverSequence();
-  SmallVector<Value> fixedReference;
-  if (carriesReference)
-    llvm::append_range(initArgs, ArrayRef<Value>(state).take_front(numParams));
-  else if (aggregated)
-    fixedReference.assign(state.begin(), state.begin() + numParams);
-  size_t firstAccumulator = initArgs.size();
-  for (ReadOp read : reads) {
-    SmallVector<OpFoldResult> sizes = tb.sizes(read.getQuery());
-    sizes[3] = b.getIndexAttr(memory.getMemory().getType().getOutputWidth());
-    initArgs.push_back(tb.empty(sizes, element));
-  }
-
+  MemoryLowering::ChunkInputs in;
+  in.keys = blockValue(block, update.getKeys());
+  in.values = blockValue(block, update.getValues());
+  Value tokenLike = tb.sumLastDim(in.keys);
+  auto rate = [&](Value value, RateGranularity granularity) -> Value {
+    if (granularity == RateGranularity::Token)
+      return blockValue(block, value);
+    return lowering.chunkRate(b, value, granularity, chunkIndex, block.start,
+                              block.count, tokenLike);
+  };
   RateGranularity lrGrain = RateGranularity::Token,
                   retentionGrain = RateGranularity::Token,
                   momentumGrain = RateGranularity::Token;
@@ -543,170 +752,326 @@ LogicalResult MemoryLowering::lower() {
     lrGrain = dgd.getLr();
     retentionGrain = dgd.getRetention();
   }
+  in.lr = rate(update.getLr(), lrGrain);
 
-  Value c0 = tb.indexConstant(0), c1 = tb.indexConstant(1);
+  SmallVector<Value> newTheta, newMomentum;
+  ChunkAggregatedAttr aggregated = memory.getChunkAggregatedAttr();
+  if (!aggregated) {
+    if (update.getRetention())
+      in.retention = rate(update.getRetention(), retentionGrain);
+    for (Value beta : update.getMomentum())
+      in.momentum.push_back(rate(beta, momentumGrain));
+    if (isa<DGDAttr>(memory.getRule()))
+      lowering.dgdUpdate(b, model, block.reference[m], block.theta[m], in,
+                         newTheta);
+    else
+      lowering.momentumUpdate(b, model, block.reference[m], block.theta[m],
+                              block.momentum[m], in, newTheta, newMomentum);
+    block.theta[m] = newTheta;
+    block.momentum[m] = newMomentum;
+    return;
+  }
+
+  // Chunk-aggregated: G += sum_t eta_t g_t at the linearisation reference;
+  // at the end of a complete chunk, S = beta S - G, theta = alpha theta + S.
+  MemoryModel::Forward forward = model.forward(block.reference[m], in.keys);
+  Value dOutput = model.objectiveGradient(forward.output, in.values);
+  auto grads = model.backward(block.reference[m], forward, dOutput);
+  Value endsChunk = arith::CmpIOp::create(
+      b, loc, arith::CmpIPredicate::eq,
+      arith::RemUIOp::create(b, loc, block.end, chunkSize), tb.indexConstant(0));
+  Value alpha = update.getRetention()
+                    ? lowering.scalarAt(b, update.getRetention(), chunkIndex)
+                    : Value();
+  int64_t order = memory.getMomentumOrder();
+  Value beta = order ? lowering.scalarAt(b, update.getMomentum()[0], chunkIndex)
+                     : Value();
+  SmallVector<Value> newPending;
+  for (auto [p, param] : llvm::enumerate(block.theta[m])) {
+    std::string spec = paramSpec(param).str();
+    Value sum = grads[p].vector
+                    ? tb.einsum("bhtd,bht->bhd", {grads[p].vector, in.lr})
+                    : tb.einsum("bhtr,bhtc,bht->bhrc",
+                                {grads[p].rows, grads[p].cols, in.lr});
+    Value total = tb.einsum(spec + "," + spec + "->" + spec,
+                            {block.pending[m][p], sum},
+                            [](OpBuilder &sb, Location sl, ValueRange a) {
+                              return arith::AddFOp::create(sb, sl, a[0], a[1])
+                                  .getResult();
+                            });
+    Value step = total, s;
+    if (order) {
+      s = tb.einsum(spec + ",bh," + spec + "->" + spec,
+                    {block.momentum[m][p], beta, total},
+                    [](OpBuilder &sb, Location sl, ValueRange a) {
+                      Value d = arith::MulFOp::create(sb, sl, a[0], a[1]);
+                      return arith::SubFOp::create(sb, sl, d, a[2]).getResult();
+                    });
+      step = s;
+    }
+    Value decayed = alpha ? tb.einsum(spec + ",bh->" + spec, {param, alpha})
+                          : param;
+    Value updated = tb.einsum(
+        spec + "," + spec + "->" + spec, {decayed, step},
+        [&](OpBuilder &sb, Location sl, ValueRange a) {
+          return order ? arith::AddFOp::create(sb, sl, a[0], a[1]).getResult()
+                       : arith::SubFOp::create(sb, sl, a[0], a[1]).getResult();
+        });
+    // Only a complete chunk updates; its sum then starts again from zero.
+    newTheta.push_back(arith::SelectOp::create(b, loc, endsChunk, updated, param));
+    if (order)
+      newMomentum.push_back(arith::SelectOp::create(b, loc, endsChunk, s,
+                                                    block.momentum[m][p]));
+    Value zero = tb.map(total, [](OpBuilder &sb, Location sl, ValueRange a) {
+      return arith::ConstantOp::create(sb, sl, a[0].getType(),
+                                       sb.getFloatAttr(a[0].getType(), 0.0))
+          .getResult();
+    });
+    newPending.push_back(
+        arith::SelectOp::create(b, loc, endsChunk, zero, total));
+  }
+  block.theta[m] = newTheta;
+  block.momentum[m] = newMomentum;
+  block.pending[m] = newPending;
+}
+
+LogicalResult SequenceLowering::lower() {
+  if (failed(classify()))
+    return failure();
+  Block &entry = function.getBody().front();
+  // The loop goes after the last op it reads from outside, before the first
+  // op outside that uses what it produces.
+  DenseSet<Operation *> lowered(inLoop.begin(), inLoop.end());
+  for (MemoryLowering &lowering : lowerings) {
+    lowered.insert(lowering.update);
+    for (ReadOp read : lowering.reads)
+      lowered.insert(read);
+    for (FinalStateOp final : lowering.finals)
+      lowered.insert(final);
+  }
+  Operation *after = nullptr;
+  auto consider = [&](Value value) {
+    Operation *def = value.getDefiningOp();
+    if (def && def->getBlock() == &entry && !lowered.contains(def) &&
+        (!after || after->isBeforeInBlock(def)))
+      after = def;
+  };
+  for (Operation *op : lowered)
+    for (Value operand : op->getOperands())
+      consider(operand);
+  for (MemoryLowering &lowering : lowerings)
+    for (Value init : lowering.memory.getInit())
+      consider(init);
+  for (Operation *op : lowered)
+    for (Value result : op->getResults())
+      for (Operation *user : result.getUsers())
+        if (!lowered.contains(user) && after && !after->isBeforeInBlock(user))
+          return user->emitError("uses a value computed from memory reads "
+                                 "before all of the memories' inputs exist");
+
+  OpBuilder b(function.getContext());
+  if (after)
+    b.setInsertionPointAfter(after);
+  else
+    b.setInsertionPointToStart(&entry);
+  Location loc = function.getLoc();
+  TensorBuilder tb(b, loc);
+  Value keys = lowerings.front().update.getKeys();
+  FailureOr<Value> batchSize = sizeBeforeLoop(b, keys, 0);
+  FailureOr<Value> tokenCount = sizeBeforeLoop(b, keys, 2);
+  if (failed(batchSize) || failed(tokenCount))
+    return failure();
+  Value batch = *batchSize;
+  tokens = *tokenCount;
+  Value blockSizeValue = tb.indexConstant(blockSize);
+  Value numBlocks = arith::CeilDivUIOp::create(b, loc, tokens, blockSizeValue);
+
+  // Carried values: per memory theta, momentum, reference, pending; then
+  // the accumulators of exported values.
+  SmallVector<Value> initArgs;
+  SmallVector<MemoryCarry> carries;
+  for (MemoryLowering &lowering : lowerings) {
+    size_t numParams = lowering.memory.getStateShapes().size();
+    SmallVector<Value> state = lowering.initialState(b, batch);
+    MemoryCarry carry;
+    carry.theta = initArgs.size();
+    llvm::append_range(initArgs, ArrayRef<Value>(state).take_front(numParams));
+    carry.momentum = initArgs.size();
+    llvm::append_range(initArgs, ArrayRef<Value>(state).drop_front(numParams));
+    carry.reference = initArgs.size();
+    llvm::append_range(initArgs, ArrayRef<Value>(state).take_front(numParams));
+    carry.pending = initArgs.size();
+    if (lowering.memory.getChunkAggregatedAttr())
+      for (Value param : ArrayRef<Value>(state).take_front(numParams))
+        initArgs.push_back(tb.map(param, [](OpBuilder &sb, Location sl,
+                                            ValueRange a) {
+          return arith::ConstantOp::create(sb, sl, a[0].getType(),
+                                           sb.getFloatAttr(a[0].getType(), 0.0))
+              .getResult();
+        }));
+    carries.push_back(carry);
+  }
+  size_t firstAccumulator = initArgs.size();
+  for (Value value : exported) {
+    // A whole-sequence tensor, filled block by block.
+    SmallVector<OpFoldResult> sizes;
+    auto type = cast<RankedTensorType>(value.getType());
+    for (int64_t d = 0; d < type.getRank(); ++d) {
+      if (!type.isDynamicDim(d)) {
+        sizes.push_back(b.getIndexAttr(type.getDimSize(d)));
+        continue;
+      }
+      FailureOr<Value> size = sizeBeforeLoop(b, value, d);
+      if (failed(size))
+        return failure();
+      sizes.push_back(*size);
+    }
+    initArgs.push_back(tb.empty(sizes, type.getElementType()));
+  }
+
   auto loop = scf::ForOp::create(
-      b, loc, c0, numChunks, c1, initArgs,
+      b, loc, tb.indexConstant(0), numBlocks, tb.indexConstant(1), initArgs,
       [&](OpBuilder &nb, Location nloc, Value index, ValueRange carried) {
+        BlockState block;
+        block.b = &nb;
+        block.index = index;
+        block.start = arith::MulIOp::create(nb, nloc, index, blockSizeValue);
+        Value remaining = arith::SubIOp::create(nb, nloc, tokens, block.start);
+        block.count =
+            arith::MinUIOp::create(nb, nloc, remaining, blockSizeValue);
+        block.end = arith::AddIOp::create(nb, nloc, block.start, block.count);
+        block.updated.assign(lowerings.size(), false);
         TensorBuilder ntb(nb, nloc);
-        MemoryModel chunkModel(ntb, memory);
-        Value start = arith::MulIOp::create(nb, nloc, index, chunkSize);
-        Value remaining = arith::SubIOp::create(nb, nloc, tokens, start);
-        Value count = arith::MinUIOp::create(nb, nloc, remaining, chunkSize);
-        Value complete = arith::CmpIOp::create(nb, nloc, arith::CmpIPredicate::eq,
-                                               count, chunkSize);
-        SmallVector<Value> theta(carried.take_front(numParams));
-        SmallVector<Value> momentum(
-            carried.slice(numParams, numParams * order));
-
-        ChunkInputs in;
-        in.keys = sliceTokens(nb, keys, start, count);
-        in.values = sliceTokens(nb, update.getValues(), start, count);
-        Value tokenLike = ntb.sumLastDim(in.keys);
-        SmallVector<Value> newTheta, newMomentum, reference;
-        if (!aggregated) {
-          in.lr = chunkRate(nb, update.getLr(), lrGrain, index, start, count,
-                            tokenLike);
-          if (update.getRetention())
-            in.retention = chunkRate(nb, update.getRetention(), retentionGrain,
-                                     index, start, count, tokenLike);
-          for (Value beta : update.getMomentum())
-            in.momentum.push_back(chunkRate(nb, beta, momentumGrain, index,
-                                            start, count, tokenLike));
-          if (isa<DGDAttr>(memory.getRule()))
-            dgdUpdate(nb, chunkModel, theta, in, newTheta);
-          else
-            momentumUpdate(nb, chunkModel, theta, momentum, in, newTheta,
-                           newMomentum);
-        } else {
-          // The reference state: refreshed at multiples of the period.
-          if (carriesReference) {
-            Value period = ntb.indexConstant(aggregated.getPeriod());
-            Value offset = arith::RemUIOp::create(nb, nloc, start, period);
-            Value refresh = arith::CmpIOp::create(
-                nb, nloc, arith::CmpIPredicate::eq, offset, c0);
-            for (unsigned p = 0; p < numParams; ++p)
-              reference.push_back(arith::SelectOp::create(
-                  nb, nloc, refresh, theta[p],
-                  carried[numParams * (1 + order) + p]));
-          } else {
-            reference = fixedReference;
+        for (auto [m, lowering] : llvm::enumerate(lowerings)) {
+          MemoryOp memory = lowering.memory;
+          size_t numParams = memory.getStateShapes().size();
+          size_t numMomentum = numParams * memory.getMomentumOrder();
+          const MemoryCarry &carry = carries[m];
+          block.theta.push_back(
+              SmallVector<Value>(carried.slice(carry.theta, numParams)));
+          block.momentum.push_back(
+              SmallVector<Value>(carried.slice(carry.momentum, numMomentum)));
+          block.pending.push_back(SmallVector<Value>(
+              memory.getChunkAggregatedAttr()
+                  ? carried.slice(carry.pending, numParams)
+                  : ValueRange()));
+          // The reference moves to the current state at chunk boundaries
+          // (chunk-aggregated: at multiples of the linearisation period).
+          ChunkAggregatedAttr aggregated = memory.getChunkAggregatedAttr();
+          ValueRange previous = carried.slice(carry.reference, numParams);
+          if (aggregated) {
+            // One update per chunk: the state is the chunk-start state
+            // until the chunk's end.
+            block.chunkStart.push_back(block.theta[m]);
           }
-          in.lr = chunkRate(nb, update.getLr(), lrGrain, index, start, count,
-                            tokenLike);
-          MemoryModel::Forward forward = chunkModel.forward(reference, in.keys);
-          Value dOutput =
-              chunkModel.objectiveGradient(forward.output, in.values);
-          auto grads = chunkModel.backward(reference, forward, dOutput);
-          Value alpha = update.getRetention()
-                            ? scalarAt(nb, update.getRetention(), index)
-                            : Value();
-          Value beta = order ? scalarAt(nb, update.getMomentum()[0], index)
-                             : Value();
-          for (unsigned p = 0; p < numParams; ++p) {
-            std::string spec = paramSpec(theta[p]).str();
-            Value sum =
-                grads[p].vector
-                    ? ntb.einsum("bhtd,bht->bhd", {grads[p].vector, in.lr})
-                    : ntb.einsum("bhtr,bhtc,bht->bhrc",
-                                 {grads[p].rows, grads[p].cols, in.lr});
-            // S_i = beta_i S - G_i (or -G_i); theta_i = alpha_i theta + S_i.
-            Value step = sum;
-            Value s;
-            if (order) {
-              s = ntb.einsum(spec + ",bh," + spec + "->" + spec,
-                             {momentum[p], beta, sum},
-                             [](OpBuilder &sb, Location sl, ValueRange a) {
-                               Value d = arith::MulFOp::create(sb, sl, a[0], a[1]);
-                               return arith::SubFOp::create(sb, sl, d, a[2])
-                                   .getResult();
-                             });
-              step = s;
-            }
-            Value decayed =
-                alpha ? ntb.einsum(spec + ",bh->" + spec, {theta[p], alpha})
-                      : theta[p];
-            Value updated = ntb.einsum(
-                spec + "," + spec + "->" + spec, {decayed, step},
-                [&](OpBuilder &sb, Location sl, ValueRange a) {
-                  return order ? arith::AddFOp::create(sb, sl, a[0], a[1])
-                                     .getResult()
-                               : arith::SubFOp::create(sb, sl, a[0], a[1])
-                                     .getResult();
-                });
-            // A trailing partial chunk makes no update: its update would
-            // happen at a token the sequence does not reach.
-            newTheta.push_back(
-                arith::SelectOp::create(nb, nloc, complete, updated, theta[p]));
-            if (order)
-              newMomentum.push_back(arith::SelectOp::create(
-                  nb, nloc, complete, s, momentum[p]));
+          if (aggregated && aggregated.linearizesOverSequence()) {
+            block.reference.push_back(SmallVector<Value>(previous));
+            continue;
           }
+          int64_t period = aggregated ? aggregated.getPeriod()
+                                      : memory.getEvery().getPeriod();
+          Value offset = arith::RemUIOp::create(
+              nb, nloc, block.start, ntb.indexConstant(period));
+          Value refresh = arith::CmpIOp::create(
+              nb, nloc, arith::CmpIPredicate::eq, offset, ntb.indexConstant(0));
+          SmallVector<Value> reference;
+          for (auto [current, old] : llvm::zip(block.theta[m], previous))
+            reference.push_back(
+                arith::SelectOp::create(nb, nloc, refresh, current, old));
+          block.reference.push_back(reference);
+          if (!aggregated)
+            block.chunkStart.push_back(reference);
         }
-
-        // Reads of this chunk.
-        SmallVector<Value> accumulators;
-        for (auto [r, read] : llvm::enumerate(reads)) {
-          Value query = sliceTokens(nb, read.getQuery(), start, count);
-          Value y = chunkModel.forward(theta, query).output;
-          if (read.getPoint() == ReadPoint::After) {
-            // The last token of a complete chunk sees the chunk's update.
-            Value last = arith::SubIOp::create(nb, nloc, count, c1);
-            Value lastQuery = sliceTokens(nb, query, last, c1);
-            Value lastY = chunkModel.forward(newTheta, lastQuery).output;
-            SmallVector<OpFoldResult> offsets = {nb.getIndexAttr(0),
-                                                 nb.getIndexAttr(0), last,
-                                                 nb.getIndexAttr(0)};
-            SmallVector<OpFoldResult> sizes = ntb.sizes(lastY);
-            SmallVector<OpFoldResult> strides(4, nb.getIndexAttr(1));
-            Value patched = tensor::InsertSliceOp::create(
-                nb, nloc, lastY, y, offsets, sizes, strides);
-            y = arith::SelectOp::create(nb, nloc, complete, patched, y);
-          }
-          SmallVector<OpFoldResult> offsets = {nb.getIndexAttr(0),
-                                               nb.getIndexAttr(0), start,
-                                               nb.getIndexAttr(0)};
-          SmallVector<OpFoldResult> sizes = ntb.sizes(y);
-          SmallVector<OpFoldResult> strides(4, nb.getIndexAttr(1));
-          accumulators.push_back(tensor::InsertSliceOp::create(
-              nb, nloc, y, carried[firstAccumulator + r], offsets, sizes,
+        // Every memory learns from this block; what it reads is computed on
+        // demand, after the updates it depends on.
+        for (unsigned m = 0; m < lowerings.size(); ++m)
+          updateMemory(block, m);
+        SmallVector<Value> yielded;
+        for (auto [m, lowering] : llvm::enumerate(lowerings)) {
+          llvm::append_range(yielded, block.theta[m]);
+          llvm::append_range(yielded, block.momentum[m]);
+          llvm::append_range(yielded, block.reference[m]);
+          llvm::append_range(yielded, block.pending[m]);
+        }
+        for (auto [e, value] : llvm::enumerate(exported)) {
+          Value piece = blockValue(block, value);
+          int64_t dim = tokenDim(value);
+          SmallVector<OpFoldResult> sizes = ntb.sizes(piece);
+          SmallVector<OpFoldResult> offsets(sizes.size(), nb.getIndexAttr(0));
+          SmallVector<OpFoldResult> strides(sizes.size(), nb.getIndexAttr(1));
+          offsets[dim] = block.start;
+          yielded.push_back(tensor::InsertSliceOp::create(
+              nb, nloc, piece, carried[firstAccumulator + e], offsets, sizes,
               strides));
         }
-
-        SmallVector<Value> yielded(newTheta);
-        llvm::append_range(yielded, newMomentum);
-        llvm::append_range(yielded, reference.empty() || !carriesReference
-                                        ? ArrayRef<Value>()
-                                        : ArrayRef<Value>(reference));
-        llvm::append_range(yielded, accumulators);
         scf::YieldOp::create(nb, nloc, yielded);
       });
 
-  for (auto [r, read] : llvm::enumerate(reads))
-    read.getResult().replaceAllUsesWith(loop.getResult(firstAccumulator + r));
-  for (FinalStateOp final : finals)
-    for (auto [index, result] : llvm::enumerate(final.getStates()))
-      result.replaceAllUsesWith(loop.getResult(index));
+  for (auto [e, exportedValue] : llvm::enumerate(exported))
+    Value(exportedValue).replaceUsesWithIf(loop.getResult(firstAccumulator + e),
+                            [&](OpOperand &use) {
+                              return !lowered.contains(use.getOwner());
+                            });
+  for (auto [m, lowering] : llvm::enumerate(lowerings))
+    for (FinalStateOp final : lowering.finals)
+      for (auto [index, result] : llvm::enumerate(final.getStates())) {
+        size_t numParams = lowering.memory.getStateShapes().size();
+        unsigned position = index < numParams
+                                ? carries[m].theta + index
+                                : carries[m].momentum + index - numParams;
+        result.replaceAllUsesWith(loop.getResult(position));
+      }
   return success();
 }
 
 struct LowerMemoriesPass
     : nl::impl::NLLowerMemoriesBase<LowerMemoriesPass> {
   void runOnOperation() override {
-    SmallVector<MemoryOp> memories;
-    getOperation()->walk([&](MemoryOp memory) { memories.push_back(memory); });
+    SmallVector<func::FuncOp> functions;
+    getOperation()->walk([&](func::FuncOp f) { functions.push_back(f); });
+    for (func::FuncOp function : functions)
+      if (failed(lowerFunction(function)))
+        return signalPassFailure();
+  }
+
+  LogicalResult lowerFunction(func::FuncOp function) {
+    SmallVector<MemoryOp> memories, learning;
+    function.walk([&](MemoryOp memory) { memories.push_back(memory); });
+    if (memories.empty())
+      return success();
+    if (!function.getBody().hasOneBlock())
+      return function.emitOpError("with memories must have a single block");
     for (MemoryOp memory : memories) {
       MemoryLowering lowering(memory);
-      if (failed(lowering.verifySupported()) || failed(lowering.lower()))
-        return signalPassFailure();
+      if (failed(lowering.verifySupported()))
+        return failure();
+      if (!memory.getUpdate()) {
+        if (failed(lowering.lowerFixed()))
+          return failure();
+        continue;
+      }
+      learning.push_back(memory);
     }
-    // The memory ops are now dead: erase users, then the memories.
+    SmallVector<Operation *> dead;
+    if (!learning.empty()) {
+      SequenceLowering sequence(function, learning);
+      if (failed(sequence.lower()))
+        return failure();
+      llvm::append_range(dead, sequence.getInLoopOps());
+    }
+    // The memories, their reads, updates and final states, and what the
+    // loop now computes are dead; they may use each other.
     for (MemoryOp memory : memories) {
-      for (Operation *user :
-           llvm::make_early_inc_range(memory.getMemory().getUsers()))
-        user->erase();
-      memory.erase();
+      llvm::append_range(dead, memory.getMemory().getUsers());
+      dead.push_back(memory);
     }
+    for (Operation *op : dead)
+      op->dropAllReferences();
+    for (Operation *op : dead) {
+      assert(op->use_empty() && "a lowered value is still used");
+      op->erase();
+    }
+    return success();
   }
 };
 

@@ -25,24 +25,35 @@ def NLLowerBlocksToLinalg : Pass<"nl-lower-blocks-to-linalg"> {
 }
 
 def NLLowerMemories : Pass<"nl-lower-memories"> {
-  let summary = "Lower every memory to its chunk-parallel form";
+  let summary = "Lower the memories of each function to their chunk-parallel form";
   let description = [{
-    Replaces each `nl.memory` with its `nl.update`, `nl.read` and
-    `nl.final_state` ops by one `scf.for` over the ceil(T/C) chunks of the
-    sequence that carries the memory's state as tensors. Per chunk, the
-    model's forward and backward at the chunk's reference state are batched
-    over all tokens of the chunk (contractions over batch, heads and tokens);
-    momentum GD applies the chunk's updates in closed form (coefficients from
-    one reverse scan over the rates, then one contraction over tokens per
-    parameter), DGD applies its rank-1 term token by token inside the chunk,
-    and the chunk-aggregated variant makes one update per complete chunk.
-    Reads are answered per chunk at their read point. The result equals the
-    token-by-token recurrence of the semantics up to rounding.
+    Replaces the `nl.memory` ops of a function with their `nl.update`,
+    `nl.read` and `nl.final_state` ops by one `scf.for` over blocks of G
+    tokens, G the gcd of the learning memories' chunk sizes (for a lone
+    memory, its chunk: ceil(T/C) trips). The loop carries every memory's
+    state, momentum, the state at its last chunk boundary (the reference of
+    its gradients and its reads) and, for the chunk-aggregated variant, the
+    gradient sum of its current chunk. Per block and memory, the model's
+    forward and backward at the reference state are batched over all the
+    block's tokens (contractions over batch, heads and tokens); momentum GD
+    applies the block's updates in closed form (coefficients from one reverse
+    scan over the rates, then one contraction over tokens per parameter), DGD
+    applies its rank-1 term token by token inside the block, and the
+    chunk-aggregated variant updates once per complete chunk.
 
-    Not yet compiled (each is a clear error at the memory): memories whose
-    inputs come from memory reads (self-modifying Titans), momentum of order
+    Ops computed from memory reads that feed an update (self-modifying
+    Titans: keys, values and rates read from other memories at the chunk
+    start, self-generated targets) are cloned into the loop and evaluated per
+    block, on demand: a memory is updated for the block before any `after`
+    read of it, which the level order makes possible. Values the rest of the
+    function uses are assembled into whole-sequence tensors. The result
+    equals the token-by-token recurrence of the semantics up to rounding
+    (test/parity).
+
+    Not yet compiled (each is a clear error at the op): momentum of order
     above 1, the Newton-Schulz output, DGD with momentum, MLP memories with
-    `norm = pre`.
+    `norm = pre`, ops that mix tokens (convolutions, chunk means) between a
+    memory read and an update.
   }];
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
