@@ -10,19 +10,34 @@ void ModelBuilder::addArgument(StringRef name, Type type, StringRef role) {
   arguments.push_back({name.str(), role.str(), type});
 }
 
+void ModelBuilder::addResult(StringRef name, Type type, StringRef role) {
+  results.push_back({name.str(), role.str(), type});
+}
+
 func::FuncOp ModelBuilder::beginFunction(StringRef name, Type resultType,
                                          StringRef resultName) {
-  SmallVector<Type> types;
-  for (const Argument &argument : arguments)
-    types.push_back(argument.type);
+  addResult(resultName, resultType);
+  return beginFunction(name);
+}
+
+func::FuncOp ModelBuilder::beginFunction(StringRef name) {
+  auto typesOf = [](ArrayRef<Argument> values) {
+    SmallVector<Type> types;
+    for (const Argument &value : values)
+      types.push_back(value.type);
+    return types;
+  };
   auto function = func::FuncOp::create(
-      builder, loc, name, builder.getFunctionType(types, {resultType}));
+      builder, loc, name,
+      builder.getFunctionType(typesOf(arguments), typesOf(results)));
   // Names and roles for the artifact's manifest (see the dialect's
   // "Entry points").
   for (auto [index, argument] : llvm::enumerate(arguments))
     function.setArgAttr(index, "nl." + argument.role,
                         builder.getStringAttr(argument.name));
-  function.setResultAttr(0, "nl.output", builder.getStringAttr(resultName));
+  for (auto [index, result] : llvm::enumerate(results))
+    function.setResultAttr(index, "nl." + result.role,
+                           builder.getStringAttr(result.name));
   Block *body = function.addEntryBlock();
   for (auto [index, argument] : llvm::enumerate(arguments))
     argumentsByName[argument.name] = body->getArgument(index);
@@ -87,6 +102,9 @@ Value ModelBuilder::memory(StringRef name, ValueRange init, MemoryType type,
 
 void ModelBuilder::update(Value memory, Value keys, Value values, Value lr,
                           Value retention, ValueRange momentum) {
-  UpdateOp::create(builder, loc, memory, keys, values, lr, retention,
-                   momentum);
+  UpdateOp::create(builder, loc, memory, keys, values, lr, retention, momentum);
+}
+
+ValueRange ModelBuilder::finalState(Value memory, TypeRange types) {
+  return FinalStateOp::create(builder, loc, types, memory).getStates();
 }

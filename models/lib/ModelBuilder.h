@@ -11,25 +11,32 @@
 
 namespace mlir::nl::models {
 
-/// Builds one function of a model: declare its parameters by name, then
-/// create the body with the shorthands below (f32 tensors throughout).
+/// Builds one function of a model: declare its parameters and results by
+/// name, then create the body with the shorthands below. Tensors have one
+/// element type throughout (f32 unless given).
 class ModelBuilder {
 public:
-  ModelBuilder(OpBuilder &builder, Location loc)
-      : builder(builder), loc(loc) {}
+  ModelBuilder(OpBuilder &builder, Location loc, Type elementType = {})
+      : builder(builder), loc(loc),
+        elementType(elementType ? elementType : builder.getF32Type()) {}
 
   RankedTensorType tensor(ArrayRef<int64_t> shape) {
-    return RankedTensorType::get(shape, builder.getF32Type());
+    return RankedTensorType::get(shape, elementType);
   }
+  Type getElementType() const { return elementType; }
   static constexpr int64_t kDynamic = ShapedType::kDynamic;
 
   /// Declares the next function argument: data the caller gives (an input)
   /// or a weight bound by name from a weights file.
   void addArgument(StringRef name, Type type, StringRef role = "weight");
   void addInput(StringRef name, Type type) { addArgument(name, type, "input"); }
-  /// Creates `func.func @name` with the declared arguments, one result of
-  /// `resultType` named `resultName`, and moves the insertion point into its
-  /// body.
+  /// Declares the next function result: a plain output or a state carried
+  /// to the next call.
+  void addResult(StringRef name, Type type, StringRef role = "output");
+  /// Creates `func.func @name` with the declared arguments and results, and
+  /// moves the insertion point into its body.
+  func::FuncOp beginFunction(StringRef name);
+  /// The same with one more result, of `resultType`, named `resultName`.
   func::FuncOp beginFunction(StringRef name, Type resultType,
                              StringRef resultName = "y");
   /// The block argument declared as `name`.
@@ -47,11 +54,13 @@ public:
   Value chunkPool(Value input, int64_t chunk);
   Value stopGradient(Value input);
   Value read(Value memory, Value query, ReadPoint point);
-  Value memory(StringRef name, ValueRange init, MemoryType type,
-               int64_t chunk, Attribute model, Attribute objective,
-               Attribute rule, ChunkAggregatedAttr aggregated = {});
-  void update(Value memory, Value keys, Value values, Value lr,
-              Value retention, ValueRange momentum = {});
+  Value memory(StringRef name, ValueRange init, MemoryType type, int64_t chunk,
+               Attribute model, Attribute objective, Attribute rule,
+               ChunkAggregatedAttr aggregated = {});
+  void update(Value memory, Value keys, Value values, Value lr, Value retention,
+              ValueRange momentum = {});
+  /// The memory's state after the last token, one tensor per type.
+  ValueRange finalState(Value memory, TypeRange types);
 
   OpBuilder &getBuilder() { return builder; }
   Location getLoc() const { return loc; }
@@ -60,11 +69,13 @@ public:
 private:
   OpBuilder &builder;
   Location loc;
+  Type elementType;
+  /// A function argument or result, with its manifest name and role.
   struct Argument {
     std::string name, role;
     Type type;
   };
-  SmallVector<Argument> arguments;
+  SmallVector<Argument> arguments, results;
   llvm::StringMap<Value> argumentsByName;
 };
 

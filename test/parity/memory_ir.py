@@ -33,6 +33,11 @@ def rule_attr(rule) -> str:
             f"lr = {rule.lr}, retention = {rule.retention}>")
 
 
+def state_name(param) -> str:
+    """The dialect's name of a state parameter (getMemoryStateLayout)."""
+    return "norm_scale" if param.name == "norm" else param.name
+
+
 def memory_function(spec: ref.MemorySpec, heads: int, d_in: int, d_out: int, point: str,
                     element: str = "f64", retention: bool = True) -> str:
     e = element
@@ -49,10 +54,10 @@ def memory_function(spec: ref.MemorySpec, heads: int, d_in: int, d_out: int, poi
     args += [f'%beta{i}: {rate} {{nl.input = "momentum{i}"}}' for i in range(order)]
     args.append(f'%q: {seq_in} {{nl.input = "queries"}}')
     init_types = [_tensor([heads, *p.shape], e) for p in layout]
-    args += [f'%w{i}: {t} {{nl.weight = "M.{p.name}"}}' for i, (p, t) in enumerate(zip(layout, init_types))]
+    args += [f'%w{i}: {t} {{nl.weight = "M.{state_name(p)}"}}' for i, (p, t) in enumerate(zip(layout, init_types))]
     final_types = [_tensor(["?", heads, *p.shape], e) for p in layout]
     results = [f'{seq_out} {{nl.output = "y"}}'] + [
-        f'{t} {{nl.state = "M.{p.name}"}}' for p, t in zip(layout, final_types)]
+        f'{t} {{nl.state = "M.{state_name(p)}"}}' for p, t in zip(layout, final_types)]
     aggregated = ""
     if spec.chunk_aggregated:
         period = spec.chunk_aggregated.linearize

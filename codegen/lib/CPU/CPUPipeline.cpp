@@ -73,6 +73,7 @@ static const CompilePhase kPhases[] = {
      [](OpPassManager &pm, const CompileOptions &) {
        addPipeline(pm, "func.func(convert-linalg-to-loops),"
                        "canonicalize,cse");
+       pm.addPass(createNLContractFloatOps());
      }},
     {"llvm", "LLVM dialect, with the artifact's exported symbols",
      [](OpPassManager &pm, const CompileOptions &) {

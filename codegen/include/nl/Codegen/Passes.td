@@ -72,6 +72,17 @@ def NLMemrefCopyToLinalg : Pass<"nl-memref-copy-to-linalg"> {
   let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }
 
+def NLContractFloatOps : Pass<"nl-contract-float-ops"> {
+  let summary = "Allow a * b + c to become one fused multiply-add";
+  let description = [{
+    Adds the `contract` fast-math flag to every floating-point arith op, as C
+    compilers do by default within an expression (-ffp-contract=on): LLVM
+    then fuses multiplies and adds into FMAs, vectorised on the target. No
+    other fast-math assumption is made (no reassociation, no finite-math), so
+    results stay within rounding of the unfused ones.
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // The artifact's ABI
 //===----------------------------------------------------------------------===//

@@ -1,0 +1,60 @@
+// Every config of every model verifies, has legal levels, and round-trips.
+
+// RUN: hope-models hope-block --config=tiny | hope-opt --nl-verify-levels --nl-print-levels -o /dev/null | FileCheck %s --check-prefix=HOPE
+// HOPE:      levels of @hope_block (fastest first):
+// HOPE-NEXT:   level 1   every 1 token      cms[0] (nl.cms)
+// HOPE-NEXT:   level 2   every 2 tokens     M_k (nl.memory), M_v (nl.memory), M_eta (nl.memory), M_alpha (nl.memory)
+// HOPE-NEXT:   level 3   every 4 tokens     M_mem (nl.memory), cms[1] (nl.cms)
+// HOPE-NEXT:   level 4   every 8 tokens     cms[2] (nl.cms)
+
+// RUN: hope-models titans-memory --config=tiny | hope-opt --nl-verify-levels --nl-print-levels -o /dev/null | FileCheck %s --check-prefix=TITANS
+// TITANS:      levels of @titans_memory (fastest first):
+// TITANS-NEXT:   level 1   every 4 tokens     memory (nl.memory)
+
+// RUN: for c in linear-momentum linear-dgd mlp-momentum mlp-dgd chunk-aggregated gated-delta; do \
+// RUN:   hope-models memory-level --config=$c | hope-opt --nl-verify-levels --nl-print-levels -o /dev/null; \
+// RUN: done | FileCheck %s --check-prefix=LEVELS
+// LEVELS-COUNT-6: level 1   every 4 tokens     M (nl.memory)
+
+// The function of one memory level: inputs, initial state as weights, the
+// read and the final state.
+// RUN: hope-models memory-level --config=chunk-aggregated | FileCheck %s --check-prefix=AGG
+// AGG:      func.func @memory_level(
+// AGG-SAME:   %arg0: tensor<?x2x?x8xf32> {nl.input = "keys"}
+// AGG-SAME:   %arg1: tensor<?x2x?x8xf32> {nl.input = "values"}
+// AGG-SAME:   %arg2: tensor<?x2x?xf32> {nl.input = "lr"}
+// AGG-SAME:   %arg3: tensor<?x2x?xf32> {nl.input = "retention"}
+// AGG-SAME:   %arg4: tensor<?x2x?xf32> {nl.input = "momentum0"}
+// AGG-SAME:   %arg5: tensor<?x2x?x8xf32> {nl.input = "queries"}
+// AGG-SAME:   %arg6: tensor<2x16x8xf32> {nl.weight = "M.W_1"}
+// AGG-SAME:   %arg7: tensor<2x8x16xf32> {nl.weight = "M.W_2"}
+// AGG-SAME:   %arg8: tensor<2x8xf32> {nl.weight = "M.norm_scale"}
+// AGG-SAME: -> (tensor<?x2x?x8xf32> {nl.output = "y"}, tensor<?x2x16x8xf32> {nl.state = "M.W_1"}, tensor<?x2x8x16xf32> {nl.state = "M.W_2"}, tensor<?x2x8xf32> {nl.state = "M.norm_scale"})
+// AGG:      nl.memory "M"
+// AGG-SAME: chunk_aggregated = #nl.chunk_aggregated<linearize = 8>
+// AGG-SAME: every = #nl.every<4 tokens>
+// AGG-SAME: model = #nl.mlp<hidden = 16, activation = gelu, norm = post>
+// AGG-SAME: objective = #nl.l2<reduction = mean>
+// AGG-SAME: rule = #nl.momentum_gd<retention = chunk, momentum = chunk>
+// AGG:      nl.update
+// AGG:      nl.read {{.*}} at after
+// AGG:      nl.final_state
+
+// Overrides.
+// RUN: hope-models memory-level --config=mlp-dgd --chunk=16 --heads=3 --width=5 --hidden=7 --dtype=f64 --read-point=chunk_start | FileCheck %s --check-prefix=OVERRIDE
+// OVERRIDE: %arg0: tensor<?x3x?x5xf64> {nl.input = "keys"}
+// OVERRIDE: %arg5: tensor<3x7x5xf64> {nl.weight = "M.W_1"}
+// OVERRIDE: every = #nl.every<16 tokens>
+// OVERRIDE-SAME: model = #nl.mlp<hidden = 7>
+// OVERRIDE-SAME: rule = #nl.dgd<>
+// OVERRIDE: nl.read {{.*}} at chunk_start : !nl.memory<3 heads, 5 -> 5, f64>
+
+// --chunk scales a finite linearisation period; --linearize sets it and
+// makes a token-variant memory chunk-aggregated.
+// RUN: hope-models memory-level --config=chunk-aggregated --chunk=2 | FileCheck %s --check-prefix=RESCALE
+// RESCALE: chunk_aggregated = #nl.chunk_aggregated<linearize = 4>, every = #nl.every<2 tokens>
+// RUN: hope-models memory-level --config=linear-momentum --linearize=sequence | FileCheck %s --check-prefix=SEQUENCE
+// SEQUENCE: chunk_aggregated = #nl.chunk_aggregated<linearize = sequence>, every = #nl.every<4 tokens>
+// RUN: hope-models hope-block --config=tiny --width=64 --heads=4 --hidden=8 | FileCheck %s --check-prefix=HOPEW
+// HOPEW: %arg0: tensor<?x?x64xf32> {nl.input = "x"}
+// HOPEW: tensor<4x8x16xf32> {nl.weight = "mk_w1"}

@@ -1,0 +1,26 @@
+// --help lists every model with its configs and the overrides that apply.
+
+// RUN: hope-models --help | FileCheck %s
+// CHECK: OVERVIEW: hope-models
+// CHECK-DAG: hope-block: a HOPE block
+// CHECK-DAG:   default {{.*}}models/hope_block.mlir
+// CHECK-DAG:   tiny {{.*}}width 32, 2 heads
+// CHECK-DAG:   overrides: --width --heads --hidden
+// CHECK-DAG: titans-memory: titans-pytorch's NeuralMemory
+// CHECK-DAG:   default {{.*}}models/titans_memory.mlir
+// CHECK-DAG:   overrides: --width --heads --chunk --linearize
+// CHECK-DAG: memory-level: one memory level
+// CHECK-DAG:   linear-momentum
+// CHECK-DAG:   linear-dgd
+// CHECK-DAG:   mlp-momentum
+// CHECK-DAG:   mlp-dgd
+// CHECK-DAG:   chunk-aggregated
+// CHECK-DAG:   gated-delta
+// CHECK-DAG:   overrides: --width --heads --chunk --hidden --dtype --read-point --linearize
+// CHECK-DAG: --config=<name>
+// CHECK-DAG: --weights-out=<file>
+// CHECK-DAG: --seed=<N>
+// CHECK-DAG: --list-weights
+// CHECK-DAG: Philox4x32-10
+// Only hope-models' own options, not LLVM's.
+// CHECK-NOT: --print-after

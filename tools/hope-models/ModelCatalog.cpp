@@ -1,0 +1,220 @@
+//===- ModelCatalog.cpp - the models and configs hope-models knows --------===//
+//
+// Each model is a builder of models/ with named configurations. `default`
+// configurations are the shipped models/*.mlir; the others are small, for
+// tests.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ModelCatalog.h"
+
+#include "nl/Models/MemoryLevel.h"
+#include "nl/Models/Models.h"
+
+#include "llvm/ADT/STLExtras.h"
+
+using namespace mlir;
+using namespace mlir::nl;
+using namespace mlir::nl::models;
+using namespace hope::models;
+
+unsigned Overrides::getGiven() const {
+  unsigned given = 0;
+  given |= width ? kWidth : 0;
+  given |= heads ? kHeads : 0;
+  given |= chunk ? kChunk : 0;
+  given |= hidden ? kHidden : 0;
+  given |= f64 ? kDtype : 0;
+  given |= readPoint ? kReadPoint : 0;
+  given |= linearize ? kLinearize : 0;
+  return given;
+}
+
+llvm::StringRef hope::models::getOverrideFlag(Override override) {
+  switch (override) {
+  case kWidth:
+    return "--width";
+  case kHeads:
+    return "--heads";
+  case kChunk:
+    return "--chunk";
+  case kHidden:
+    return "--hidden";
+  case kDtype:
+    return "--dtype";
+  case kReadPoint:
+    return "--read-point";
+  case kLinearize:
+    return "--linearize";
+  }
+  return "?";
+}
+
+llvm::ArrayRef<ModelInfo> hope::models::getModels() {
+  static const std::vector<ModelInfo> models = {
+      {"hope-block",
+       "a HOPE block: self-modifying Titans, then a CMS chain (@hope_block)",
+       {{"default", "models/hope_block.mlir: width 512, 8 heads, C_other 8, "
+                    "C_mem 64, CMS 1/16/256 of hidden 2048"},
+        {"tiny", "width 32, 2 heads, memory hidden 16, C_other 2, C_mem 4, "
+                 "CMS 1/4/8 of hidden 64"}},
+       kWidth | kHeads | kHidden},
+      {"titans-memory",
+       "titans-pytorch's NeuralMemory, chunk-aggregated (@titans_memory)",
+       {{"default", "models/titans_memory.mlir: width 384, 4 heads, chunk 64, "
+                    "linearisation period 64"},
+        {"tiny", "width 32, 2 heads, expansion 2, chunk 4, linearisation "
+                 "period 8"}},
+       kWidth | kHeads | kChunk | kLinearize},
+      {"memory-level",
+       "one memory level: keys, values, rates, queries and initial state in; "
+       "read and final state out (@memory_level)",
+       {{"linear-momentum", "linear, L2, momentum GD of order 1, chunk 4"},
+        {"linear-dgd", "linear, L2, DGD, chunk 4"},
+        {"mlp-momentum", "MLP (depth 2, hidden 16, SiLU, identity skip), L2, "
+                         "momentum GD of order 1, chunk 4"},
+        {"mlp-dgd", "MLP (depth 2, hidden 16, SiLU, identity skip), L2, "
+                    "DGD, chunk 4"},
+        {"chunk-aggregated",
+         "titans-pytorch's form: MLP (GELU, post-norm), mean L2, momentum GD "
+         "with per-chunk retention and momentum, chunk 4, linearisation "
+         "period 8"},
+        {"gated-delta", "linear, dot-product objective, DGD (the gated delta "
+                        "rule), chunk 4"}},
+       kWidth | kHeads | kChunk | kHidden | kDtype | kReadPoint | kLinearize},
+  };
+  return models;
+}
+
+const ModelInfo *hope::models::findModel(llvm::StringRef name) {
+  for (const ModelInfo &model : getModels())
+    if (name == model.name)
+      return &model;
+  return nullptr;
+}
+
+const ConfigInfo *hope::models::findConfig(const ModelInfo &model,
+                                           llvm::StringRef config) {
+  for (const ConfigInfo &info : model.configs)
+    if (config == info.name)
+      return &info;
+  return nullptr;
+}
+
+/// The new linearisation period after --chunk: the given --linearize, or the
+/// config's period scaled with the chunk (0, the whole sequence, stays).
+static int64_t rescalePeriod(int64_t period, int64_t oldChunk,
+                             const Overrides &overrides) {
+  if (overrides.linearize)
+    return *overrides.linearize;
+  if (!overrides.chunk || period == 0 || period % oldChunk != 0)
+    return period;
+  return period / oldChunk * *overrides.chunk;
+}
+
+static std::optional<std::string> checkHeads(int64_t width, int64_t heads) {
+  if (heads <= 0 || width <= 0 || width % heads != 0)
+    return "the width " + std::to_string(width) +
+           " must be a positive "
+           "multiple of the number of heads " +
+           std::to_string(heads);
+  return std::nullopt;
+}
+
+static std::optional<std::string>
+buildHopeBlockModel(StringRef config, const Overrides &overrides,
+                    OpBuilder &builder, Location loc) {
+  HopeBlockConfig hope;
+  if (config == "tiny") {
+    hope.width = 32;
+    hope.heads = 2;
+    hope.memoryHidden = 16;
+    hope.chunkOther = 2;
+    hope.chunkMemory = 4;
+    hope.cmsChunks = {1, 4, 8};
+    hope.cmsHidden = 64;
+  }
+  hope.width = overrides.width.value_or(hope.width);
+  hope.heads = overrides.heads.value_or(hope.heads);
+  hope.memoryHidden = overrides.hidden.value_or(hope.memoryHidden);
+  if (auto error = checkHeads(hope.width, hope.heads))
+    return error;
+  buildHopeBlock(builder, loc, hope);
+  return std::nullopt;
+}
+
+static std::optional<std::string>
+buildTitansMemoryModel(StringRef config, const Overrides &overrides,
+                       OpBuilder &builder, Location loc) {
+  TitansMemoryConfig titans;
+  if (config == "tiny") {
+    titans.width = 32;
+    titans.heads = 2;
+    titans.expansion = 2;
+    titans.chunk = 4;
+    titans.linearizationPeriod = 8;
+  }
+  titans.width = overrides.width.value_or(titans.width);
+  titans.heads = overrides.heads.value_or(titans.heads);
+  titans.linearizationPeriod =
+      rescalePeriod(titans.linearizationPeriod, titans.chunk, overrides);
+  titans.chunk = overrides.chunk.value_or(titans.chunk);
+  if (auto error = checkHeads(titans.width, titans.heads))
+    return error;
+  buildTitansMemory(builder, loc, titans);
+  return std::nullopt;
+}
+
+static std::optional<std::string>
+buildMemoryLevelModel(StringRef config, const Overrides &overrides,
+                      OpBuilder &builder, Location loc) {
+  using Config = MemoryLevelConfig;
+  Config level;
+  level.chunk = 4;
+  if (config.starts_with("mlp-")) {
+    level.model = Config::Model::MLP;
+    level.depth = 2;
+    level.hidden = 16;
+  }
+  if (config.ends_with("-dgd"))
+    level.rule = Config::Rule::DGD;
+  if (config == "chunk-aggregated") {
+    level.model = Config::Model::MLP;
+    level.activation = Activation::GELU;
+    level.norm = MemoryNorm::Post;
+    level.reduction = Reduction::Mean;
+    level.retentionGranularity = RateGranularity::Chunk;
+    level.momentumGranularity = RateGranularity::Chunk;
+    level.linearizationPeriod = 8;
+  }
+  if (config == "gated-delta") {
+    level.objective = Config::Objective::Dot;
+    level.rule = Config::Rule::DGD;
+  }
+  if (overrides.width)
+    level.inputWidth = level.outputWidth = *overrides.width;
+  level.heads = overrides.heads.value_or(level.heads);
+  level.hidden = overrides.hidden.value_or(level.hidden);
+  if (overrides.f64)
+    level.dtype = *overrides.f64 ? Config::Dtype::F64 : Config::Dtype::F32;
+  level.readPoint = overrides.readPoint.value_or(level.readPoint);
+  if (level.linearizationPeriod || overrides.linearize)
+    level.linearizationPeriod = rescalePeriod(
+        level.linearizationPeriod.value_or(0), level.chunk, overrides);
+  level.chunk = overrides.chunk.value_or(level.chunk);
+  buildMemoryLevel(builder, loc, level);
+  return std::nullopt;
+}
+
+std::optional<std::string> hope::models::buildModel(const ModelInfo &model,
+                                                    const ConfigInfo &config,
+                                                    const Overrides &overrides,
+                                                    OpBuilder &builder,
+                                                    Location loc) {
+  StringRef name = model.name;
+  if (name == "hope-block")
+    return buildHopeBlockModel(config.name, overrides, builder, loc);
+  if (name == "titans-memory")
+    return buildTitansMemoryModel(config.name, overrides, builder, loc);
+  return buildMemoryLevelModel(config.name, overrides, builder, loc);
+}

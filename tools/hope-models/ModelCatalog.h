@@ -1,0 +1,76 @@
+//===- ModelCatalog.h - the models and configs hope-models knows -*- C++
+//-*-===//
+
+#ifndef HOPE_MODELS_MODELCATALOG_H
+#define HOPE_MODELS_MODELCATALOG_H
+
+#include "nl/IR/NLAttrs.h"
+
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hope::models {
+
+/// Options that change one size or type of a config.
+enum Override : unsigned {
+  kWidth = 1 << 0,
+  kHeads = 1 << 1,
+  kChunk = 1 << 2,
+  kHidden = 1 << 3,
+  kDtype = 1 << 4,
+  kReadPoint = 1 << 5,
+  kLinearize = 1 << 6,
+};
+
+/// The overrides given on the command line (unset: the config's value).
+struct Overrides {
+  std::optional<int64_t> width, heads, chunk, hidden;
+  /// Linearisation period; 0 for the whole sequence.
+  std::optional<int64_t> linearize;
+  std::optional<bool> f64;
+  std::optional<mlir::nl::ReadPoint> readPoint;
+
+  /// The set of overrides given (a mask of Override).
+  unsigned getGiven() const;
+};
+
+/// The command-line spelling of one override ("--width").
+llvm::StringRef getOverrideFlag(Override override);
+
+struct ConfigInfo {
+  const char *name;
+  const char *summary;
+};
+
+struct ModelInfo {
+  const char *name;
+  const char *summary;
+  /// The first is the default.
+  std::vector<ConfigInfo> configs;
+  /// The overrides that apply (a mask of Override).
+  unsigned overrides;
+};
+
+/// Every model, in the order --help lists them.
+llvm::ArrayRef<ModelInfo> getModels();
+const ModelInfo *findModel(llvm::StringRef name);
+const ConfigInfo *findConfig(const ModelInfo &model, llvm::StringRef config);
+
+/// Builds the function of `model` in `config` with `overrides` at the
+/// builder's insertion point. Returns an error message for sizes that do not
+/// fit (e.g. a width that the heads do not divide); the caller verifies the
+/// result.
+std::optional<std::string> buildModel(const ModelInfo &model,
+                                      const ConfigInfo &config,
+                                      const Overrides &overrides,
+                                      mlir::OpBuilder &builder,
+                                      mlir::Location loc);
+
+} // namespace hope::models
+
+#endif // HOPE_MODELS_MODELCATALOG_H

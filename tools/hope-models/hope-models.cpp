@@ -1,0 +1,264 @@
+//===- hope-models.cpp - write a model's nl IR and seeded weights ---------===//
+//
+// hope-models NAME --config=CFG -o model.mlir [--weights-out=w.safetensors
+// --seed=N]: builds one of the models of models/ (ModelCatalog.h) and writes
+// its IR, and optionally one weight per `nl.weight` argument from the
+// portable seeded generator (nl/Models/SeededWeights.h). Every failure is
+// one line on stderr and exit 1.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ModelCatalog.h"
+#include "WeightsFile.h"
+
+#include "nl/IR/NLDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+using namespace mlir;
+using namespace hope::models;
+namespace cl = llvm::cl;
+
+namespace {
+cl::OptionCategory category("hope-models options");
+cl::OptionCategory overrideCategory(
+    "Overrides (change one size or type of the config; see the list of "
+    "models for which apply)");
+
+cl::opt<std::string> modelName(cl::Positional, cl::desc("<model>"),
+                               cl::cat(category));
+cl::opt<std::string>
+    configName("config",
+               cl::desc("Configuration of the model (default: its first)"),
+               cl::value_desc("name"), cl::cat(category));
+cl::opt<std::string> outputFile("o",
+                                cl::desc("Where the IR goes (default: stdout)"),
+                                cl::value_desc("file"), cl::init("-"),
+                                cl::cat(category));
+cl::opt<std::string> weightsOut(
+    "weights-out",
+    cl::desc("Also write seeded weights, one tensor per `nl.weight` argument, "
+             "to this safetensors file"),
+    cl::value_desc("file"), cl::cat(category));
+cl::opt<uint64_t> seed("seed", cl::value_desc("N"),
+                       cl::desc("Seed of the weights (default 0): same seed, "
+                                "same bits on every platform"),
+                       cl::init(0), cl::cat(category));
+cl::opt<bool> listWeightsFlag(
+    "list-weights",
+    cl::desc("Print the weights (name, dtype, shape, initialisation) instead "
+             "of the IR"),
+    cl::init(false), cl::cat(category));
+
+cl::opt<int64_t> width("width",
+                       cl::desc("Model width (memory-level: d_in = d_out)"),
+                       cl::value_desc("N"), cl::cat(overrideCategory));
+cl::opt<int64_t> heads("heads", cl::desc("Number of heads"),
+                       cl::value_desc("N"), cl::cat(overrideCategory));
+cl::opt<int64_t> chunk("chunk",
+                       cl::desc("Chunk size of the memory (a finite "
+                                "linearisation period scales with it)"),
+                       cl::value_desc("N"), cl::cat(overrideCategory));
+cl::opt<int64_t> hidden("hidden", cl::desc("Hidden width of MLP memories"),
+                        cl::value_desc("N"), cl::cat(overrideCategory));
+cl::opt<std::string> dtype("dtype", cl::desc("Element type: f32 or f64"),
+                           cl::value_desc("type"), cl::cat(overrideCategory));
+cl::opt<std::string> readPoint("read-point",
+                               cl::desc("Read point: after or chunk_start"),
+                               cl::value_desc("point"),
+                               cl::cat(overrideCategory));
+cl::opt<std::string> linearize(
+    "linearize",
+    cl::desc("Chunk-aggregated linearisation period: N tokens or 'sequence' "
+             "(makes a memory-level chunk-aggregated)"),
+    cl::value_desc("N|sequence"), cl::cat(overrideCategory));
+
+/// "hope-models: <message>" on stderr; returns the exit code 1.
+int fail(const llvm::Twine &message) {
+  llvm::errs() << "hope-models: " << message << "\n";
+  return 1;
+}
+
+std::string listNames(llvm::ArrayRef<const char *> names) {
+  return llvm::join(names, ", ");
+}
+
+std::string getOverview() {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "hope-models: writes the nl IR of a model (and seeded weights)\n\n"
+        "  hope-models NAME [--config=CFG] [-o model.mlir]\n"
+        "              [--weights-out=w.safetensors [--seed=N]]\n\n"
+        "Models and their configs (the first is the default):\n";
+  for (const ModelInfo &model : getModels()) {
+    os << "  " << model.name << ": " << model.summary << "\n";
+    for (const ConfigInfo &config : model.configs)
+      os << llvm::formatv("    {0,-18} {1}\n", config.name, config.summary);
+    SmallVector<StringRef> flags;
+    for (unsigned bit = 1; bit <= kLinearize; bit <<= 1)
+      if (model.overrides & bit)
+        flags.push_back(getOverrideFlag(static_cast<Override>(bit)));
+    os << "    overrides: " << llvm::join(flags, " ") << "\n";
+  }
+  os << "\nWeights: one tensor per argument {nl.weight = NAME}, shaped as "
+        "declared; norm scales are 1,\nconv kernels N(0, 1/W^2), matrices "
+        "N(0, 1/fan_in), other vectors N(0, 0.01), from\nPhilox4x32-10 keyed "
+        "by (seed, name) (models/include/nl/Models/SeededWeights.h).\n";
+  return text;
+}
+
+/// Parses the override options into `overrides`; an error message if one
+/// is malformed or does not apply to `model`.
+std::optional<std::string> parseOverrides(const ModelInfo &model,
+                                          Overrides &overrides) {
+  for (cl::opt<int64_t> *size : {&width, &heads, &chunk, &hidden})
+    if (size->getNumOccurrences() && *size <= 0)
+      return "--" + size->ArgStr.str() + " must be positive, got " +
+             std::to_string(*size);
+  if (width.getNumOccurrences())
+    overrides.width = width;
+  if (heads.getNumOccurrences())
+    overrides.heads = heads;
+  if (chunk.getNumOccurrences())
+    overrides.chunk = chunk;
+  if (hidden.getNumOccurrences())
+    overrides.hidden = hidden;
+  if (dtype.getNumOccurrences()) {
+    if (dtype != "f32" && dtype != "f64")
+      return "unknown --dtype '" + dtype + "'; dtypes: f32, f64";
+    overrides.f64 = dtype == "f64";
+  }
+  if (readPoint.getNumOccurrences()) {
+    overrides.readPoint = nl::symbolizeReadPoint(readPoint);
+    if (!overrides.readPoint)
+      return "unknown --read-point '" + readPoint +
+             "'; read points: after, chunk_start";
+  }
+  if (linearize.getNumOccurrences()) {
+    int64_t period = 0;
+    if (linearize != "sequence" &&
+        (StringRef(linearize).getAsInteger(10, period) || period <= 0))
+      return "--linearize must be a positive number of tokens or "
+             "'sequence', got '" +
+             linearize + "'";
+    overrides.linearize = period;
+  }
+  unsigned unsupported = overrides.getGiven() & ~model.overrides;
+  for (unsigned bit = 1; bit <= kLinearize; bit <<= 1)
+    if (unsupported & bit)
+      return getOverrideFlag(static_cast<Override>(bit)).str() +
+             " does not apply to " + model.name + " (see --help)";
+  return std::nullopt;
+}
+
+/// The command that rebuilds the IR (without file names), for its header.
+std::string describeCommand(const ModelInfo &model, const ConfigInfo &config) {
+  std::string text =
+      "hope-models " + std::string(model.name) + " --config=" + config.name;
+  for (cl::opt<int64_t> *size : {&width, &heads, &chunk, &hidden})
+    if (size->getNumOccurrences())
+      text += " --" + size->ArgStr.str() + "=" + std::to_string(*size);
+  for (cl::opt<std::string> *option : {&dtype, &readPoint, &linearize})
+    if (option->getNumOccurrences())
+      text += " --" + option->ArgStr.str() + "=" + option->getValue();
+  return text;
+}
+
+std::string describeModelNames() {
+  SmallVector<const char *> names;
+  for (const ModelInfo &model : getModels())
+    names.push_back(model.name);
+  return listNames(names);
+}
+
+int run() {
+  if (modelName.empty())
+    return fail("give a model: " + describeModelNames() + " (see --help)");
+  const ModelInfo *model = findModel(modelName);
+  if (!model)
+    return fail("unknown model '" + modelName +
+                "'; models: " + describeModelNames());
+  const ConfigInfo *config = configName.getNumOccurrences()
+                                 ? findConfig(*model, configName)
+                                 : &model->configs.front();
+  if (!config) {
+    SmallVector<const char *> names;
+    for (const ConfigInfo &info : model->configs)
+      names.push_back(info.name);
+    return fail("unknown config '" + configName + "' of " + model->name +
+                "; configs: " + listNames(names));
+  }
+  Overrides overrides;
+  if (std::optional<std::string> error = parseOverrides(*model, overrides))
+    return fail(*error);
+
+  DialectRegistry registry;
+  registry.insert<nl::NLDialect, func::FuncDialect, arith::ArithDialect>();
+  MLIRContext context(registry);
+  context.loadAllAvailableDialects();
+  std::string diagnostics;
+  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
+    if (diag.getSeverity() == DiagnosticSeverity::Error && diagnostics.empty())
+      diagnostics = diag.str();
+    return success();
+  });
+
+  OpBuilder builder(&context);
+  Location loc = builder.getUnknownLoc();
+  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+  builder.setInsertionPointToEnd(module->getBody());
+  if (std::optional<std::string> error =
+          buildModel(*model, *config, overrides, builder, loc))
+    return fail(*error);
+  if (failed(verify(*module)))
+    return fail(llvm::formatv("{0} --config={1} does not verify: {2}",
+                              model->name, config->name, diagnostics));
+  FailureOr<SmallVector<nl::models::WeightSpec>> weights =
+      nl::models::collectWeights(*module);
+  if (failed(weights))
+    return fail(diagnostics);
+
+  if (listWeightsFlag) {
+    listWeights(llvm::outs(), *weights);
+  } else {
+    std::string error;
+    auto output = openOutputFile(outputFile, &error);
+    if (!output)
+      return fail("cannot write '" + outputFile + "': " + error);
+    output->os() << "// " << describeCommand(*model, *config) << "\n";
+    module->print(output->os());
+    output->keep();
+    if (outputFile != "-")
+      llvm::errs() << "hope-models: wrote " << model->name << " ("
+                   << config->name << ") to " << outputFile << "\n";
+  }
+
+  if (!weightsOut.empty()) {
+    nl::models::SeededWeights generator(seed);
+    if (llvm::Error error = writeWeights(weightsOut, *weights, generator))
+      return fail("cannot write '" + weightsOut +
+                  "': " + llvm::toString(std::move(error)));
+    llvm::errs() << "hope-models: wrote " << weights->size() << " tensors ("
+                 << countParameters(*weights) << " parameters, seed " << seed
+                 << ") to " << weightsOut << "\n";
+  }
+  return 0;
+}
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions({&category, &overrideCategory});
+  cl::ParseCommandLineOptions(argc, argv, getOverview());
+  return run();
+}
