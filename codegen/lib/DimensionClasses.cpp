@@ -96,17 +96,10 @@ DimensionClasses::DimensionClasses(FunctionOpInterface function) {
             if (rate && granularity == RateGranularity::Token)
               unite(rate, 2, keys, 2);
           };
-          if (auto rule = dyn_cast<MomentumGDAttr>(memory.getRule())) {
-            tokenRate(update.getLr(), rule.getLr());
-            tokenRate(update.getRetention(), rule.getRetention());
-            for (Value beta : update.getMomentum())
-              tokenRate(beta, rule.getMomentum());
-          } else if (auto rule = dyn_cast<DGDAttr>(memory.getRule())) {
-            tokenRate(update.getLr(), rule.getLr());
-            tokenRate(update.getRetention(), rule.getRetention());
-            for (Value beta : update.getMomentum())
-              tokenRate(beta, RateGranularity::Token);
-          }
+          tokenRate(update.getLr(), memory.getLrGranularity());
+          tokenRate(update.getRetention(), memory.getRetentionGranularity());
+          for (Value beta : update.getMomentum())
+            tokenRate(beta, memory.getMomentumGranularity());
           // Per-sequence initial states share the batch with the keys.
           auto shapes = memory.getStateShapes();
           for (auto [index, init] : llvm::enumerate(memory.getInit()))

@@ -105,6 +105,24 @@ UpdateOp MemoryOp::getUpdate() {
   return {};
 }
 
+RateGranularity MemoryOp::getLrGranularity() {
+  if (auto momentum = dyn_cast<MomentumGDAttr>(getRule()))
+    return momentum.getLr();
+  return cast<DGDAttr>(getRule()).getLr();
+}
+
+RateGranularity MemoryOp::getRetentionGranularity() {
+  if (auto momentum = dyn_cast<MomentumGDAttr>(getRule()))
+    return momentum.getRetention();
+  return cast<DGDAttr>(getRule()).getRetention();
+}
+
+RateGranularity MemoryOp::getMomentumGranularity() {
+  if (auto momentum = dyn_cast<MomentumGDAttr>(getRule()))
+    return momentum.getMomentum();
+  return RateGranularity::Token;
+}
+
 LogicalResult MemoryOp::verify() {
   MemoryType type = getMemory().getType();
   if (getName().empty())
@@ -247,16 +265,9 @@ LogicalResult UpdateOp::verify() {
     return emitOpError("keys and values must have the memory's element type ")
            << type.getElementType();
 
-  RateGranularity lrGrain, retentionGrain, momentumGrain = RateGranularity::Token;
-  if (auto momentum = dyn_cast<MomentumGDAttr>(memory.getRule())) {
-    lrGrain = momentum.getLr();
-    retentionGrain = momentum.getRetention();
-    momentumGrain = momentum.getMomentum();
-  } else {
-    auto dgd = cast<DGDAttr>(memory.getRule());
-    lrGrain = dgd.getLr();
-    retentionGrain = dgd.getRetention();
-  }
+  RateGranularity lrGrain = memory.getLrGranularity(),
+                  retentionGrain = memory.getRetentionGranularity(),
+                  momentumGrain = memory.getMomentumGranularity();
   int64_t batch = keys.getDimSize(0), tokens = keys.getDimSize(2);
   int64_t chunk = memory.getEvery().getPeriod();
   Type element = type.getElementType();

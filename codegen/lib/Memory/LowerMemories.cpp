@@ -509,6 +509,9 @@ private:
   std::pair<Value, unsigned> tokenClass;
   /// Ops other than reads evaluated per block.
   llvm::SetVector<Operation *> inLoop;
+  /// The reads, updates and final states the loop replaces, and (after
+  /// classify) the in-loop ops.
+  DenseSet<Operation *> lowered;
   /// Values computed per block that ops outside the loop use: accumulated
   /// into whole-sequence tensors.
   llvm::SetVector<Value> exported;
@@ -576,7 +579,6 @@ LogicalResult SequenceLowering::classify() {
 
   // D: ops computed from memory reads; F: ops whose results updates or
   // reads need. Reads, updates and final states are handled by the loop.
-  DenseSet<Operation *> lowered;
   for (MemoryLowering &lowering : lowerings) {
     lowered.insert(lowering.update);
     for (ReadOp read : lowering.reads)
@@ -740,18 +742,9 @@ void SequenceLowering::updateMemory(BlockState &block, unsigned m) {
     return lowering.chunkRate(b, value, granularity, chunkIndex, block.start,
                               block.count, tokenLike);
   };
-  RateGranularity lrGrain = RateGranularity::Token,
-                  retentionGrain = RateGranularity::Token,
-                  momentumGrain = RateGranularity::Token;
-  if (auto rule = dyn_cast<MomentumGDAttr>(memory.getRule())) {
-    lrGrain = rule.getLr();
-    retentionGrain = rule.getRetention();
-    momentumGrain = rule.getMomentum();
-  } else {
-    auto dgd = cast<DGDAttr>(memory.getRule());
-    lrGrain = dgd.getLr();
-    retentionGrain = dgd.getRetention();
-  }
+  RateGranularity lrGrain = memory.getLrGranularity(),
+                  retentionGrain = memory.getRetentionGranularity(),
+                  momentumGrain = memory.getMomentumGranularity();
   in.lr = rate(update.getLr(), lrGrain);
 
   SmallVector<Value> newTheta, newMomentum;
@@ -841,14 +834,7 @@ LogicalResult SequenceLowering::lower() {
   Block &entry = function.getBody().front();
   // The loop goes after the last op it reads from outside, before the first
   // op outside that uses what it produces.
-  DenseSet<Operation *> lowered(inLoop.begin(), inLoop.end());
-  for (MemoryLowering &lowering : lowerings) {
-    lowered.insert(lowering.update);
-    for (ReadOp read : lowering.reads)
-      lowered.insert(read);
-    for (FinalStateOp final : lowering.finals)
-      lowered.insert(final);
-  }
+  lowered.insert(inLoop.begin(), inLoop.end());
   Operation *after = nullptr;
   auto consider = [&](Value value) {
     Operation *def = value.getDefiningOp();

@@ -68,6 +68,11 @@ def NL_MemoryOp : NL_Op<"memory", [
     ::llvm::SmallVector<::llvm::SmallVector<int64_t>> getStateShapes();
     /// The nl.update that teaches this memory, if any.
     UpdateOp getUpdate();
+    /// Whether each rate of the rule changes per token or per chunk (DGD's
+    /// momentum rate is per token).
+    RateGranularity getLrGranularity();
+    RateGranularity getRetentionGranularity();
+    RateGranularity getMomentumGranularity();
   }];
 }
 
