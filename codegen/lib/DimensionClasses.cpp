@@ -101,6 +101,17 @@ DimensionClasses::DimensionClasses(FunctionOpInterface function) {
           for (Value beta : update.getMomentum())
             tokenRate(beta, memory.getMomentumGranularity());
           // Per-sequence initial states share the batch with the keys.
+          for (Value carried : memory.getReference())
+            unite(carried, 0, keys, 0);
+          for (Value carried : memory.getPending())
+            unite(carried, 0, keys, 0);
+          for (Operation *user : memory.getMemory().getUsers())
+            if (auto stream = dyn_cast<StreamStateOp>(user)) {
+              for (Value result : stream.getReference())
+                unite(result, 0, keys, 0);
+              for (Value result : stream.getPending())
+                unite(result, 0, keys, 0);
+            }
           auto shapes = memory.getStateShapes();
           for (auto [index, init] : llvm::enumerate(memory.getInit()))
             if (rankOf(init) == shapes[index % shapes.size()].size() + 2)

@@ -177,6 +177,31 @@ LogicalResult MemoryOp::verify() {
       return failure();
   }
 
+  // Streaming: the reference (and pending sum) is per sequence, one tensor
+  // per state parameter.
+  if (!getReference().empty() && getReference().size() != numParams)
+    return emitOpError("reference holds the state at the last chunk "
+                       "boundary, one tensor per state parameter (")
+           << numParams << "), got " << getReference().size();
+  for (auto [index, reference] : llvm::enumerate(getReference()))
+    if (failed(checkStateTensor(*this, "reference", index,
+                                cast<RankedTensorType>(reference.getType()),
+                                layout[index], type, /*allowShared=*/false)))
+      return failure();
+  if (!getPending().empty()) {
+    if (!getChunkAggregatedAttr())
+      return emitOpError("pending is the gradient sum of an unfinished chunk "
+                         "and exists only for the chunk-aggregated variant");
+    if (getPending().size() != numParams)
+      return emitOpError("pending holds one tensor per state parameter (")
+             << numParams << "), got " << getPending().size();
+    for (auto [index, pending] : llvm::enumerate(getPending()))
+      if (failed(checkStateTensor(*this, "pending", index,
+                                  cast<RankedTensorType>(pending.getType()),
+                                  layout[index], type, /*allowShared=*/false)))
+        return failure();
+  }
+
   unsigned numUpdates = llvm::count_if(getMemory().getUsers(), [](Operation *u) {
     return isa<UpdateOp>(u);
   });
@@ -364,6 +389,43 @@ LogicalResult FinalStateOp::verify() {
 }
 
 void FinalStateOp::getStateSources(SmallVectorImpl<StateSource> &sources) {
+  if (auto memory = getMemory().getDefiningOp<MemoryOp>())
+    sources.push_back({memory, 0, /*sameToken=*/true});
+}
+
+//===----------------------------------------------------------------------===//
+// StreamStateOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult StreamStateOp::verify() {
+  auto memory = getMemory().getDefiningOp<MemoryOp>();
+  if (!memory)
+    return emitOpError("the memory handle must come from an nl.memory op");
+  MemoryType type = getMemory().getType();
+  SmallVector<MemoryStateParam> layout = getMemoryStateLayout(
+      memory.getModel(), type.getInputWidth(), type.getOutputWidth());
+  if (getReference().size() != layout.size())
+    return emitOpError("returns the reference state: ")
+           << layout.size() << " tensors, got " << getReference().size();
+  size_t pending = memory.getChunkAggregatedAttr() ? layout.size() : 0;
+  if (getPending().size() != pending)
+    return emitOpError("returns ")
+           << pending << " pending gradient sums for this memory, got "
+           << getPending().size();
+  for (auto [index, value] : llvm::enumerate(getReference()))
+    if (failed(checkStateTensor(*this, "reference", index,
+                                cast<RankedTensorType>(value.getType()),
+                                layout[index], type, /*allowShared=*/false)))
+      return failure();
+  for (auto [index, value] : llvm::enumerate(getPending()))
+    if (failed(checkStateTensor(*this, "pending", index,
+                                cast<RankedTensorType>(value.getType()),
+                                layout[index], type, /*allowShared=*/false)))
+      return failure();
+  return success();
+}
+
+void StreamStateOp::getStateSources(SmallVectorImpl<StateSource> &sources) {
   if (auto memory = getMemory().getDefiningOp<MemoryOp>())
     sources.push_back({memory, 0, /*sameToken=*/true});
 }

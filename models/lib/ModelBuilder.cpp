@@ -97,7 +97,8 @@ Value ModelBuilder::memory(StringRef name, ValueRange init, MemoryType type,
                            Attribute rule, ChunkAggregatedAttr aggregated) {
   auto every = EveryAttr::get(getContext(), chunk, TimeUnit::Tokens);
   return MemoryOp::create(builder, loc, type, name, every, model, objective,
-                          rule, aggregated, init);
+                          rule, aggregated, init, /*reference=*/ValueRange(),
+                          /*pending=*/ValueRange(), /*position=*/Value());
 }
 
 void ModelBuilder::update(Value memory, Value keys, Value values, Value lr,

@@ -54,3 +54,25 @@ func.func @mixing(%k: tensor<1x1x?x2xf32>, %lr: tensor<1x1x?xf32>, %w: tensor<1x
   nl.update %m keys(%k) values(%heads) lr(%lr) : !m, tensor<1x1x?x2xf32>, tensor<1x1x?x2xf32>, tensor<1x1x?xf32>
   return
 }
+
+// -----
+
+!m = !nl.memory<1 heads, 2 -> 2, f32>
+func.func @stream_fixed(%w: tensor<1x2x2xf32>) {
+  %m = nl.memory "M" init(%w : tensor<1x2x2xf32>) {every = #nl.every<2 tokens>, model = #nl.linear, objective = #nl.l2<>, rule = #nl.dgd<>} : !m
+  // expected-error @+1 {{streams a memory that never learns: it has no state to carry}}
+  %r, %p = nl.stream_state %m : !m -> reference(tensor<?x1x2x2xf32>) position tensor<i64>
+  return
+}
+
+// -----
+
+!m = !nl.memory<1 heads, 2 -> 2, f32>
+func.func @positions(%k: tensor<1x1x?x2xf32>, %lr: tensor<1x1x?xf32>, %w: tensor<1x2x2xf32>, %p: tensor<i64>) {
+  %a = nl.memory "A" init(%w : tensor<1x2x2xf32>) position(%p : tensor<i64>) {every = #nl.every<2 tokens>, model = #nl.linear, objective = #nl.l2<>, rule = #nl.dgd<>} : !m
+  // expected-error @+1 {{has no position while other memories of this function stream from one}}
+  %b = nl.memory "B" init(%w : tensor<1x2x2xf32>) {every = #nl.every<2 tokens>, model = #nl.linear, objective = #nl.l2<>, rule = #nl.dgd<>} : !m
+  nl.update %a keys(%k) values(%k) lr(%lr) : !m, tensor<1x1x?x2xf32>, tensor<1x1x?x2xf32>, tensor<1x1x?xf32>
+  nl.update %b keys(%k) values(%k) lr(%lr) : !m, tensor<1x1x?x2xf32>, tensor<1x1x?x2xf32>, tensor<1x1x?xf32>
+  return
+}

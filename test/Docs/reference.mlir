@@ -24,6 +24,7 @@
 // OPS-DAG: ### `nl.rms_norm`
 // OPS-DAG: ### `nl.split_heads`
 // OPS-DAG: ### `nl.stop_gradient`
+// OPS-DAG: ### `nl.stream_state`
 // OPS-DAG: ### `nl.update`
 // OPS: ## Attributes
 // OPS-DAG: ### ActivationAttr

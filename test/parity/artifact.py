@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-_DTYPES = {"f32": (np.float32, ctypes.c_float), "f64": (np.float64, ctypes.c_double)}
+_DTYPES = {"f32": (np.float32, ctypes.c_float), "f64": (np.float64, ctypes.c_double),
+           "i64": (np.int64, ctypes.c_int64)}
 
 
 def compile_module(hope_compile: Path, source: str, directory: Path, name: str) -> Path:

@@ -58,6 +58,8 @@ public:
         reads.push_back(read);
       else if (auto final = dyn_cast<FinalStateOp>(user))
         finals.push_back(final);
+      else if (auto stream = dyn_cast<StreamStateOp>(user))
+        streams.push_back(stream);
     }
   }
 
@@ -94,6 +96,7 @@ private:
   UpdateOp update;
   SmallVector<ReadOp> reads;
   SmallVector<FinalStateOp> finals;
+  SmallVector<StreamStateOp> streams;
   Location loc = memory.getLoc();
 };
 
@@ -430,6 +433,9 @@ void MemoryLowering::dgdUpdate(OpBuilder &b, MemoryModel &model,
 //===----------------------------------------------------------------------===//
 
 LogicalResult MemoryLowering::lowerFixed() {
+  if (!streams.empty())
+    return streams.front().emitOpError(
+        "streams a memory that never learns: it has no state to carry");
   OpBuilder b(memory->getContext());
   for (ReadOp read : reads) {
     b.setInsertionPoint(read);
@@ -484,7 +490,10 @@ private:
   /// Per block: the values computed so far.
   struct BlockState {
     OpBuilder *b;
-    Value start, count, end, index;
+    /// Where the block's tokens are in this call's tensors (start, count),
+    /// and where they are in the whole sequence (absoluteStart, end):
+    /// chunk boundaries count from the sequence's start.
+    Value start, count, absoluteStart, end;
     IRMapping mapping;
     SmallVector<bool> updated;
     SmallVector<SmallVector<Value>> theta, momentum, reference, pending;
@@ -515,7 +524,7 @@ private:
   /// Values computed per block that ops outside the loop use: accumulated
   /// into whole-sequence tensors.
   llvm::SetVector<Value> exported;
-  Value tokens;
+  Value tokens, position;
   int64_t blockSize = 0;
 };
 
@@ -585,6 +594,8 @@ LogicalResult SequenceLowering::classify() {
       lowered.insert(read);
     for (FinalStateOp final : lowering.finals)
       lowered.insert(final);
+    for (StreamStateOp stream : lowering.streams)
+      lowered.insert(stream);
   }
   DenseSet<Operation *> fromReads;
   SmallVector<Operation *> worklist;
@@ -730,7 +741,10 @@ void SequenceLowering::updateMemory(BlockState &block, unsigned m) {
   MemoryModel model(tb, memory);
   int64_t chunk = memory.getEvery().getPeriod();
   Value chunkSize = tb.indexConstant(chunk);
-  Value chunkIndex = arith::DivUIOp::create(b, loc, block.start, chunkSize);
+  // Per-chunk rates of this call start at the chunk holding its first token.
+  Value chunkIndex = arith::SubIOp::create(
+      b, loc, arith::DivUIOp::create(b, loc, block.absoluteStart, chunkSize),
+      arith::DivUIOp::create(b, loc, position, chunkSize));
 
   MemoryLowering::ChunkInputs in;
   in.keys = blockValue(block, update.getKeys());
@@ -870,7 +884,33 @@ LogicalResult SequenceLowering::lower() {
   Value batch = *batchSize;
   tokens = *tokenCount;
   Value blockSizeValue = tb.indexConstant(blockSize);
-  Value numBlocks = arith::CeilDivUIOp::create(b, loc, tokens, blockSizeValue);
+  // Streaming: this call's tokens start at `position` in the sequence.
+  position = tb.indexConstant(0);
+  Value positionOperand;
+  for (MemoryLowering &lowering : lowerings) {
+    Value given = lowering.memory.getPosition();
+    if (!given)
+      continue;
+    if (positionOperand && given != positionOperand)
+      return lowering.memory.emitOpError(
+          "streams from another position than the other memories of this "
+          "function; they read one sequence");
+    positionOperand = given;
+  }
+  for (MemoryLowering &lowering : lowerings)
+    if (positionOperand && !lowering.memory.getPosition())
+      return lowering.memory.emitOpError(
+          "has no position while other memories of this function stream "
+          "from one; they read one sequence");
+  if (positionOperand)
+    position = arith::IndexCastOp::create(
+        b, loc, b.getIndexType(),
+        tensor::ExtractOp::create(b, loc, positionOperand, ValueRange{}));
+  Value sequenceEnd = arith::AddIOp::create(b, loc, position, tokens);
+  Value firstBlock = arith::DivUIOp::create(b, loc, position, blockSizeValue);
+  Value numBlocks = arith::SubIOp::create(
+      b, loc, arith::CeilDivUIOp::create(b, loc, sequenceEnd, blockSizeValue),
+      firstBlock);
 
   // Carried values: per memory theta, momentum, reference, pending; then
   // the accumulators of exported values.
@@ -885,9 +925,15 @@ LogicalResult SequenceLowering::lower() {
     carry.momentum = initArgs.size();
     llvm::append_range(initArgs, ArrayRef<Value>(state).drop_front(numParams));
     carry.reference = initArgs.size();
-    llvm::append_range(initArgs, ArrayRef<Value>(state).take_front(numParams));
+    if (!lowering.memory.getReference().empty())
+      llvm::append_range(initArgs, lowering.memory.getReference());
+    else
+      llvm::append_range(initArgs,
+                         ArrayRef<Value>(state).take_front(numParams));
     carry.pending = initArgs.size();
-    if (lowering.memory.getChunkAggregatedAttr())
+    if (!lowering.memory.getPending().empty())
+      llvm::append_range(initArgs, lowering.memory.getPending());
+    else if (lowering.memory.getChunkAggregatedAttr())
       for (Value param : ArrayRef<Value>(state).take_front(numParams))
         initArgs.push_back(tb.map(param, [](OpBuilder &sb, Location sl,
                                             ValueRange a) {
@@ -920,12 +966,19 @@ LogicalResult SequenceLowering::lower() {
       [&](OpBuilder &nb, Location nloc, Value index, ValueRange carried) {
         BlockState block;
         block.b = &nb;
-        block.index = index;
-        block.start = arith::MulIOp::create(nb, nloc, index, blockSizeValue);
-        Value remaining = arith::SubIOp::create(nb, nloc, tokens, block.start);
+        // Block j spans [max(base, p0), min(base + G, p0 + T)) of the
+        // sequence, base = (floor(p0 / G) + j) G.
+        Value base = arith::MulIOp::create(
+            nb, nloc, arith::AddIOp::create(nb, nloc, firstBlock, index),
+            blockSizeValue);
+        block.absoluteStart = arith::MaxUIOp::create(nb, nloc, base, position);
+        block.end = arith::MinUIOp::create(
+            nb, nloc, arith::AddIOp::create(nb, nloc, base, blockSizeValue),
+            sequenceEnd);
+        block.start =
+            arith::SubIOp::create(nb, nloc, block.absoluteStart, position);
         block.count =
-            arith::MinUIOp::create(nb, nloc, remaining, blockSizeValue);
-        block.end = arith::AddIOp::create(nb, nloc, block.start, block.count);
+            arith::SubIOp::create(nb, nloc, block.end, block.absoluteStart);
         block.updated.assign(lowerings.size(), false);
         TensorBuilder ntb(nb, nloc);
         for (auto [m, lowering] : llvm::enumerate(lowerings)) {
@@ -957,7 +1010,7 @@ LogicalResult SequenceLowering::lower() {
           int64_t period = aggregated ? aggregated.getPeriod()
                                       : memory.getEvery().getPeriod();
           Value offset = arith::RemUIOp::create(
-              nb, nloc, block.start, ntb.indexConstant(period));
+              nb, nloc, block.absoluteStart, ntb.indexConstant(period));
           Value refresh = arith::CmpIOp::create(
               nb, nloc, arith::CmpIPredicate::eq, offset, ntb.indexConstant(0));
           SmallVector<Value> reference;
@@ -998,6 +1051,21 @@ LogicalResult SequenceLowering::lower() {
                             [&](OpOperand &use) {
                               return !lowered.contains(use.getOwner());
                             });
+  for (auto [m, lowering] : llvm::enumerate(lowerings))
+    for (StreamStateOp stream : lowering.streams) {
+      b.setInsertionPointAfter(loop);
+      size_t numParams = lowering.memory.getStateShapes().size();
+      for (auto [index, result] : llvm::enumerate(stream.getReference()))
+        result.replaceAllUsesWith(loop.getResult(carries[m].reference + index));
+      for (auto [index, result] : llvm::enumerate(stream.getPending()))
+        result.replaceAllUsesWith(loop.getResult(carries[m].pending + index));
+      (void)numParams;
+      Value end = arith::IndexCastOp::create(b, loc, b.getI64Type(),
+                                             sequenceEnd);
+      stream.getPosition().replaceAllUsesWith(
+          tensor::FromElementsOp::create(b, loc, stream.getPosition().getType(),
+                                         ValueRange{end}));
+    }
   for (auto [m, lowering] : llvm::enumerate(lowerings))
     for (FinalStateOp final : lowering.finals)
       for (auto [index, result] : llvm::enumerate(final.getStates())) {

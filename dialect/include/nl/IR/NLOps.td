@@ -23,7 +23,7 @@ def NL_StepCount : 0DTensorOf<[I64]>;
 // Associative memories
 //===----------------------------------------------------------------------===//
 
-def NL_MemoryOp : NL_Op<"memory", [
+def NL_MemoryOp : NL_Op<"memory", [AttrSizedOperandSegments,
     DeclareOpInterfaceMethods<NL_ComponentOpInterface>]> {
   let summary = "declare an associative memory level";
   let description = [{
@@ -45,6 +45,16 @@ def NL_MemoryOp : NL_Op<"memory", [
     The memory learns from at most one `nl.update`; without one it is a
     fixed model.
 
+    **Streaming.** A sequence may arrive in pieces. `position` is the number
+    of its tokens earlier calls processed (default 0): chunk boundaries stay
+    at multiples of C counted from the sequence's start. A piece that starts
+    inside a chunk also needs `reference`, the state at the memory's last
+    chunk boundary (per sequence, one tensor per state parameter; for the
+    chunk-aggregated variant the linearisation reference), and, for the
+    chunk-aggregated variant, `pending`, the gradient sum of the unfinished
+    chunk. `nl.stream_state` returns all of these after the piece, so that
+    calls on every split of a sequence equal one call on all of it.
+
     ```mlir
     %mk = nl.memory "M_k" init(%w1, %w2 : tensor<8x64x64xf32>, tensor<8x64x64xf32>) {
         every = #nl.every<8 tokens>,
@@ -55,10 +65,17 @@ def NL_MemoryOp : NL_Op<"memory", [
   let arguments = (ins StrAttr:$name, NL_EveryAttr:$every, NL_ModelAttr:$model,
                        NL_ObjectiveAttr:$objective, NL_RuleAttr:$rule,
                        OptionalAttr<NL_ChunkAggregatedAttr>:$chunk_aggregated,
-                       Variadic<NL_FloatTensor>:$init);
+                       Variadic<NL_FloatTensor>:$init,
+                       Variadic<NL_FloatTensor>:$reference,
+                       Variadic<NL_FloatTensor>:$pending,
+                       Optional<NL_StepCount>:$position);
   let results = (outs NL_MemoryType:$memory);
   let assemblyFormat = [{
-    $name `init` `(` $init `:` type($init) `)` attr-dict `:` qualified(type($memory))
+    $name `init` `(` $init `:` type($init) `)`
+    (`reference` `(` $reference^ `:` type($reference) `)`)?
+    (`pending` `(` $pending^ `:` type($pending) `)`)?
+    (`position` `(` $position^ `:` type($position) `)`)?
+    attr-dict `:` qualified(type($memory))
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{
@@ -149,6 +166,33 @@ def NL_FinalStateOp : NL_Op<"final_state", [Pure,
   let arguments = (ins NL_MemoryType:$memory);
   let results = (outs Variadic<NL_FloatTensor>:$states);
   let assemblyFormat = "$memory attr-dict `:` qualified(type($memory)) `->` type($states)";
+  let hasVerifier = 1;
+}
+
+def NL_StreamStateOp : NL_Op<"stream_state", [Pure, AttrSizedResultSegments,
+    DeclareOpInterfaceMethods<NL_StateReaderOpInterface>]> {
+  let summary = "what a streaming memory carries to the next piece";
+  let description = [{
+    Beyond `nl.final_state`: the state at the memory's last chunk boundary
+    (`reference`, one tensor per state parameter, `[B, H, ...]`), for the
+    chunk-aggregated variant the gradient sum of the unfinished chunk
+    (`pending`), and the position after this piece (`position`). Passed to
+    the next piece's `nl.memory` with the final state as `init`.
+
+    ```mlir
+    %ref:2, %pos = nl.stream_state %m : !nl.memory<8 heads, 64 -> 64, f32>
+        -> reference(tensor<?x8x64x64xf32>, tensor<?x8x64x64xf32>) position tensor<i64>
+    ```
+  }];
+  let arguments = (ins NL_MemoryType:$memory);
+  let results = (outs Variadic<NL_FloatTensor>:$reference,
+                      Variadic<NL_FloatTensor>:$pending,
+                      NL_StepCount:$position);
+  let assemblyFormat = [{
+    $memory attr-dict `:` qualified(type($memory)) `->` `reference` `(`
+    type($reference) `)` (`pending` `(` type($pending)^ `)`)? `position`
+    type($position)
+  }];
   let hasVerifier = 1;
 }
 

@@ -1,0 +1,86 @@
+"""Streaming equals one shot: a sequence given in pieces (split at every point 1..T-1, and
+one token at a time), each piece carrying what nl.stream_state and nl.final_state return to
+the next, gives the reads and the final state of the token-by-token reference on the whole
+sequence (float64, 1e-9)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from artifact import Artifact, compile_module
+from memory_ir import memory_function
+from reference import memory as ref
+
+B, H, D, T, C = 2, 2, 4, 7, 3
+CHUNK_RATES = dict(retention="chunk", momentum="chunk")
+SPECS = {
+    "momentum_mlp": ref.MemorySpec(ref.MLPModel(hidden=5, activation="gelu", norm="post"), ref.L2(),
+                                   ref.MomentumGD(order=1), chunk=C),
+    "gd_linear": ref.MemorySpec(ref.LinearModel(), ref.L2(), ref.MomentumGD(order=0), chunk=C),
+    "momentum_chunk_rates": ref.MemorySpec(ref.LinearModel(), ref.L2(), ref.MomentumGD(order=1, **CHUNK_RATES),
+                                           chunk=C),
+    "dgd_mlp": ref.MemorySpec(ref.MLPModel(hidden=5), ref.L2(), ref.DGD(), chunk=C),
+    "aggregated": ref.MemorySpec(ref.LinearModel(), ref.L2(reduction="mean"), ref.MomentumGD(order=1, **CHUNK_RATES),
+                                 chunk=C, chunk_aggregated=ref.ChunkAggregated(C)),
+    "aggregated_linearize_6": ref.MemorySpec(ref.MLPModel(hidden=5), ref.L2(), ref.MomentumGD(order=1, **CHUNK_RATES),
+                                             chunk=C, chunk_aggregated=ref.ChunkAggregated(2 * C)),
+    "aggregated_sequence": ref.MemorySpec(ref.LinearModel(), ref.L2(), ref.MomentumGD(order=0, **CHUNK_RATES),
+                                          chunk=C, chunk_aggregated=ref.ChunkAggregated(None)),
+}
+
+
+def _splits():
+    for t0 in range(1, T):
+        yield [0, t0, T]
+    yield list(range(T + 1))  # one token at a time
+
+
+@pytest.mark.parametrize("name", list(SPECS))
+def test_pieces_equal_one_shot(hope_compile, tmp_path, name):
+    spec = SPECS[name]
+    aggregated = spec.chunk_aggregated is not None
+    order = spec.momentum_order()
+    layout = ref.state_layout(spec.model, D, D)
+    artifact = Artifact(compile_module(
+        hope_compile, memory_function(spec, H, D, D, "after", streaming=True), tmp_path, "stream"))
+
+    gen = torch.Generator().manual_seed(7)
+    rand = lambda *shape: torch.randn(*shape, generator=gen, dtype=torch.float64)
+    k, v, q = rand(B, H, T, D), rand(B, H, T, D), rand(B, H, T, D)
+    chunks = -(-T // C)
+    grain = lambda g: chunks if g == "chunk" else T
+    lr = 0.1 * torch.rand(B, H, T, generator=gen, dtype=torch.float64)
+    retention = 0.9 + 0.1 * torch.rand(B, H, grain(spec.rule.retention), generator=gen, dtype=torch.float64)
+    momentum = [0.5 + 0.4 * torch.rand(B, H, grain(getattr(spec.rule, "momentum", "token")), generator=gen,
+                                       dtype=torch.float64) for _ in range(order)]
+    init = [0.3 * rand(H, *p.shape) + (1.0 if p.name == "norm" else 0.0) for p in layout]
+    y_ref, final_ref = ref.run_and_read(spec, init, k, v, lr, q, "after", retention, momentum)
+
+    def per_chunk(rate, a, b):
+        return rate[..., a // C: -(-b // C)] if rate.shape[-1] == chunks and T != chunks else rate[..., a:b]
+
+    for bounds in _splits():
+        state = [np.broadcast_to(w.numpy(), (B, *w.shape)).copy() for w in init]
+        state += [np.zeros_like(s) for _ in range(order) for s in state[:len(layout)]]
+        reference = [s.copy() for s in state[:len(layout)]]
+        pending = [np.zeros_like(s) for s in reference] if aggregated else []
+        position = np.array(0, dtype=np.int64)
+        pieces = []
+        for a, b in zip(bounds, bounds[1:]):
+            rates = [lr[..., a:b]] + [per_chunk(retention, a, b)] + [per_chunk(m, a, b) for m in momentum]
+            inputs = [k[..., a:b, :], v[..., a:b, :], *rates, q[..., a:b, :]]
+            outputs = artifact("forward", *[t.numpy() for t in inputs], *state, *reference, *pending, position)
+            pieces.append(outputs[0])
+            n = len(state)
+            state = outputs[1:1 + n]
+            reference = outputs[1 + n:1 + n + len(layout)]
+            pending = outputs[1 + n + len(layout):-1] if aggregated else []
+            position = outputs[-1]
+        assert int(position) == T
+        y = np.concatenate(pieces, axis=2)
+        error = np.abs(y - y_ref.numpy()).max() / np.abs(y_ref.numpy()).max()
+        assert error < 1e-9, f"reads, pieces {bounds}"
+        for s, r in zip(state, final_ref):
+            assert np.abs(s - r.numpy()).max() / np.abs(r.numpy()).max() < 1e-9, f"final state, pieces {bounds}"
