@@ -79,6 +79,20 @@ static FailureOr<int64_t> checkStateTensor(Operation *op, StringRef role,
   return isShared ? ShapedType::kDynamic : type.getDimSize(0);
 }
 
+/// Checks tensors that hold one per-sequence value per state parameter
+/// (references, pending sums): [B, H, ...] in the layout's order.
+static LogicalResult checkPerSequenceStates(Operation *op, StringRef role,
+                                            ValueRange values,
+                                            ArrayRef<MemoryStateParam> layout,
+                                            MemoryType memory) {
+  for (auto [index, value] : llvm::enumerate(values))
+    if (failed(checkStateTensor(op, role, index,
+                                cast<RankedTensorType>(value.getType()),
+                                layout[index], memory, /*allowShared=*/false)))
+      return failure();
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // MemoryOp
 //===----------------------------------------------------------------------===//
@@ -89,11 +103,15 @@ int64_t MemoryOp::getMomentumOrder() {
   return cast<DGDAttr>(getRule()).getMomentum() ? 1 : 0;
 }
 
-SmallVector<SmallVector<int64_t>> MemoryOp::getStateShapes() {
+SmallVector<MemoryStateParam> MemoryOp::getStateLayout() {
   MemoryType type = getMemory().getType();
+  return getMemoryStateLayout(getModel(), type.getInputWidth(),
+                              type.getOutputWidth());
+}
+
+SmallVector<SmallVector<int64_t>> MemoryOp::getStateShapes() {
   SmallVector<SmallVector<int64_t>> shapes;
-  for (MemoryStateParam &param : getMemoryStateLayout(
-           getModel(), type.getInputWidth(), type.getOutputWidth()))
+  for (MemoryStateParam &param : getStateLayout())
     shapes.push_back(param.shape);
   return shapes;
 }
@@ -183,11 +201,9 @@ LogicalResult MemoryOp::verify() {
     return emitOpError("reference holds the state at the last chunk "
                        "boundary, one tensor per state parameter (")
            << numParams << "), got " << getReference().size();
-  for (auto [index, reference] : llvm::enumerate(getReference()))
-    if (failed(checkStateTensor(*this, "reference", index,
-                                cast<RankedTensorType>(reference.getType()),
-                                layout[index], type, /*allowShared=*/false)))
-      return failure();
+  if (failed(checkPerSequenceStates(*this, "reference", getReference(), layout,
+                                    type)))
+    return failure();
   if (!getPending().empty()) {
     if (!getChunkAggregatedAttr())
       return emitOpError("pending is the gradient sum of an unfinished chunk "
@@ -195,11 +211,9 @@ LogicalResult MemoryOp::verify() {
     if (getPending().size() != numParams)
       return emitOpError("pending holds one tensor per state parameter (")
              << numParams << "), got " << getPending().size();
-    for (auto [index, pending] : llvm::enumerate(getPending()))
-      if (failed(checkStateTensor(*this, "pending", index,
-                                  cast<RankedTensorType>(pending.getType()),
-                                  layout[index], type, /*allowShared=*/false)))
-        return failure();
+    if (failed(checkPerSequenceStates(*this, "pending", getPending(), layout,
+                                      type)))
+      return failure();
   }
 
   unsigned numUpdates = llvm::count_if(getMemory().getUsers(), [](Operation *u) {
@@ -359,8 +373,7 @@ LogicalResult FinalStateOp::verify() {
   if (!memory)
     return emitOpError("the memory handle must come from an nl.memory op");
   MemoryType type = getMemory().getType();
-  SmallVector<MemoryStateParam> layout = getMemoryStateLayout(
-      memory.getModel(), type.getInputWidth(), type.getOutputWidth());
+  SmallVector<MemoryStateParam> layout = memory.getStateLayout();
   size_t numParams = layout.size();
   size_t withMomentum = numParams * (1 + memory.getMomentumOrder());
   if (getStates().size() != numParams && getStates().size() != withMomentum)
@@ -402,8 +415,7 @@ LogicalResult StreamStateOp::verify() {
   if (!memory)
     return emitOpError("the memory handle must come from an nl.memory op");
   MemoryType type = getMemory().getType();
-  SmallVector<MemoryStateParam> layout = getMemoryStateLayout(
-      memory.getModel(), type.getInputWidth(), type.getOutputWidth());
+  SmallVector<MemoryStateParam> layout = memory.getStateLayout();
   if (getReference().size() != layout.size())
     return emitOpError("returns the reference state: ")
            << layout.size() << " tensors, got " << getReference().size();
@@ -412,17 +424,10 @@ LogicalResult StreamStateOp::verify() {
     return emitOpError("returns ")
            << pending << " pending gradient sums for this memory, got "
            << getPending().size();
-  for (auto [index, value] : llvm::enumerate(getReference()))
-    if (failed(checkStateTensor(*this, "reference", index,
-                                cast<RankedTensorType>(value.getType()),
-                                layout[index], type, /*allowShared=*/false)))
-      return failure();
-  for (auto [index, value] : llvm::enumerate(getPending()))
-    if (failed(checkStateTensor(*this, "pending", index,
-                                cast<RankedTensorType>(value.getType()),
-                                layout[index], type, /*allowShared=*/false)))
-      return failure();
-  return success();
+  if (failed(checkPerSequenceStates(*this, "reference", getReference(), layout,
+                                    type)))
+    return failure();
+  return checkPerSequenceStates(*this, "pending", getPending(), layout, type);
 }
 
 void StreamStateOp::getStateSources(SmallVectorImpl<StateSource> &sources) {

@@ -81,6 +81,8 @@ def NL_MemoryOp : NL_Op<"memory", [AttrSizedOperandSegments,
   let extraClassDeclaration = [{
     /// Number of momentum buffers per state parameter the rule keeps.
     int64_t getMomentumOrder();
+    /// The state parameters' names and per-head shapes (#nl.linear, #nl.mlp).
+    ::llvm::SmallVector<::mlir::nl::MemoryStateParam> getStateLayout();
     /// Per-head shapes of the state parameters (without batch and heads).
     ::llvm::SmallVector<::llvm::SmallVector<int64_t>> getStateShapes();
     /// The nl.update that teaches this memory, if any.
