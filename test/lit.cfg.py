@@ -1,5 +1,6 @@
 # lit configuration of the HOPE compiler's FileCheck tests.
 import os
+import platform
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -20,3 +21,7 @@ llvm_config.add_tool_substitutions(
 config.substitutions.append(("%models", os.path.join(config.hope_src_root, "models")))
 config.substitutions.append(("%docs", os.path.join(config.hope_src_root, "docs")))
 config.substitutions.append(("%hope_obj_root", config.hope_obj_root))
+
+# Tests that name CPUs of one architecture.
+if platform.machine() in ("x86_64", "AMD64"):
+    config.available_features.add("x86_64")

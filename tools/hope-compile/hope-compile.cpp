@@ -60,6 +60,12 @@ cl::opt<std::string> modelName(
     cl::desc("Model name recorded in the manifest (default: the input file's "
              "stem)"),
     cl::init(""), cl::cat(category));
+cl::opt<std::string> cpuName(
+    "cpu",
+    cl::desc("CPU to compile for: 'host' (default), or an LLVM CPU name of "
+             "this architecture such as x86-64-v3 or znver4. The artifact "
+             "records its features; the runtime refuses a CPU lacking one"),
+    cl::init("host"), cl::cat(category));
 cl::opt<unsigned> optLevel(
     "O", cl::desc("LLVM optimisation level, 0 to 3 (default 3)"),
     cl::Prefix, cl::init(3), cl::cat(category));
@@ -143,7 +149,18 @@ int run() {
                           : modelName.getValue();
   if (options.modelName == "-")
     options.modelName = "model";
-  options.target = CPUTarget::host();
+  if (cpuName == "host") {
+    options.target = CPUTarget::host();
+  } else {
+    std::string targetError;
+    FailureOr<CPUTarget> named = CPUTarget::named(cpuName, targetError);
+    if (failed(named)) {
+      llvm::errs() << "hope-compile: --cpu=" << cpuName << ": " << targetError
+                   << "\n";
+      return 1;
+    }
+    options.target = *named;
+  }
   if (optLevel > 3) {
     llvm::errs() << "hope-compile: -O" << optLevel
                  << " is not a level: use -O0 to -O3\n";

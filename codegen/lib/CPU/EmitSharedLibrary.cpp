@@ -9,7 +9,9 @@
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
+#include "llvm/TargetParser/Host.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
@@ -72,6 +74,39 @@ std::unique_ptr<llvm::Module> translate(ModuleOp module,
 }
 
 } // namespace
+
+FailureOr<CPUTarget> CPUTarget::named(StringRef cpu, std::string &error) {
+  llvm::InitializeNativeTarget();
+  CPUTarget target;
+  target.triple = llvm::sys::getProcessTriple();
+  target.cpu = cpu.str();
+  llvm::Triple triple(target.triple);
+  const llvm::Target *llvmTarget =
+      llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!llvmTarget)
+    return failure();
+  // Ask a generic subtarget whether the name is valid first: creating one
+  // for an unknown CPU prints LLVM's own warning.
+  std::unique_ptr<llvm::MCSubtargetInfo> generic(
+      llvmTarget->createMCSubtargetInfo(triple, "", ""));
+  if (!generic || !generic->isCPUStringValid(cpu)) {
+    error = "LLVM does not know the CPU '" + cpu.str() + "' for " +
+            target.triple;
+    return failure();
+  }
+  std::unique_ptr<llvm::MCSubtargetInfo> subtarget(
+      llvmTarget->createMCSubtargetInfo(triple, cpu, ""));
+  // Record instruction-set features only (those a CPU reports, as the host
+  // query lists them), not LLVM's tuning flags.
+  llvm::StringMap<bool> isaFeatures = llvm::sys::getHostCPUFeatures();
+  for (const llvm::SubtargetFeatureKV &feature :
+       subtarget->getAllProcessorFeatures())
+    if (isaFeatures.contains(feature.Key) &&
+        subtarget->checkFeatures(std::string("+") + feature.Key))
+      target.features.push_back(feature.Key);
+  llvm::sort(target.features);
+  return target;
+}
 
 FailureOr<std::string>
 mlir::nl::translateToOptimizedLLVMIR(ModuleOp module,

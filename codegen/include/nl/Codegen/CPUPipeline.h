@@ -27,6 +27,10 @@ struct CPUTarget {
 
   /// The host this process runs on.
   static CPUTarget host();
+  /// A named CPU of the host's architecture (e.g. "x86-64-v3", "znver4"),
+  /// with every feature LLVM enables for it. Fails with a message naming the
+  /// CPU if LLVM does not know it.
+  static FailureOr<CPUTarget> named(llvm::StringRef cpu, std::string &error);
   /// "+avx2,+fma,..." for LLVM's TargetMachine.
   std::string featureString() const;
 };
