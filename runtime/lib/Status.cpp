@@ -9,24 +9,10 @@ using namespace hope;
 // Returned when a status itself cannot be allocated; never freed.
 static hope_status outOfMemory{HOPE_OUT_OF_MEMORY, "out of memory"};
 
-llvm::Error rt::prefixError(llvm::Error error, const llvm::Twine &prefix) {
-  if (!error)
-    return error;
-  hope_code code = HOPE_INTERNAL;
-  std::string message;
-  llvm::handleAllErrors(
-      std::move(error),
-      [&](const StatusError &e) {
-        code = e.code();
-        message = e.message();
-      },
-      [&](const llvm::ErrorInfoBase &e) { message = e.message(); });
-  return makeError(code, prefix + message);
-}
-
-hope_status *rt::toStatus(llvm::Error error, hope_code fallback) {
-  if (!error)
-    return nullptr;
+/// The code (`fallback` for errors that are not StatusErrors) and message
+/// of an error, which it consumes.
+static std::pair<hope_code, std::string> takeError(llvm::Error error,
+                                                   hope_code fallback) {
   hope_code code = fallback;
   std::string message;
   llvm::handleAllErrors(
@@ -36,6 +22,20 @@ hope_status *rt::toStatus(llvm::Error error, hope_code fallback) {
         message = e.message();
       },
       [&](const llvm::ErrorInfoBase &e) { message = e.message(); });
+  return {code, std::move(message)};
+}
+
+llvm::Error rt::prefixError(llvm::Error error, const llvm::Twine &prefix) {
+  if (!error)
+    return error;
+  auto [code, message] = takeError(std::move(error), HOPE_INTERNAL);
+  return makeError(code, prefix + message);
+}
+
+hope_status *rt::toStatus(llvm::Error error, hope_code fallback) {
+  if (!error)
+    return nullptr;
+  auto [code, message] = takeError(std::move(error), fallback);
   auto *status = new (std::nothrow) hope_status{code, std::move(message)};
   return status ? status : &outOfMemory;
 }

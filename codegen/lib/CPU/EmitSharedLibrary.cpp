@@ -73,6 +73,27 @@ std::unique_ptr<llvm::Module> translate(ModuleOp module,
   return llvmModule;
 }
 
+/// A module translated and optimised for a target machine, and what owns it.
+struct OptimizedModule {
+  std::unique_ptr<llvm::TargetMachine> machine;
+  std::unique_ptr<llvm::LLVMContext> context;
+  std::unique_ptr<llvm::Module> module;
+};
+
+FailureOr<OptimizedModule> translateAndOptimize(ModuleOp module,
+                                    const CompileOptions &options) {
+  OptimizedModule result;
+  result.machine = createTargetMachine(options, module.getLoc());
+  if (!result.machine)
+    return failure();
+  result.context = std::make_unique<llvm::LLVMContext>();
+  result.module =
+      translate(module, *result.machine, options.optLevel, *result.context);
+  if (!result.module)
+    return failure();
+  return result;
+}
+
 } // namespace
 
 FailureOr<CPUTarget> CPUTarget::named(StringRef cpu, std::string &error) {
@@ -111,18 +132,12 @@ FailureOr<CPUTarget> CPUTarget::named(StringRef cpu, std::string &error) {
 FailureOr<std::string>
 mlir::nl::translateToOptimizedLLVMIR(ModuleOp module,
                                      const CompileOptions &options) {
-  std::unique_ptr<llvm::TargetMachine> machine =
-      createTargetMachine(options, module.getLoc());
-  if (!machine)
-    return failure();
-  llvm::LLVMContext llvmContext;
-  std::unique_ptr<llvm::Module> llvmModule =
-      translate(module, *machine, options.optLevel, llvmContext);
-  if (!llvmModule)
+  FailureOr<OptimizedModule> optimized = translateAndOptimize(module, options);
+  if (failed(optimized))
     return failure();
   std::string text;
   llvm::raw_string_ostream os(text);
-  llvmModule->print(os, nullptr);
+  optimized->module->print(os, nullptr);
   return text;
 }
 
@@ -130,15 +145,11 @@ LogicalResult mlir::nl::emitSharedLibrary(ModuleOp module,
                                           const CompileOptions &options,
                                           StringRef outputPath) {
   Location loc = module.getLoc();
-  std::unique_ptr<llvm::TargetMachine> machine =
-      createTargetMachine(options, loc);
-  if (!machine)
+  FailureOr<OptimizedModule> optimized = translateAndOptimize(module, options);
+  if (failed(optimized))
     return failure();
-  llvm::LLVMContext llvmContext;
-  std::unique_ptr<llvm::Module> llvmModule =
-      translate(module, *machine, options.optLevel, llvmContext);
-  if (!llvmModule)
-    return failure();
+  llvm::TargetMachine *machine = optimized->machine.get();
+  llvm::Module *llvmModule = optimized->module.get();
 
   // Object file in a temporary, removed whatever happens.
   llvm::SmallString<128> objectPath;
