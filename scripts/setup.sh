@@ -10,7 +10,7 @@ build="${HOPE_BUILD_DIR:-$root/build}"
 packages=(
   cmake ninja-build ccache python3
   clang-22 lld-22 llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
-  libgtest-dev
+  libgtest-dev libomp-22-dev
 )
 missing=()
 for pkg in "${packages[@]}"; do

@@ -4,6 +4,7 @@
 Usage
 -----
     python tools/export_weights.py titans-pytorch   STATE_DICT.pt OUT.safetensors [--dtype float32]
+                                                    [--titans-pytorch-norm]
     python tools/export_weights.py nested-learning  STATE_DICT.pt OUT.safetensors [--dtype float32]
 
 STATE_DICT.pt is `torch.save(module.state_dict(), path)` of a titans-pytorch `NeuralMemory`
@@ -28,7 +29,8 @@ Name mapping, titans-pytorch NeuralMemory (H heads, momentum order O):
                                                  (retention alpha = 1 - sigmoid(z) = sigmoid(-z))
     combine_heads.weight                      -> w_out [D, H*d] (the identity when H = 1)
     memory_model_parameters.i (weights.l)     -> mem_w{l+1} = transpose: [H, out, in]
-    memory_model_parameters.i (norm.gamma)    -> mem_norm = gamma + 1 (the LayerNorm scale)
+    memory_model_parameters.i (norm.gamma)    -> mem_norm = gamma + 1 (the LayerNorm scale), or
+                                                 mem_norm_gamma = gamma with --titans-pytorch-norm
     retrieve_gate.0.weight                    -> w_gate [H, D]               (H > 1 only)
     q_norm.gamma / k_norm.gamma               -> q_norm / k_norm = gamma + 1 [H, d] (qk_rmsnorm)
     multihead_rmsnorm.gamma                   -> out_norm = gamma + 1 [H, d]        (post_rmsnorm)
@@ -61,8 +63,12 @@ def _strip(sd: dict, name: str):
     raise KeyError(f"{name}.weight")
 
 
-def titans_pytorch_to_project(sd: dict) -> dict:
-    """titans-pytorch NeuralMemory state_dict -> @titans_memory weights (+ extras)."""
+def titans_pytorch_to_project(sd: dict, norm_gamma: bool = False) -> dict:
+    """titans-pytorch NeuralMemory state_dict -> @titans_memory weights (+ extras).
+
+    norm_gamma: mem_norm_gamma is the package's gamma itself, for a model whose memory has
+    `norm_offset = 1.0` (hope-models titans-memory --config=titans-pytorch); by default it is
+    the LayerNorm scale gamma + 1 (models/titans_memory.mlir, test/reference)."""
     if "store_norm.weight" not in sd:
         raise ValueError("pre_rmsnorm = False (no store/retrieve RMSNorm) is not expressible by the model file")
     heads = sd["to_decay_factor.0.weight"].shape[0]
@@ -102,8 +108,9 @@ def titans_pytorch_to_project(sd: dict) -> dict:
         p = sd[f"memory_model_parameters.{i}"]
         if name.endswith("norm.gamma"):
             per_head = p.ndim == 2
-            scale = p + 1.0
-            out["mem_norm"] = scale if per_head else scale.expand(heads, *scale.shape).contiguous()
+            scale = p if norm_gamma else p + 1.0
+            out["mem_norm_gamma" if norm_gamma else "mem_norm"] = (
+                scale if per_head else scale.expand(heads, *scale.shape).contiguous())
         elif "weights." in name and name.rsplit("weights.", 1)[1].isdigit():
             layer = int(name.rsplit(".", 1)[1])
             per_head = p.ndim == 3
@@ -149,10 +156,15 @@ def main(argv=None) -> int:
     ap.add_argument("out")
     ap.add_argument("--dtype", choices=["float32", "float64"], default=None,
                     help="convert every tensor (default: keep the stored dtype)")
+    ap.add_argument("--titans-pytorch-norm", action="store_true",
+                    help="titans-pytorch: mem_norm = gamma (for hope-models titans-memory "
+                         "--config=titans-pytorch, whose memory scales by gamma + 1)")
     args = ap.parse_args(argv)
     sd = torch.load(args.state_dict, map_location="cpu", weights_only=True)
-    conv = titans_pytorch_to_project if args.source == "titans-pytorch" else nested_learning_to_project
-    weights = conv(dict(sd))
+    if args.source == "titans-pytorch":
+        weights = titans_pytorch_to_project(dict(sd), norm_gamma=args.titans_pytorch_norm)
+    else:
+        weights = nested_learning_to_project(dict(sd))
     if args.dtype:
         weights = {k: v.to(getattr(torch, args.dtype)) for k, v in weights.items()}
     from safetensors.torch import save_file

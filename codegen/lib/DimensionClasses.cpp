@@ -68,6 +68,10 @@ DimensionClasses::DimensionClasses(FunctionOpInterface function) {
         .Case<RateOp>([&](RateOp rate) {
           uniteAll(rate.getResult(), rate.getInput(), 3);
         })
+        .Case<GateOp>([&](GateOp gate) {
+          uniteAll(gate.getResult(), gate.getInput(), 4);
+          uniteAll(gate.getGate(), gate.getInput(), 3);
+        })
         .Case<ChunkPoolOp>([&](ChunkPoolOp pool) {
           unite(pool.getResult(), 0, pool.getInput(), 0);
           unite(pool.getResult(), 2, pool.getInput(), 2);

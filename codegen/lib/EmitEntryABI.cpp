@@ -3,10 +3,13 @@
 // The exported symbols of an artifact (docs/artifact-abi.md), emitted in the
 // LLVM dialect next to MLIR's C interface functions:
 //
-//   void hope_entry_E(void **args) {
+//   int32_t hope_entry_E(void **args) {
+//     int32_t failed = _mlir_ciface_E.preconditions(args[0], ..., args[n-1]);
+//     if (failed) return failed;          // only if E has preconditions
 //     Results r;                          // one descriptor or a struct of them
 //     _mlir_ciface_E(&r, args[0], ..., args[n-1]);
 //     *(Desc_j *)args[n + j] = r.j;       // for every result j
+//     return 0;
 //   }
 //
 //===----------------------------------------------------------------------===//
@@ -37,11 +40,14 @@ struct EmitEntryABIPass : nl::impl::NLEmitEntryABIBase<EmitEntryABIPass> {
     MLIRContext *ctx = &getContext();
     auto ptrType = LLVM::LLVMPointerType::get(ctx);
     auto voidType = LLVM::LLVMVoidType::get(ctx);
+    auto i32Type = builder.getI32Type();
+    constexpr StringLiteral kInterfacePrefix = "_mlir_ciface_";
 
     SmallVector<LLVM::LLVMFuncOp> interfaces;
     for (auto function : module.getOps<LLVM::LLVMFuncOp>())
-      if (function.getName().starts_with("_mlir_ciface_") &&
-          !function.isExternal())
+      if (function.getName().starts_with(kInterfacePrefix) &&
+          !function.isExternal() &&
+          !function.getName().ends_with(getPreconditionCheckName("")))
         interfaces.push_back(function);
     if (interfaces.empty()) {
       module.emitError("no entry point with a C interface: run "
@@ -50,7 +56,7 @@ struct EmitEntryABIPass : nl::impl::NLEmitEntryABIBase<EmitEntryABIPass> {
     }
 
     for (LLVM::LLVMFuncOp interface : interfaces) {
-      StringRef name = interface.getName().drop_front(strlen("_mlir_ciface_"));
+      StringRef name = interface.getName().drop_front(kInterfacePrefix.size());
       auto callee = module.lookupSymbol<LLVM::LLVMFuncOp>(name);
       if (!callee) {
         interface.emitError("no function '") << name << "' behind it";
@@ -70,7 +76,7 @@ struct EmitEntryABIPass : nl::impl::NLEmitEntryABIBase<EmitEntryABIPass> {
 
       auto entry = LLVM::LLVMFuncOp::create(
           builder, loc, ("hope_entry_" + name).str(),
-          LLVM::LLVMFunctionType::get(voidType, {ptrType}));
+          LLVM::LLVMFunctionType::get(i32Type, {ptrType}));
       OpBuilder::InsertionGuard guard(builder);
       Block *body = entry.addEntryBlock(builder);
       builder.setInsertionPointToStart(body);
@@ -81,6 +87,27 @@ struct EmitEntryABIPass : nl::impl::NLEmitEntryABIBase<EmitEntryABIPass> {
             ArrayRef<LLVM::GEPArg>{static_cast<int32_t>(index)});
         return LLVM::LoadOp::create(builder, loc, ptrType, address);
       };
+      auto constant = [&](int32_t value) -> Value {
+        return LLVM::ConstantOp::create(builder, loc, i32Type,
+                                        builder.getI32IntegerAttr(value));
+      };
+      if (auto check = module.lookupSymbol<LLVM::LLVMFuncOp>(
+              (kInterfacePrefix + getPreconditionCheckName(name)).str())) {
+        SmallVector<Value> checkArgs;
+        for (unsigned input = 0; input < check.getNumArguments(); ++input)
+          checkArgs.push_back(slot(input));
+        Value failed = LLVM::CallOp::create(builder, loc, check, checkArgs)
+                           .getResult();
+        Value broken = LLVM::ICmpOp::create(builder, loc,
+                                            LLVM::ICmpPredicate::ne, failed,
+                                            constant(0));
+        Block *fail = entry.addBlock();
+        Block *run = entry.addBlock();
+        LLVM::CondBrOp::create(builder, loc, broken, fail, run);
+        builder.setInsertionPointToStart(fail);
+        LLVM::ReturnOp::create(builder, loc, failed);
+        builder.setInsertionPointToStart(run);
+      }
       SmallVector<Value> callArgs;
       Value resultBuffer;
       if (hasResults) {
@@ -109,7 +136,7 @@ struct EmitEntryABIPass : nl::impl::NLEmitEntryABIBase<EmitEntryABIPass> {
                                 slot(numInputs + index));
         }
       }
-      LLVM::ReturnOp::create(builder, loc, ValueRange{});
+      LLVM::ReturnOp::create(builder, loc, constant(0));
     }
 
     // hope_manifest: the JSON recorded by nl-prepare-entry-points.

@@ -67,7 +67,30 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
           Value product = arith::MulFOp::create(b, loc, args[0], args[1]);
           return arith::AddFOp::create(b, loc, args[2], product).getResult();
         });
+    if (Value bias = op.getBias()) {
+      AffineMap identity = tb.identity(rank);
+      AffineMap last = AffineMap::get(rank, 0, getAffineDimExpr(rank - 1, ctx));
+      result = tb.generic(
+          {result, bias}, {identity, last}, tb.sizes(result), identity,
+          inputType.getElementType(), {}, std::nullopt,
+          [](OpBuilder &b, Location loc, ValueRange args) {
+            return arith::AddFOp::create(b, loc, args[0], args[1]).getResult();
+          });
+    }
     rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+/// y[b, h, t, :] = gate[b, h, t] * input[b, h, t, :].
+struct LowerGate : OpRewritePattern<GateOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(GateOp op,
+                                PatternRewriter &rewriter) const override {
+    TensorBuilder tb(rewriter, op.getLoc());
+    // einsum's default body multiplies its inputs.
+    rewriter.replaceOp(
+        op, tb.einsum("bhtd,bht->bhtd", {op.getInput(), op.getGate()}));
     return success();
   }
 };
@@ -389,7 +412,7 @@ struct LowerBlocksToLinalgPass
     : nl::impl::NLLowerBlocksToLinalgBase<LowerBlocksToLinalgPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<LowerLinear, LowerSplitHeads, LowerMergeHeads, LowerRMSNorm,
+    patterns.add<LowerLinear, LowerGate, LowerSplitHeads, LowerMergeHeads, LowerRMSNorm,
                  LowerL2Normalize, LowerActivation, LowerRate, LowerCausalConv,
                  LowerChunkPool, LowerStopGradient, LowerFrozenCMS>(
         &getContext());
@@ -403,8 +426,8 @@ struct LowerBlocksToLinalgPass
                         "frozen blocks (signal = none) compile");
         return WalkResult::interrupt();
       }
-      if (isa<LinearOp, SplitHeadsOp, MergeHeadsOp, RMSNormOp, L2NormalizeOp,
-              ActivationOp, RateOp, CausalConvOp, ChunkPoolOp,
+      if (isa<LinearOp, GateOp, SplitHeadsOp, MergeHeadsOp, RMSNormOp,
+              L2NormalizeOp, ActivationOp, RateOp, CausalConvOp, ChunkPoolOp,
               StopGradientOp>(op)) {
         op->emitError("cannot lower '")
             << op->getName()

@@ -90,7 +90,7 @@ struct PrepareEntryPointsPass
                               {"cpu", targetCPU},
                               {"features", std::move(features)}};
     llvm::json::Object manifest{{"format", "hope-artifact"},
-                                {"version", 1},
+                                {"version", 2},
                                 {"model", modelName},
                                 {"target", std::move(target)},
                                 {"entry_points", std::move(entryPoints)}};

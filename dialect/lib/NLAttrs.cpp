@@ -76,12 +76,16 @@ std::string EveryAttr::describe() const {
 
 LogicalResult MLPModelAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                    int64_t depth, int64_t hidden, Activation,
-                                   Residual, MemoryNorm) {
+                                   Residual, MemoryNorm norm,
+                                   APFloat normOffset) {
   if (depth < 2)
     return emitError() << "an MLP memory needs depth >= 2, got " << depth
                        << " (use #nl.linear for one matrix)";
   if (hidden <= 0)
     return emitError() << "MLP hidden width must be positive, got " << hidden;
+  if (!normOffset.isZero() && norm == MemoryNorm::None)
+    return emitError() << "norm_offset " << normOffset.convertToDouble()
+                       << " needs a norm (pre or post)";
   return success();
 }
 

@@ -317,6 +317,14 @@ LogicalResult UpdateOp::verify() {
       failed(checkRate(*this, "retention", getRetention(), retentionGrain,
                        batch, type.getHeads(), tokens, chunk, element)))
     return failure();
+  // The chunk-aggregated variant applies retention and momentum once per
+  // chunk, at its end.
+  if (memory.getChunkAggregatedAttr() &&
+      ((getRetention() && retentionGrain != RateGranularity::Chunk) ||
+       (!getMomentum().empty() && momentumGrain != RateGranularity::Chunk)))
+    return emitOpError("the chunk-aggregated variant applies retention and "
+                       "momentum once per chunk: declare them `chunk` in the "
+                       "rule");
   int64_t order = memory.getMomentumOrder();
   if (static_cast<int64_t>(getMomentum().size()) != order)
     return emitOpError("the rule keeps ")

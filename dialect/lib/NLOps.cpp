@@ -70,9 +70,42 @@ LogicalResult LinearOp::inferReturnTypes(MLIRContext *,
                                   "differ: ",
                              input.getElementType(), " vs ",
                              weight.getElementType());
+  if (Value bias = adaptor.getBias()) {
+    auto biasType = cast<RankedTensorType>(bias.getType());
+    if (biasType.getRank() != 1 ||
+        !areDimsCompatible(biasType.getDimSize(0), weight.getDimSize(0)) ||
+        biasType.getElementType() != weight.getElementType())
+      return emitOptionalError(
+          loc, "'nl.linear' bias must be a vector of the output width ",
+          weight.getDimSize(0), " and element type ", weight.getElementType(),
+          ", got ", bias.getType());
+  }
   SmallVector<int64_t> shape(input.getShape());
   shape.back() = weight.getDimSize(0);
   results.push_back(RankedTensorType::get(shape, input.getElementType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// GateOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult GateOp::verify() {
+  auto input = getInput().getType();
+  auto gate = getGate().getType();
+  if (input.getRank() != 4 || gate.getRank() != 3)
+    return emitOpError("expects input [B, H, T, d] and gate [B, H, T], got ")
+           << formatShape(input.getShape()) << " and "
+           << formatShape(gate.getShape());
+  for (int64_t d = 0; d < 3; ++d)
+    if (!areDimsCompatible(input.getDimSize(d), gate.getDimSize(d)))
+      return emitOpError("gate ")
+             << formatShape(gate.getShape())
+             << " does not match the input's batch, heads and tokens "
+             << formatShape(input.getShape());
+  if (input.getElementType() != gate.getElementType())
+    return emitOpError("input and gate element types differ: ")
+           << input.getElementType() << " vs " << gate.getElementType();
   return success();
 }
 

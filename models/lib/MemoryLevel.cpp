@@ -25,7 +25,8 @@ mlir::nl::models::getMemoryModelAttr(MLIRContext *context,
   if (config.model == MemoryLevelConfig::Model::Linear)
     return LinearModelAttr::get(context);
   return MLPModelAttr::get(context, config.depth, config.hidden,
-                           config.activation, config.residual, config.norm);
+                           config.activation, config.residual, config.norm,
+                           llvm::APFloat(0.0));
 }
 
 Attribute

@@ -51,16 +51,22 @@ Value ModelBuilder::arg(StringRef name) const {
   return it->second;
 }
 
-Value ModelBuilder::rmsNorm(Value input, Value scale) {
-  return RMSNormOp::create(builder, loc, input, scale, /*epsilon=*/nullptr);
+Value ModelBuilder::rmsNorm(Value input, Value scale, double epsilon) {
+  FloatAttr epsilonAttr =
+      epsilon == 1e-6 ? nullptr : builder.getF64FloatAttr(epsilon);
+  return RMSNormOp::create(builder, loc, input, scale, epsilonAttr);
 }
 
 Value ModelBuilder::causalConv(Value input, Value weight) {
   return CausalConvOp::create(builder, loc, input, weight);
 }
 
-Value ModelBuilder::linear(Value input, Value weight) {
-  return LinearOp::create(builder, loc, input, weight);
+Value ModelBuilder::linear(Value input, Value weight, Value bias) {
+  return LinearOp::create(builder, loc, input, weight, bias);
+}
+
+Value ModelBuilder::gate(Value input, Value gate) {
+  return GateOp::create(builder, loc, input, gate);
 }
 
 Value ModelBuilder::splitHeads(Value input, int64_t heads) {
@@ -71,8 +77,10 @@ Value ModelBuilder::mergeHeads(Value input) {
   return MergeHeadsOp::create(builder, loc, input);
 }
 
-Value ModelBuilder::l2Normalize(Value input) {
-  return L2NormalizeOp::create(builder, loc, input);
+Value ModelBuilder::l2Normalize(Value input, double epsilon) {
+  FloatAttr epsilonAttr =
+      epsilon == 1e-12 ? nullptr : builder.getF64FloatAttr(epsilon);
+  return L2NormalizeOp::create(builder, loc, input, epsilonAttr);
 }
 
 Value ModelBuilder::rate(Activation kind, Value input, double scale) {

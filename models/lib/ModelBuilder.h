@@ -19,6 +19,11 @@ public:
   ModelBuilder(OpBuilder &builder, Location loc, Type elementType = {})
       : builder(builder), loc(loc),
         elementType(elementType ? elementType : builder.getF32Type()) {}
+  /// Tensors of f64 or f32.
+  ModelBuilder(OpBuilder &builder, Location loc, bool f64)
+      : ModelBuilder(builder, loc,
+                     f64 ? Type(builder.getF64Type())
+                         : Type(builder.getF32Type())) {}
 
   RankedTensorType tensor(ArrayRef<int64_t> shape) {
     return RankedTensorType::get(shape, elementType);
@@ -42,12 +47,16 @@ public:
   /// The block argument declared as `name`.
   Value arg(StringRef name) const;
 
-  Value rmsNorm(Value input, Value scale);
+  /// RMSNorm; the epsilon attribute is left out when it is the default.
+  Value rmsNorm(Value input, Value scale, double epsilon = 1e-6);
   Value causalConv(Value input, Value weight);
-  Value linear(Value input, Value weight);
+  Value linear(Value input, Value weight, Value bias = {});
+  Value gate(Value input, Value gate);
   Value splitHeads(Value input, int64_t heads);
   Value mergeHeads(Value input);
-  Value l2Normalize(Value input);
+  /// L2 normalisation; the epsilon attribute is left out when it is the
+  /// default.
+  Value l2Normalize(Value input, double epsilon = 1e-12);
   /// A rate `scale * kind(input)`; the scale attribute is left out when it
   /// is the default 1.
   Value rate(Activation kind, Value input, double scale = 1.0);

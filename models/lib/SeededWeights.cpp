@@ -107,6 +107,9 @@ WeightKind mlir::nl::models::classifyWeight(llvm::StringRef name,
     return WeightKind::NormScale;
   if (name.ends_with("conv"))
     return WeightKind::Conv;
+  // A norm's gamma (its scale minus 1) is small whatever its shape.
+  if (name.ends_with("gamma"))
+    return WeightKind::Vector;
   return shape.size() >= 2 ? WeightKind::Matrix : WeightKind::Vector;
 }
 

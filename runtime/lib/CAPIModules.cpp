@@ -88,6 +88,16 @@ hope_status *hope_module_model(const hope_module *module, const char **model,
   return nullptr;
 }
 
+hope_status *hope_module_set_threads(hope_module *module, int32_t threads) {
+  HOPE_CHECK_ARG(module);
+  if (threads < 0)
+    return toStatus(makeError(
+        HOPE_INVALID_ARGUMENT,
+        "the number of threads must be 0 (the default) or more, got " +
+            llvm::Twine(threads)));
+  return toStatus(module->setThreads(threads));
+}
+
 hope_status *hope_module_entry_point_count(const hope_module *module,
                                            size_t *count) {
   HOPE_CHECK_ARG(module);

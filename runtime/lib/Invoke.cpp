@@ -193,7 +193,22 @@ rt::invoke(const hope_session &session, size_t entryIndex,
   for (Descriptor &descriptor : descriptors)
     args.push_back(descriptor.address());
 
-  session.module->entries[entryIndex](args.data());
+  int32_t broken = session.module->entries[entryIndex](args.data());
+  if (broken != 0) {
+    // Nothing ran: the outputs were not allocated.
+    if (broken < 0 || static_cast<size_t>(broken) > entry.preconditions.size())
+      return makeError(HOPE_INTERNAL, entry.name +
+                                          ": the artifact returned status " +
+                                          llvm::Twine(broken) +
+                                          ", which its manifest does not list");
+    const Precondition &precondition = entry.preconditions[broken - 1];
+    bool one = precondition.inputs.size() == 1;
+    return makeError(HOPE_INVALID_ARGUMENT,
+                     entry.name + (one ? ": input '" : ": inputs '") +
+                         llvm::join(precondition.inputs, "', '") +
+                         (one ? "' breaks" : "' break") +
+                         " a precondition: " + precondition.message);
+  }
 
   std::vector<Descriptor> outputs(
       std::make_move_iterator(descriptors.begin() + inputs.size()),

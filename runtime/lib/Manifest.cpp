@@ -33,9 +33,14 @@ struct RawTensor {
   std::string name, role, dtype;
   std::vector<RawDim> shape;
 };
+struct RawPrecondition {
+  std::string message;
+  std::vector<std::string> inputs;
+};
 struct RawEntry {
   std::string name;
   std::vector<RawTensor> inputs, outputs;
+  std::vector<RawPrecondition> preconditions;
 };
 struct RawTarget {
   std::string triple, cpu;
@@ -74,10 +79,17 @@ bool fromJSON(const Value &value, RawTensor &tensor, Path path) {
          o.map("dtype", tensor.dtype) && o.map("shape", tensor.shape);
 }
 
+bool fromJSON(const Value &value, RawPrecondition &precondition, Path path) {
+  ObjectMapper o(value, path);
+  return o && o.map("message", precondition.message) &&
+         o.map("inputs", precondition.inputs);
+}
+
 bool fromJSON(const Value &value, RawEntry &entry, Path path) {
   ObjectMapper o(value, path);
   return o && o.map("name", entry.name) && o.map("inputs", entry.inputs) &&
-         o.map("outputs", entry.outputs);
+         o.map("outputs", entry.outputs) &&
+         o.mapOptional("preconditions", entry.preconditions);
 }
 
 bool fromJSON(const Value &value, RawTarget &target, Path path) {
@@ -134,6 +146,20 @@ public:
       if (auto error =
               tensors(entry, rawEntry.outputs, /*outputs=*/true, entry.outputs))
         return error;
+      for (const RawPrecondition &raw : rawEntry.preconditions) {
+        Precondition precondition;
+        precondition.message = saver.save(raw.message);
+        for (const std::string &input : raw.inputs) {
+          if (!llvm::any_of(entry.inputs, [&](const TensorSpec &spec) {
+                return spec.name == input;
+              }))
+            return invalid("entry point '" + entry.name +
+                           "': a precondition reads '" + input +
+                           "', which is not one of its inputs");
+          precondition.inputs.push_back(saver.save(input));
+        }
+        entry.preconditions.push_back(std::move(precondition));
+      }
       manifest.entryPoints.push_back(std::move(entry));
     }
     return llvm::Error::success();
@@ -280,10 +306,11 @@ rt::parseManifest(llvm::StringRef json) {
     return makeError(HOPE_INVALID_FORMAT, "invalid manifest: 'format' is '" +
                                               header.format +
                                               "', not 'hope-artifact'");
-  if (header.version != 1)
+  if (header.version != kManifestVersion)
     return makeError(HOPE_UNSUPPORTED, "unsupported manifest version " +
                                            llvm::Twine(header.version) +
-                                           " (this runtime reads version 1)");
+                                           " (this runtime reads version " +
+                                           llvm::Twine(kManifestVersion) + ")");
 
   RawManifest raw;
   Path::Root root("manifest");

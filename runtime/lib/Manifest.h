@@ -38,11 +38,25 @@ struct TensorSpec {
   std::string describe() const;
 };
 
+/// A relation between inputs the artifact checks before it runs an entry
+/// point (docs/artifact-abi.md): its entry returns the 1-based number of the
+/// first that fails.
+struct Precondition {
+  llvm::StringRef message;
+  /// The inputs the condition reads.
+  std::vector<llvm::StringRef> inputs;
+};
+
 struct EntryPoint {
   llvm::StringRef name;
   std::vector<TensorSpec> inputs;
   std::vector<TensorSpec> outputs;
+  std::vector<Precondition> preconditions;
 };
+
+/// The manifest format this runtime reads (2: entries return a status and
+/// may list preconditions).
+constexpr int64_t kManifestVersion = 2;
 
 struct Manifest {
   std::string json;

@@ -8,7 +8,9 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 
+#include <cstdlib>
 #include <dlfcn.h>
+#include <thread>
 
 using namespace hope;
 using namespace hope::rt;
@@ -16,6 +18,23 @@ using namespace hope::rt;
 hope_module::~hope_module() {
   if (handle)
     dlclose(handle);
+}
+
+llvm::Error hope_module::setThreads(int32_t threads) {
+  // The artifact's OpenMP runtime, if it has parallel loops: found through
+  // the artifact's own dependencies.
+  using SetThreads = void (*)(int);
+  auto set = reinterpret_cast<SetThreads>(dlsym(handle, "omp_set_num_threads"));
+  if (!set)
+    return llvm::Error::success();
+  if (threads == 0) {
+    // The default OpenMP starts with: OMP_NUM_THREADS, else every core.
+    threads = static_cast<int32_t>(std::thread::hardware_concurrency());
+    if (const char *env = getenv("OMP_NUM_THREADS"))
+      llvm::StringRef(env).getAsInteger(10, threads);
+  }
+  set(threads);
+  return llvm::Error::success();
 }
 
 llvm::Expected<size_t> hope_module::findEntry(llvm::StringRef name) const {

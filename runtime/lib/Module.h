@@ -15,7 +15,8 @@
 /// entry points. It is unloaded when the last reference goes: sessions and
 /// output buffers (freed by its hope_free) hold one.
 struct hope_module : llvm::ThreadSafeRefCountedBase<hope_module> {
-  using EntryFn = void (*)(void **args);
+  /// Returns 0, or the 1-based number of the precondition the call broke.
+  using EntryFn = int32_t (*)(void **args);
   using FreeFn = void (*)(void *buffer);
 
   ~hope_module();
@@ -26,6 +27,9 @@ struct hope_module : llvm::ThreadSafeRefCountedBase<hope_module> {
   /// One per manifest entry point, in its order.
   std::vector<EntryFn> entries;
   FreeFn freeBuffer = nullptr;
+
+  /// Threads for the artifact's OpenMP loops (0: the default).
+  llvm::Error setThreads(int32_t threads);
 
   /// The index of the entry point `name`; NOT_FOUND names the choices.
   llvm::Expected<size_t> findEntry(llvm::StringRef name) const;

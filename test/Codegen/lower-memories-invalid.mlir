@@ -22,16 +22,6 @@ func.func @ns5(%k: tensor<1x1x4x2xf32>, %lr: tensor<1x1x4xf32>, %w: tensor<1x2x2
 // -----
 
 !m = !nl.memory<1 heads, 2 -> 2, f32>
-func.func @dgd_momentum(%k: tensor<1x1x4x2xf32>, %lr: tensor<1x1x4xf32>, %w: tensor<1x2x2xf32>) {
-  // expected-error @+1 {{cannot be compiled yet: DGD with momentum is not implemented}}
-  %m = nl.memory "M" init(%w : tensor<1x2x2xf32>) {every = #nl.every<2 tokens>, model = #nl.linear, objective = #nl.l2<>, rule = #nl.dgd<momentum = true>} : !m
-  nl.update %m keys(%k) values(%k) lr(%lr) momentum(%lr) : !m, tensor<1x1x4x2xf32>, tensor<1x1x4x2xf32>, tensor<1x1x4xf32>, tensor<1x1x4xf32>
-  return
-}
-
-// -----
-
-!m = !nl.memory<1 heads, 2 -> 2, f32>
 func.func @pre_norm(%k: tensor<1x1x4x2xf32>, %lr: tensor<1x1x4xf32>, %w1: tensor<1x3x2xf32>, %w2: tensor<1x2x3xf32>, %n: tensor<1x2xf32>) {
   // expected-error @+1 {{cannot be compiled yet: MLP memories with norm = pre}}
   %m = nl.memory "M" init(%w1, %w2, %n : tensor<1x3x2xf32>, tensor<1x2x3xf32>, tensor<1x2xf32>) {every = #nl.every<2 tokens>, model = #nl.mlp<hidden = 3, norm = pre>, objective = #nl.l2<>, rule = #nl.dgd<>} : !m

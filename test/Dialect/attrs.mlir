@@ -17,7 +17,9 @@ func.func private @every() attributes {
 // CHECK-SAME: d = #nl.mlp<hidden = 8, norm = pre>,
 // CHECK-SAME: e = #nl.mlp<depth = 4, hidden = 1, activation = softplus, residual = none, norm = post>,
 // CHECK-SAME: f = #nl.mlp<depth = 3, hidden = 16, activation = gelu, residual = learned>,
-// CHECK-SAME: g = #nl.mlp<hidden = 2, activation = sigmoid>}{{$}}
+// CHECK-SAME: g = #nl.mlp<hidden = 2, activation = sigmoid>,
+// CHECK-SAME: h = #nl.mlp<hidden = 8, norm = post, norm_offset = 1.000000e+00>,
+// CHECK-SAME: i = #nl.mlp<hidden = 8, norm = post>}{{$}}
 func.func private @models() attributes {
     a = #nl.linear,
     b = #nl.mlp<hidden = 64>,
@@ -27,7 +29,9 @@ func.func private @models() attributes {
     e = #nl.mlp<depth = 4, hidden = 1, activation = softplus, residual = none,
                 norm = post>,
     f = #nl.mlp<residual = learned, activation = gelu, hidden = 16, depth = 3>,
-    g = #nl.mlp<hidden = 2, activation = sigmoid>}
+    g = #nl.mlp<hidden = 2, activation = sigmoid>,
+    h = #nl.mlp<hidden = 8, norm = post, norm_offset = 1.0>,
+    i = #nl.mlp<hidden = 8, norm = post, norm_offset = 0.0>}
 
 // CHECK-LABEL: func.func private @objectives()
 // CHECK-SAME: attributes {a = #nl.l2<>, b = #nl.l2<>, c = #nl.l2<reduction = mean>, d = #nl.l2<half = true>, e = #nl.l2<reduction = mean, half = true>, f = #nl.dot}{{$}}

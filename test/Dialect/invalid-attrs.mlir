@@ -36,6 +36,11 @@ func.func private @mlp_hidden() attributes {a = #nl.mlp<hidden = 0>}
 
 // -----
 
+// expected-error @+1 {{norm_offset 1.000000e+00 needs a norm (pre or post)}}
+func.func private @mlp_offset_without_norm() attributes {a = #nl.mlp<hidden = 8, norm_offset = 1.0>}
+
+// -----
+
 // expected-error @+1 {{struct is missing required parameter: hidden}}
 func.func private @mlp_no_hidden() attributes {a = #nl.mlp<depth = 2>}
 

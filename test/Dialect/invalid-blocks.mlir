@@ -30,6 +30,38 @@ func.func @linear_width(%x: tensor<?x?x64xf32>, %w: tensor<16x32xf32>) {
 
 // -----
 
+func.func @linear_bias(%x: tensor<?x?x32xf32>, %w: tensor<16x32xf32>, %b: tensor<8xf32>) {
+  // expected-error @+1 {{'nl.linear' bias must be a vector of the output width 16 and element type 'f32', got 'tensor<8xf32>'}}
+  %0 = nl.linear %x, %w bias %b : tensor<?x?x32xf32>, tensor<16x32xf32>, tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @gate_rank(%y: tensor<?x4x?x8xf32>, %g: tensor<?x4x?x1xf32>) {
+  // expected-error @+1 {{'nl.gate' op expects input [B, H, T, d] and gate [B, H, T], got [?, 4, ?, 8] and [?, 4, ?, 1]}}
+  %0 = nl.gate %y, %g : tensor<?x4x?x8xf32>, tensor<?x4x?x1xf32>
+  return
+}
+
+// -----
+
+func.func @gate_heads(%y: tensor<?x4x?x8xf32>, %g: tensor<?x2x?xf32>) {
+  // expected-error @+1 {{'nl.gate' op gate [?, 2, ?] does not match the input's batch, heads and tokens [?, 4, ?, 8]}}
+  %0 = nl.gate %y, %g : tensor<?x4x?x8xf32>, tensor<?x2x?xf32>
+  return
+}
+
+// -----
+
+func.func @gate_type(%y: tensor<?x4x?x8xf32>, %g: tensor<?x4x?xf64>) {
+  // expected-error @+1 {{'nl.gate' op input and gate element types differ: 'f32' vs 'f64'}}
+  %0 = nl.gate %y, %g : tensor<?x4x?x8xf32>, tensor<?x4x?xf64>
+  return
+}
+
+// -----
+
 func.func @linear_element_type(%x: tensor<2x4xf32>, %w: tensor<8x4xf16>) {
   // expected-error @+1 {{'nl.linear' input and weight element types differ: 'f32' vs 'f16'}}
   %0 = nl.linear %x, %w : tensor<2x4xf32>, tensor<8x4xf16>

@@ -213,6 +213,20 @@ func.func @every_kind(%w: tensor<2x4x4xf32>) {
 //===----------------------------------------------------------------------===//
 
 !m = !nl.memory<2 heads, 4 -> 4, f32>
+func.func @aggregated_token_retention(%w: tensor<2x4x4xf32>, %k: tensor<1x2x8x4xf32>,
+                                      %eta: tensor<1x2x8xf32>, %alpha: tensor<1x2x8xf32>) {
+  %m = nl.memory "M" init(%w : tensor<2x4x4xf32>) {every = #nl.every<4 tokens>,
+      model = #nl.linear, objective = #nl.l2<>, rule = #nl.momentum_gd<order = 0>,
+      chunk_aggregated = #nl.chunk_aggregated<linearize = 4>} : !m
+  // expected-error @+1 {{'nl.update' op the chunk-aggregated variant applies retention and momentum once per chunk: declare them `chunk` in the rule}}
+  nl.update %m keys(%k) values(%k) lr(%eta) retention(%alpha)
+      : !m, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8xf32>, tensor<1x2x8xf32>
+  return
+}
+
+// -----
+
+!m = !nl.memory<2 heads, 4 -> 4, f32>
 func.func @update_handle(%m: !m, %k: tensor<1x2x3x4xf32>, %eta: tensor<1x2x3xf32>) {
   // expected-error @+1 {{'nl.update' op the memory handle must come from an nl.memory op}}
   nl.update %m keys(%k) values(%k) lr(%eta)

@@ -1,6 +1,6 @@
 // Round trip of the building blocks around the memories: nl.stop_gradient,
 // nl.linear, nl.split_heads, nl.merge_heads, nl.rms_norm, nl.l2_normalize,
-// nl.activation, nl.rate, nl.causal_conv and nl.chunk_pool. The result types
+// nl.activation, nl.rate, nl.causal_conv, nl.chunk_pool and nl.gate. The result types
 // that the custom forms infer are checked in ops-inferred-types.mlir; here
 // the function results pin them too.
 // RUN: hope-opt %s | hope-opt | FileCheck %s
@@ -76,4 +76,21 @@ func.func @rates(%r: tensor<?x4x?x1xf32>, %x: tensor<2x100x16xf32>,
   %lh = nl.split_heads %l into 4 heads : tensor<2x2x4xf32>
   %beta = nl.rate sigmoid %lh {scale = 0.5} : tensor<2x4x2x1xf32>
   return %alpha, %eta, %beta : tensor<?x4x?xf32>, tensor<?x4x?xf32>, tensor<2x4x2xf32>
+}
+
+// A projection with a bias; a per-head gate on a read.
+
+// CHECK-LABEL: func.func @bias_and_gate
+// CHECK-SAME: (%[[X:[^:]+]]: tensor<?x?x16xf32>, %[[W:[^:]+]]: tensor<4x16xf32>, %[[B:[^:]+]]: tensor<4xf32>, %[[Y:[^:]+]]: tensor<?x4x?x8xf32>)
+// CHECK: %[[L:.+]] = nl.linear %[[X]], %[[W]] bias %[[B]] : tensor<?x?x16xf32>, tensor<4x16xf32>, tensor<4xf32>{{$}}
+// CHECK: %[[G:.+]] = nl.rate sigmoid %{{.+}} : tensor<?x4x?x1xf32>{{$}}
+// CHECK: %[[YG:.+]] = nl.gate %[[Y]], %[[G]] : tensor<?x4x?x8xf32>, tensor<?x4x?xf32>{{$}}
+// CHECK: return %[[L]], %[[YG]] : tensor<?x?x4xf32>, tensor<?x4x?x8xf32>
+func.func @bias_and_gate(%x: tensor<?x?x16xf32>, %w: tensor<4x16xf32>, %b: tensor<4xf32>,
+                         %y: tensor<?x4x?x8xf32>) -> (tensor<?x?x4xf32>, tensor<?x4x?x8xf32>) {
+  %l = nl.linear %x, %w bias %b : tensor<?x?x16xf32>, tensor<4x16xf32>, tensor<4xf32>
+  %lh = nl.split_heads %l into 4 heads : tensor<?x?x4xf32>
+  %g = nl.rate sigmoid %lh : tensor<?x4x?x1xf32>
+  %yg = nl.gate %y, %g : tensor<?x4x?x8xf32>, tensor<?x4x?xf32>
+  return %l, %yg : tensor<?x?x4xf32>, tensor<?x4x?x8xf32>
 }

@@ -11,6 +11,36 @@
 // TITANS:      levels of @titans_memory (fastest first):
 // TITANS-NEXT:   level 1   every 4 tokens     memory (nl.memory)
 
+// titans-pytorch's options, in float64: the RMSNorms' epsilon is float64's
+// machine epsilon, rate projections have biases, the memory's LayerNorm
+// scales by gamma + 1, reads are gated per head; --max-lr bounds the rate.
+// RUN: hope-models titans-memory --config=titans-pytorch --width=16 --heads=2 --chunk=4 \
+// RUN:     --dtype=f64 --max-lr=0.5 | hope-opt | FileCheck %s --check-prefix=TORCH
+// TORCH: %arg9: tensor<2xf64> {nl.weight = "b_lr"}, %arg10: tensor<2xf64> {nl.weight = "b_momentum"}, %arg11: tensor<2xf64> {nl.weight = "b_retention"}, %arg12: tensor<2x16xf64> {nl.weight = "w_gate"}
+// TORCH-SAME: {nl.weight = "mem_norm_gamma"}
+// TORCH: nl.rms_norm %arg0, %arg1 {epsilon = 2.2204460492503131E-16 : f64}
+// TORCH: nl.linear %{{.*}}, %arg6 bias %arg9
+// TORCH: nl.rate sigmoid %{{.*}} scale 5.000000e-01
+// TORCH: #nl.mlp<hidden = 32, activation = gelu, norm = post, norm_offset = 1.000000e+00>
+// TORCH: %[[G:.*]] = nl.rate sigmoid
+// TORCH: nl.gate %{{.*}}, %[[G]] : tensor<?x2x?x8xf64>, tensor<?x2x?xf64>
+// One head: no gate (as in the package).
+// RUN: hope-models titans-memory --config=titans-pytorch --width=16 --heads=1 | FileCheck %s --check-prefix=ONEHEAD
+// ONEHEAD-NOT: nl.gate
+
+// RUN: hope-models self-modifying-titans --config=tiny --chunk=2 --chunk-memory=8 | hope-opt --nl-verify-levels --nl-print-levels -o /dev/null | FileCheck %s --check-prefix=SMT
+// SMT:      levels of @self_modifying_titans (fastest first):
+// SMT-NEXT:   level 1   every 2 tokens     M_k (nl.memory), M_v (nl.memory), M_eta (nl.memory), M_alpha (nl.memory)
+// SMT-NEXT:   level 2   every 8 tokens     M_mem (nl.memory)
+// nested-learning's form: one head, GELU memories, normalisation epsilon 1e-6.
+// RUN: hope-models self-modifying-titans --config=nested-learning --eta-scale=0.3 | FileCheck %s --check-prefix=NESTED
+// NESTED: --config=nested-learning --eta-scale=0.3
+// NESTED: %arg0: tensor<?x?x64xf32> {nl.input = "h"}
+// NESTED-NOT: nl.weight = "w_o"
+// NESTED: #nl.mlp<hidden = 64, activation = gelu>
+// NESTED: nl.l2_normalize %{{.*}} {epsilon = 9.9999999999999995E-7 : f64}
+// NESTED: nl.rate softplus %{{.*}} scale 3.000000e-01
+
 // RUN: for c in linear-momentum linear-dgd mlp-momentum mlp-dgd chunk-aggregated gated-delta; do \
 // RUN:   hope-models memory-level --config=$c | hope-opt --nl-verify-levels --nl-print-levels -o /dev/null; \
 // RUN: done | FileCheck %s --check-prefix=LEVELS

@@ -5,10 +5,14 @@
 // CHECK-DAG: hope-block: a HOPE block
 // CHECK-DAG:   default {{.*}}models/hope_block.mlir
 // CHECK-DAG:   tiny {{.*}}width 32, 2 heads
-// CHECK-DAG:   overrides: --width --heads --hidden
+// CHECK-DAG:   overrides: --width --heads --chunk --hidden --chunk-memory --eta-scale
+// CHECK-DAG: self-modifying-titans: self-modifying Titans alone
+// CHECK-DAG:   nested-learning {{.*}}SelfModifyingTitans
+// CHECK-DAG:   overrides: --width --heads --chunk --hidden --dtype --chunk-memory --eta-scale
 // CHECK-DAG: titans-memory: titans-pytorch's NeuralMemory
 // CHECK-DAG:   default {{.*}}models/titans_memory.mlir
-// CHECK-DAG:   overrides: --width --heads --chunk --linearize
+// CHECK-DAG:   titans-pytorch {{.*}}biases b_lr/b_momentum/b_retention
+// CHECK-DAG:   overrides: --width --heads --chunk --dtype --linearize --max-lr
 // CHECK-DAG: memory-level: one memory level
 // CHECK-DAG:   linear-momentum
 // CHECK-DAG:   linear-dgd
@@ -20,6 +24,9 @@
 // CHECK-DAG: --config=<name>
 // CHECK-DAG: --weights-out=<file>
 // CHECK-DAG: --seed=<N>
+// CHECK-DAG: --max-lr=<x>
+// CHECK-DAG: --chunk-memory=<N>
+// CHECK-DAG: --eta-scale=<x>
 // CHECK-DAG: --list-weights
 // CHECK-DAG: Philox4x32-10
 // Only hope-models' own options, not LLVM's.

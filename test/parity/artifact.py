@@ -26,12 +26,28 @@ def compile_module(hope_compile: Path, source: str, directory: Path, name: str) 
     return library
 
 
+def build_model(hope_models: Path, hope_compile: Path, directory: Path, name: str,
+                model_args: list[str]) -> Path:
+    """`hope-models MODEL_ARGS -o NAME.mlir`, then `hope-compile` it into NAME.so."""
+    source = directory / f"{name}.mlir"
+    library = directory / f"{name}.so"
+    for command in ([hope_models, *model_args, "-o", source], [hope_compile, source, "-o", library]):
+        result = subprocess.run([str(c) for c in command], capture_output=True, text=True)
+        if result.returncode != 0:
+            raise RuntimeError(f"{command[0]} failed:\n{result.stderr[-4000:]}")
+    return library
+
+
 def _descriptor_type(rank: int):
     class Descriptor(ctypes.Structure):
         _fields_ = [("allocated", ctypes.c_void_p), ("aligned", ctypes.c_void_p),
                     ("offset", ctypes.c_int64), ("sizes", ctypes.c_int64 * rank),
                     ("strides", ctypes.c_int64 * rank)]
     return Descriptor
+
+
+class PreconditionError(ValueError):
+    """The artifact refused a call whose inputs break a precondition."""
 
 
 class Artifact:
@@ -44,6 +60,17 @@ class Artifact:
 
     def entry(self, name: str) -> dict:
         return next(e for e in self.manifest["entry_points"] if e["name"] == name)
+
+    def run_with_weights(self, name: str, data: np.ndarray, weights: dict, numpy_type) -> list[np.ndarray]:
+        """Calls entry point `name` on one data input followed by every weight, taken by its
+        manifest name from `weights` (torch tensors) and checked against the manifest's shape."""
+        inputs = [np.asarray(data, dtype=numpy_type)]
+        for spec in self.entry(name)["inputs"][1:]:
+            value = weights[spec["name"]].detach().numpy().astype(numpy_type)
+            if list(value.shape) != spec["shape"]:
+                raise ValueError(f"weight {spec['name']}: shape {list(value.shape)}, manifest {spec['shape']}")
+            inputs.append(value)
+        return self(name, *inputs)
 
     def __call__(self, name: str, *inputs: np.ndarray) -> list[np.ndarray]:
         entry = self.entry(name)
@@ -63,7 +90,12 @@ class Artifact:
         outputs = [_descriptor_type(len(spec["shape"]))() for spec in entry["outputs"]]
         pointers = [ctypes.addressof(d) for d in descriptors + outputs]
         args = (ctypes.c_void_p * len(pointers))(*pointers)
-        getattr(self.library, f"hope_entry_{name}")(args)
+        function = getattr(self.library, f"hope_entry_{name}")
+        function.restype = ctypes.c_int32
+        broken = function(args)
+        if broken:
+            precondition = entry["preconditions"][broken - 1]
+            raise PreconditionError(f"{name}: {precondition['message']}")
         results = []
         for spec, d in zip(entry["outputs"], outputs):
             numpy_type, c_type = _DTYPES[spec["dtype"]]

@@ -1,5 +1,6 @@
-"""pytest set-up of the parity tests: the references importable, one torch thread, and the
-build directory (HOPE_BUILD_DIR, default build/ in the repository) with hope-compile."""
+"""pytest set-up of the parity tests: the references and tools/ (export_weights) importable,
+one torch thread, and the build directory (HOPE_BUILD_DIR, default build/ in the repository)
+with hope-compile and hope-models."""
 
 import os
 import sys
@@ -10,14 +11,24 @@ import torch
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "test"))
+sys.path.insert(0, str(REPO / "tools"))
 torch.set_num_threads(1)
 
 BUILD = Path(os.environ.get("HOPE_BUILD_DIR", REPO / "build"))
 
 
-@pytest.fixture(scope="session")
-def hope_compile() -> Path:
-    tool = BUILD / "bin" / "hope-compile"
+def _tool(name: str) -> Path:
+    tool = BUILD / "bin" / name
     if not tool.exists():
         pytest.fail(f"{tool} not found: build the project first (scripts/build.sh)")
     return tool
+
+
+@pytest.fixture(scope="session")
+def hope_compile() -> Path:
+    return _tool("hope-compile")
+
+
+@pytest.fixture(scope="session")
+def hope_models() -> Path:
+    return _tool("hope-models")

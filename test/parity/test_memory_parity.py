@@ -1,5 +1,5 @@
 """Compiled memory levels against the token-by-token references (test/reference/memory.py):
-every model, objective and rule the code generator implements, chunk sizes 1, 4 and 16, T not
+every model, objective and rule the code generator implements, chunk sizes 1, 2, 4, 16 and 64, T not
 a multiple of the chunk, several heads and sequences, both read points, the chunk-aggregated
 variant; float64 to 1e-9 and float32 to 1e-4 (semantics doc, section 8)."""
 
@@ -32,6 +32,7 @@ RULES = {
     "momentum_chunk_rates": ref.MomentumGD(order=1, retention="chunk", momentum="chunk"),
     "dgd": ref.DGD(),
     "dgd_normalized": ref.DGD(step_size="normalized"),
+    "dgd_momentum": ref.DGD(momentum=True),
 }
 CHUNKS = [(1, 5), (4, 10), (16, 16)]
 
@@ -54,7 +55,7 @@ def _run(hope_compile, tmp_path, spec, model_key, point, element, tokens, seed=0
     momentum = [0.5 + 0.4 * torch.rand(B, H, rate_length(momentum_grain), generator=gen, dtype=dtype)
                 for _ in range(order)]
     layout = ref.state_layout(spec.model, d_in, d_out)
-    init = [0.3 * rand(H, *p.shape) + (1.0 if p.name == "norm_scale" else 0.0) for p in layout]
+    init = [0.3 * rand(H, *p.shape) + (1.0 if p.name == "norm" else 0.0) for p in layout]
 
     y, final = ref.run_and_read(spec, init, k, v, lr, q, point, retention, momentum)
 
@@ -93,6 +94,17 @@ def test_chunk_aggregated_float64(hope_compile, tmp_path, model, linearize, orde
     spec = ref.MemorySpec(MODELS[model][0], ref.L2(reduction="mean"), rule, chunk=2,
                           chunk_aggregated=ref.ChunkAggregated(linearize))
     assert _run(hope_compile, tmp_path, spec, model, "after", "f64", tokens=7) < 1e-9
+
+
+@pytest.mark.parametrize("model", ["linear", "mlp_post_norm"])
+@pytest.mark.parametrize("rule", ["momentum_chunk_rates", "dgd"])
+@pytest.mark.parametrize("chunk,tokens", [(2, 7), (64, 150)])
+@pytest.mark.parametrize("element,tolerance", [("f64", 1e-9), ("f32", 1e-4)])
+def test_chunk_sizes_2_and_64(hope_compile, tmp_path, model, rule, chunk, tokens, element, tolerance):
+    """The issue's other chunk sizes: 2 (many chunks) and 64 (T = 150: two full chunks and a
+    partial one, rates per chunk), float64 and float32."""
+    spec = ref.MemorySpec(MODELS[model][0], ref.L2(), RULES[rule], chunk=chunk)
+    assert _run(hope_compile, tmp_path, spec, model, "after", element, tokens) < tolerance
 
 
 @pytest.mark.parametrize("model", ["linear", "mlp", "mlp_post_norm"])

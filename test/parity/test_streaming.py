@@ -22,6 +22,7 @@ SPECS = {
     "momentum_chunk_rates": ref.MemorySpec(ref.LinearModel(), ref.L2(), ref.MomentumGD(order=1, **CHUNK_RATES),
                                            chunk=C),
     "dgd_mlp": ref.MemorySpec(ref.MLPModel(hidden=5), ref.L2(), ref.DGD(), chunk=C),
+    "dgd_momentum_linear": ref.MemorySpec(ref.LinearModel(), ref.L2(), ref.DGD(momentum=True), chunk=C),
     "aggregated": ref.MemorySpec(ref.LinearModel(), ref.L2(reduction="mean"), ref.MomentumGD(order=1, **CHUNK_RATES),
                                  chunk=C, chunk_aggregated=ref.ChunkAggregated(C)),
     "aggregated_linearize_6": ref.MemorySpec(ref.MLPModel(hidden=5), ref.L2(), ref.MomentumGD(order=1, **CHUNK_RATES),

@@ -20,14 +20,14 @@ D64 = torch.float64
 MAX_LR = 0.5  # a large step so that the memory moves far from its initial state
 
 
-def make_memory(seed=0, dim=64, heads=2, dim_head=32, chunk=8, batch_size=None, **kw):
+def make_memory(seed=0, dim=64, heads=2, dim_head=32, chunk=8, batch_size=None, max_lr=MAX_LR, **kw):
     """A NeuralMemory whose every parameter is random (per-head memory weights differ, the
     LayerNorm gamma and the rate biases are non-zero), in float64."""
     torch.manual_seed(seed)
     if heads == 1:
         dim_head = dim
     mem = titans_pytorch.NeuralMemory(dim=dim, heads=heads, dim_head=dim_head, chunk_size=chunk,
-                                      batch_size=batch_size, default_step_transform_max_lr=MAX_LR, **kw)
+                                      batch_size=batch_size, default_step_transform_max_lr=max_lr, **kw)
     g = torch.Generator().manual_seed(seed + 1)
     with torch.no_grad():
         for name, p in mem.named_parameters():

@@ -262,12 +262,14 @@ const Variant kForms[] = {
      [](Config &c) {
        c.chunk = 4;
        c.linearizationPeriod = 8;
+       c.retentionGranularity = c.momentumGranularity = RateGranularity::Chunk;
      }},
     {"aggregated_sequence_4heads",
      [](Config &c) {
        c.chunk = 2;
        c.heads = 4;
        c.linearizationPeriod = 0;
+       c.retentionGranularity = c.momentumGranularity = RateGranularity::Chunk;
      }},
 };
 

@@ -91,7 +91,7 @@ TEST(ModelBuilder, DifferentConfigIsNotEquivalent) {
   OwningOpRef<ModuleOp> module = ModuleOp::create(builder.getUnknownLoc());
   builder.setInsertionPointToEnd(module->getBody());
   models::HopeBlockConfig config;
-  config.chunkMemory = 32;
+  config.titans.chunkMemory = 32;
   func::FuncOp built =
       models::buildHopeBlock(builder, builder.getUnknownLoc(), config);
   ASSERT_TRUE(succeeded(mlir::verify(built)));
@@ -106,11 +106,11 @@ TEST(ModelBuilder, SmallHopeBlockVerifies) {
   OwningOpRef<ModuleOp> module = ModuleOp::create(builder.getUnknownLoc());
   builder.setInsertionPointToEnd(module->getBody());
   models::HopeBlockConfig config;
-  config.width = 32;
-  config.heads = 2;
-  config.memoryHidden = 8;
-  config.chunkOther = 2;
-  config.chunkMemory = 4;
+  config.titans.width = 32;
+  config.titans.heads = 2;
+  config.titans.memoryHidden = 8;
+  config.titans.chunkOther = 2;
+  config.titans.chunkMemory = 4;
   config.cmsChunks = {1, 4};
   config.cmsHidden = 64;
   models::buildHopeBlock(builder, builder.getUnknownLoc(), config);

@@ -13,6 +13,8 @@
 
 #include "llvm/ADT/STLExtras.h"
 
+#include <limits>
+
 using namespace mlir;
 using namespace mlir::nl;
 using namespace mlir::nl::models;
@@ -27,6 +29,9 @@ unsigned Overrides::getGiven() const {
   given |= f64 ? kDtype : 0;
   given |= readPoint ? kReadPoint : 0;
   given |= linearize ? kLinearize : 0;
+  given |= maxLr ? kMaxLr : 0;
+  given |= chunkMemory ? kChunkMemory : 0;
+  given |= etaScale ? kEtaScale : 0;
   return given;
 }
 
@@ -46,6 +51,12 @@ llvm::StringRef hope::models::getOverrideFlag(Override override) {
     return "--read-point";
   case kLinearize:
     return "--linearize";
+  case kMaxLr:
+    return "--max-lr";
+  case kChunkMemory:
+    return "--chunk-memory";
+  case kEtaScale:
+    return "--eta-scale";
   }
   return "?";
 }
@@ -58,14 +69,32 @@ llvm::ArrayRef<ModelInfo> hope::models::getModels() {
                     "C_mem 64, CMS 1/16/256 of hidden 2048"},
         {"tiny", "width 32, 2 heads, memory hidden 16, C_other 2, C_mem 4, "
                  "CMS 1/4/8 of hidden 64"}},
-       kWidth | kHeads | kHidden},
+       kWidth | kHeads | kHidden | kChunk | kChunkMemory | kEtaScale},
+      {"self-modifying-titans",
+       "self-modifying Titans alone, o = M_mem(q) before the output "
+       "projection (@self_modifying_titans(h) -> o)",
+       {{"default", "the HOPE block's: width 512, 8 heads, memory hidden 64, "
+                    "C_other 8, C_mem 64, SiLU"},
+        {"tiny", "width 32, 2 heads, memory hidden 16, C_other 2, C_mem 4"},
+        {"nested-learning",
+         "nested-learning 0.2.0's SelfModifyingTitans (defaults): one head, "
+         "width 64, GELU memories, q and k normalised with epsilon 1e-6; "
+         "weights from tools/export_weights.py nested-learning"}},
+       kWidth | kHeads | kHidden | kChunk | kChunkMemory | kEtaScale | kDtype},
       {"titans-memory",
        "titans-pytorch's NeuralMemory, chunk-aggregated (@titans_memory)",
        {{"default", "models/titans_memory.mlir: width 384, 4 heads, chunk 64, "
                     "linearisation period 64"},
         {"tiny", "width 32, 2 heads, expansion 2, chunk 4, linearisation "
-                 "period 8"}},
-       kWidth | kHeads | kChunk | kLinearize},
+                 "period 8"},
+        {"titans-pytorch",
+         "the default with every option of titans-pytorch's NeuralMemory "
+         "(0.5.x defaults): biases b_lr/b_momentum/b_retention on the rate "
+         "projections, retrieval gate w_gate (heads > 1), mem_norm_gamma "
+         "holding the LayerNorm's gamma (scale gamma + 1), RMSNorm epsilon = the "
+         "element type's machine epsilon; weights from "
+         "tools/export_weights.py --titans-pytorch-norm"}},
+       kWidth | kHeads | kChunk | kLinearize | kDtype | kMaxLr},
       {"memory-level",
        "one memory level: keys, values, rates, queries and initial state in; "
        "read and final state out (@memory_level)",
@@ -121,25 +150,62 @@ static std::optional<std::string> checkHeads(int64_t width, int64_t heads) {
   return std::nullopt;
 }
 
+/// The self-modifying Titans of the tiny configs.
+static SelfModifyingTitansConfig getTinySelfModifyingTitans() {
+  SelfModifyingTitansConfig titans;
+  titans.width = 32;
+  titans.heads = 2;
+  titans.memoryHidden = 16;
+  titans.chunkOther = 2;
+  titans.chunkMemory = 4;
+  return titans;
+}
+
+static void applyOverrides(SelfModifyingTitansConfig &titans,
+                           const Overrides &overrides) {
+  titans.width = overrides.width.value_or(titans.width);
+  titans.heads = overrides.heads.value_or(titans.heads);
+  titans.memoryHidden = overrides.hidden.value_or(titans.memoryHidden);
+  titans.chunkOther = overrides.chunk.value_or(titans.chunkOther);
+  titans.chunkMemory = overrides.chunkMemory.value_or(titans.chunkMemory);
+  titans.etaScale = overrides.etaScale.value_or(titans.etaScale);
+  titans.f64 = overrides.f64.value_or(titans.f64);
+}
+
 static std::optional<std::string>
 buildHopeBlockModel(StringRef config, const Overrides &overrides,
                     OpBuilder &builder, Location loc) {
   HopeBlockConfig hope;
   if (config == "tiny") {
-    hope.width = 32;
-    hope.heads = 2;
-    hope.memoryHidden = 16;
-    hope.chunkOther = 2;
-    hope.chunkMemory = 4;
+    hope.titans = getTinySelfModifyingTitans();
     hope.cmsChunks = {1, 4, 8};
     hope.cmsHidden = 64;
   }
-  hope.width = overrides.width.value_or(hope.width);
-  hope.heads = overrides.heads.value_or(hope.heads);
-  hope.memoryHidden = overrides.hidden.value_or(hope.memoryHidden);
-  if (auto error = checkHeads(hope.width, hope.heads))
+  applyOverrides(hope.titans, overrides);
+  if (auto error = checkHeads(hope.titans.width, hope.titans.heads))
     return error;
   buildHopeBlock(builder, loc, hope);
+  return std::nullopt;
+}
+
+static std::optional<std::string>
+buildSelfModifyingTitansModel(StringRef config, const Overrides &overrides,
+                              OpBuilder &builder, Location loc) {
+  SelfModifyingTitansConfig titans;
+  if (config == "tiny")
+    titans = getTinySelfModifyingTitans();
+  if (config == "nested-learning") {
+    titans = getTinySelfModifyingTitans();
+    titans.width = 64;
+    titans.heads = 1;
+    titans.memoryHidden = 64;
+    titans.activation = Activation::GELU;
+    titans.l2Epsilon = 1e-6;
+  }
+  applyOverrides(titans, overrides);
+  if (auto error = checkHeads(titans.width, titans.heads))
+    return error;
+  buildSelfModifyingTitans(builder, loc, titans);
   return std::nullopt;
 }
 
@@ -156,6 +222,16 @@ buildTitansMemoryModel(StringRef config, const Overrides &overrides,
   }
   titans.width = overrides.width.value_or(titans.width);
   titans.heads = overrides.heads.value_or(titans.heads);
+  titans.f64 = overrides.f64.value_or(false);
+  titans.maxLr = overrides.maxLr.value_or(titans.maxLr);
+  if (config == "titans-pytorch") {
+    titans.rateBiases = true;
+    titans.retrievalGate = titans.heads > 1;
+    titans.normOffset = 1.0;
+    // nn.RMSNorm(eps=None): torch.finfo(dtype).eps.
+    titans.rmsEpsilon = titans.f64 ? std::numeric_limits<double>::epsilon()
+                                   : std::numeric_limits<float>::epsilon();
+  }
   titans.linearizationPeriod =
       rescalePeriod(titans.linearizationPeriod, titans.chunk, overrides);
   titans.chunk = overrides.chunk.value_or(titans.chunk);
@@ -198,9 +274,13 @@ buildMemoryLevelModel(StringRef config, const Overrides &overrides,
   if (overrides.f64)
     level.dtype = *overrides.f64 ? Config::Dtype::F64 : Config::Dtype::F32;
   level.readPoint = overrides.readPoint.value_or(level.readPoint);
-  if (level.linearizationPeriod || overrides.linearize)
+  if (level.linearizationPeriod || overrides.linearize) {
     level.linearizationPeriod = rescalePeriod(
         level.linearizationPeriod.value_or(0), level.chunk, overrides);
+    // The chunk-aggregated variant decays once per chunk.
+    level.retentionGranularity = RateGranularity::Chunk;
+    level.momentumGranularity = RateGranularity::Chunk;
+  }
   level.chunk = overrides.chunk.value_or(level.chunk);
   buildMemoryLevel(builder, loc, level);
   return std::nullopt;
@@ -216,5 +296,7 @@ std::optional<std::string> hope::models::buildModel(const ModelInfo &model,
     return buildHopeBlockModel(config.name, overrides, builder, loc);
   if (name == "titans-memory")
     return buildTitansMemoryModel(config.name, overrides, builder, loc);
+  if (name == "self-modifying-titans")
+    return buildSelfModifyingTitansModel(config.name, overrides, builder, loc);
   return buildMemoryLevelModel(config.name, overrides, builder, loc);
 }

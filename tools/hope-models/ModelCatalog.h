@@ -25,6 +25,10 @@ enum Override : unsigned {
   kDtype = 1 << 4,
   kReadPoint = 1 << 5,
   kLinearize = 1 << 6,
+  kMaxLr = 1 << 7,
+  kChunkMemory = 1 << 8,
+  kEtaScale = 1 << 9,
+  kLastOverride = kEtaScale,
 };
 
 /// The overrides given on the command line (unset: the config's value).
@@ -34,6 +38,12 @@ struct Overrides {
   std::optional<int64_t> linearize;
   std::optional<bool> f64;
   std::optional<mlir::nl::ReadPoint> readPoint;
+  /// titans-memory: the learning rate's bound max_lr.
+  std::optional<double> maxLr;
+  /// self-modifying-titans: M_mem's chunk size (--chunk sets the others').
+  std::optional<int64_t> chunkMemory;
+  /// self-modifying-titans: the scale of eta = scale * softplus(M_eta(x)).
+  std::optional<double> etaScale;
 
   /// The set of overrides given (a mask of Override).
   unsigned getGiven() const;

@@ -21,6 +21,7 @@
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -83,6 +84,21 @@ cl::opt<std::string> linearize(
              "(makes a memory-level chunk-aggregated)"),
     cl::value_desc("N|sequence"), cl::cat(overrideCategory));
 
+cl::opt<int64_t> chunkMemory(
+    "chunk-memory",
+    cl::desc("self-modifying-titans: chunk size of M_mem (--chunk sets the "
+             "other memories')"),
+    cl::value_desc("N"), cl::cat(overrideCategory));
+cl::opt<double> etaScale(
+    "eta-scale",
+    cl::desc("self-modifying-titans: eta = scale * softplus(M_eta(x)) "
+             "(default 0.001)"),
+    cl::value_desc("x"), cl::cat(overrideCategory));
+cl::opt<double> maxLr("max-lr",
+                      cl::desc("titans-memory: bound of the learning rate, "
+                               "max_lr * sigmoid(W_lr x) (default 0.01)"),
+                      cl::value_desc("x"), cl::cat(overrideCategory));
+
 /// "hope-models: <message>" on stderr; returns the exit code 1.
 int fail(const llvm::Twine &message) {
   llvm::errs() << "hope-models: " << message << "\n";
@@ -105,14 +121,15 @@ std::string getOverview() {
     for (const ConfigInfo &config : model.configs)
       os << llvm::formatv("    {0,-18} {1}\n", config.name, config.summary);
     SmallVector<StringRef> flags;
-    for (unsigned bit = 1; bit <= kLinearize; bit <<= 1)
+    for (unsigned bit = 1; bit <= kLastOverride; bit <<= 1)
       if (model.overrides & bit)
         flags.push_back(getOverrideFlag(static_cast<Override>(bit)));
     os << "    overrides: " << llvm::join(flags, " ") << "\n";
   }
   os << "\nWeights: one tensor per argument {nl.weight = NAME}, shaped as "
         "declared; norm scales are 1,\nconv kernels N(0, 1/W^2), matrices "
-        "N(0, 1/fan_in), other vectors N(0, 0.01), from\nPhilox4x32-10 keyed "
+        "N(0, 1/fan_in), norm gammas (*gamma) and other vectors N(0, 0.01), "
+        "from\nPhilox4x32-10 keyed "
         "by (seed, name) (models/include/nl/Models/SeededWeights.h).\n";
   return text;
 }
@@ -121,7 +138,7 @@ std::string getOverview() {
 /// is malformed or does not apply to `model`.
 std::optional<std::string> parseOverrides(const ModelInfo &model,
                                           Overrides &overrides) {
-  for (cl::opt<int64_t> *size : {&width, &heads, &chunk, &hidden})
+  for (cl::opt<int64_t> *size : {&width, &heads, &chunk, &hidden, &chunkMemory})
     if (size->getNumOccurrences() && *size <= 0)
       return "--" + size->ArgStr.str() + " must be positive, got " +
              std::to_string(*size);
@@ -153,8 +170,20 @@ std::optional<std::string> parseOverrides(const ModelInfo &model,
              linearize + "'";
     overrides.linearize = period;
   }
+  if (chunkMemory.getNumOccurrences())
+    overrides.chunkMemory = chunkMemory;
+  if (etaScale.getNumOccurrences()) {
+    if (!(etaScale > 0))
+      return "--eta-scale must be positive, got " + std::to_string(etaScale);
+    overrides.etaScale = etaScale;
+  }
+  if (maxLr.getNumOccurrences()) {
+    if (!(maxLr > 0))
+      return "--max-lr must be positive, got " + std::to_string(maxLr);
+    overrides.maxLr = maxLr;
+  }
   unsigned unsupported = overrides.getGiven() & ~model.overrides;
-  for (unsigned bit = 1; bit <= kLinearize; bit <<= 1)
+  for (unsigned bit = 1; bit <= kLastOverride; bit <<= 1)
     if (unsupported & bit)
       return getOverrideFlag(static_cast<Override>(bit)).str() +
              " does not apply to " + model.name + " (see --help)";
@@ -165,12 +194,17 @@ std::optional<std::string> parseOverrides(const ModelInfo &model,
 std::string describeCommand(const ModelInfo &model, const ConfigInfo &config) {
   std::string text =
       "hope-models " + std::string(model.name) + " --config=" + config.name;
-  for (cl::opt<int64_t> *size : {&width, &heads, &chunk, &hidden})
+  for (cl::opt<int64_t> *size : {&width, &heads, &chunk, &hidden, &chunkMemory})
     if (size->getNumOccurrences())
       text += " --" + size->ArgStr.str() + "=" + std::to_string(*size);
   for (cl::opt<std::string> *option : {&dtype, &readPoint, &linearize})
     if (option->getNumOccurrences())
       text += " --" + option->ArgStr.str() + "=" + option->getValue();
+  for (cl::opt<double> *scale : {&maxLr, &etaScale})
+    if (scale->getNumOccurrences())
+      text += (" --" + scale->ArgStr + "=" +
+               llvm::formatv("{0}", llvm::format("%g", scale->getValue())).str())
+                  .str();
   return text;
 }
 

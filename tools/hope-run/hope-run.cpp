@@ -72,6 +72,12 @@ static cl::opt<std::string>
                       "(they are dropped without it)"),
              cl::value_desc("file"), cl::cat(category));
 
+static cl::opt<int32_t> numThreads(
+    "num-threads",
+    cl::desc("Threads for the artifact's parallel loops (default 0: "
+             "OMP_NUM_THREADS, else one per core)"),
+    cl::init(0), cl::value_desc("n"), cl::cat(category));
+
 static cl::opt<bool>
     listEntryPoints("list",
                     cl::desc("Print the entry points and their signatures, "
@@ -329,6 +335,8 @@ static Error run() {
   Expected<hope::Module> module = hope::Module::load(modulePath);
   if (!module)
     return module.takeError();
+  if (Error error = module->setThreads(numThreads))
+    return error;
   if (listEntryPoints) {
     printSignatures(*module);
     return Error::success();

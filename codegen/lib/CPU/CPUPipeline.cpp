@@ -59,7 +59,10 @@ static const CompilePhase kPhases[] = {
      [](OpPassManager &pm, const CompileOptions &) {
        pm.addPass(createNLLowerBlocksToLinalg());
        addPipeline(pm, "func.func(convert-elementwise-to-linalg),"
+                       "resolve-ranked-shaped-type-result-dims,"
                        "canonicalize,cse");
+       pm.addPass(createNLOutlinePreconditions());
+       pm.addPass(createNLVectorFriendlyLoopOrder());
      }},
     {"bufferized", "tensors replaced by buffers, temporaries deallocated",
      [](OpPassManager &pm, const CompileOptions &) {
@@ -69,16 +72,20 @@ static const CompilePhase kPhases[] = {
                        "convert-bufferization-to-memref,canonicalize");
        pm.addPass(createNLMemrefCopyToLinalg());
      }},
-    {"loops", "linalg ops lowered to loops",
+    {"loops", "linalg ops lowered to loops, the outer ones parallel",
      [](OpPassManager &pm, const CompileOptions &) {
-       addPipeline(pm, "func.func(convert-linalg-to-loops),"
+       addPipeline(pm, "func.func(convert-linalg-to-parallel-loops),"
                        "canonicalize,cse");
+       pm.addPass(createNLOuterParallelLoops());
        pm.addPass(createNLContractFloatOps());
      }},
     {"llvm", "LLVM dialect, with the artifact's exported symbols",
      [](OpPassManager &pm, const CompileOptions &) {
-       addPipeline(pm, "convert-scf-to-cf,expand-strided-metadata,"
+       // memref before scf: the alloca scopes of the OpenMP loop bodies
+       // must hold one block when they are lowered.
+       addPipeline(pm, "convert-scf-to-openmp,expand-strided-metadata,"
                        "lower-affine,finalize-memref-to-llvm,"
+                       "convert-scf-to-cf,"
                        "convert-math-to-llvm,convert-math-to-libm,"
                        "convert-to-llvm,reconcile-unrealized-casts");
        pm.addPass(createNLEmitEntryABI());

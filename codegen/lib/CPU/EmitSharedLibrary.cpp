@@ -5,6 +5,7 @@
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/IR/LegacyPassManager.h"
@@ -55,6 +56,7 @@ std::unique_ptr<llvm::Module> translate(ModuleOp module,
                                         llvm::LLVMContext &llvmContext) {
   registerBuiltinDialectTranslation(*module.getContext());
   registerLLVMDialectTranslation(*module.getContext());
+  registerOpenMPDialectTranslation(*module.getContext());
   std::unique_ptr<llvm::Module> llvmModule =
       translateModuleToLLVMIR(module, llvmContext);
   if (!llvmModule) {
@@ -171,6 +173,11 @@ LogicalResult mlir::nl::emitSharedLibrary(ModuleOp module,
       return emitError(loc) << "the target cannot emit object files";
     codegen.run(*llvmModule);
   }
+  // Parallel loops call the OpenMP runtime (Debian's libomp5-22).
+  bool usesOpenMP = llvm::any_of(llvmModule->functions(), [](auto &function) {
+    return function.isDeclaration() &&
+           function.getName().starts_with("__kmpc_");
+  });
 
   // Link with the LLVM 22 toolchain the project builds with.
   llvm::ErrorOr<std::string> clang = llvm::sys::findProgramByName("clang-22");
@@ -181,6 +188,8 @@ LogicalResult mlir::nl::emitSharedLibrary(ModuleOp module,
                              "(install Debian's clang-22 and lld-22)";
   llvm::SmallVector<llvm::StringRef> argv = {
       linker, "-shared", "-fuse-ld=lld", "-o", outputPath, objectPath, "-lm"};
+  if (usesOpenMP)
+    argv.push_back("-lomp");
   std::string message;
   int status = llvm::sys::ExecuteAndWait(linker, argv, std::nullopt, {}, 0, 0,
                                          &message);

@@ -88,8 +88,9 @@ private:
                       SmallVectorImpl<Value> &newTheta,
                       SmallVectorImpl<Value> &newMomentum);
   void dgdUpdate(OpBuilder &b, MemoryModel &model, ArrayRef<Value> reference,
-                 ArrayRef<Value> theta, const ChunkInputs &in,
-                 SmallVectorImpl<Value> &newTheta);
+                 ArrayRef<Value> theta, ArrayRef<Value> momentum,
+                 const ChunkInputs &in, SmallVectorImpl<Value> &newTheta,
+                 SmallVectorImpl<Value> &newMomentum);
   friend class SequenceLowering;
 
   MemoryOp memory;
@@ -118,9 +119,6 @@ LogicalResult MemoryLowering::verifySupported() {
       return memory.emitOpError("cannot be compiled yet: the Newton-Schulz "
                                 "output is not implemented by the code "
                                 "generator");
-  } else if (cast<DGDAttr>(rule).getMomentum()) {
-    return memory.emitOpError("cannot be compiled yet: DGD with momentum is "
-                              "not implemented by the code generator");
   }
   return success();
 }
@@ -353,8 +351,10 @@ void MemoryLowering::momentumUpdate(OpBuilder &b, MemoryModel &model,
 
 void MemoryLowering::dgdUpdate(OpBuilder &b, MemoryModel &model,
                                ArrayRef<Value> reference,
-                               ArrayRef<Value> theta, const ChunkInputs &in,
-                               SmallVectorImpl<Value> &newTheta) {
+                               ArrayRef<Value> theta, ArrayRef<Value> momentum,
+                               const ChunkInputs &in,
+                               SmallVectorImpl<Value> &newTheta,
+                               SmallVectorImpl<Value> &newMomentum) {
   TensorBuilder tb(b, loc);
   bool normalized =
       cast<DGDAttr>(memory.getRule()).getStepSize() == StepSize::Normalized;
@@ -364,8 +364,18 @@ void MemoryLowering::dgdUpdate(OpBuilder &b, MemoryModel &model,
       model.backward(reference, forward, dOutput);
   Value count = tb.dim(in.keys, 2);
   Value c0 = tb.indexConstant(0), c1 = tb.indexConstant(1);
+  size_t numParams = theta.size();
+  bool hasMomentum = !momentum.empty();
+  SmallVector<Value> carried(theta);
+  llvm::append_range(carried, momentum);
+  auto sub = [](OpBuilder &sb, Location sl, Value x, Value y) {
+    return arith::SubFOp::create(sb, sl, x, y).getResult();
+  };
+  auto mul = [](OpBuilder &sb, Location sl, Value x, Value y) {
+    return arith::MulFOp::create(sb, sl, x, y).getResult();
+  };
   auto loop = scf::ForOp::create(
-      b, loc, c0, count, c1, theta,
+      b, loc, c0, count, c1, carried,
       [&](OpBuilder &nb, Location nloc, Value u, ValueRange current) {
         TensorBuilder ntb(nb, nloc);
         Value eta = scalarAt(nb, in.lr, u);
@@ -386,24 +396,66 @@ void MemoryLowering::dgdUpdate(OpBuilder &b, MemoryModel &model,
                                                       a[0].getType(), 1.0))
                                            .getResult();
                                      });
-        SmallVector<Value> next;
-        for (auto [index, param] : llvm::enumerate(current)) {
+        Value beta = hasMomentum ? scalarAt(nb, in.momentum.front(), u)
+                                 : Value();
+        SmallVector<Value> next, nextMomentum;
+        for (unsigned index = 0; index < numParams; ++index) {
+          Value param = current[index];
           const MemoryModel::ParamGradient &grad = grads[index];
           if (grad.vector) {
+            Value g = tokenAt(nb, grad.vector, u);
+            if (hasMomentum) {
+              // S = beta S + g replaces g.
+              g = ntb.einsum("bhd,bh,bhd->bhd",
+                             {current[numParams + index], beta, g},
+                             [&](OpBuilder &sb, Location sl, ValueRange a) {
+                               return arith::AddFOp::create(
+                                          sb, sl, mul(sb, sl, a[0], a[1]), a[2])
+                                   .getResult();
+                             });
+              nextMomentum.push_back(g);
+            }
             // alpha gamma - eta g
             next.push_back(ntb.einsum(
-                "bhd,bh,bh,bhd->bhd",
-                {param, alpha, eta, tokenAt(nb, grad.vector, u)},
-                [](OpBuilder &sb, Location sl, ValueRange a) {
-                  Value decayed = arith::MulFOp::create(sb, sl, a[0], a[1]);
-                  Value step = arith::MulFOp::create(sb, sl, a[2], a[3]);
-                  return arith::SubFOp::create(sb, sl, decayed, step)
-                      .getResult();
+                "bhd,bh,bh,bhd->bhd", {param, alpha, eta, g},
+                [&](OpBuilder &sb, Location sl, ValueRange a) {
+                  return sub(sb, sl, mul(sb, sl, a[0], a[1]),
+                             mul(sb, sl, a[2], a[3]));
                 }));
             continue;
           }
           Value rows = tokenAt(nb, grad.rows, u);
           Value cols = tokenAt(nb, grad.cols, u);
+          if (hasMomentum) {
+            // S = beta S + r c^T, a full matrix; then alpha W - eta (W k)
+            // k^T (rank-1 parameters) - eta S.
+            Value s = ntb.einsum(
+                "bhrc,bh,bhr,bhc->bhrc",
+                {current[numParams + index], beta, rows, cols},
+                [&](OpBuilder &sb, Location sl, ValueRange a) {
+                  return arith::AddFOp::create(sb, sl, mul(sb, sl, a[0], a[1]),
+                                               mul(sb, sl, a[2], a[3]))
+                      .getResult();
+                });
+            nextMomentum.push_back(s);
+            Value decayed = ntb.einsum(
+                "bhrc,bh,bh,bhrc->bhrc", {param, alpha, eta, s},
+                [&](OpBuilder &sb, Location sl, ValueRange a) {
+                  return sub(sb, sl, mul(sb, sl, a[0], a[1]),
+                             mul(sb, sl, a[2], a[3]));
+                });
+            if (model.takesRankOneTerm(index)) {
+              Value wk = ntb.einsum("bhrc,bhc->bhr", {param, cols});
+              decayed = ntb.einsum(
+                  "bhrc,bh,bhr,bhc->bhrc", {decayed, eta, wk, cols},
+                  [&](OpBuilder &sb, Location sl, ValueRange a) {
+                    return sub(sb, sl, a[0],
+                               mul(sb, sl, a[1], mul(sb, sl, a[2], a[3])));
+                  });
+            }
+            next.push_back(decayed);
+            continue;
+          }
           if (model.takesRankOneTerm(index)) {
             // W (alpha I - eta k k^T) - eta g = alpha W - eta (W k + r) k^T
             // with g = r k^T: the key is the gradient's column factor.
@@ -416,16 +468,16 @@ void MemoryLowering::dgdUpdate(OpBuilder &b, MemoryModel &model,
           }
           next.push_back(ntb.einsum(
               "bhrc,bh,bh,bhr,bhc->bhrc", {param, alpha, eta, rows, cols},
-              [](OpBuilder &sb, Location sl, ValueRange a) {
-                Value decayed = arith::MulFOp::create(sb, sl, a[0], a[1]);
-                Value outer = arith::MulFOp::create(sb, sl, a[3], a[4]);
-                Value step = arith::MulFOp::create(sb, sl, a[2], outer);
-                return arith::SubFOp::create(sb, sl, decayed, step).getResult();
+              [&](OpBuilder &sb, Location sl, ValueRange a) {
+                return sub(sb, sl, mul(sb, sl, a[0], a[1]),
+                           mul(sb, sl, a[2], mul(sb, sl, a[3], a[4])));
               }));
         }
+        llvm::append_range(next, nextMomentum);
         scf::YieldOp::create(nb, nloc, next);
       });
-  llvm::append_range(newTheta, loop.getResults());
+  for (auto [index, result] : llvm::enumerate(loop.getResults()))
+    (index < numParams ? newTheta : newMomentum).push_back(result);
 }
 
 //===----------------------------------------------------------------------===//
@@ -510,6 +562,9 @@ private:
   Value blockValue(BlockState &block, Value value);
   Value blockRead(BlockState &block, ReadOp read);
   void updateMemory(BlockState &block, unsigned m);
+  void requireChunkRates(OpBuilder &b, MemoryLowering &lowering);
+  /// Whether dimension `dim` of `value` has the size of an argument's.
+  bool givenByCaller(Value value, unsigned dim);
   unsigned memoryIndex(Value handle);
 
   func::FuncOp function;
@@ -527,6 +582,65 @@ private:
   Value tokens, position;
   int64_t blockSize = 0;
 };
+
+/// A per-chunk rate must have an entry for every chunk the call's tokens
+/// touch, ceil((position mod C + T) / C): a relation between two inputs that
+/// the manifest's shapes cannot state, so the artifact checks it before
+/// running (nl.precondition) instead of reading past the rate's end.
+void SequenceLowering::requireChunkRates(OpBuilder &b,
+                                         MemoryLowering &lowering) {
+  MemoryOp memory = lowering.memory;
+  UpdateOp update = lowering.update;
+  int64_t chunk = memory.getEvery().getPeriod();
+  SmallVector<std::pair<Value, StringRef>> perChunk;
+  if (memory.getLrGranularity() == RateGranularity::Chunk)
+    perChunk.push_back({update.getLr(), "learning rate"});
+  if (update.getRetention() &&
+      memory.getRetentionGranularity() == RateGranularity::Chunk)
+    perChunk.push_back({update.getRetention(), "retention"});
+  if (memory.getMomentumGranularity() == RateGranularity::Chunk)
+    for (Value beta : update.getMomentum())
+      perChunk.push_back({beta, "momentum decay"});
+  if (perChunk.empty())
+    return;
+
+  Location loc = memory.getLoc();
+  Value chunkSize = arith::ConstantIndexOp::create(b, loc, chunk);
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value touched = arith::SubIOp::create(
+      b, loc,
+      arith::CeilDivUIOp::create(
+          b, loc, arith::AddIOp::create(b, loc, position, tokens), chunkSize),
+      arith::DivUIOp::create(b, loc, position, chunkSize));
+  Value noTokens =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tokens, zero);
+  Value needed = arith::SelectOp::create(b, loc, noTokens, zero, touched);
+  for (auto [rate, what] : perChunk) {
+    auto type = cast<RankedTensorType>(rate.getType());
+    if (!type.isDynamicDim(2) || !givenByCaller(rate, 2))
+      continue; // static (verified) or computed to fit (e.g. nl.chunk_pool)
+    Value given = tensor::DimOp::create(b, loc, rate, 2);
+    Value enough = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge,
+                                         given, needed);
+    std::string message =
+        ("memory '" + memory.getName() + "': its per-chunk " + what +
+         " needs an entry along dimension 2 for every chunk of " +
+         Twine(chunk) + " tokens the call touches, ceil((position mod " +
+         Twine(chunk) + " + tokens) / " + Twine(chunk) + ")")
+            .str();
+    PreconditionOp::create(b, loc, enough, b.getStringAttr(message));
+  }
+}
+
+bool SequenceLowering::givenByCaller(Value value, unsigned dim) {
+  auto wanted = classes->find(value, dim);
+  for (BlockArgument argument : function.getArguments())
+    if (auto type = dyn_cast<RankedTensorType>(argument.getType()))
+      for (unsigned d = 0; d < type.getRank(); ++d)
+        if (type.isDynamicDim(d) && classes->find(argument, d) == wanted)
+          return true;
+  return false;
+}
 
 unsigned SequenceLowering::memoryIndex(Value handle) {
   for (auto [index, lowering] : llvm::enumerate(lowerings))
@@ -769,8 +883,8 @@ void SequenceLowering::updateMemory(BlockState &block, unsigned m) {
     for (Value beta : update.getMomentum())
       in.momentum.push_back(rate(beta, momentumGrain));
     if (isa<DGDAttr>(memory.getRule()))
-      lowering.dgdUpdate(b, model, block.reference[m], block.theta[m], in,
-                         newTheta);
+      lowering.dgdUpdate(b, model, block.reference[m], block.theta[m],
+                         block.momentum[m], in, newTheta, newMomentum);
     else
       lowering.momentumUpdate(b, model, block.reference[m], block.theta[m],
                               block.momentum[m], in, newTheta, newMomentum);
@@ -911,6 +1025,8 @@ LogicalResult SequenceLowering::lower() {
   Value numBlocks = arith::SubIOp::create(
       b, loc, arith::CeilDivUIOp::create(b, loc, sequenceEnd, blockSizeValue),
       firstBlock);
+  for (MemoryLowering &lowering : lowerings)
+    requireChunkRates(b, lowering);
 
   // Carried values: per memory theta, momentum, reference, pending; then
   // the accumulators of exported values.

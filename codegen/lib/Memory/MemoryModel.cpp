@@ -145,10 +145,24 @@ MemoryModel::Forward MemoryModel::forward(ArrayRef<Value> params, Value x) {
         });
     result.normalized = tb.einsum("bhto,bht->bhto",
                                   {centered, result.inverseStd});
-    branch = tb.einsum("bhto,bho->bhto", {result.normalized, params[next]});
+    branch = tb.einsum("bhto,bho->bhto",
+                       {result.normalized, normScale(params[next])});
   }
   result.output = skip ? add(tb, "bhto,bhto->bhto", branch, skip) : branch;
   return result;
+}
+
+/// The LayerNorm's multiplier: its state plus the model's norm_offset
+/// (titans-pytorch keeps gamma and scales by gamma + 1). The gradient with
+/// respect to the state is the gradient with respect to the multiplier.
+Value MemoryModel::normScale(Value state) {
+  double offset = cast<MLPModelAttr>(model).getNormOffset().convertToDouble();
+  if (offset == 0.0)
+    return state;
+  Value shift = tb.floatConstant(element, offset);
+  return tb.map(state, [&](OpBuilder &b, Location loc, ValueRange args) {
+    return arith::AddFOp::create(b, loc, args[0], shift).getResult();
+  });
 }
 
 Value MemoryModel::objectiveGradient(Value output, Value target) {
@@ -186,7 +200,7 @@ MemoryModel::backward(ArrayRef<Value> params, const Forward &fwd,
     grads[next++] = {dOutput, x, Value()};
   Value delta = dOutput;
   if (mlp.getNorm() == MemoryNorm::Post) {
-    Value gamma = params[next];
+    Value gamma = normScale(params[next]);
     grads[next] = {Value(), Value(),
                    tb.einsum("bhto,bhto->bhto", {dOutput, fwd.normalized})};
     // d(normalized) = g * gamma; dy = (dn - mean(dn) - n mean(dn n)) / std.

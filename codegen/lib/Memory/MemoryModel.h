@@ -58,6 +58,7 @@ public:
 private:
   Value activation(Value z);
   Value activationDerivative(Value z);
+  Value normScale(Value state);
 
   TensorBuilder &tb;
   MemoryOp memory;

@@ -172,6 +172,12 @@ hope_status *hope_module_manifest(const hope_module *module, const char **json);
 hope_status *hope_module_model(const hope_module *module, const char **model,
                                const char **triple, const char **cpu);
 
+/* Sets how many threads the module's parallel loops (batch, heads, tokens)
+   use from now on; 0 restores the default (OMP_NUM_THREADS, else one per
+   core). The OpenMP runtime is shared by the process: the setting applies to
+   every module it loaded. A module without parallel loops ignores it. */
+hope_status *hope_module_set_threads(hope_module *module, int32_t threads);
+
 hope_status *hope_module_entry_point_count(const hope_module *module,
                                            size_t *count);
 hope_status *hope_module_entry_point_name(const hope_module *module,

@@ -298,6 +298,11 @@ public:
 
   hope_module *get() const { return ref.get(); }
 
+  /// See hope_module_set_threads.
+  llvm::Error setThreads(int32_t threads) {
+    return takeStatus(hope_module_set_threads(get(), threads));
+  }
+
   llvm::StringRef manifest() const {
     const char *json = "";
     detail::ignore(hope_module_manifest(get(), &json));

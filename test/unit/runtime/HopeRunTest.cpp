@@ -127,8 +127,10 @@ TEST_F(HopeRun, InlineInputsAndPrintedOutputs) {
                         "pairs: 3x2xf64=[1 2][2 4][4 8]\n"
                         "idx: 3xi64=0 1 2\n");
 
-  // One value fills the shape; a .npy file alone gives its own type.
-  result = run({module, "--function=echo", "--input=3xf32=0.5"});
+  // One value fills the shape; a .npy file alone gives its own type. An
+  // artifact without parallel loops takes --num-threads and ignores it.
+  result = run({module, "--function=echo", "--num-threads=3",
+                "--input=3xf32=0.5"});
   EXPECT_EQ(result.out, "b: 3xf32=0.5 0.5 0.5\n");
   ASSERT_FALSE(writeNpy(path("a.npy"), tensorOf<float>({2}, {-1, 7})));
   result = run(
@@ -155,6 +157,9 @@ TEST_F(HopeRun, EveryMistakeIsOneLine) {
             "i64)");
   EXPECT_EQ(error({module, echo, "--input=2x-1xf32=1"}),
             "--input=2x-1xf32=1: '-1' in '2x-1xf32' is not a size");
+  EXPECT_EQ(error({module, "--function=stats", "--input=2xf64=1,2",
+                   "--input=i64=-1"}),
+            "stats: input 'k' breaks a precondition: k must not be negative");
   EXPECT_EQ(error({module, echo, "--input=3xf32=1,2"}),
             "--input=3xf32=1,2: 3xf32 has 3 elements but 2 values were given");
   EXPECT_EQ(error({module, echo, "--input=2xf32=1,abc"}),

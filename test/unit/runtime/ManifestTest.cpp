@@ -27,7 +27,7 @@ Object example() {
   };
   return Object{
       {"format", "hope-artifact"},
-      {"version", 1},
+      {"version", 2},
       {"model", "titans_memory"},
       {"target", Object{{"triple", "x86_64-unknown-linux-gnu"},
                         {"cpu", "znver3"},
@@ -114,6 +114,11 @@ TEST(Manifest, EveryMissingOrIllTypedFieldIsNamed) {
             "manifest.target.features[1]");
   EXPECT_EQ(errorAfter([](Object &m) { m.erase("entry_points"); }),
             "invalid manifest: missing value at manifest.entry_points");
+  EXPECT_EQ(errorAfter([](Object &m) {
+              entry(m, 0)["preconditions"] = Array{Object{{"message", 1}}};
+            }),
+            "invalid manifest: expected string at "
+            "manifest.entry_points[0].preconditions[0].message");
   EXPECT_EQ(errorAfter([](Object &m) { entry(m, 1).erase("outputs"); }),
             "invalid manifest: missing value at "
             "manifest.entry_points[1].outputs");
@@ -132,8 +137,14 @@ TEST(Manifest, EveryMissingOrIllTypedFieldIsNamed) {
 TEST(Manifest, EveryBadValueIsNamed) {
   EXPECT_EQ(errorAfter([](Object &m) { m["format"] = "onnx"; }),
             "invalid manifest: 'format' is 'onnx', not 'hope-artifact'");
-  EXPECT_EQ(errorAfter([](Object &m) { m["version"] = 2; }),
-            "unsupported manifest version 2 (this runtime reads version 1)");
+  EXPECT_EQ(errorAfter([](Object &m) { m["version"] = 1; }),
+            "unsupported manifest version 1 (this runtime reads version 2)");
+  EXPECT_EQ(errorAfter([](Object &m) {
+              entry(m, 0)["preconditions"] =
+                  Array{Object{{"message", "m"}, {"inputs", Array{"nope"}}}};
+            }),
+            "invalid manifest: entry point 'forward': a precondition reads "
+            "'nope', which is not one of its inputs");
   EXPECT_EQ(errorAfter([](Object &m) { input(m, 0)["dtype"] = "f16"; }),
             "invalid manifest: entry point 'forward', input 'x' has dtype "
             "'f16' (expected f32, f64 or i64)");

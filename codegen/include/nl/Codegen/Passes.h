@@ -12,7 +12,14 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
 
+#include <string>
+
 namespace mlir::nl {
+
+/// The function nl-outline-preconditions makes for entry point `entry`.
+inline std::string getPreconditionCheckName(llvm::StringRef entry) {
+  return (entry + ".preconditions").str();
+}
 
 #define GEN_PASS_DECL
 #include "nl/Codegen/Passes.h.inc"

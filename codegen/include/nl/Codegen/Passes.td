@@ -38,7 +38,8 @@ def NLLowerMemories : Pass<"nl-lower-memories"> {
     block's tokens (contractions over batch, heads and tokens); momentum GD
     applies the block's updates in closed form (coefficients from one reverse
     scan over the rates, then one contraction over tokens per parameter), DGD
-    applies its rank-1 term token by token inside the block, and the
+    applies its rank-1 term (and its momentum) token by token inside the
+    block, and the
     chunk-aggregated variant updates once per complete chunk.
 
     Ops computed from memory reads that feed an update (self-modifying
@@ -51,7 +52,7 @@ def NLLowerMemories : Pass<"nl-lower-memories"> {
     (test/parity).
 
     Not yet compiled (each is a clear error at the op): momentum of order
-    above 1, the Newton-Schulz output, DGD with momentum, MLP memories with
+    above 1, the Newton-Schulz output, MLP memories with
     `norm = pre`, ops that mix tokens (convolutions, chunk means) between a
     memory read and an update.
   }];
@@ -72,15 +73,57 @@ def NLMemrefCopyToLinalg : Pass<"nl-memref-copy-to-linalg"> {
   let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }
 
+def NLVectorFriendlyLoopOrder : Pass<"nl-vector-friendly-loop-order"> {
+  let summary = "Order each linalg.generic's loops so the innermost one is contiguous";
+  let description = [{
+    For the CPU: `convert-linalg-to-loops` nests loops in iterator order, so
+    a contraction `C[i, j] += A[i, k] B[k, j]` has its reduction `k`
+    innermost, a serial chain LLVM cannot vectorise. This pass interchanges
+    the iterators of every `linalg.generic` so that the innermost loop runs
+    over the parallel dimension that indexes the output's last, contiguous
+    dimension, where it is also the last dimension (or absent, a broadcast)
+    of every operand: `for i, for k, for j: C[i, j] += A[i, k] B[k, j]`, a
+    loop of independent multiply-adds over unit-stride rows that LLVM's
+    vectoriser turns into FMAs as wide as the target's vectors. Other
+    iterators keep their order. In a contraction on tensors, an input that
+    has this dimension elsewhere than last (the weight of `y[o] = W[o, i]
+    x[i]`) is first transposed into a new tensor (one pass over it, against
+    one read per other iteration in the contraction). Ops without such a
+    dimension are left alone. The result is the same: only the order of
+    independent iterations changes, never the order of a reduction.
+
+    Run it on linalg on tensors (the end of the `linalg` phase).
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
+def NLOuterParallelLoops : Pass<"nl-outer-parallel-loops"> {
+  let summary = "Keep one level of parallel loops per loop nest, outside the vector loop";
+  let description = [{
+    For the CPU, after `convert-linalg-to-parallel-loops`: the outermost
+    `scf.parallel` of each nest (batch, heads, tokens: the iterations that
+    `convert-scf-to-openmp` shares among threads) stays parallel; parallel
+    loops nested in it become `scf.for`, and so does the last dimension of a
+    parallel loop with no loop inside, so that the innermost loop remains a
+    plain unit-stride loop for LLVM's vectoriser (see
+    `nl-vector-friendly-loop-order`). A one-dimensional innermost loop is
+    serial: threads would split its vector.
+  }];
+  let dependentDialects = ["mlir::scf::SCFDialect"];
+}
+
 def NLContractFloatOps : Pass<"nl-contract-float-ops"> {
   let summary = "Allow a * b + c to become one fused multiply-add";
   let description = [{
-    Adds the `contract` fast-math flag to every floating-point arith op, as C
-    compilers do by default within an expression (-ffp-contract=on): LLVM
-    then fuses multiplies and adds into FMAs, vectorised on the target. No
-    other fast-math assumption is made (no reassociation, no finite-math), so
-    results stay within rounding of the unfused ones.
+    Adds the `contract` fast-math flag to every floating-point arith op and
+    rewrites `a * b + c`, whose product has no other use, as
+    `llvm.intr.fmuladd`, as C compilers do within an expression
+    (-ffp-contract=on): LLVM makes it one FMA where the target has one (a
+    multiply and an add elsewhere) and vectorises it like other arithmetic.
+    No other fast-math assumption is made (no reassociation, no finite-math),
+    so results stay within rounding of the unfused ones.
   }];
+  let dependentDialects = ["mlir::LLVM::LLVMDialect"];
 }
 
 //===----------------------------------------------------------------------===//
@@ -113,12 +156,37 @@ def NLPrepareEntryPoints : Pass<"nl-prepare-entry-points", "mlir::ModuleOp"> {
   ];
 }
 
+def NLOutlinePreconditions : Pass<"nl-outline-preconditions",
+                                  "mlir::ModuleOp"> {
+  let summary = "Move each entry point's preconditions into a check it runs first";
+  let description = [{
+    For every entry point `E` with `nl.precondition` ops: clones each
+    condition, with the argument-only computation it depends on
+    (`tensor.dim`, `tensor.extract`, `arith`), into a new function
+    `E.preconditions` that takes `E`'s arguments and returns an `i32`: 0 when
+    every condition holds, else the 1-based number of the first that fails.
+    The preconditions are erased from `E`, and the manifest's entry point
+    lists them (`preconditions`, each a message and the inputs
+    the condition reads) so that the runtime can report a
+    failed check by its message. `nl-emit-entry-abi` makes `hope_entry_E` run
+    the check before the body (docs/artifact-abi.md).
+
+    Run it on tensors after the ops around the memories are lowered and
+    shapes canonicalised, so that conditions read the arguments directly; a
+    condition that still depends on a computed tensor is an error.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::func::FuncDialect"];
+}
+
 def NLEmitEntryABI : Pass<"nl-emit-entry-abi", "mlir::ModuleOp"> {
   let summary = "Emit the artifact's exported symbols in the LLVM dialect";
   let description = [{
     After lowering to the LLVM dialect: for each entry point `E` (a function
-    with a `_mlir_ciface_E` interface) emits `void hope_entry_E(void **args)`
-    (inputs, then outputs, as pointers to memref descriptors), the
+    with a `_mlir_ciface_E` interface) emits `int32_t hope_entry_E(void
+    **args)` (inputs, then outputs, as pointers to memref descriptors), which
+    first runs `E.preconditions` when `nl-outline-preconditions` made one and
+    returns the number of the failed precondition (0: success), the
     `hope_manifest` string from the `nl.manifest` module attribute, and
     `hope_free`. See docs/artifact-abi.md.
   }];

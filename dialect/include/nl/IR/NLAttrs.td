@@ -42,6 +42,13 @@ class NL_F64Parameter<string desc> : AttrParameter<"::llvm::APFloat", desc> {
   let printer = [{ $_printer << $_self.convertToDouble() }];
 }
 
+// The same, optional: omitted when it equals `defaultVal`.
+class NL_DefaultF64Parameter<string desc, string defaultVal>
+    : NL_F64Parameter<desc> {
+  let defaultValue = "::llvm::APFloat(" # defaultVal # ")";
+  let comparator = "$_lhs.bitwiseIsEqual($_rhs)";
+}
+
 //===----------------------------------------------------------------------===//
 // Update frequency
 //===----------------------------------------------------------------------===//
@@ -91,7 +98,10 @@ def NL_MLPModelAttr : NL_Attr<"MLPModel", "mlp"> {
     is `identity` (`x`, needs `d_in == d_out`), `learned` (`W_skip x`) or
     `none`. `norm = pre` applies a LayerNorm with a learnt scale to the input,
     `norm = post` to the MLP branch before the skip is added (titans-pytorch's
-    ResidualNorm). The LayerNorm scale is part of the memory's state.
+    ResidualNorm). The LayerNorm scale is part of the memory's state; the
+    norm multiplies by `scale + norm_offset` (default 0). titans-pytorch keeps
+    `gamma` in its state and multiplies by `gamma + 1` (`norm_offset = 1.0`),
+    so that retention decays the norm towards the identity.
 
     State (per head), in this order: `W_1 : [hidden, d_in]`,
     `W_2 .. W_{L-1} : [hidden, hidden]`, `W_L : [d_out, hidden]`, then
@@ -101,6 +111,7 @@ def NL_MLPModelAttr : NL_Attr<"MLPModel", "mlp"> {
     ```mlir
     #nl.mlp<hidden = 64, activation = silu, residual = identity>
     #nl.mlp<depth = 2, hidden = 64, activation = gelu, residual = identity, norm = post>
+    #nl.mlp<hidden = 64, activation = gelu, norm = post, norm_offset = 1.0>
     ```
   }];
   let parameters = (ins
@@ -108,7 +119,8 @@ def NL_MLPModelAttr : NL_Attr<"MLPModel", "mlp"> {
     "int64_t":$hidden,
     NL_EnumParameter<NL_Activation, "SiLU">:$activation,
     NL_EnumParameter<NL_Residual, "Identity">:$residual,
-    NL_EnumParameter<NL_MemoryNorm, "None">:$norm);
+    NL_EnumParameter<NL_MemoryNorm, "None">:$norm,
+    NL_DefaultF64Parameter<"the norm's scale offset", "0.0">:$norm_offset);
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
 }

@@ -337,17 +337,27 @@ def NL_StopGradientOp : NL_Op<"stop_gradient", [Pure,
 
 def NL_LinearOp : NL_Op<"linear", [Pure,
     InferTypeOpAdaptor]> {
-  let summary = "static projection y = W x over the last dimension";
+  let summary = "static projection y = W x (+ b) over the last dimension";
   let description = [{
-    `input : [..., d_in]`, `weight : [d_out, d_in]`, result `[..., d_out]`.
+    `input : [..., d_in]`, `weight : [d_out, d_in]`, optional `bias :
+    [d_out]`, result `[..., d_out]`.
 
     ```mlir
     %q = nl.linear %x, %wq : tensor<?x?x512xf32>, tensor<512x512xf32>
+    %z = nl.linear %x, %w bias %b : tensor<?x?x512xf32>, tensor<8x512xf32>, tensor<8xf32>
     ```
   }];
-  let arguments = (ins NL_FloatTensor:$input, NL_FloatTensor:$weight);
+  let arguments = (ins NL_FloatTensor:$input, NL_FloatTensor:$weight,
+                       Optional<NL_FloatTensor>:$bias);
   let results = (outs NL_FloatTensor:$result);
-  let assemblyFormat = "$input `,` $weight attr-dict `:` type($input) `,` type($weight)";
+  let builders = [
+    OpBuilder<(ins "Value":$input, "Value":$weight), [{
+      build($_builder, $_state, input, weight, /*bias=*/Value());
+    }]>];
+  let assemblyFormat = [{
+    $input `,` $weight (`bias` $bias^)? attr-dict `:` type($input) `,` type($weight)
+    (`,` type($bias)^)?
+  }];
 }
 
 def NL_SplitHeadsOp : NL_Op<"split_heads", [Pure,
@@ -458,6 +468,24 @@ def NL_CausalConvOp : NL_Op<"causal_conv", [Pure,
   let hasVerifier = 1;
 }
 
+def NL_GateOp : NL_Op<"gate", [Pure,
+    AllTypesMatch<["input", "result"]>]> {
+  let summary = "multiplies every token's vector of every head by a gate";
+  let description = [{
+    `input : [B, H, T, d]`, `gate : [B, H, T]`: `y[b, h, t, :] = gate[b, h,
+    t] * input[b, h, t, :]` (titans-pytorch's retrieval gate, with the gate
+    from `nl.rate sigmoid`).
+
+    ```mlir
+    %y = nl.gate %r, %g : tensor<?x4x?x96xf32>, tensor<?x4x?xf32>
+    ```
+  }];
+  let arguments = (ins NL_FloatTensor:$input, NL_FloatTensor:$gate);
+  let results = (outs NL_FloatTensor:$result);
+  let assemblyFormat = "$input `,` $gate attr-dict `:` type($input) `,` type($gate)";
+  let hasVerifier = 1;
+}
+
 def NL_ChunkPoolOp : NL_Op<"chunk_pool", [Pure,
     InferTypeOpAdaptor]> {
   let summary = "mean over each chunk of the sequence";
@@ -473,6 +501,30 @@ def NL_ChunkPoolOp : NL_Op<"chunk_pool", [Pure,
   let arguments = (ins NL_FloatTensor:$input, I64Attr:$chunk);
   let results = (outs NL_FloatTensor:$result);
   let assemblyFormat = "$input `chunk` $chunk attr-dict `:` type($input)";
+}
+
+//===----------------------------------------------------------------------===//
+// Entry-point contracts
+//===----------------------------------------------------------------------===//
+
+def NL_PreconditionOp : NL_Op<"precondition"> {
+  let summary = "a condition on an entry point's inputs that a call must meet";
+  let description = [{
+    States a relation between the sizes or values of a function's arguments
+    that the generated code relies on and that the manifest's shapes cannot
+    express, e.g. that a per-chunk rate has an entry for every chunk the
+    call's tokens touch. `nl-outline-preconditions` moves every precondition
+    of an entry point, with the computation of its condition from the
+    arguments, into a check the artifact runs before the entry point's body:
+    a call that breaks one fails with `message` and runs nothing
+    (docs/artifact-abi.md). `message` names the inputs concerned.
+
+    ```mlir
+    nl.precondition %ok, "input 'lr' needs one entry per chunk"
+    ```
+  }];
+  let arguments = (ins I1:$condition, StrAttr:$message);
+  let assemblyFormat = "$condition `,` $message attr-dict";
 }
 
 #endif // NL_OPS_TD

@@ -9,27 +9,42 @@
 #ifndef NL_MODELS_MODELS_H
 #define NL_MODELS_MODELS_H
 
+#include "nl/IR/NLAttrs.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/SmallVector.h"
 
 namespace mlir::nl::models {
 
-/// A HOPE block: self-modifying Titans (memories M_k, M_v, M_eta, M_alpha
-/// every `chunkOther` tokens and M_mem every `chunkMemory` tokens, all
-/// learning by DGD) followed by a sequential CMS chain.
-struct HopeBlockConfig {
+/// Self-modifying Titans (semantics doc, section 4) on its normed input h:
+/// causal convolution, memories M_k, M_v, M_eta, M_alpha every `chunkOther`
+/// tokens and M_mem every `chunkMemory` tokens, each learning by DGD from
+/// targets it generates itself, and the output read o = M_mem(q).
+struct SelfModifyingTitansConfig {
   int64_t width = 512;
   int64_t heads = 8;
   /// Hidden width of the per-head memory MLPs.
   int64_t memoryHidden = 64;
   int64_t chunkOther = 8;
   int64_t chunkMemory = 64;
-  llvm::SmallVector<int64_t> cmsChunks = {1, 16, 256};
-  int64_t cmsHidden = 2048;
+  /// Window of the causal convolution.
   int64_t convWindow = 4;
   /// eta_t = etaScale * softplus(M_eta(x_t)).
   double etaScale = 1e-3;
+  /// Activation of the memory MLPs (nested-learning: GELU).
+  Activation activation = Activation::SiLU;
+  /// Epsilon of the L2 normalisation of q and k (nested-learning: 1e-6).
+  double l2Epsilon = 1e-12;
+  bool f64 = false;
+};
+
+/// A HOPE block: self-modifying Titans on the RMS-normed input, its output
+/// projection and residual, then a sequential CMS chain.
+struct HopeBlockConfig {
+  SelfModifyingTitansConfig titans;
+  llvm::SmallVector<int64_t> cmsChunks = {1, 16, 256};
+  int64_t cmsHidden = 2048;
 };
 
 /// A Titans neural memory in titans-pytorch's NeuralMemory form (the
@@ -44,12 +59,28 @@ struct TitansMemoryConfig {
   int64_t linearizationPeriod = 64;
   /// Learning rate max_lr * sigmoid(W_lr x).
   double maxLr = 1e-2;
+  bool f64 = false;
+  /// Epsilon of the RMSNorms (titans-pytorch: the element type's machine
+  /// epsilon, nn.RMSNorm's default).
+  double rmsEpsilon = 1e-6;
+  /// Biases b_lr, b_momentum, b_retention [heads] on the rate projections.
+  bool rateBiases = false;
+  /// A retrieval gate y_h *= sigmoid(w_gate_h r), w_gate [heads, width].
+  bool retrievalGate = false;
+  /// The memory's LayerNorm multiplies by mem_norm + normOffset
+  /// (titans-pytorch: 1, its state is gamma).
+  double normOffset = 0.0;
 };
 
 /// Builds `func.func @<name>` at the builder's insertion point.
 func::FuncOp buildHopeBlock(OpBuilder &builder, Location loc,
                             const HopeBlockConfig &config,
                             StringRef name = "hope_block");
+/// `@name(h) -> o`: self-modifying Titans alone, its output read before the
+/// output projection (the form of nested-learning's SelfModifyingTitans).
+func::FuncOp buildSelfModifyingTitans(OpBuilder &builder, Location loc,
+                                      const SelfModifyingTitansConfig &config,
+                                      StringRef name = "self_modifying_titans");
 func::FuncOp buildTitansMemory(OpBuilder &builder, Location loc,
                                const TitansMemoryConfig &config,
                                StringRef name = "titans_memory");

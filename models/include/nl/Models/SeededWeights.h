@@ -35,7 +35,8 @@
 // - matrix (rank >= 2, e.g. a projection [out, in] or a per-head memory
 //   state [H, out, in]): N(0, 1/fan_in), fan_in = the last dimension (the
 //   input width of W x);
-// - vector (any other tensor of rank <= 1, e.g. a bias): N(0, 0.01).
+// - vector (any other tensor of rank <= 1, e.g. a bias, and a norm's gamma,
+//   the scale minus 1, of any rank: a name ending in "gamma"): N(0, 0.01).
 //
 //===----------------------------------------------------------------------===//
 

@@ -12,6 +12,7 @@
 |*   stats(v[N] f64, k[] i64)                                                 *|
 |*       -> total[] = k * sum(v); pairs[N,2] = (v, k*v), column-major;        *|
 |*          idx[N] i64 = 0..N-1, at offset 1 in its buffer                    *|
+|*       precondition 1: k >= 0                                               *|
 |*   echo(a[N]) -> b[N], returning a's own buffer (not to be freed)           *|
 \*===----------------------------------------------------------------------===*/
 
@@ -49,7 +50,7 @@
 /* The manifest is data: kept as written. */
 /* clang-format off */
 const char hope_manifest[] =
-"{\"format\": \"hope-artifact\", \"version\": 1, \"model\": \"fake\",\n"
+"{\"format\": \"hope-artifact\", \"version\": 2, \"model\": \"fake\",\n"
 " \"target\": {\"triple\": \"" FAKE_TRIPLE "\", \"cpu\": \"generic\",\n"
 "            \"features\": [" FEATURES "]},\n"
 " \"entry_points\": [\n"
@@ -68,7 +69,8 @@ const char hope_manifest[] =
 "   \"outputs\": [\n"
 "    {\"name\": \"total\", \"role\": \"output\", \"dtype\": \"f64\", \"shape\": []},\n"
 "    {\"name\": \"pairs\", \"role\": \"output\", \"dtype\": \"f64\", \"shape\": [\"N\", 2]},\n"
-"    {\"name\": \"idx\", \"role\": \"output\", \"dtype\": \"i64\", \"shape\": [\"N\"]}]},\n"
+"    {\"name\": \"idx\", \"role\": \"output\", \"dtype\": \"i64\", \"shape\": [\"N\"]}],\n"
+"   \"preconditions\": [{\"message\": \"k must not be negative\", \"inputs\": [\"k\"]}]},\n"
 "  {\"name\": \"echo\",\n"
 "   \"inputs\": [{\"name\": \"a\", \"role\": \"input\", \"dtype\": \"f32\", \"shape\": [\"N\"]}],\n"
 "   \"outputs\": [{\"name\": \"b\", \"role\": \"output\", \"dtype\": \"f32\", \"shape\": [\"N\"]}]}\n"
@@ -98,7 +100,7 @@ typedef struct {
 
 void hope_free(void *buffer) { free(buffer); }
 
-void hope_entry_forward(void **args) {
+int32_t hope_entry_forward(void **args) {
   const MemRef3F *x = args[0];
   const MemRef1F *w = args[1];
   const MemRef2F *state = args[2];
@@ -129,9 +131,10 @@ void hope_entry_forward(void **args) {
             s;
     }
   }
+  return 0;
 }
 
-void hope_entry_stats(void **args) {
+int32_t hope_entry_stats(void **args) {
   const MemRef1D *v = args[0];
   const MemRef0I *k = args[1];
   MemRef0D *total = args[2];
@@ -139,6 +142,8 @@ void hope_entry_stats(void **args) {
   MemRef1I *idx = args[4];
   int64_t N = v->sizes[0], K = k->aligned[k->offset];
   double sum = 0;
+  if (K < 0)
+    return 1; /* precondition 1 fails: nothing allocated */
   total->allocated = total->aligned = malloc(sizeof(double));
   total->offset = 0;
   /* Column-major: pairs[i][j] lives at j * N + i. */
@@ -159,10 +164,12 @@ void hope_entry_stats(void **args) {
     idx->aligned[1 + i] = i;
   }
   total->aligned[0] = (double)K * sum;
+  return 0;
 }
 
-void hope_entry_echo(void **args) {
+int32_t hope_entry_echo(void **args) {
   const MemRef1F *a = args[0];
   MemRef1F *b = args[1];
   *b = *a; /* the input's own buffer: the runtime must copy, not free it */
+  return 0;
 }
