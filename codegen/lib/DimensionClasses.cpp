@@ -68,6 +68,9 @@ DimensionClasses::DimensionClasses(FunctionOpInterface function) {
         .Case<RateOp>([&](RateOp rate) {
           uniteAll(rate.getResult(), rate.getInput(), 3);
         })
+        .Case<EmbeddingOp>([&](EmbeddingOp embedding) {
+          uniteAll(embedding.getResult(), embedding.getIds(), 2);
+        })
         .Case<GateOp>([&](GateOp gate) {
           uniteAll(gate.getResult(), gate.getInput(), 4);
           uniteAll(gate.getGate(), gate.getInput(), 3);

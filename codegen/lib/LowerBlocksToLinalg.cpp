@@ -82,6 +82,70 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
   }
 };
 
+/// y[b, t, :] = table[ids[b, t], :], after a precondition that every id is
+/// a row of the table (a bad id would read outside it).
+struct LowerEmbedding : OpRewritePattern<EmbeddingOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(EmbeddingOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    TensorBuilder tb(rewriter, loc);
+    MLIRContext *ctx = rewriter.getContext();
+    Value ids = op.getIds(), table = op.getTable();
+    int64_t rows = op.getTable().getType().getDimSize(0);
+    Value rowCount = tensor::DimOp::create(rewriter, loc, table, 0);
+
+    // The number of ids outside [0, V), counted in f64 (0 when all are in).
+    auto f64 = rewriter.getF64Type();
+    AffineMap all = AffineMap::getMultiDimIdentityMap(2, ctx);
+    Value bad = tb.generic(
+        {ids}, {all}, {}, AffineMap::get(2, 0, {}, ctx), f64, {0, 1}, 0.0,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value id = arith::IndexCastOp::create(b, l, b.getIndexType(), args[0]);
+          Value zero = arith::ConstantIntOp::create(b, l, b.getI64Type(), 0);
+          Value negative =
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, args[0], zero);
+          Value beyond =
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, id, rowCount);
+          Value outside = arith::OrIOp::create(b, l, negative, beyond);
+          Value one = arith::ConstantOp::create(b, l, f64, b.getF64FloatAttr(1.0));
+          Value none = arith::ConstantOp::create(b, l, f64, b.getF64FloatAttr(0.0));
+          return arith::AddFOp::create(
+                     b, l, args[1],
+                     arith::SelectOp::create(b, l, outside, one, none))
+              .getResult();
+        });
+    Value count = tensor::ExtractOp::create(rewriter, loc, bad, ValueRange{});
+    Value ok = arith::CmpFOp::create(
+        rewriter, loc, arith::CmpFPredicate::OEQ, count,
+        arith::ConstantOp::create(rewriter, loc, f64,
+                                  rewriter.getF64FloatAttr(0.0)));
+    std::string range = ShapedType::isDynamic(rows)
+                            ? std::string("the table's rows")
+                            : "[0, " + std::to_string(rows) + ")";
+    PreconditionOp::create(rewriter, loc, ok,
+                           rewriter.getStringAttr("token ids must be in " +
+                                                  range));
+
+    // The gather.
+    SmallVector<OpFoldResult> sizes = tb.sizes(ids);
+    sizes.push_back(tb.sizes(table)[1]);
+    AffineMap idsMap = AffineMap::get(
+        3, 0, {getAffineDimExpr(0, ctx), getAffineDimExpr(1, ctx)}, ctx);
+    Value result = tb.generic(
+        {ids}, {idsMap}, sizes, AffineMap::getMultiDimIdentityMap(3, ctx),
+        op.getType().getElementType(), {}, std::nullopt,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value row = arith::IndexCastOp::create(b, l, b.getIndexType(), args[0]);
+          Value column = linalg::IndexOp::create(b, l, 2);
+          return tensor::ExtractOp::create(b, l, table, ValueRange{row, column})
+              .getResult();
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 /// y[b, h, t, :] = gate[b, h, t] * input[b, h, t, :].
 struct LowerGate : OpRewritePattern<GateOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -412,7 +476,7 @@ struct LowerBlocksToLinalgPass
     : nl::impl::NLLowerBlocksToLinalgBase<LowerBlocksToLinalgPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<LowerLinear, LowerGate, LowerSplitHeads, LowerMergeHeads, LowerRMSNorm,
+    patterns.add<LowerLinear, LowerGate, LowerEmbedding, LowerSplitHeads, LowerMergeHeads, LowerRMSNorm,
                  LowerL2Normalize, LowerActivation, LowerRate, LowerCausalConv,
                  LowerChunkPool, LowerStopGradient, LowerFrozenCMS>(
         &getContext());
@@ -426,7 +490,7 @@ struct LowerBlocksToLinalgPass
                         "frozen blocks (signal = none) compile");
         return WalkResult::interrupt();
       }
-      if (isa<LinearOp, GateOp, SplitHeadsOp, MergeHeadsOp, RMSNormOp,
+      if (isa<LinearOp, GateOp, EmbeddingOp, SplitHeadsOp, MergeHeadsOp, RMSNormOp,
               L2NormalizeOp, ActivationOp, RateOp, CausalConvOp, ChunkPoolOp,
               StopGradientOp>(op)) {
         op->emitError("cannot lower '")

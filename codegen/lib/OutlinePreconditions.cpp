@@ -12,6 +12,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/Transforms/RegionUtils.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/SetVector.h"
 #include "llvm/Support/JSON.h"
@@ -27,7 +28,8 @@ using namespace mlir::nl;
 namespace {
 
 /// The ops computing `value` from the function's arguments, or the first op
-/// a check cannot re-run (effects or regions: a computed tensor).
+/// a check cannot re-run (one with side effects). Side-effect-free ops with
+/// regions (a reduction over an argument) are re-run in the check.
 FailureOr<Operation *> collectSlice(Value value,
                                     llvm::SetVector<Operation *> &slice,
                                     SmallVectorImpl<unsigned> &arguments) {
@@ -42,10 +44,14 @@ FailureOr<Operation *> collectSlice(Value value,
     Operation *op = current.getDefiningOp();
     if (slice.contains(op))
       continue;
-    if (op->getNumRegions() != 0 || !isMemoryEffectFree(op))
+    if (!isMemoryEffectFree(op) || isa<PreconditionOp>(op))
       return op;
     slice.insert(op);
     llvm::append_range(work, op->getOperands());
+    // Values a region uses from outside (a reduction's bounds).
+    llvm::SetVector<Value> captured;
+    getUsedValuesDefinedAbove(op->getRegions(), captured);
+    llvm::append_range(work, captured);
   }
   return static_cast<Operation *>(nullptr);
 }

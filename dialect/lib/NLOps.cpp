@@ -87,6 +87,27 @@ LogicalResult LinearOp::inferReturnTypes(MLIRContext *,
 }
 
 //===----------------------------------------------------------------------===//
+// EmbeddingOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult EmbeddingOp::inferReturnTypes(MLIRContext *,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &results) {
+  auto ids = cast<RankedTensorType>(adaptor.getIds().getType());
+  auto table = cast<RankedTensorType>(adaptor.getTable().getType());
+  if (ids.getRank() != 2 || table.getRank() != 2)
+    return emitOptionalError(loc, "'nl.embedding' expects ids [B, T] and a "
+                                  "table [V, D], got ",
+                             formatShape(ids.getShape()), " and ",
+                             formatShape(table.getShape()));
+  results.push_back(RankedTensorType::get(
+      {ids.getDimSize(0), ids.getDimSize(1), table.getDimSize(1)},
+      table.getElementType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // GateOp
 //===----------------------------------------------------------------------===//
 

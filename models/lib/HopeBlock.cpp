@@ -36,10 +36,11 @@ constexpr TitansMemory kMemories[] = {
 
 /// Declares the memories' initial states, in the order of kMemories.
 static void addMemoryWeights(ModelBuilder &m,
-                             const SelfModifyingTitansConfig &config) {
+                             const SelfModifyingTitansConfig &config,
+                             StringRef scope = "") {
   const int64_t dh = config.width / config.heads;
   for (const TitansMemory &memory : kMemories) {
-    std::string prefix = memory.argPrefix;
+    std::string prefix = (scope + memory.argPrefix).str();
     int64_t out = memory.scalarOutput ? 1 : dh;
     m.addArgument(prefix + "_w1",
                   m.tensor({config.heads, config.memoryHidden, dh}));
@@ -52,12 +53,15 @@ static void addMemoryWeights(ModelBuilder &m,
 
 /// The memories, their self-modifying updates and the output read, on the
 /// normed input `h` [B, T, D]: o [B, T, D], before the output projection.
+/// Weights and memories are named with `scope` first ("layer3." in a
+/// language model, "" alone).
 static Value selfModifyingTitans(ModelBuilder &m,
                                  const SelfModifyingTitansConfig &config,
-                                 Value h) {
+                                 Value h, StringRef scope = "") {
   MLIRContext *ctx = m.getContext();
   const int64_t heads = config.heads, dh = config.width / config.heads;
-  Value c = m.causalConv(h, m.arg("conv"));
+  auto arg = [&](StringRef name) { return m.arg((scope + name).str()); };
+  Value c = m.causalConv(h, arg("conv"));
   Value xh = m.splitHeads(c, heads);
 
   auto objective = L2ObjectiveAttr::get(ctx, Reduction::Sum, /*half=*/false);
@@ -66,9 +70,9 @@ static Value selfModifyingTitans(ModelBuilder &m,
   SmallVector<Value> memories;
   for (const TitansMemory &memory : kMemories) {
     std::string prefix = memory.argPrefix;
-    SmallVector<Value> init{m.arg(prefix + "_w1"), m.arg(prefix + "_w2")};
+    SmallVector<Value> init{arg(prefix + "_w1"), arg(prefix + "_w2")};
     if (memory.scalarOutput)
-      init.push_back(m.arg(prefix + "_skip"));
+      init.push_back(arg(prefix + "_skip"));
     auto model = MLPModelAttr::get(
         ctx, /*depth=*/2, config.memoryHidden, config.activation,
         memory.scalarOutput ? Residual::Learned : Residual::Identity,
@@ -77,8 +81,8 @@ static Value selfModifyingTitans(ModelBuilder &m,
                                 m.getElementType());
     int64_t chunk =
         memory.isOutputMemory ? config.chunkMemory : config.chunkOther;
-    memories.push_back(
-        m.memory(memory.name, init, type, chunk, model, objective, rule));
+    memories.push_back(m.memory((scope + memory.name).str(), init, type,
+                                chunk, model, objective, rule));
   }
   Value mk = memories[0], mv = memories[1], meta = memories[2],
         malpha = memories[3], mmem = memories[4];
@@ -92,7 +96,7 @@ static Value selfModifyingTitans(ModelBuilder &m,
   Value alpha =
       m.rate(Activation::Sigmoid, m.read(malpha, xh, ReadPoint::ChunkStart));
 
-  Value q = m.l2Normalize(m.splitHeads(m.linear(c, m.arg("w_q")), heads),
+  Value q = m.l2Normalize(m.splitHeads(m.linear(c, arg("w_q")), heads),
                           config.l2Epsilon);
 
   // Self-generated targets and the updates.
@@ -119,49 +123,93 @@ func::FuncOp mlir::nl::models::buildSelfModifyingTitans(
   return function;
 }
 
-func::FuncOp mlir::nl::models::buildHopeBlock(OpBuilder &builder, Location loc,
-                                              const HopeBlockConfig &config,
-                                              StringRef name) {
+/// Declares a HOPE block's weights, named with `scope` first.
+static void addHopeBlockWeights(ModelBuilder &m, const HopeBlockConfig &config,
+                                StringRef scope = "") {
   const SelfModifyingTitansConfig &titans = config.titans;
-  ModelBuilder m(builder, loc, titans.f64);
-  MLIRContext *ctx = builder.getContext();
   const int64_t d = titans.width;
-  const int64_t dyn = ModelBuilder::kDynamic;
-  RankedTensorType sequence = m.tensor({dyn, dyn, d});
-
-  m.addInput("x", sequence);
-  m.addArgument("titans_norm", m.tensor({d}));
-  m.addArgument("conv", m.tensor({d, titans.convWindow}));
-  m.addArgument("w_q", m.tensor({d, d}));
-  m.addArgument("w_o", m.tensor({d, d}));
-  addMemoryWeights(m, titans);
+  auto add = [&](StringRef name, ArrayRef<int64_t> shape) {
+    m.addArgument((scope + name).str(), m.tensor(shape));
+  };
+  add("titans_norm", {d});
+  add("conv", {d, titans.convWindow});
+  add("w_q", {d, d});
+  add("w_o", {d, d});
+  addMemoryWeights(m, titans, scope);
   for (size_t block = 0; block < config.cmsChunks.size(); ++block) {
     std::string prefix = "cms" + std::to_string(block);
-    m.addArgument(prefix + "_norm", m.tensor({d}));
-    m.addArgument(prefix + "_in", m.tensor({config.cmsHidden, d}));
-    m.addArgument(prefix + "_out", m.tensor({d, config.cmsHidden}));
+    add(prefix + "_norm", {d});
+    add(prefix + "_in", {config.cmsHidden, d});
+    add(prefix + "_out", {d, config.cmsHidden});
   }
-  func::FuncOp function = m.beginFunction(name, sequence);
+}
+
+/// x + Titans(norm(x)) W_o, then the CMS chain; names with `scope` first.
+static Value hopeBlock(ModelBuilder &m, const HopeBlockConfig &config, Value x,
+                       StringRef scope = "") {
+  OpBuilder &builder = m.getBuilder();
+  Location loc = m.getLoc();
+  MLIRContext *ctx = m.getContext();
+  auto arg = [&](StringRef name) { return m.arg((scope + name).str()); };
 
   // Self-modifying Titans on the normed input, output projection, residual.
-  Value h = m.rmsNorm(m.arg("x"), m.arg("titans_norm"));
-  Value o = m.linear(selfModifyingTitans(m, titans, h), m.arg("w_o"));
-  Value x1 = arith::AddFOp::create(builder, loc, m.arg("x"), o);
+  Value h = m.rmsNorm(x, arg("titans_norm"));
+  Value o = m.linear(selfModifyingTitans(m, config.titans, h, scope),
+                     arg("w_o"));
+  Value x1 = arith::AddFOp::create(builder, loc, x, o);
 
   // CMS.
   SmallVector<Value> cmsParams;
   for (size_t block = 0; block < config.cmsChunks.size(); ++block) {
     std::string prefix = "cms" + std::to_string(block);
-    cmsParams.append({m.arg(prefix + "_norm"), m.arg(prefix + "_in"),
-                      m.arg(prefix + "_out")});
+    cmsParams.append(
+        {arg(prefix + "_norm"), arg(prefix + "_in"), arg(prefix + "_out")});
   }
-  Value y = CMSOp::create(
-      builder, loc, sequence, builder.getStringAttr("cms"), x1, cmsParams,
-      builder.getDenseI64ArrayAttr(config.cmsChunks),
+  return CMSOp::create(
+      builder, loc, x.getType(), builder.getStringAttr((scope + "cms").str()),
+      x1, cmsParams, builder.getDenseI64ArrayAttr(config.cmsChunks),
       CmsVariantAttr::get(ctx, CmsVariant::Sequential),
       CmsSignalAttr::get(ctx, CmsSignal::None),
       ActivationAttr::get(ctx, Activation::SiLU), /*epsilon=*/nullptr,
       /*lr=*/nullptr, /*local_objective=*/nullptr);
-  func::ReturnOp::create(builder, loc, y);
+}
+
+func::FuncOp mlir::nl::models::buildHopeBlock(OpBuilder &builder, Location loc,
+                                              const HopeBlockConfig &config,
+                                              StringRef name) {
+  ModelBuilder m(builder, loc, config.titans.f64);
+  const int64_t dyn = ModelBuilder::kDynamic;
+  RankedTensorType sequence = m.tensor({dyn, dyn, config.titans.width});
+  m.addInput("x", sequence);
+  addHopeBlockWeights(m, config);
+  func::FuncOp function = m.beginFunction(name, sequence);
+  func::ReturnOp::create(builder, loc, hopeBlock(m, config, m.arg("x")));
+  return function;
+}
+
+std::string mlir::nl::models::getHopeLayerScope(int64_t layer) {
+  return "layer" + std::to_string(layer) + ".";
+}
+
+func::FuncOp mlir::nl::models::buildHopeLM(OpBuilder &builder, Location loc,
+                                           const HopeLMConfig &config,
+                                           StringRef name) {
+  ModelBuilder m(builder, loc, config.block.titans.f64);
+  const int64_t d = config.block.titans.width, dyn = ModelBuilder::kDynamic;
+  m.addInput("tokens", RankedTensorType::get({dyn, dyn}, builder.getI64Type()));
+  m.addArgument("embedding", m.tensor({config.vocabulary, d}));
+  for (int64_t layer = 0; layer < config.layers; ++layer)
+    addHopeBlockWeights(m, config.block, getHopeLayerScope(layer));
+  m.addArgument("final_norm", m.tensor({d}));
+  m.addArgument("lm_head", m.tensor({config.vocabulary, d}));
+  func::FuncOp function =
+      m.beginFunction(name, m.tensor({dyn, dyn, config.vocabulary}), "logits");
+
+  Value x = m.embedding(m.arg("tokens"), m.arg("embedding"));
+  for (int64_t layer = 0; layer < config.layers; ++layer)
+    x = hopeBlock(m, config.block, x, getHopeLayerScope(layer));
+  Value logits =
+      m.linear(m.rmsNorm(x, m.arg("final_norm")), m.arg("lm_head"));
+  func::ReturnOp::create(builder, loc, logits);
   return function;
 }

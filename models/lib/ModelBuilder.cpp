@@ -65,6 +65,10 @@ Value ModelBuilder::linear(Value input, Value weight, Value bias) {
   return LinearOp::create(builder, loc, input, weight, bias);
 }
 
+Value ModelBuilder::embedding(Value ids, Value table) {
+  return EmbeddingOp::create(builder, loc, ids, table);
+}
+
 Value ModelBuilder::gate(Value input, Value gate) {
   return GateOp::create(builder, loc, input, gate);
 }

@@ -52,6 +52,7 @@ public:
   Value causalConv(Value input, Value weight);
   Value linear(Value input, Value weight, Value bias = {});
   Value gate(Value input, Value gate);
+  Value embedding(Value ids, Value table);
   Value splitHeads(Value input, int64_t heads);
   Value mergeHeads(Value input);
   /// L2 normalisation; the epsilon attribute is left out when it is the

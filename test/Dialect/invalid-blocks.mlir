@@ -369,3 +369,19 @@ func.func @stop_gradient_unranked(%x: tensor<*xf32>) {
   %0 = "nl.stop_gradient"(%x) : (tensor<*xf32>) -> tensor<*xf32>
   return
 }
+
+// -----
+
+func.func @embedding_rank(%ids: tensor<?xi64>, %table: tensor<100x8xf32>) {
+  // expected-error @+1 {{'nl.embedding' expects ids [B, T] and a table [V, D], got [?] and [100, 8]}}
+  %0 = nl.embedding %ids, %table : tensor<?xi64>, tensor<100x8xf32>
+  return
+}
+
+// -----
+
+func.func @embedding_ids_type(%ids: tensor<?x?xi32>, %table: tensor<100x8xf32>) {
+  // expected-error @+1 {{'nl.embedding' op operand #0 must be tensor of 64-bit signless integer values}}
+  %0 = nl.embedding %ids, %table : tensor<?x?xi32>, tensor<100x8xf32>
+  return
+}

@@ -1,6 +1,7 @@
 // Round trip of the building blocks around the memories: nl.stop_gradient,
 // nl.linear, nl.split_heads, nl.merge_heads, nl.rms_norm, nl.l2_normalize,
-// nl.activation, nl.rate, nl.causal_conv, nl.chunk_pool and nl.gate. The result types
+// nl.activation, nl.rate, nl.causal_conv, nl.chunk_pool, nl.gate and
+// nl.embedding. The result types
 // that the custom forms infer are checked in ops-inferred-types.mlir; here
 // the function results pin them too.
 // RUN: hope-opt %s | hope-opt | FileCheck %s
@@ -93,4 +94,12 @@ func.func @bias_and_gate(%x: tensor<?x?x16xf32>, %w: tensor<4x16xf32>, %b: tenso
   %g = nl.rate sigmoid %lh : tensor<?x4x?x1xf32>
   %yg = nl.gate %y, %g : tensor<?x4x?x8xf32>, tensor<?x4x?xf32>
   return %l, %yg : tensor<?x?x4xf32>, tensor<?x4x?x8xf32>
+}
+
+// CHECK-LABEL: func.func @embedding
+// CHECK: %[[E:.+]] = nl.embedding %arg0, %arg1 : tensor<?x?xi64>, tensor<100x8xf32>{{$}}
+// CHECK: return %[[E]] : tensor<?x?x8xf32>
+func.func @embedding(%ids: tensor<?x?xi64>, %table: tensor<100x8xf32>) -> tensor<?x?x8xf32> {
+  %e = nl.embedding %ids, %table : tensor<?x?xi64>, tensor<100x8xf32>
+  return %e : tensor<?x?x8xf32>
 }

@@ -41,6 +41,20 @@
 // NESTED: nl.l2_normalize %{{.*}} {epsilon = 9.9999999999999995E-7 : f64}
 // NESTED: nl.rate softplus %{{.*}} scale 3.000000e-01
 
+// The HOPE language model: levels of both blocks, each memory and CMS named
+// by its layer; the three large configs verify (their sizes: ModelWeightsTest).
+// RUN: hope-models hope-lm --config=tiny | hope-opt --nl-verify-levels --nl-print-levels -o /dev/null | FileCheck %s --check-prefix=LM
+// LM:      levels of @hope_lm (fastest first):
+// LM-NEXT:   level 1   every 1 token      layer0.cms[0] (nl.cms)
+// LM-NEXT:   level 2   every 1 token      layer1.cms[0] (nl.cms)
+// LM-NEXT:   level 3   every 2 tokens     layer0.M_k (nl.memory), layer0.M_v (nl.memory), layer0.M_eta (nl.memory), layer0.M_alpha (nl.memory), layer1.M_k (nl.memory), layer1.M_v (nl.memory), layer1.M_eta (nl.memory), layer1.M_alpha (nl.memory)
+// RUN: hope-models hope-lm --config=340m | hope-opt --nl-verify-levels -o /dev/null
+// RUN: hope-models hope-lm --config=1.3b | FileCheck %s --check-prefix=LARGE
+// LARGE: {nl.input = "tokens"}, %arg1: tensor<32000x2048xf32> {nl.weight = "embedding"}
+// LARGE-SAME: {nl.weight = "layer23.cms2_out"}
+// LARGE-SAME: %arg{{[0-9]+}}: tensor<32000x2048xf32> {nl.weight = "lm_head"}) -> (tensor<?x?x32000xf32> {nl.output = "logits"})
+// LARGE: nl.embedding
+
 // RUN: for c in linear-momentum linear-dgd mlp-momentum mlp-dgd chunk-aggregated gated-delta; do \
 // RUN:   hope-models memory-level --config=$c | hope-opt --nl-verify-levels --nl-print-levels -o /dev/null; \
 // RUN: done | FileCheck %s --check-prefix=LEVELS

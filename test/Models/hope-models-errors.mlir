@@ -1,7 +1,7 @@
 // Every mistake is one line on stderr, nothing on stdout, and exit 1.
 
 // RUN: not hope-models nope 2>&1 | FileCheck %s --check-prefix=MODEL
-// MODEL: hope-models: unknown model 'nope'; models: hope-block, self-modifying-titans, titans-memory, memory-level
+// MODEL: hope-models: unknown model 'nope'; models: hope-block, hope-lm, self-modifying-titans, titans-memory, memory-level
 // RUN: not hope-models nope 2>&1 | count 1
 // RUN: not hope-models nope 2>/dev/null | count 0
 
@@ -12,7 +12,7 @@
 // RUN: not hope-models memory-level --config=default 2>&1 | count 1
 
 // RUN: not hope-models 2>&1 | FileCheck %s --check-prefix=NONE
-// NONE: hope-models: give a model: hope-block, self-modifying-titans, titans-memory, memory-level (see --help)
+// NONE: hope-models: give a model: hope-block, hope-lm, self-modifying-titans, titans-memory, memory-level (see --help)
 
 // RUN: not hope-models hope-block --dtype=f64 2>&1 | FileCheck %s --check-prefix=APPLY
 // APPLY: hope-models: --dtype does not apply to hope-block (see --help)

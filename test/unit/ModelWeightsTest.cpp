@@ -6,6 +6,7 @@
 #include "nl/Models/Models.h"
 
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Verifier.h"
 
 #include <gtest/gtest.h>
 
@@ -99,6 +100,32 @@ TEST(ModelWeights, SharedNamesMustAgree) {
   ScopedDiagnosticHandler handler(context.get(),
                                   [](Diagnostic &) { return success(); });
   EXPECT_TRUE(failed(collectWeights(*clash)));
+}
+
+// Each named HOPE language model has the size it is documented to have
+// (docs/models.md), within 2%.
+TEST(ModelWeights, HopeLMSizesMatchTheirTargets) {
+  auto context = hope::test::makeContext();
+  int checked = 0;
+  for (const NamedHopeLMConfig &named : getHopeLMConfigs()) {
+    OpBuilder builder(context.get());
+    OwningOpRef<ModuleOp> module = ModuleOp::create(builder.getUnknownLoc());
+    builder.setInsertionPointToEnd(module->getBody());
+    buildHopeLM(builder, builder.getUnknownLoc(), named.config);
+    ASSERT_TRUE(succeeded(mlir::verify(*module))) << named.name;
+    FailureOr<SmallVector<WeightSpec>> weights = collectWeights(*module);
+    ASSERT_TRUE(succeeded(weights)) << named.name;
+    int64_t parameters = 0;
+    for (const WeightSpec &weight : *weights)
+      parameters += weight.getNumElements();
+    if (named.targetParameters == 0)
+      continue; // tiny: no target
+    double ratio = static_cast<double>(parameters) / named.targetParameters;
+    EXPECT_NEAR(ratio, 1.0, 0.02)
+        << named.name << ": " << parameters << " parameters";
+    ++checked;
+  }
+  EXPECT_EQ(checked, 3);
 }
 
 } // namespace

@@ -61,6 +61,14 @@ llvm::StringRef hope::models::getOverrideFlag(Override override) {
   return "?";
 }
 
+/// The named configs of models/ (HopeLMConfigs.cpp), as --help lists them.
+static std::vector<ConfigInfo> getHopeLMConfigInfos() {
+  std::vector<ConfigInfo> infos;
+  for (const NamedHopeLMConfig &named : getHopeLMConfigs())
+    infos.push_back({named.name, named.summary});
+  return infos;
+}
+
 llvm::ArrayRef<ModelInfo> hope::models::getModels() {
   static const std::vector<ModelInfo> models = {
       {"hope-block",
@@ -70,6 +78,10 @@ llvm::ArrayRef<ModelInfo> hope::models::getModels() {
         {"tiny", "width 32, 2 heads, memory hidden 16, C_other 2, C_mem 4, "
                  "CMS 1/4/8 of hidden 64"}},
        kWidth | kHeads | kHidden | kChunk | kChunkMemory | kEtaScale},
+      {"hope-lm",
+       "a HOPE language model: embedding, HOPE blocks, RMSNorm, LM head "
+       "(@hope_lm(tokens) -> logits)",
+       getHopeLMConfigInfos(), 0},
       {"self-modifying-titans",
        "self-modifying Titans alone, o = M_mem(q) before the output "
        "projection (@self_modifying_titans(h) -> o)",
@@ -210,6 +222,16 @@ buildSelfModifyingTitansModel(StringRef config, const Overrides &overrides,
 }
 
 static std::optional<std::string>
+buildHopeLMModel(StringRef config, OpBuilder &builder, Location loc) {
+  for (const NamedHopeLMConfig &named : getHopeLMConfigs())
+    if (config == named.name) {
+      buildHopeLM(builder, loc, named.config);
+      return std::nullopt;
+    }
+  return "no hope-lm config '" + config.str() + "'";
+}
+
+static std::optional<std::string>
 buildTitansMemoryModel(StringRef config, const Overrides &overrides,
                        OpBuilder &builder, Location loc) {
   TitansMemoryConfig titans;
@@ -296,6 +318,8 @@ std::optional<std::string> hope::models::buildModel(const ModelInfo &model,
     return buildHopeBlockModel(config.name, overrides, builder, loc);
   if (name == "titans-memory")
     return buildTitansMemoryModel(config.name, overrides, builder, loc);
+  if (name == "hope-lm")
+    return buildHopeLMModel(config.name, builder, loc);
   if (name == "self-modifying-titans")
     return buildSelfModifyingTitansModel(config.name, overrides, builder, loc);
   return buildMemoryLevelModel(config.name, overrides, builder, loc);

@@ -124,7 +124,10 @@ std::string getOverview() {
     for (unsigned bit = 1; bit <= kLastOverride; bit <<= 1)
       if (model.overrides & bit)
         flags.push_back(getOverrideFlag(static_cast<Override>(bit)));
-    os << "    overrides: " << llvm::join(flags, " ") << "\n";
+    os << "    overrides: "
+       << (flags.empty() ? "none (the configs are fixed sizes)"
+                         : llvm::join(flags, " "))
+       << "\n";
   }
   os << "\nWeights: one tensor per argument {nl.weight = NAME}, shaped as "
         "declared; norm scales are 1,\nconv kernels N(0, 1/W^2), matrices "

@@ -161,8 +161,9 @@ def NLOutlinePreconditions : Pass<"nl-outline-preconditions",
   let summary = "Move each entry point's preconditions into a check it runs first";
   let description = [{
     For every entry point `E` with `nl.precondition` ops: clones each
-    condition, with the argument-only computation it depends on
-    (`tensor.dim`, `tensor.extract`, `arith`), into a new function
+    condition, with the side-effect-free computation from the arguments it
+    depends on (`tensor.dim`, `tensor.extract`, `arith`, a reduction over an
+    argument), into a new function
     `E.preconditions` that takes `E`'s arguments and returns an `i32`: 0 when
     every condition holds, else the 1-based number of the first that fails.
     The preconditions are erased from `E`, and the manifest's entry point
@@ -173,7 +174,7 @@ def NLOutlinePreconditions : Pass<"nl-outline-preconditions",
 
     Run it on tensors after the ops around the memories are lowered and
     shapes canonicalised, so that conditions read the arguments directly; a
-    condition that still depends on a computed tensor is an error.
+    condition that depends on an op with side effects is an error.
   }];
   let dependentDialects = ["mlir::arith::ArithDialect",
                            "mlir::func::FuncDialect"];

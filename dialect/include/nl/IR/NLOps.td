@@ -468,6 +468,24 @@ def NL_CausalConvOp : NL_Op<"causal_conv", [Pure,
   let hasVerifier = 1;
 }
 
+def NL_EmbeddingOp : NL_Op<"embedding", [Pure,
+    InferTypeOpAdaptor]> {
+  let summary = "one row of a table per token id";
+  let description = [{
+    `ids : [B, T]` (i64), `table : [V, D]`, result `[B, T, D]` with
+    `y[b, t, :] = table[ids[b, t], :]` (a language model's token embedding).
+    An id outside `[0, V)` is a bad input: the compiled artifact rejects the
+    call before running it (a precondition naming the input).
+
+    ```mlir
+    %x = nl.embedding %ids, %table : tensor<?x?xi64>, tensor<32000x512xf32>
+    ```
+  }];
+  let arguments = (ins TensorOf<[I64]>:$ids, NL_FloatTensor:$table);
+  let results = (outs NL_FloatTensor:$result);
+  let assemblyFormat = "$ids `,` $table attr-dict `:` type($ids) `,` type($table)";
+}
+
 def NL_GateOp : NL_Op<"gate", [Pure,
     AllTypesMatch<["input", "result"]>]> {
   let summary = "multiplies every token's vector of every head by a gate";

@@ -47,6 +47,31 @@ struct HopeBlockConfig {
   int64_t cmsHidden = 2048;
 };
 
+/// A HOPE language model: token embedding -> `layers` HOPE blocks -> RMSNorm
+/// -> LM head (untied), logits [B, T, vocabulary]. Layer l's weights and
+/// components are named with getHopeLayerScope(l) first ("layer3.w_q").
+struct HopeLMConfig {
+  HopeBlockConfig block;
+  int64_t layers = 24;
+  int64_t vocabulary = 32000;
+};
+
+/// "layer<l>.".
+std::string getHopeLayerScope(int64_t layer);
+
+/// A named HOPE language model configuration and the parameter count it is
+/// designed for (docs/models.md).
+struct NamedHopeLMConfig {
+  const char *name;
+  const char *summary;
+  /// The documented size; the built model is within 2% of it (tested).
+  int64_t targetParameters;
+  HopeLMConfig config;
+};
+
+/// tiny (tests, the demo), 340m, 760m, 1.3b.
+llvm::ArrayRef<NamedHopeLMConfig> getHopeLMConfigs();
+
 /// A Titans neural memory in titans-pytorch's NeuralMemory form (the
 /// chunk-aggregated variant).
 struct TitansMemoryConfig {
@@ -76,6 +101,8 @@ struct TitansMemoryConfig {
 func::FuncOp buildHopeBlock(OpBuilder &builder, Location loc,
                             const HopeBlockConfig &config,
                             StringRef name = "hope_block");
+func::FuncOp buildHopeLM(OpBuilder &builder, Location loc,
+                         const HopeLMConfig &config, StringRef name = "hope_lm");
 /// `@name(h) -> o`: self-modifying Titans alone, its output read before the
 /// output projection (the form of nested-learning's SelfModifyingTitans).
 func::FuncOp buildSelfModifyingTitans(OpBuilder &builder, Location loc,
