@@ -63,8 +63,9 @@ class Artifact:
 
     def run_with_weights(self, name: str, data: np.ndarray, weights: dict, numpy_type) -> list[np.ndarray]:
         """Calls entry point `name` on one data input followed by every weight, taken by its
-        manifest name from `weights` (torch tensors) and checked against the manifest's shape."""
-        inputs = [np.asarray(data, dtype=numpy_type)]
+        manifest name from `weights` (torch tensors, converted to `numpy_type`) and checked
+        against the manifest's shape."""
+        inputs = [np.asarray(data)]  # its dtype is the manifest's (float or token ids)
         for spec in self.entry(name)["inputs"][1:]:
             value = weights[spec["name"]].detach().numpy().astype(numpy_type)
             if list(value.shape) != spec["shape"]:

@@ -81,7 +81,7 @@ llvm::ArrayRef<ModelInfo> hope::models::getModels() {
       {"hope-lm",
        "a HOPE language model: embedding, HOPE blocks, RMSNorm, LM head "
        "(@hope_lm(tokens) -> logits)",
-       getHopeLMConfigInfos(), 0},
+       getHopeLMConfigInfos(), kEtaScale | kDtype},
       {"self-modifying-titans",
        "self-modifying Titans alone, o = M_mem(q) before the output "
        "projection (@self_modifying_titans(h) -> o)",
@@ -222,10 +222,15 @@ buildSelfModifyingTitansModel(StringRef config, const Overrides &overrides,
 }
 
 static std::optional<std::string>
-buildHopeLMModel(StringRef config, OpBuilder &builder, Location loc) {
+buildHopeLMModel(StringRef config, const Overrides &overrides,
+                 OpBuilder &builder, Location loc) {
   for (const NamedHopeLMConfig &named : getHopeLMConfigs())
     if (config == named.name) {
-      buildHopeLM(builder, loc, named.config);
+      HopeLMConfig lm = named.config;
+      SelfModifyingTitansConfig &titans = lm.block.titans;
+      titans.etaScale = overrides.etaScale.value_or(titans.etaScale);
+      titans.f64 = overrides.f64.value_or(titans.f64);
+      buildHopeLM(builder, loc, lm);
       return std::nullopt;
     }
   return "no hope-lm config '" + config.str() + "'";
@@ -319,7 +324,7 @@ std::optional<std::string> hope::models::buildModel(const ModelInfo &model,
   if (name == "titans-memory")
     return buildTitansMemoryModel(config.name, overrides, builder, loc);
   if (name == "hope-lm")
-    return buildHopeLMModel(config.name, builder, loc);
+    return buildHopeLMModel(config.name, overrides, builder, loc);
   if (name == "self-modifying-titans")
     return buildSelfModifyingTitansModel(config.name, overrides, builder, loc);
   return buildMemoryLevelModel(config.name, overrides, builder, loc);

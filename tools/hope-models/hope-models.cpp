@@ -125,8 +125,7 @@ std::string getOverview() {
       if (model.overrides & bit)
         flags.push_back(getOverrideFlag(static_cast<Override>(bit)));
     os << "    overrides: "
-       << (flags.empty() ? "none (the configs are fixed sizes)"
-                         : llvm::join(flags, " "))
+       << (flags.empty() ? "none" : llvm::join(flags, " "))
        << "\n";
   }
   os << "\nWeights: one tensor per argument {nl.weight = NAME}, shaped as "

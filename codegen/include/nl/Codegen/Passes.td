@@ -28,9 +28,13 @@ def NLLowerMemories : Pass<"nl-lower-memories"> {
   let summary = "Lower the memories of each function to their chunk-parallel form";
   let description = [{
     Replaces the `nl.memory` ops of a function with their `nl.update`,
-    `nl.read` and `nl.final_state` ops by one `scf.for` over blocks of G
-    tokens, G the gcd of the learning memories' chunk sizes (for a lone
-    memory, its chunk: ceil(T/C) trips). The loop carries every memory's
+    `nl.read` and `nl.final_state` ops by `scf.for` loops over blocks of G
+    tokens. Memories share a loop unless one learns from another's reads
+    through an op that mixes tokens (a convolution, a CMS, a chunk mean: the
+    next block of a model); then it goes to a later loop, which sees the
+    earlier one's whole-sequence results. G is the gcd of the loop's
+    memories' chunk sizes (for a lone memory, its chunk: ceil(T/C) trips).
+    The loop carries every memory's
     state, momentum, the state at its last chunk boundary (the reference of
     its gradients and its reads) and, for the chunk-aggregated variant, the
     gradient sum of its current chunk. Per block and memory, the model's
