@@ -592,15 +592,21 @@ void SequenceLowering::requireChunkRates(OpBuilder &b,
   MemoryOp memory = lowering.memory;
   UpdateOp update = lowering.update;
   int64_t chunk = memory.getEvery().getPeriod();
+  // Only rates whose count the caller chooses: a static count is verified,
+  // a computed one fits by construction (e.g. nl.chunk_pool).
   SmallVector<std::pair<Value, StringRef>> perChunk;
-  if (memory.getLrGranularity() == RateGranularity::Chunk)
-    perChunk.push_back({update.getLr(), "learning rate"});
-  if (update.getRetention() &&
-      memory.getRetentionGranularity() == RateGranularity::Chunk)
-    perChunk.push_back({update.getRetention(), "retention"});
-  if (memory.getMomentumGranularity() == RateGranularity::Chunk)
-    for (Value beta : update.getMomentum())
-      perChunk.push_back({beta, "momentum decay"});
+  auto consider = [&](Value rate, RateGranularity granularity,
+                      StringRef what) {
+    if (rate && granularity == RateGranularity::Chunk &&
+        cast<RankedTensorType>(rate.getType()).isDynamicDim(2) &&
+        givenByCaller(rate, 2))
+      perChunk.push_back({rate, what});
+  };
+  consider(update.getLr(), memory.getLrGranularity(), "learning rate");
+  consider(update.getRetention(), memory.getRetentionGranularity(),
+           "retention");
+  for (Value beta : update.getMomentum())
+    consider(beta, memory.getMomentumGranularity(), "momentum decay");
   if (perChunk.empty())
     return;
 
@@ -616,9 +622,6 @@ void SequenceLowering::requireChunkRates(OpBuilder &b,
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tokens, zero);
   Value needed = arith::SelectOp::create(b, loc, noTokens, zero, touched);
   for (auto [rate, what] : perChunk) {
-    auto type = cast<RankedTensorType>(rate.getType());
-    if (!type.isDynamicDim(2) || !givenByCaller(rate, 2))
-      continue; // static (verified) or computed to fit (e.g. nl.chunk_pool)
     Value given = tensor::DimOp::create(b, loc, rate, 2);
     Value enough = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge,
                                          given, needed);
