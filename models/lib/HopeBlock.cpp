@@ -142,6 +142,8 @@ static void addHopeBlockWeights(ModelBuilder &m, const HopeBlockConfig &config,
     add(prefix + "_in", {config.cmsHidden, d});
     add(prefix + "_out", {d, config.cmsHidden});
   }
+  if (config.cmsVariant == CmsVariant::Independent)
+    add("cms_mix", {static_cast<int64_t>(config.cmsChunks.size())});
 }
 
 /// x + Titans(norm(x)) W_o, then the CMS chain; names with `scope` first.
@@ -165,10 +167,12 @@ static Value hopeBlock(ModelBuilder &m, const HopeBlockConfig &config, Value x,
     cmsParams.append(
         {arg(prefix + "_norm"), arg(prefix + "_in"), arg(prefix + "_out")});
   }
+  if (config.cmsVariant == CmsVariant::Independent)
+    cmsParams.push_back(arg("cms_mix"));
   return CMSOp::create(
       builder, loc, x.getType(), builder.getStringAttr((scope + "cms").str()),
       x1, cmsParams, builder.getDenseI64ArrayAttr(config.cmsChunks),
-      CmsVariantAttr::get(ctx, CmsVariant::Sequential),
+      CmsVariantAttr::get(ctx, config.cmsVariant),
       CmsSignalAttr::get(ctx, CmsSignal::None),
       ActivationAttr::get(ctx, Activation::SiLU), /*epsilon=*/nullptr,
       /*lr=*/nullptr, /*local_objective=*/nullptr);

@@ -2,9 +2,13 @@
 HOPE blocks, RMSNorm, LM head) against the token-by-token reference test/reference/hope_lm.py,
 float64 to 1e-9 and float32 to 1e-4. Two blocks exercise the staged memory lowering: the second
 block's memories learn from the first block's whole-sequence output (after its convolution and
-CMS), in a second chunk loop."""
+CMS), in a second chunk loop. Five blocks exercise nl-split-large-functions: the middle blocks
+become one outlined function called once per block (with its own weights each time)."""
 
 from __future__ import annotations
+
+import re
+import subprocess
 
 import numpy as np
 import pytest
@@ -18,12 +22,21 @@ from reference import hope_lm as LM
 ETA_SCALE = 0.3  # larger than the default, so that the memories move
 
 
-@pytest.mark.parametrize("element,numpy_type,tolerance", [("f64", np.float64, 1e-9), ("f32", np.float32, 1e-4)])
-def test_tiny_hope_lm(hope_models, hope_compile, tmp_path, element, numpy_type, tolerance):
-    weights_file = tmp_path / f"lm_{element}.safetensors"
-    artifact = Artifact(build_model(hope_models, hope_compile, tmp_path, f"lm_{element}", [
-        "hope-lm", "--config=tiny", f"--eta-scale={ETA_SCALE}", f"--dtype={element}",
-        f"--weights-out={weights_file}", "--seed=5"]))
+@pytest.mark.parametrize("element,numpy_type,tolerance,layers", [
+    ("f64", np.float64, 1e-9, 2), ("f32", np.float32, 1e-4, 2), ("f64", np.float64, 1e-9, 5)])
+def test_tiny_hope_lm(hope_models, hope_compile, tmp_path, element, numpy_type, tolerance, layers):
+    name = f"lm_{element}_{layers}"
+    weights_file = tmp_path / f"{name}.safetensors"
+    library = build_model(hope_models, hope_compile, tmp_path, name, [
+        "hope-lm", "--config=tiny", f"--layers={layers}", f"--eta-scale={ETA_SCALE}",
+        f"--dtype={element}", f"--weights-out={weights_file}", "--seed=5"])
+    artifact = Artifact(library)
+    if layers == 5:
+        # The two middle blocks run the same outlined function.
+        ir = subprocess.run([str(hope_compile), str(tmp_path / f"{name}.mlir"), "--compile-to=bufferized"],
+                            capture_output=True, text=True, check=True).stdout
+        calls = re.findall(r"call @(hope_lm\.part\d+)", ir)
+        assert len(calls) > len(set(calls)), calls
     weights = {name: value.double() for name, value in load_file(str(weights_file)).items()}
     tokens = torch.randint(0, 256, (2, 11), generator=torch.Generator().manual_seed(6))
     options = HB.HopeOptions(HB.SelfModOptions(heads=2, chunk_other=2, chunk_mem=4, eta_scale=ETA_SCALE))

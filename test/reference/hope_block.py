@@ -83,6 +83,9 @@ class HopeOptions:
     rms_eps: float = nl_ops.RMS_NORM_EPS
     cms_activation: str = "silu"
     cms_eps: float = nl_ops.RMS_NORM_EPS
+    #: sequential, independent (y = sum_l w_l block_l(x), w = the weight cms_mix [K]) or nested
+    #: (frozen: the same function as sequential; semantics section 3)
+    cms_variant: str = "sequential"
 
 
 def memory_spec(prefix: str, weights: dict, opts: SelfModOptions) -> M.MemorySpec:
@@ -214,6 +217,13 @@ def cms_sequential_frozen(x: torch.Tensor, blocks, activation: str = "silu", eps
     return x
 
 
+def cms_independent_frozen(x: torch.Tensor, blocks, mix: torch.Tensor, activation: str = "silu",
+                           eps: float = nl_ops.RMS_NORM_EPS):
+    """`nl.cms` with variant independent and signal none: y = sum_l w_l block_l(x), every block
+    on the same input x (semantics §3)."""
+    return sum(mix[l] * cms_sequential_frozen(x, [block], activation, eps) for l, block in enumerate(blocks))
+
+
 def hope_block(x: torch.Tensor, weights: dict, opts: HopeOptions = HopeOptions(), return_state: bool = False):
     """@hope_block(x, **weights) -> y [B, T, D] (models/hope_block.mlir)."""
     h = nl_ops.rms_norm(x, weights["titans_norm"], opts.rms_eps)
@@ -222,7 +232,12 @@ def hope_block(x: torch.Tensor, weights: dict, opts: HopeOptions = HopeOptions()
     x1 = x + o
     levels = sorted(int(n[3:-5]) for n in weights if n.startswith("cms") and n.endswith("_norm"))
     blocks = [(weights[f"cms{l}_norm"], weights[f"cms{l}_in"], weights[f"cms{l}_out"]) for l in levels]
-    y = cms_sequential_frozen(x1, blocks, opts.cms_activation, opts.cms_eps)
+    if opts.cms_variant == "independent":
+        y = cms_independent_frozen(x1, blocks, weights["cms_mix"], opts.cms_activation, opts.cms_eps)
+    elif opts.cms_variant in ("sequential", "nested"):
+        y = cms_sequential_frozen(x1, blocks, opts.cms_activation, opts.cms_eps)
+    else:
+        raise ValueError(f"unknown CMS variant {opts.cms_variant!r}")
     if return_state:
         return y, final
     return y

@@ -69,6 +69,13 @@ cl::opt<std::string> cpuName(
 cl::opt<unsigned> optLevel(
     "O", cl::desc("LLVM optimisation level, 0 to 3 (default 3)"),
     cl::Prefix, cl::init(3), cl::cat(category));
+cl::opt<unsigned> maxOpsPerFunction(
+    "max-ops-per-function",
+    cl::desc("Split functions with more operations than this into private "
+             "functions of about this many before LLVM, which optimises "
+             "small functions much faster than one huge one (default 2000; "
+             "0: never split)"),
+    cl::init(2000), cl::cat(category));
 cl::opt<bool> listPhases("list-phases", cl::desc("List the phases and exit"),
                          cl::init(false), cl::cat(category));
 cl::opt<bool> verbose("v", cl::desc("Print each phase and its duration"),
@@ -167,6 +174,7 @@ int run() {
     return 1;
   }
   options.optLevel = optLevel;
+  options.maxOpsPerFunction = maxOpsPerFunction;
 
   if (!dumpPhasesTo.empty())
     if (std::error_code ec = llvm::sys::fs::create_directories(dumpPhasesTo)) {

@@ -32,6 +32,8 @@ unsigned Overrides::getGiven() const {
   given |= maxLr ? kMaxLr : 0;
   given |= chunkMemory ? kChunkMemory : 0;
   given |= etaScale ? kEtaScale : 0;
+  given |= layers ? kLayers : 0;
+  given |= cmsVariant ? kCmsVariant : 0;
   return given;
 }
 
@@ -57,6 +59,10 @@ llvm::StringRef hope::models::getOverrideFlag(Override override) {
     return "--chunk-memory";
   case kEtaScale:
     return "--eta-scale";
+  case kLayers:
+    return "--layers";
+  case kCmsVariant:
+    return "--cms";
   }
   return "?";
 }
@@ -77,11 +83,12 @@ llvm::ArrayRef<ModelInfo> hope::models::getModels() {
                     "C_mem 64, CMS 1/16/256 of hidden 2048"},
         {"tiny", "width 32, 2 heads, memory hidden 16, C_other 2, C_mem 4, "
                  "CMS 1/4/8 of hidden 64"}},
-       kWidth | kHeads | kHidden | kChunk | kChunkMemory | kEtaScale},
+       kWidth | kHeads | kHidden | kChunk | kChunkMemory | kEtaScale |
+           kCmsVariant},
       {"hope-lm",
        "a HOPE language model: embedding, HOPE blocks, RMSNorm, LM head "
        "(@hope_lm(tokens) -> logits)",
-       getHopeLMConfigInfos(), kEtaScale | kDtype},
+       getHopeLMConfigInfos(), kEtaScale | kDtype | kLayers | kCmsVariant},
       {"self-modifying-titans",
        "self-modifying Titans alone, o = M_mem(q) before the output "
        "projection (@self_modifying_titans(h) -> o)",
@@ -194,6 +201,7 @@ buildHopeBlockModel(StringRef config, const Overrides &overrides,
     hope.cmsHidden = 64;
   }
   applyOverrides(hope.titans, overrides);
+  hope.cmsVariant = overrides.cmsVariant.value_or(hope.cmsVariant);
   if (auto error = checkHeads(hope.titans.width, hope.titans.heads))
     return error;
   buildHopeBlock(builder, loc, hope);
@@ -230,6 +238,8 @@ buildHopeLMModel(StringRef config, const Overrides &overrides,
       SelfModifyingTitansConfig &titans = lm.block.titans;
       titans.etaScale = overrides.etaScale.value_or(titans.etaScale);
       titans.f64 = overrides.f64.value_or(titans.f64);
+      lm.layers = overrides.layers.value_or(lm.layers);
+      lm.block.cmsVariant = overrides.cmsVariant.value_or(lm.block.cmsVariant);
       buildHopeLM(builder, loc, lm);
       return std::nullopt;
     }

@@ -28,7 +28,9 @@ enum Override : unsigned {
   kMaxLr = 1 << 7,
   kChunkMemory = 1 << 8,
   kEtaScale = 1 << 9,
-  kLastOverride = kEtaScale,
+  kLayers = 1 << 10,
+  kCmsVariant = 1 << 11,
+  kLastOverride = kCmsVariant,
 };
 
 /// The overrides given on the command line (unset: the config's value).
@@ -44,6 +46,10 @@ struct Overrides {
   std::optional<int64_t> chunkMemory;
   /// self-modifying-titans: the scale of eta = scale * softplus(M_eta(x)).
   std::optional<double> etaScale;
+  /// hope-lm: the number of HOPE blocks.
+  std::optional<int64_t> layers;
+  /// hope-block, hope-lm: how the CMS blocks combine.
+  std::optional<mlir::nl::CmsVariant> cmsVariant;
 
   /// The set of overrides given (a mask of Override).
   unsigned getGiven() const;

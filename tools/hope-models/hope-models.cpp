@@ -94,6 +94,15 @@ cl::opt<double> etaScale(
     cl::desc("self-modifying-titans: eta = scale * softplus(M_eta(x)) "
              "(default 0.001)"),
     cl::value_desc("x"), cl::cat(overrideCategory));
+cl::opt<int64_t> layers("layers",
+                        cl::desc("hope-lm: number of HOPE blocks"),
+                        cl::value_desc("N"), cl::cat(overrideCategory));
+cl::opt<std::string> cmsVariant(
+    "cms",
+    cl::desc("hope-block, hope-lm: how the CMS blocks combine: sequential "
+             "(default), independent (sum_l w_l block_l(x), weights cms_mix) "
+             "or nested (frozen: as sequential)"),
+    cl::value_desc("variant"), cl::cat(overrideCategory));
 cl::opt<double> maxLr("max-lr",
                       cl::desc("titans-memory: bound of the learning rate, "
                                "max_lr * sigmoid(W_lr x) (default 0.01)"),
@@ -140,7 +149,7 @@ std::string getOverview() {
 /// is malformed or does not apply to `model`.
 std::optional<std::string> parseOverrides(const ModelInfo &model,
                                           Overrides &overrides) {
-  for (cl::opt<int64_t> *size : {&width, &heads, &chunk, &hidden, &chunkMemory})
+  for (cl::opt<int64_t> *size : {&width, &heads, &chunk, &hidden, &chunkMemory, &layers})
     if (size->getNumOccurrences() && *size <= 0)
       return "--" + size->ArgStr.str() + " must be positive, got " +
              std::to_string(*size);
@@ -174,6 +183,14 @@ std::optional<std::string> parseOverrides(const ModelInfo &model,
   }
   if (chunkMemory.getNumOccurrences())
     overrides.chunkMemory = chunkMemory;
+  if (layers.getNumOccurrences())
+    overrides.layers = layers;
+  if (cmsVariant.getNumOccurrences()) {
+    overrides.cmsVariant = nl::symbolizeCmsVariant(cmsVariant);
+    if (!overrides.cmsVariant)
+      return "unknown --cms '" + cmsVariant +
+             "'; variants: sequential, independent, nested";
+  }
   if (etaScale.getNumOccurrences()) {
     if (!(etaScale > 0))
       return "--eta-scale must be positive, got " + std::to_string(etaScale);
@@ -196,10 +213,10 @@ std::optional<std::string> parseOverrides(const ModelInfo &model,
 std::string describeCommand(const ModelInfo &model, const ConfigInfo &config) {
   std::string text =
       "hope-models " + std::string(model.name) + " --config=" + config.name;
-  for (cl::opt<int64_t> *size : {&width, &heads, &chunk, &hidden, &chunkMemory})
+  for (cl::opt<int64_t> *size : {&width, &heads, &chunk, &hidden, &chunkMemory, &layers})
     if (size->getNumOccurrences())
       text += " --" + size->ArgStr.str() + "=" + std::to_string(*size);
-  for (cl::opt<std::string> *option : {&dtype, &readPoint, &linearize})
+  for (cl::opt<std::string> *option : {&dtype, &readPoint, &linearize, &cmsVariant})
     if (option->getNumOccurrences())
       text += " --" + option->ArgStr.str() + "=" + option->getValue();
   for (cl::opt<double> *scale : {&maxLr, &etaScale})

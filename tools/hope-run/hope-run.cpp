@@ -18,7 +18,11 @@
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include "llvm/Support/JSON.h"
+
 #include <algorithm>
+#include <chrono>
+#include <optional>
 
 using namespace llvm;
 
@@ -77,6 +81,19 @@ static cl::opt<int32_t> numThreads(
     cl::desc("Threads for the artifact's parallel loops (default 0: "
              "OMP_NUM_THREADS, else one per core)"),
     cl::init(0), cl::value_desc("n"), cl::cat(category));
+
+static cl::opt<unsigned> repeat(
+    "repeat",
+    cl::desc("Call the entry point this many times on the same inputs and "
+             "print the median, fastest and slowest call to stderr (the "
+             "outputs written are the last call's; default 1)"),
+    cl::init(1), cl::value_desc("n"), cl::cat(category));
+
+static cl::opt<std::string> timingsJson(
+    "timings-json",
+    cl::desc("Write the duration of every call, in seconds, and their median "
+             "to this JSON file (for benchmark drivers)"),
+    cl::value_desc("file"), cl::cat(category));
 
 static cl::opt<bool>
     listEntryPoints("list",
@@ -150,8 +167,11 @@ template <typename T>
 static Error fill(const hope::Tensor &tensor, ArrayRef<StringRef> values) {
   auto *data = static_cast<T *>(tensor.data());
   int64_t count = tensor.numel();
-  for (int64_t i = 0; i < count; ++i) {
-    StringRef text = values.size() == 1 ? values[0] : values[i];
+  // One value fills the shape: parsed once (the inputs of a benchmark are
+  // millions of elements).
+  int64_t parsed = values.size() == 1 ? std::min<int64_t>(count, 1) : count;
+  for (int64_t i = 0; i < parsed; ++i) {
+    StringRef text = values[i];
     if constexpr (std::is_integral_v<T>) {
       if (text.getAsInteger(10, data[i]))
         return createStringError("'" + text + "' is not an integer");
@@ -162,6 +182,7 @@ static Error fill(const hope::Tensor &tensor, ArrayRef<StringRef> values) {
       data[i] = T(value);
     }
   }
+  std::fill(data + parsed, data + count, parsed ? data[0] : T());
   return Error::success();
 }
 
@@ -331,6 +352,35 @@ gatherInputs(StringRef name, const hope::Signature &signature) {
   return map;
 }
 
+/// The median, fastest and slowest of `seconds` on stderr (with --repeat)
+/// and all of them in --timings-json.
+static Error reportTimings(StringRef function, ArrayRef<double> seconds) {
+  SmallVector<double> sorted(seconds);
+  llvm::sort(sorted);
+  double median = sorted.size() % 2
+                      ? sorted[sorted.size() / 2]
+                      : (sorted[sorted.size() / 2 - 1] +
+                         sorted[sorted.size() / 2]) / 2;
+  if (seconds.size() > 1)
+    errs() << formatv("hope-run: {0}: {1} calls, median {2:f3} ms, fastest "
+                      "{3:f3} ms, slowest {4:f3} ms\n",
+                      function, seconds.size(), median * 1e3,
+                      sorted.front() * 1e3, sorted.back() * 1e3);
+  if (timingsJson.empty())
+    return Error::success();
+  json::Object timings{{"function", function},
+                       {"threads", static_cast<int64_t>(numThreads)},
+                       {"seconds", json::Array(seconds)},
+                       {"median_seconds", median}};
+  std::error_code ec;
+  raw_fd_ostream os(timingsJson, ec);
+  if (ec)
+    return createStringError("cannot write '" + timingsJson +
+                             "': " + ec.message());
+  os << formatv("{0:2}", json::Value(std::move(timings))) << "\n";
+  return Error::success();
+}
+
 static Error run() {
   Expected<hope::Module> module = hope::Module::load(modulePath);
   if (!module)
@@ -372,9 +422,22 @@ static Error run() {
   if (!given)
     return given.takeError();
 
-  Expected<hope::TensorMap> produced = session->invoke(*name, *given);
-  if (!produced)
-    return produced.takeError();
+  if (repeat == 0)
+    return createStringError("--repeat must be at least 1");
+  std::optional<hope::TensorMap> produced;
+  std::vector<double> seconds;
+  for (unsigned call = 0; call < repeat; ++call) {
+    auto start = std::chrono::steady_clock::now();
+    Expected<hope::TensorMap> outputs = session->invoke(*name, *given);
+    if (!outputs)
+      return outputs.takeError();
+    seconds.push_back(std::chrono::duration<double>(
+                          std::chrono::steady_clock::now() - start)
+                          .count());
+    produced = std::move(*outputs);
+  }
+  if (Error error = reportTimings(*name, seconds))
+    return error;
 
   for (size_t j = 0; j < results.size(); ++j) {
     StringRef target = outputs.empty() ? "-" : StringRef(outputs[j]);

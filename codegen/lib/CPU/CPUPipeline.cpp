@@ -64,13 +64,18 @@ static const CompilePhase kPhases[] = {
        pm.addPass(createNLOutlinePreconditions());
        pm.addPass(createNLVectorFriendlyLoopOrder());
      }},
-    {"bufferized", "tensors replaced by buffers, temporaries deallocated",
-     [](OpPassManager &pm, const CompileOptions &) {
+    {"bufferized", "tensors replaced by buffers, temporaries deallocated; "
+                   "large functions split",
+     [](OpPassManager &pm, const CompileOptions &options) {
        addPipeline(pm, "one-shot-bufferize{allow-return-allocs-from-loops bufferize-function-boundaries "
                        "function-boundary-type-conversion=identity-layout-map},"
                        "canonicalize,buffer-deallocation-pipeline,"
-                       "convert-bufferization-to-memref,canonicalize");
+                       "convert-bufferization-to-memref,canonicalize,"
+                       "func.func(optimize-allocation-liveness)");
        pm.addPass(createNLMemrefCopyToLinalg());
+       NLSplitLargeFunctionsOptions split;
+       split.maxOps = options.maxOpsPerFunction;
+       pm.addPass(createNLSplitLargeFunctions(split));
      }},
     {"loops", "linalg ops lowered to loops, the outer ones parallel",
      [](OpPassManager &pm, const CompileOptions &) {

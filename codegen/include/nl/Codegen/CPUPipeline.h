@@ -40,6 +40,9 @@ struct CompileOptions {
   CPUTarget target;
   /// LLVM optimisation level, 0 to 3.
   unsigned optLevel = 3;
+  /// Functions with more operations are split into functions of about this
+  /// many before LLVM (nl-split-large-functions); 0 never splits.
+  unsigned maxOpsPerFunction = 2000;
 };
 
 /// One named phase: the passes that take the IR from the previous phase to

@@ -77,6 +77,33 @@ def NLMemrefCopyToLinalg : Pass<"nl-memref-copy-to-linalg"> {
   let dependentDialects = ["mlir::linalg::LinalgDialect"];
 }
 
+def NLSplitLargeFunctions : Pass<"nl-split-large-functions",
+                                  "mlir::ModuleOp"> {
+  let summary = "Outline runs of a large function's operations into functions";
+  let description = [{
+    On buffers, before lowering to loops: a function with more than
+    `max-ops` operations (nested ones included) is cut into consecutive runs
+    of its top-level operations, each of about `max-ops` operations, and each
+    run becomes a private function `@<name>.part<k>`, never inlined, that
+    the original calls in order. Buffers a run allocates and later runs use
+    are its results; everything else it uses comes in as arguments, except
+    constants, which each run re-creates so that LLVM still folds them.
+
+    Why: a whole language model lowered into one function (24 HOPE blocks are
+    ~55k operations) takes LLVM's function passes far longer than the sum of
+    its parts (the 340m model did not finish in 20 minutes at -O3); in parts,
+    optimisation time grows linearly with the model. Results are unchanged:
+    the operations and their order are the same.
+  }];
+  let options = [
+    Option<"maxOps", "max-ops", "unsigned", /*default=*/"2000",
+           "Split functions with more operations than this into runs of "
+           "about this many (0: never split)">,
+  ];
+  let dependentDialects = ["mlir::func::FuncDialect",
+                           "mlir::scf::SCFDialect"];
+}
+
 def NLVectorFriendlyLoopOrder : Pass<"nl-vector-friendly-loop-order"> {
   let summary = "Order each linalg.generic's loops so the innermost one is contiguous";
   let description = [{

@@ -45,6 +45,9 @@ struct HopeBlockConfig {
   SelfModifyingTitansConfig titans;
   llvm::SmallVector<int64_t> cmsChunks = {1, 16, 256};
   int64_t cmsHidden = 2048;
+  /// How the CMS blocks combine (semantics section 3); `independent` adds
+  /// the mixing weights `cms_mix : [K]`.
+  CmsVariant cmsVariant = CmsVariant::Sequential;
 };
 
 /// A HOPE language model: token embedding -> `layers` HOPE blocks -> RMSNorm

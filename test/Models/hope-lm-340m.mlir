@@ -1,0 +1,19 @@
+// The 340m HOPE language model compiles for the CPU (docs/models.md): 24
+// blocks become a handful of functions, the 22 middle blocks one function
+// called once per block (nl-split-large-functions), so that LLVM optimises
+// one block's code instead of one 24-block function. The larger configs
+// compile the same way, outside the suite (their weights take gigabytes).
+
+// RUN: hope-models hope-lm --config=340m -o %t.mlir
+// RUN: hope-compile %t.mlir --compile-to=bufferized | FileCheck %s --check-prefix=PARTS
+// RUN: hope-compile %t.mlir -o %t.so
+// RUN: %hope_obj_root/bin/hope-run --module=%t.so --list | FileCheck %s
+
+// PARTS-COUNT-21: call @hope_lm.part2(
+// PARTS-NOT: call @hope_lm.part2(
+
+// CHECK: hope_lm
+// CHECK: tokens {{ *}}input  i64 [tokens[0], tokens[1]]
+// CHECK: layer23.cms2_out weight f32 [1024, 1408]
+// CHECK: lm_head {{ *}}weight f32 [32000, 1024]
+// CHECK: logits {{ *}}output f32 [tokens[0], tokens[1], 32000]
