@@ -71,3 +71,19 @@ def test_hope_block_cms_variants(hope_models, hope_compile, tmp_path, variant):
     if variant == "independent":  # the check can fail: sequential is another function
         sequential = HB.hope_block(x, weights, HB.HopeOptions(selfmod)).numpy()
         assert np.abs(sequential - reference).max() / np.abs(reference).max() > 1e-2
+
+
+def test_hope_block_default_size(hope_models, hope_compile, tmp_path):
+    """models/hope_block.mlir's own sizes (width 512, CMS hidden 2048): its projections and CMS
+    contractions are large enough for nl-tile-contractions; 70 tokens make a partial row tile."""
+    weights_file = tmp_path / "default.safetensors"
+    artifact = Artifact(build_model(hope_models, hope_compile, tmp_path, "hope_default", [
+        "hope-block", "--eta-scale=0.3", f"--weights-out={weights_file}", "--seed=9"]))
+    weights = {name: value.double() for name, value in load_file(str(weights_file)).items()}
+    x = torch.randn(1, 70, 512, generator=torch.Generator().manual_seed(10), dtype=torch.float64)
+    selfmod = HB.SelfModOptions(heads=8, chunk_other=8, chunk_mem=64, eta_scale=0.3)
+    reference = HB.hope_block(x, weights, HB.HopeOptions(selfmod)).numpy()
+    (y,) = artifact.run_with_weights("hope_block", x.numpy(), weights, np.float32)
+    error = np.abs(y - reference).max() / np.abs(reference).max()
+    print(f"float32 error {error:.1e}")
+    assert error < 1e-4

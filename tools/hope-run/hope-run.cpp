@@ -19,6 +19,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
 
 #include <algorithm>
 #include <chrono>
@@ -91,8 +92,9 @@ static cl::opt<unsigned> repeat(
 
 static cl::opt<std::string> timingsJson(
     "timings-json",
-    cl::desc("Write the duration of every call, in seconds, and their median "
-             "to this JSON file (for benchmark drivers)"),
+    cl::desc("Write the duration of every call, in seconds, their median and "
+             "the process's peak resident memory to this JSON file (for "
+             "benchmark drivers)"),
     cl::value_desc("file"), cl::cat(category));
 
 static cl::opt<bool>
@@ -352,6 +354,22 @@ gatherInputs(StringRef name, const hope::Signature &signature) {
   return map;
 }
 
+/// This process's peak resident memory in bytes (Linux: VmHWM, which exec
+/// resets, unlike getrusage's maximum), if known.
+static std::optional<int64_t> peakResidentBytes() {
+  ErrorOr<std::unique_ptr<MemoryBuffer>> status =
+      MemoryBuffer::getFileAsStream("/proc/self/status");
+  if (!status)
+    return std::nullopt;
+  for (StringRef line : split((*status)->getBuffer(), '\n')) {
+    int64_t kib;
+    if (line.consume_front("VmHWM:") &&
+        !line.trim().drop_back(3).trim().getAsInteger(10, kib))
+      return kib * 1024;
+  }
+  return std::nullopt;
+}
+
 /// The median, fastest and slowest of `seconds` on stderr (with --repeat)
 /// and all of them in --timings-json.
 static Error reportTimings(StringRef function, ArrayRef<double> seconds) {
@@ -372,6 +390,8 @@ static Error reportTimings(StringRef function, ArrayRef<double> seconds) {
                        {"threads", static_cast<int64_t>(numThreads)},
                        {"seconds", json::Array(seconds)},
                        {"median_seconds", median}};
+  if (std::optional<int64_t> peak = peakResidentBytes())
+    timings["peak_rss_bytes"] = *peak;
   std::error_code ec;
   raw_fd_ostream os(timingsJson, ec);
   if (ec)

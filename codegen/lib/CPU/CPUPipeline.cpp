@@ -63,6 +63,7 @@ static const CompilePhase kPhases[] = {
                        "canonicalize,cse");
        pm.addPass(createNLOutlinePreconditions());
        pm.addPass(createNLVectorFriendlyLoopOrder());
+       pm.addPass(createNLTileContractions());
      }},
     {"bufferized", "tensors replaced by buffers, temporaries deallocated; "
                    "large functions split",

@@ -126,8 +126,9 @@ struct SplitLargeFunctionsPass
       }
       runs.back().push_back(&op);
       size += opSize;
-      // A chunk loop closes its run: the runs of a model's repeated blocks
-      // then hold the same operations and merge into one function.
+      // A top-level loop (a chunk loop, a tiled contraction) closes its run:
+      // the runs of a model's repeated blocks then hold the same operations
+      // and merge into one function.
       if (isa<scf::ForOp>(op)) {
         runs.emplace_back();
         size = 0;

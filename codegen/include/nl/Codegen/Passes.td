@@ -83,9 +83,11 @@ def NLSplitLargeFunctions : Pass<"nl-split-large-functions",
   let description = [{
     On buffers, before lowering to loops: a function with more than
     `max-ops` operations (nested ones included) is cut into consecutive runs
-    of its top-level operations, each of about `max-ops` operations, and each
-    run becomes a private function `@<name>.part<k>`, never inlined, that
-    the original calls in order. Buffers a run allocates and later runs use
+    of its top-level operations, each ending after a top-level loop (a
+    memory stage's chunk loop, the tile loops of a contraction) or when it
+    reaches `max-ops` operations; identical runs (a model's repeated blocks)
+    become one function. Each run becomes a private function
+    `@<name>.part<k>`, never inlined, that the original calls in order. Buffers a run allocates and later runs use
     are its results; everything else it uses comes in as arguments, except
     constants, which each run re-creates so that LLVM still folds them.
 
@@ -126,6 +128,37 @@ def NLVectorFriendlyLoopOrder : Pass<"nl-vector-friendly-loop-order"> {
     Run it on linalg on tensors (the end of the `linalg` phase).
   }];
   let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
+def NLTileContractions : Pass<"nl-tile-contractions"> {
+  let summary = "Tile large contractions so that their operands stay in cache";
+  let description = [{
+    For the CPU, on linalg on tensors after `nl-vector-friendly-loop-order`:
+    a `linalg.generic` with one reduction dimension `k` and a parallel
+    innermost dimension `j` whose operand indexed by `(k, j)` is larger than
+    `cache-bytes` (the weight of a projection, `W[k, j]` after the loop
+    reordering) would stream that whole operand from memory once per row of
+    its output. It is tiled into `scf.for` loops over blocks of
+    `row-tile` rows (the parallel dimension just outside `j`), `inner-tile`
+    columns and `reduction-tile` reduction steps, the reduction loop
+    innermost: a block of the weight is reused by every row of a block while
+    it is in cache. Each element still sums over `k` in increasing order, so
+    results are bitwise those of the untiled loops.
+  }];
+  let options = [
+    Option<"rowTile", "row-tile", "int64_t", /*default=*/"64",
+           "Rows of the output per tile">,
+    Option<"innerTile", "inner-tile", "int64_t", /*default=*/"256",
+           "Elements of the innermost (vector) dimension per tile">,
+    Option<"reductionTile", "reduction-tile", "int64_t", /*default=*/"256",
+           "Reduction steps per tile">,
+    Option<"cacheBytes", "cache-bytes", "int64_t", /*default=*/"1048576",
+           "Tile only contractions whose (reduction, innermost) operand is "
+           "larger than this (default: a typical L2 cache)">,
+  ];
+  let dependentDialects = ["mlir::scf::SCFDialect",
+                           "mlir::tensor::TensorDialect",
+                           "mlir::affine::AffineDialect"];
 }
 
 def NLOuterParallelLoops : Pass<"nl-outer-parallel-loops"> {
