@@ -13,6 +13,8 @@
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
+#include <limits>
+
 namespace mlir::nl {
 #define GEN_PASS_DEF_NLLOWERBLOCKSTOLINALG
 #include "nl/Codegen/Passes.h.inc"
@@ -352,6 +354,74 @@ struct LowerCausalConv : OpRewritePattern<CausalConvOp> {
   }
 };
 
+/// Causal softmax attention per head, in the numerically safe form:
+/// m = max_{s<=t} a[t, s], p = exp(a - m) (0 for s > t), y = (p v) / sum p,
+/// with a = scale q . k. The whole [T, T] score matrix is materialised.
+struct LowerCausalAttention : OpRewritePattern<CausalAttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(CausalAttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    TensorBuilder tb(rewriter, loc);
+    Type element = op.getQuery().getType().getElementType();
+    double scale = op.getScaleOrDefault();
+    MLIRContext *ctx = rewriter.getContext();
+    // Whether key s may be seen by query t, in a body over (b, h, t, s).
+    auto visible = [](OpBuilder &b, Location l) -> Value {
+      Value t = linalg::IndexOp::create(b, l, 2);
+      Value s = linalg::IndexOp::create(b, l, 3);
+      return arith::CmpIOp::create(b, l, arith::CmpIPredicate::ule, s, t);
+    };
+    Value scores = tb.einsum("bhtd,bhsd->bhts", {op.getQuery(), op.getKey()});
+    AffineExpr b = getAffineDimExpr(0, ctx), h = getAffineDimExpr(1, ctx),
+               t = getAffineDimExpr(2, ctx), s = getAffineDimExpr(3, ctx);
+    AffineMap all = AffineMap::get(4, 0, {b, h, t, s}, ctx);
+    AffineMap rows = AffineMap::get(4, 0, {b, h, t}, ctx);
+    SmallVector<OpFoldResult> scoreSizes = tb.sizes(scores);
+    SmallVector<OpFoldResult> rowSizes(ArrayRef(scoreSizes).take_front(3));
+    Value scaleValue = tb.floatConstant(element, scale);
+    // Row maxima of the visible scaled scores (s = 0 is always visible).
+    Value maxima = tb.generic(
+        {scores}, {all}, rowSizes, rows, element, {3},
+        -std::numeric_limits<double>::infinity(),
+        [&](OpBuilder &nb, Location l, ValueRange args) {
+          Value scaled = arith::MulFOp::create(nb, l, args[0], scaleValue);
+          Value larger = arith::MaximumFOp::create(nb, l, args[1], scaled);
+          return arith::SelectOp::create(nb, l, visible(nb, l), larger, args[1])
+              .getResult();
+        });
+    Value zero = tb.floatConstant(element, 0.0);
+    Value weights = tb.generic(
+        {scores, maxima}, {all, rows}, scoreSizes, all, element, {},
+        std::nullopt, [&](OpBuilder &nb, Location l, ValueRange args) {
+          Value scaled = arith::MulFOp::create(nb, l, args[0], scaleValue);
+          Value shifted = arith::SubFOp::create(nb, l, scaled, args[1]);
+          Value e = math::ExpOp::create(nb, l, shifted);
+          return arith::SelectOp::create(nb, l, visible(nb, l), e, zero)
+              .getResult();
+        });
+    Value sums = tb.generic({weights}, {all}, rowSizes, rows, element, {3},
+                            0.0, [](OpBuilder &nb, Location l, ValueRange args) {
+                              return arith::AddFOp::create(nb, l, args[1],
+                                                           args[0])
+                                  .getResult();
+                            });
+    Value unnormalised =
+        tb.einsum("bhts,bhsd->bhtd", {weights, op.getValue()});
+    AffineExpr d = getAffineDimExpr(3, ctx);
+    Value result = tb.generic(
+        {unnormalised, sums},
+        {AffineMap::get(4, 0, {b, h, t, d}, ctx), rows},
+        tb.sizes(unnormalised), AffineMap::get(4, 0, {b, h, t, d}, ctx),
+        element, {}, std::nullopt,
+        [](OpBuilder &nb, Location l, ValueRange args) {
+          return arith::DivFOp::create(nb, l, args[0], args[1]).getResult();
+        });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
 /// [B, T, D] -> [B, ceil(T/C), D]: the mean of each chunk.
 struct LowerChunkPool : OpRewritePattern<ChunkPoolOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -476,7 +546,7 @@ struct LowerBlocksToLinalgPass
     : nl::impl::NLLowerBlocksToLinalgBase<LowerBlocksToLinalgPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<LowerLinear, LowerGate, LowerEmbedding, LowerSplitHeads, LowerMergeHeads, LowerRMSNorm,
+    patterns.add<LowerLinear, LowerGate, LowerCausalAttention, LowerEmbedding, LowerSplitHeads, LowerMergeHeads, LowerRMSNorm,
                  LowerL2Normalize, LowerActivation, LowerRate, LowerCausalConv,
                  LowerChunkPool, LowerStopGradient, LowerFrozenCMS>(
         &getContext());

@@ -13,6 +13,8 @@
 #include "mlir/IR/OpImplementation.h"
 #include "llvm/ADT/STLExtras.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::nl;
 
@@ -250,6 +252,30 @@ LogicalResult CausalConvOp::verify() {
            << weight.getElementType() << " differs from the input's "
            << input.getElementType();
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// CausalAttentionOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult CausalAttentionOp::verify() {
+  auto query = getQuery().getType();
+  if (query.getRank() != 4)
+    return emitOpError("query, key and value must be [B, H, T, d], got shape ")
+           << formatShape(query.getShape());
+  if (ShapedType::isDynamic(query.getDimSize(3)) && !getScale())
+    return emitOpError("needs a static head width d for its default scale "
+                       "1 / sqrt(d), or a `scale` attribute");
+  if (FloatAttr scale = getScaleAttr(); scale && !(scale.getValueAsDouble() > 0))
+    return emitOpError("scale must be positive, got ")
+           << scale.getValueAsDouble();
+  return success();
+}
+
+double CausalAttentionOp::getScaleOrDefault() {
+  if (FloatAttr scale = getScaleAttr())
+    return scale.getValueAsDouble();
+  return 1.0 / std::sqrt(double(getQuery().getType().getDimSize(3)));
 }
 
 //===----------------------------------------------------------------------===//

@@ -131,11 +131,17 @@ static void addHopeBlockWeights(ModelBuilder &m, const HopeBlockConfig &config,
   auto add = [&](StringRef name, ArrayRef<int64_t> shape) {
     m.addArgument((scope + name).str(), m.tensor(shape));
   };
-  add("titans_norm", {d});
-  add("conv", {d, titans.convWindow});
-  add("w_q", {d, d});
-  add("w_o", {d, d});
-  addMemoryWeights(m, titans, scope);
+  if (config.mixer == HopeMixer::Attention) {
+    add("attn_norm", {d});
+    for (StringRef name : {"w_q", "w_k", "w_v", "w_o"})
+      add(name, {d, d});
+  } else {
+    add("titans_norm", {d});
+    add("conv", {d, titans.convWindow});
+    add("w_q", {d, d});
+    add("w_o", {d, d});
+    addMemoryWeights(m, titans, scope);
+  }
   for (size_t block = 0; block < config.cmsChunks.size(); ++block) {
     std::string prefix = "cms" + std::to_string(block);
     add(prefix + "_norm", {d});
@@ -154,10 +160,24 @@ static Value hopeBlock(ModelBuilder &m, const HopeBlockConfig &config, Value x,
   MLIRContext *ctx = m.getContext();
   auto arg = [&](StringRef name) { return m.arg((scope + name).str()); };
 
-  // Self-modifying Titans on the normed input, output projection, residual.
-  Value h = m.rmsNorm(x, arg("titans_norm"));
-  Value o = m.linear(selfModifyingTitans(m, config.titans, h, scope),
-                     arg("w_o"));
+  // Self-modifying Titans (or attention) on the normed input, output
+  // projection, residual.
+  Value mixed;
+  if (config.mixer == HopeMixer::Attention) {
+    Value h = m.rmsNorm(x, arg("attn_norm"));
+    int64_t heads = config.titans.heads;
+    auto project = [&](StringRef weight) {
+      return m.splitHeads(m.linear(h, arg(weight)), heads);
+    };
+    Value attended = CausalAttentionOp::create(
+        builder, loc, project("w_q"), project("w_k"), project("w_v"),
+        /*scale=*/nullptr);
+    mixed = m.mergeHeads(attended);
+  } else {
+    Value h = m.rmsNorm(x, arg("titans_norm"));
+    mixed = selfModifyingTitans(m, config.titans, h, scope);
+  }
+  Value o = m.linear(mixed, arg("w_o"));
   Value x1 = arith::AddFOp::create(builder, loc, x, o);
 
   // CMS.

@@ -385,3 +385,31 @@ func.func @embedding_ids_type(%ids: tensor<?x?xi32>, %table: tensor<100x8xf32>) 
   %0 = nl.embedding %ids, %table : tensor<?x?xi32>, tensor<100x8xf32>
   return
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// nl.causal_attention
+//===----------------------------------------------------------------------===//
+
+func.func @attention_rank(%q: tensor<2x5x8xf32>) {
+  // expected-error @+1 {{'nl.causal_attention' op query, key and value must be [B, H, T, d], got shape [2, 5, 8]}}
+  %0 = nl.causal_attention %q, %q, %q : tensor<2x5x8xf32>
+  return
+}
+
+// -----
+
+func.func @attention_dynamic_width(%q: tensor<2x4x5x?xf32>) {
+  // expected-error @+1 {{'nl.causal_attention' op needs a static head width d for its default scale 1 / sqrt(d), or a `scale` attribute}}
+  %0 = nl.causal_attention %q, %q, %q : tensor<2x4x5x?xf32>
+  return
+}
+
+// -----
+
+func.func @attention_scale(%q: tensor<2x4x5x8xf32>) {
+  // expected-error @+1 {{'nl.causal_attention' op scale must be positive, got -1}}
+  %0 = nl.causal_attention %q, %q, %q {scale = -1.0 : f64} : tensor<2x4x5x8xf32>
+  return
+}

@@ -87,3 +87,23 @@ def test_hope_block_default_size(hope_models, hope_compile, tmp_path):
     error = np.abs(y - reference).max() / np.abs(reference).max()
     print(f"float32 error {error:.1e}")
     assert error < 1e-4
+
+
+def test_hope_attention_block(hope_models, hope_compile, tmp_path):
+    """HOPE-Attention (`--mixer=attention`: causal softmax attention in place of self-modifying
+    Titans, then the CMS) against the token-by-token reference, float32 against float64."""
+    weights_file = tmp_path / "attention.safetensors"
+    artifact = Artifact(build_model(hope_models, hope_compile, tmp_path, "hope_attention", [
+        "hope-block", "--config=tiny", "--mixer=attention", f"--weights-out={weights_file}",
+        "--seed=11"]))
+    weights = {name: value.double() for name, value in load_file(str(weights_file)).items()}
+    x = torch.randn(2, 13, 32, generator=torch.Generator().manual_seed(12), dtype=torch.float64)
+    options = HB.HopeOptions(HB.SelfModOptions(heads=2), mixer="attention")
+    reference = HB.hope_block(x, weights, options).numpy()
+    (y,) = artifact.run_with_weights("hope_block", x.numpy(), weights, np.float32)
+    error = np.abs(y - reference).max() / np.abs(reference).max()
+    print(f"float32 error {error:.1e}")
+    assert error < 1e-4
+    # The check can fail: attention over every token (not causal) is another function.
+    leaky = HB.hope_block(x.flip(1), weights, options).flip(1).numpy()
+    assert np.abs(leaky - reference).max() / np.abs(reference).max() > 1e-2

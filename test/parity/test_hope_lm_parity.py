@@ -47,3 +47,19 @@ def test_tiny_hope_lm(hope_models, hope_compile, tmp_path, element, numpy_type, 
     error = np.abs(logits - reference).max() / np.abs(reference).max()
     print(f"{element} error {error:.1e}")
     assert error < tolerance
+
+
+def test_tiny_hope_attention_lm(hope_models, hope_compile, tmp_path):
+    """The tiny LM with HOPE-Attention blocks (`--mixer=attention`), float64."""
+    weights_file = tmp_path / "attention_lm.safetensors"
+    artifact = Artifact(build_model(hope_models, hope_compile, tmp_path, "attention_lm", [
+        "hope-lm", "--config=tiny", "--mixer=attention", "--dtype=f64",
+        f"--weights-out={weights_file}", "--seed=13"]))
+    weights = {name: value.double() for name, value in load_file(str(weights_file)).items()}
+    tokens = torch.randint(0, 256, (2, 9), generator=torch.Generator().manual_seed(14))
+    options = HB.HopeOptions(HB.SelfModOptions(heads=2), mixer="attention")
+    reference = LM.hope_lm(tokens, weights, options).numpy()
+    (logits,) = artifact.run_with_weights("hope_lm", tokens.numpy(), weights, np.float64)
+    error = np.abs(logits - reference).max() / np.abs(reference).max()
+    print(f"float64 error {error:.1e}")
+    assert error < 1e-9

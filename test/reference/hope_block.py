@@ -86,6 +86,9 @@ class HopeOptions:
     #: sequential, independent (y = sum_l w_l block_l(x), w = the weight cms_mix [K]) or nested
     #: (frozen: the same function as sequential; semantics section 3)
     cms_variant: str = "sequential"
+    #: "titans" (self-modifying Titans) or "attention" (HOPE-Attention: causal softmax attention
+    #: with weights attn_norm, w_q, w_k, w_v, w_o over selfmod.heads heads)
+    mixer: str = "titans"
 
 
 def memory_spec(prefix: str, weights: dict, opts: SelfModOptions) -> M.MemorySpec:
@@ -224,10 +227,29 @@ def cms_independent_frozen(x: torch.Tensor, blocks, mix: torch.Tensor, activatio
     return sum(mix[l] * cms_sequential_frozen(x, [block], activation, eps) for l, block in enumerate(blocks))
 
 
+def causal_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, scale: float | None = None):
+    """`nl.causal_attention`, token by token: [B, H, T, d] each; query t attends to keys s <= t
+    with softmax(scale q_t . k_s), scale = 1/sqrt(d) by default."""
+    scale = q.shape[-1] ** -0.5 if scale is None else scale
+    out = torch.empty_like(q)
+    for t in range(q.shape[2]):
+        scores = scale * torch.einsum("bhd,bhsd->bhs", q[:, :, t], k[:, :, : t + 1])
+        out[:, :, t] = torch.einsum("bhs,bhsd->bhd", torch.softmax(scores, dim=-1), v[:, :, : t + 1])
+    return out
+
+
 def hope_block(x: torch.Tensor, weights: dict, opts: HopeOptions = HopeOptions(), return_state: bool = False):
     """@hope_block(x, **weights) -> y [B, T, D] (models/hope_block.mlir)."""
-    h = nl_ops.rms_norm(x, weights["titans_norm"], opts.rms_eps)
-    o_heads, final = self_modifying_titans(h, weights, opts.selfmod)
+    if opts.mixer == "attention":
+        h = nl_ops.rms_norm(x, weights["attn_norm"], opts.rms_eps)
+        q, k, v = (nl_ops.split_heads(nl_ops.linear(h, weights[w]), opts.selfmod.heads)
+                   for w in ("w_q", "w_k", "w_v"))
+        o_heads, final = causal_attention(q, k, v), {}
+    elif opts.mixer == "titans":
+        h = nl_ops.rms_norm(x, weights["titans_norm"], opts.rms_eps)
+        o_heads, final = self_modifying_titans(h, weights, opts.selfmod)
+    else:
+        raise ValueError(f"unknown mixer {opts.mixer!r}")
     o = nl_ops.linear(nl_ops.merge_heads(o_heads), weights["w_o"])
     x1 = x + o
     levels = sorted(int(n[3:-5]) for n in weights if n.startswith("cms") and n.endswith("_norm"))

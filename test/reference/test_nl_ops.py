@@ -78,3 +78,13 @@ def test_chunk_pool_last_chunk_shorter():
     assert p.shape == (2, math.ceil(10 / 4), 3)
     assert torch.allclose(p[:, 0], x[:, 0:4].mean(1))
     assert torch.allclose(p[:, 2], x[:, 8:10].mean(1))
+
+
+def test_causal_attention_matches_torch_sdpa():
+    """The token-by-token attention of hope_block.py against torch's fused causal attention."""
+    from .hope_block import causal_attention
+
+    g = torch.Generator().manual_seed(0)
+    q, k, v = (torch.randn(2, 3, 7, 5, generator=g, dtype=torch.float64) for _ in range(3))
+    expected = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    assert torch.allclose(causal_attention(q, k, v), expected, atol=1e-12)

@@ -34,6 +34,7 @@ unsigned Overrides::getGiven() const {
   given |= etaScale ? kEtaScale : 0;
   given |= layers ? kLayers : 0;
   given |= cmsVariant ? kCmsVariant : 0;
+  given |= mixer ? kMixer : 0;
   return given;
 }
 
@@ -63,6 +64,8 @@ llvm::StringRef hope::models::getOverrideFlag(Override override) {
     return "--layers";
   case kCmsVariant:
     return "--cms";
+  case kMixer:
+    return "--mixer";
   }
   return "?";
 }
@@ -84,11 +87,12 @@ llvm::ArrayRef<ModelInfo> hope::models::getModels() {
         {"tiny", "width 32, 2 heads, memory hidden 16, C_other 2, C_mem 4, "
                  "CMS 1/4/8 of hidden 64"}},
        kWidth | kHeads | kHidden | kChunk | kChunkMemory | kEtaScale |
-           kCmsVariant},
+           kCmsVariant | kMixer},
       {"hope-lm",
        "a HOPE language model: embedding, HOPE blocks, RMSNorm, LM head "
        "(@hope_lm(tokens) -> logits)",
-       getHopeLMConfigInfos(), kEtaScale | kDtype | kLayers | kCmsVariant},
+       getHopeLMConfigInfos(),
+       kEtaScale | kDtype | kLayers | kCmsVariant | kMixer},
       {"self-modifying-titans",
        "self-modifying Titans alone, o = M_mem(q) before the output "
        "projection (@self_modifying_titans(h) -> o)",
@@ -202,6 +206,7 @@ buildHopeBlockModel(StringRef config, const Overrides &overrides,
   }
   applyOverrides(hope.titans, overrides);
   hope.cmsVariant = overrides.cmsVariant.value_or(hope.cmsVariant);
+  hope.mixer = overrides.mixer.value_or(hope.mixer);
   if (auto error = checkHeads(hope.titans.width, hope.titans.heads))
     return error;
   buildHopeBlock(builder, loc, hope);
@@ -240,6 +245,7 @@ buildHopeLMModel(StringRef config, const Overrides &overrides,
       titans.f64 = overrides.f64.value_or(titans.f64);
       lm.layers = overrides.layers.value_or(lm.layers);
       lm.block.cmsVariant = overrides.cmsVariant.value_or(lm.block.cmsVariant);
+      lm.block.mixer = overrides.mixer.value_or(lm.block.mixer);
       buildHopeLM(builder, loc, lm);
       return std::nullopt;
     }

@@ -5,6 +5,7 @@
 #define HOPE_MODELS_MODELCATALOG_H
 
 #include "nl/IR/NLAttrs.h"
+#include "nl/Models/Models.h"
 
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/ArrayRef.h"
@@ -30,7 +31,8 @@ enum Override : unsigned {
   kEtaScale = 1 << 9,
   kLayers = 1 << 10,
   kCmsVariant = 1 << 11,
-  kLastOverride = kCmsVariant,
+  kMixer = 1 << 12,
+  kLastOverride = kMixer,
 };
 
 /// The overrides given on the command line (unset: the config's value).
@@ -50,6 +52,8 @@ struct Overrides {
   std::optional<int64_t> layers;
   /// hope-block, hope-lm: how the CMS blocks combine.
   std::optional<mlir::nl::CmsVariant> cmsVariant;
+  /// hope-block, hope-lm: self-modifying Titans or attention (HOPE-Attention).
+  std::optional<mlir::nl::models::HopeMixer> mixer;
 
   /// The set of overrides given (a mask of Override).
   unsigned getGiven() const;

@@ -103,6 +103,13 @@ cl::opt<std::string> cmsVariant(
              "(default), independent (sum_l w_l block_l(x), weights cms_mix) "
              "or nested (frozen: as sequential)"),
     cl::value_desc("variant"), cl::cat(overrideCategory));
+cl::opt<std::string> mixer(
+    "mixer",
+    cl::desc("hope-block, hope-lm: what mixes tokens before the CMS: titans "
+             "(self-modifying Titans, default) or attention (causal softmax "
+             "attention: HOPE-Attention, weights attn_norm, w_q, w_k, w_v, "
+             "w_o)"),
+    cl::value_desc("titans|attention"), cl::cat(overrideCategory));
 cl::opt<double> maxLr("max-lr",
                       cl::desc("titans-memory: bound of the learning rate, "
                                "max_lr * sigmoid(W_lr x) (default 0.01)"),
@@ -185,6 +192,14 @@ std::optional<std::string> parseOverrides(const ModelInfo &model,
     overrides.chunkMemory = chunkMemory;
   if (layers.getNumOccurrences())
     overrides.layers = layers;
+  if (mixer.getNumOccurrences()) {
+    if (mixer == "titans")
+      overrides.mixer = mlir::nl::models::HopeMixer::SelfModifyingTitans;
+    else if (mixer == "attention")
+      overrides.mixer = mlir::nl::models::HopeMixer::Attention;
+    else
+      return "unknown --mixer '" + mixer + "'; mixers: titans, attention";
+  }
   if (cmsVariant.getNumOccurrences()) {
     overrides.cmsVariant = nl::symbolizeCmsVariant(cmsVariant);
     if (!overrides.cmsVariant)
@@ -216,7 +231,7 @@ std::string describeCommand(const ModelInfo &model, const ConfigInfo &config) {
   for (cl::opt<int64_t> *size : {&width, &heads, &chunk, &hidden, &chunkMemory, &layers})
     if (size->getNumOccurrences())
       text += " --" + size->ArgStr.str() + "=" + std::to_string(*size);
-  for (cl::opt<std::string> *option : {&dtype, &readPoint, &linearize, &cmsVariant})
+  for (cl::opt<std::string> *option : {&dtype, &readPoint, &linearize, &cmsVariant, &mixer})
     if (option->getNumOccurrences())
       text += " --" + option->ArgStr.str() + "=" + option->getValue();
   for (cl::opt<double> *scale : {&maxLr, &etaScale})

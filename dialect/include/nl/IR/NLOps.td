@@ -468,6 +468,32 @@ def NL_CausalConvOp : NL_Op<"causal_conv", [Pure,
   let hasVerifier = 1;
 }
 
+def NL_CausalAttentionOp : NL_Op<"causal_attention", [Pure,
+    AllTypesMatch<["query", "key", "value", "result"]>]> {
+  let summary = "causal softmax attention per head";
+  let description = [{
+    `query`, `key`, `value : [B, H, T, d]`:
+    `y[b, h, t] = sum_{s <= t} p[t, s] value[b, h, s]` with
+    `p[t, :] = softmax_{s <= t}(scale * query[b, h, t] . key[b, h, s])`;
+    `scale` defaults to `1 / sqrt(d)`. HOPE-Attention uses it in place of
+    self-modifying Titans (semantics section 4). It mixes tokens: a memory
+    that learns from its result is staged after it.
+
+    ```mlir
+    %y = nl.causal_attention %q, %k, %v : tensor<?x8x?x64xf32>
+    ```
+  }];
+  let arguments = (ins NL_FloatTensor:$query, NL_FloatTensor:$key,
+                       NL_FloatTensor:$value, OptionalAttr<F64Attr>:$scale);
+  let results = (outs NL_FloatTensor:$result);
+  let assemblyFormat = "$query `,` $key `,` $value attr-dict `:` type($query)";
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The scale of the scores: the attribute, else 1 / sqrt(d).
+    double getScaleOrDefault();
+  }];
+}
+
 def NL_EmbeddingOp : NL_Op<"embedding", [Pure,
     InferTypeOpAdaptor]> {
   let summary = "one row of a table per token id";

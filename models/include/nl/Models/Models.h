@@ -41,8 +41,20 @@ struct SelfModifyingTitansConfig {
 
 /// A HOPE block: self-modifying Titans on the RMS-normed input, its output
 /// projection and residual, then a sequential CMS chain.
+/// What mixes tokens in a HOPE block, before its CMS.
+enum class HopeMixer {
+  /// Self-modifying Titans (the HOPE block of the paper).
+  SelfModifyingTitans,
+  /// Causal softmax attention, W_q/W_k/W_v/W_o over `titans.heads` heads
+  /// (HOPE-Attention); the memory options of `titans` are unused.
+  Attention,
+};
+
 struct HopeBlockConfig {
+  /// The width, heads and element type; the memories when the mixer is
+  /// self-modifying Titans.
   SelfModifyingTitansConfig titans;
+  HopeMixer mixer = HopeMixer::SelfModifyingTitans;
   llvm::SmallVector<int64_t> cmsChunks = {1, 16, 256};
   int64_t cmsHidden = 2048;
   /// How the CMS blocks combine (semantics section 3); `independent` adds
