@@ -116,3 +116,30 @@ func.func @stop_gradient(%x: tensor<4xf32>) -> tensor<4xf32> {
   %y = nl.stop_gradient %x : tensor<4xf32>
   return %y : tensor<4xf32>
 }
+
+// -----
+
+// nl.causal_attention: scores q.k^T, row maxima of the visible (s <= t)
+// scaled scores, masked exponentials, their sums, then (p v) / sum; the
+// default scale is 1/sqrt(d) = 0.5 for d = 4.
+// CHECK-LABEL: func.func @attention
+// CHECK-DAG: %[[NEGINF:.*]] = arith.constant 0xFF800000 : f32
+// CHECK-DAG: %[[SCALE:.*]] = arith.constant 5.000000e-01 : f32
+// CHECK: %[[S:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%arg0, %arg1 : {{.*}}) outs(%{{.*}} : tensor<?x2x?x?xf32>)
+// CHECK: %[[M:.*]] = linalg.generic {{.*}} ins(%[[S]] : tensor<?x2x?x?xf32>) outs(%{{.*}} : tensor<?x2x?xf32>)
+// CHECK: arith.mulf %{{.*}}, %[[SCALE]]
+// CHECK: arith.maximumf
+// CHECK: %[[T:.*]] = linalg.index 2
+// CHECK: %[[SS:.*]] = linalg.index 3
+// CHECK: arith.cmpi ule, %[[SS]], %[[T]]
+// CHECK: %[[P:.*]] = linalg.generic {{.*}} ins(%[[S]], %[[M]] : tensor<?x2x?x?xf32>, tensor<?x2x?xf32>)
+// CHECK: math.exp
+// CHECK: arith.select
+// CHECK: %[[L:.*]] = linalg.generic {{.*}} ins(%[[P]] : tensor<?x2x?x?xf32>) outs(%{{.*}} : tensor<?x2x?xf32>)
+// CHECK: %[[PV:.*]] = linalg.generic {{.*}} ins(%[[P]], %arg2 : tensor<?x2x?x?xf32>, tensor<?x2x?x4xf32>)
+// CHECK: linalg.generic {{.*}} ins(%[[PV]], %[[L]] : tensor<?x2x?x4xf32>, tensor<?x2x?xf32>)
+// CHECK: arith.divf
+func.func @attention(%q: tensor<?x2x?x4xf32>, %k: tensor<?x2x?x4xf32>, %v: tensor<?x2x?x4xf32>) -> tensor<?x2x?x4xf32> {
+  %0 = nl.causal_attention %q, %k, %v : tensor<?x2x?x4xf32>
+  return %0 : tensor<?x2x?x4xf32>
+}
