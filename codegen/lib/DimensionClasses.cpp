@@ -62,8 +62,21 @@ DimensionClasses::DimensionClasses(FunctionOpInterface function) {
           unite(merge.getResult(), 0, merge.getInput(), 0);
           unite(merge.getResult(), 1, merge.getInput(), 2);
         })
-        .Case<RMSNormOp, CausalConvOp>([&](Operation *same) {
-          uniteAll(same->getResult(0), same->getOperand(0), 3);
+        .Case<RMSNormOp>([&](RMSNormOp norm) {
+          uniteAll(norm.getResult(), norm.getInput(), 3);
+        })
+        .Case<CausalConvOp>([&](CausalConvOp conv) {
+          uniteAll(conv.getResult(), conv.getInput(), 3);
+          // The streaming history has the batch and width of the input.
+          if (Value history = conv.getHistory()) {
+            unite(history, 0, conv.getInput(), 0);
+            unite(history, 2, conv.getInput(), 2);
+          }
+        })
+        .Case<SequenceTailOp>([&](SequenceTailOp tail) {
+          uniteAll(tail.getResult(), tail.getHistory(), 3);
+          unite(tail.getHistory(), 0, tail.getInput(), 0);
+          unite(tail.getHistory(), 2, tail.getInput(), 2);
         })
         .Case<RateOp>([&](RateOp rate) {
           uniteAll(rate.getResult(), rate.getInput(), 3);

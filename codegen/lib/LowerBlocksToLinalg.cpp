@@ -316,6 +316,49 @@ struct LowerRate : OpRewritePattern<RateOp> {
 };
 
 /// y[b, t, c] = sum_j w[c, j] x[b, t - (W-1) + j, c], zeros before t = 0.
+/// [first; second] along the tokens (dimension 1) of two [B, *, D] tensors.
+static Value concatTokens(PatternRewriter &rewriter, Location loc,
+                          Value first, Value second) {
+  TensorBuilder tb(rewriter, loc);
+  auto type = cast<RankedTensorType>(first.getType());
+  SmallVector<OpFoldResult> sizes = tb.sizes(second);
+  AffineExpr a, b;
+  bindSymbols(rewriter.getContext(), a, b);
+  OpFoldResult firstLength = tb.sizes(first)[1];
+  sizes[1] = affine::makeComposedFoldedAffineApply(rewriter, loc, a + b,
+                                                   {firstLength, sizes[1]});
+  Value joined = tb.empty(sizes, type.getElementType());
+  auto insert = [&](Value part, OpFoldResult offset, Value into) {
+    SmallVector<OpFoldResult> offsets(3, rewriter.getIndexAttr(0));
+    offsets[1] = offset;
+    SmallVector<OpFoldResult> strides(3, rewriter.getIndexAttr(1));
+    return tensor::InsertSliceOp::create(rewriter, loc, part, into, offsets,
+                                         tb.sizes(part), strides)
+        .getResult();
+  };
+  joined = insert(first, rewriter.getIndexAttr(0), joined);
+  return insert(second, firstLength, joined);
+}
+
+/// The last N tokens of [history; input].
+struct LowerSequenceTail : OpRewritePattern<SequenceTailOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SequenceTailOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    TensorBuilder tb(rewriter, loc);
+    Value joined =
+        concatTokens(rewriter, loc, op.getHistory(), op.getInput());
+    SmallVector<OpFoldResult> offsets(3, rewriter.getIndexAttr(0));
+    offsets[1] = tb.sizes(op.getInput())[1];
+    SmallVector<OpFoldResult> strides(3, rewriter.getIndexAttr(1));
+    rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
+        op, op.getType(), joined, offsets, tb.sizes(op.getHistory()),
+        strides);
+    return success();
+  }
+};
+
 struct LowerCausalConv : OpRewritePattern<CausalConvOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(CausalConvOp op,
@@ -334,9 +377,14 @@ struct LowerCausalConv : OpRewritePattern<CausalConvOp> {
     SmallVector<int64_t> paddedShape(type.getShape());
     if (!ShapedType::isDynamic(paddedShape[1]))
       paddedShape[1] += window - 1;
-    Value padded = tensor::PadOp::create(
-        rewriter, loc, RankedTensorType::get(paddedShape, element),
-        op.getInput(), low, high, tb.floatConstant(element, 0.0));
+    // Zeros before the sequence, or the previous pieces' last inputs.
+    Value padded =
+        op.getHistory()
+            ? concatTokens(rewriter, loc, op.getHistory(), op.getInput())
+            : tensor::PadOp::create(
+                  rewriter, loc, RankedTensorType::get(paddedShape, element),
+                  op.getInput(), low, high, tb.floatConstant(element, 0.0))
+                  .getResult();
     MLIRContext *ctx = rewriter.getContext();
     AffineExpr b = getAffineDimExpr(0, ctx), t = getAffineDimExpr(1, ctx),
                c = getAffineDimExpr(2, ctx), j = getAffineDimExpr(3, ctx);
@@ -546,7 +594,7 @@ struct LowerBlocksToLinalgPass
     : nl::impl::NLLowerBlocksToLinalgBase<LowerBlocksToLinalgPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<LowerLinear, LowerGate, LowerCausalAttention, LowerEmbedding, LowerSplitHeads, LowerMergeHeads, LowerRMSNorm,
+    patterns.add<LowerLinear, LowerGate, LowerCausalAttention, LowerSequenceTail, LowerEmbedding, LowerSplitHeads, LowerMergeHeads, LowerRMSNorm,
                  LowerL2Normalize, LowerActivation, LowerRate, LowerCausalConv,
                  LowerChunkPool, LowerStopGradient, LowerFrozenCMS>(
         &getContext());

@@ -251,6 +251,41 @@ LogicalResult CausalConvOp::verify() {
     return emitOpError("weight element type ")
            << weight.getElementType() << " differs from the input's "
            << input.getElementType();
+  if (!getHistory())
+    return success();
+  auto history = cast<RankedTensorType>(getHistory().getType());
+  int64_t window = weight.getDimSize(1);
+  if (history.getRank() != 3 ||
+      !areDimsCompatible(history.getDimSize(0), input.getDimSize(0)) ||
+      !areDimsCompatible(history.getDimSize(2), input.getDimSize(2)) ||
+      ShapedType::isDynamic(window) || history.getDimSize(1) != window - 1 ||
+      history.getElementType() != input.getElementType())
+    return emitOpError("history must be [B, window - 1, D] = ")
+           << formatShape({input.getDimSize(0),
+                           ShapedType::isDynamic(window) ? window : window - 1,
+                           input.getDimSize(2)})
+           << " of " << input.getElementType() << ", got "
+           << formatShape(history.getShape()) << " of "
+           << history.getElementType();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// SequenceTailOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult SequenceTailOp::verify() {
+  auto history = getHistory().getType();
+  auto input = getInput().getType();
+  if (history.getRank() != 3 || input.getRank() != 3 ||
+      ShapedType::isDynamic(history.getDimSize(1)) ||
+      !areDimsCompatible(history.getDimSize(0), input.getDimSize(0)) ||
+      !areDimsCompatible(history.getDimSize(2), input.getDimSize(2)) ||
+      history.getElementType() != input.getElementType())
+    return emitOpError("history [B, N, D] (N static) and input [B, T, D] must "
+                       "agree, got ")
+           << formatShape(history.getShape()) << " and "
+           << formatShape(input.getShape());
   return success();
 }
 

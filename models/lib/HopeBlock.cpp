@@ -34,10 +34,55 @@ constexpr TitansMemory kMemories[] = {
 };
 } // namespace
 
+/// The state parameters of a memory of kMemories: W_1, W_2 (and W_skip).
+static SmallVector<StringRef> getStateParams(const TitansMemory &memory) {
+  SmallVector<StringRef> params{"w1", "w2"};
+  if (memory.scalarOutput)
+    params.push_back("skip");
+  return params;
+}
+
+/// Streaming: the state a piece carries to the next, declared as state
+/// arguments and results in one order (see SelfModifyingTitansConfig).
+static void addStreamingState(ModelBuilder &m,
+                              const SelfModifyingTitansConfig &config,
+                              StringRef scope, bool asResults) {
+  const int64_t dh = config.width / config.heads, dyn = ModelBuilder::kDynamic;
+  auto add = [&](const std::string &name, Type type) {
+    if (asResults)
+      m.addResult(name, type, "state");
+    else
+      m.addArgument(name, type, "state");
+  };
+  for (const TitansMemory &memory : kMemories) {
+    int64_t out = memory.scalarOutput ? 1 : dh;
+    SmallVector<RankedTensorType> types{
+        m.tensor({dyn, config.heads, config.memoryHidden, dh}),
+        m.tensor({dyn, config.heads, out, config.memoryHidden}),
+        m.tensor({dyn, config.heads, out, dh})};
+    for (StringRef kind : {"", "reference."})
+      for (auto [index, param] : llvm::enumerate(getStateParams(memory)))
+        add((scope + memory.name + "." + kind + param).str(), types[index]);
+  }
+  add((scope + "conv_history").str(),
+      m.tensor({dyn, config.convWindow - 1, config.width}));
+}
+
+/// The position of a streamed piece, shared by every memory of a model.
+static void addPosition(ModelBuilder &m, bool asResult) {
+  auto type = RankedTensorType::get({}, m.getBuilder().getI64Type());
+  if (asResult)
+    m.addResult("position", type, "state");
+  else
+    m.addArgument("position", type, "state");
+}
+
 /// Declares the memories' initial states, in the order of kMemories.
 static void addMemoryWeights(ModelBuilder &m,
                              const SelfModifyingTitansConfig &config,
                              StringRef scope = "") {
+  if (config.streaming)
+    return addStreamingState(m, config, scope, /*asResults=*/false);
   const int64_t dh = config.width / config.heads;
   for (const TitansMemory &memory : kMemories) {
     std::string prefix = (scope + memory.argPrefix).str();
@@ -55,13 +100,18 @@ static void addMemoryWeights(ModelBuilder &m,
 /// normed input `h` [B, T, D]: o [B, T, D], before the output projection.
 /// Weights and memories are named with `scope` first ("layer3." in a
 /// language model, "" alone).
+/// Streaming: appends what the next piece needs to `carried`, in the order
+/// of addStreamingState (the position is the caller's).
 static Value selfModifyingTitans(ModelBuilder &m,
                                  const SelfModifyingTitansConfig &config,
-                                 Value h, StringRef scope = "") {
+                                 Value h, StringRef scope = "",
+                                 SmallVectorImpl<Value> *carried = nullptr,
+                                 Value *nextPosition = nullptr) {
   MLIRContext *ctx = m.getContext();
   const int64_t heads = config.heads, dh = config.width / config.heads;
   auto arg = [&](StringRef name) { return m.arg((scope + name).str()); };
-  Value c = m.causalConv(h, arg("conv"));
+  Value history = config.streaming ? arg("conv_history") : Value();
+  Value c = m.causalConv(h, arg("conv"), history);
   Value xh = m.splitHeads(c, heads);
 
   auto objective = L2ObjectiveAttr::get(ctx, Reduction::Sum, /*half=*/false);
@@ -70,9 +120,18 @@ static Value selfModifyingTitans(ModelBuilder &m,
   SmallVector<Value> memories;
   for (const TitansMemory &memory : kMemories) {
     std::string prefix = memory.argPrefix;
-    SmallVector<Value> init{arg(prefix + "_w1"), arg(prefix + "_w2")};
-    if (memory.scalarOutput)
-      init.push_back(arg(prefix + "_skip"));
+    SmallVector<Value> init, reference;
+    if (config.streaming) {
+      for (StringRef param : getStateParams(memory)) {
+        init.push_back(arg((memory.name + Twine(".") + param).str()));
+        reference.push_back(
+            arg((memory.name + Twine(".reference.") + param).str()));
+      }
+    } else {
+      init = {arg(prefix + "_w1"), arg(prefix + "_w2")};
+      if (memory.scalarOutput)
+        init.push_back(arg(prefix + "_skip"));
+    }
     auto model = MLPModelAttr::get(
         ctx, /*depth=*/2, config.memoryHidden, config.activation,
         memory.scalarOutput ? Residual::Learned : Residual::Identity,
@@ -81,8 +140,10 @@ static Value selfModifyingTitans(ModelBuilder &m,
                                 m.getElementType());
     int64_t chunk =
         memory.isOutputMemory ? config.chunkMemory : config.chunkOther;
-    memories.push_back(m.memory((scope + memory.name).str(), init, type,
-                                chunk, model, objective, rule));
+    memories.push_back(m.memory(
+        (scope + memory.name).str(), init, type, chunk, model, objective, rule,
+        /*aggregated=*/{}, reference,
+        config.streaming ? m.arg("position") : Value()));
   }
   Value mk = memories[0], mv = memories[1], meta = memories[2],
         malpha = memories[3], mmem = memories[4];
@@ -104,7 +165,22 @@ static Value selfModifyingTitans(ModelBuilder &m,
     Value target = m.stopGradient(m.read(memory, v, ReadPoint::ChunkStart));
     m.update(memory, k, target, eta, alpha);
   }
-  return m.mergeHeads(m.read(mmem, q, ReadPoint::ChunkStart));
+  Value o = m.mergeHeads(m.read(mmem, q, ReadPoint::ChunkStart));
+  if (config.streaming) {
+    for (auto [memory, value] : llvm::zip(kMemories, memories)) {
+      auto inits = cast<MemoryOp>(value.getDefiningOp()).getInit();
+      llvm::append_range(*carried, m.finalState(value, inits.getTypes()));
+      auto stream = StreamStateOp::create(
+          m.getBuilder(), m.getLoc(), inits.getTypes(), TypeRange(),
+          RankedTensorType::get({}, m.getBuilder().getI64Type()), value);
+      llvm::append_range(*carried, stream.getReference());
+      if (!*nextPosition)
+        *nextPosition = stream.getPosition();
+    }
+    carried->push_back(SequenceTailOp::create(m.getBuilder(), m.getLoc(),
+                                              history, h));
+  }
+  return o;
 }
 
 func::FuncOp mlir::nl::models::buildSelfModifyingTitans(
@@ -154,7 +230,9 @@ static void addHopeBlockWeights(ModelBuilder &m, const HopeBlockConfig &config,
 
 /// x + Titans(norm(x)) W_o, then the CMS chain; names with `scope` first.
 static Value hopeBlock(ModelBuilder &m, const HopeBlockConfig &config, Value x,
-                       StringRef scope = "") {
+                       StringRef scope = "",
+                       SmallVectorImpl<Value> *carried = nullptr,
+                       Value *nextPosition = nullptr) {
   OpBuilder &builder = m.getBuilder();
   Location loc = m.getLoc();
   MLIRContext *ctx = m.getContext();
@@ -175,7 +253,8 @@ static Value hopeBlock(ModelBuilder &m, const HopeBlockConfig &config, Value x,
     mixed = m.mergeHeads(attended);
   } else {
     Value h = m.rmsNorm(x, arg("titans_norm"));
-    mixed = selfModifyingTitans(m, config.titans, h, scope);
+    mixed = selfModifyingTitans(m, config.titans, h, scope, carried,
+                                nextPosition);
   }
   Value o = m.linear(mixed, arg("w_o"));
   Value x1 = arith::AddFOp::create(builder, loc, x, o);
@@ -206,8 +285,23 @@ func::FuncOp mlir::nl::models::buildHopeBlock(OpBuilder &builder, Location loc,
   RankedTensorType sequence = m.tensor({dyn, dyn, config.titans.width});
   m.addInput("x", sequence);
   addHopeBlockWeights(m, config);
-  func::FuncOp function = m.beginFunction(name, sequence);
-  func::ReturnOp::create(builder, loc, hopeBlock(m, config, m.arg("x")));
+  if (!config.titans.streaming) {
+    func::FuncOp function = m.beginFunction(name, sequence);
+    func::ReturnOp::create(builder, loc, hopeBlock(m, config, m.arg("x")));
+    return function;
+  }
+  addPosition(m, /*asResult=*/false);
+  m.addResult("y", sequence);
+  addStreamingState(m, config.titans, "", /*asResults=*/true);
+  addPosition(m, /*asResult=*/true);
+  func::FuncOp function = m.beginFunction(name);
+  SmallVector<Value> carried;
+  Value position;
+  Value y = hopeBlock(m, config, m.arg("x"), "", &carried, &position);
+  SmallVector<Value> results{y};
+  llvm::append_range(results, carried);
+  results.push_back(position);
+  func::ReturnOp::create(builder, loc, results);
   return function;
 }
 

@@ -57,8 +57,9 @@ Value ModelBuilder::rmsNorm(Value input, Value scale, double epsilon) {
   return RMSNormOp::create(builder, loc, input, scale, epsilonAttr);
 }
 
-Value ModelBuilder::causalConv(Value input, Value weight) {
-  return CausalConvOp::create(builder, loc, input, weight);
+Value ModelBuilder::causalConv(Value input, Value weight, Value history) {
+  return CausalConvOp::create(builder, loc, input.getType(), input, weight,
+                              history);
 }
 
 Value ModelBuilder::linear(Value input, Value weight, Value bias) {
@@ -106,11 +107,12 @@ Value ModelBuilder::read(Value memory, Value query, ReadPoint point) {
 
 Value ModelBuilder::memory(StringRef name, ValueRange init, MemoryType type,
                            int64_t chunk, Attribute model, Attribute objective,
-                           Attribute rule, ChunkAggregatedAttr aggregated) {
+                           Attribute rule, ChunkAggregatedAttr aggregated,
+                           ValueRange reference, Value position) {
   auto every = EveryAttr::get(getContext(), chunk, TimeUnit::Tokens);
   return MemoryOp::create(builder, loc, type, name, every, model, objective,
-                          rule, aggregated, init, /*reference=*/ValueRange(),
-                          /*pending=*/ValueRange(), /*position=*/Value());
+                          rule, aggregated, init, reference,
+                          /*pending=*/ValueRange(), position);
 }
 
 void ModelBuilder::update(Value memory, Value keys, Value values, Value lr,

@@ -49,7 +49,8 @@ public:
 
   /// RMSNorm; the epsilon attribute is left out when it is the default.
   Value rmsNorm(Value input, Value scale, double epsilon = 1e-6);
-  Value causalConv(Value input, Value weight);
+  /// With `history`, the streaming form (the previous pieces' last inputs).
+  Value causalConv(Value input, Value weight, Value history = {});
   Value linear(Value input, Value weight, Value bias = {});
   Value gate(Value input, Value gate);
   Value embedding(Value ids, Value table);
@@ -66,7 +67,8 @@ public:
   Value read(Value memory, Value query, ReadPoint point);
   Value memory(StringRef name, ValueRange init, MemoryType type, int64_t chunk,
                Attribute model, Attribute objective, Attribute rule,
-               ChunkAggregatedAttr aggregated = {});
+               ChunkAggregatedAttr aggregated = {},
+               ValueRange reference = {}, Value position = {});
   void update(Value memory, Value keys, Value values, Value lr, Value retention,
               ValueRange momentum = {});
   /// The memory's state after the last token, one tensor per type.

@@ -413,3 +413,19 @@ func.func @attention_scale(%q: tensor<2x4x5x8xf32>) {
   %0 = nl.causal_attention %q, %q, %q {scale = -1.0 : f64} : tensor<2x4x5x8xf32>
   return
 }
+
+// -----
+
+func.func @conv_history_shape(%x: tensor<?x?x8xf32>, %w: tensor<8x4xf32>, %h: tensor<?x2x8xf32>) {
+  // expected-error @+1 {{'nl.causal_conv' op history must be [B, window - 1, D] = [?, 3, 8] of 'f32', got [?, 2, 8] of 'f32'}}
+  %0 = nl.causal_conv %x, %w history(%h : tensor<?x2x8xf32>) : tensor<?x?x8xf32>, tensor<8x4xf32>
+  return
+}
+
+// -----
+
+func.func @sequence_tail_width(%h: tensor<?x3x8xf32>, %x: tensor<?x?x4xf32>) {
+  // expected-error @+1 {{'nl.sequence_tail' op history [B, N, D] (N static) and input [B, T, D] must agree, got [?, 3, 8] and [?, ?, 4]}}
+  %0 = nl.sequence_tail %h, %x : tensor<?x3x8xf32>, tensor<?x?x4xf32>
+  return
+}

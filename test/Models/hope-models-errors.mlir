@@ -14,8 +14,10 @@
 // RUN: not hope-models 2>&1 | FileCheck %s --check-prefix=NONE
 // NONE: hope-models: give a model: hope-block, hope-lm, self-modifying-titans, titans-memory, memory-level (see --help)
 
-// RUN: not hope-models hope-block --dtype=f64 2>&1 | FileCheck %s --check-prefix=APPLY
-// APPLY: hope-models: --dtype does not apply to hope-block (see --help)
+// RUN: not hope-models hope-block --layers=3 2>&1 | FileCheck %s --check-prefix=APPLY
+// APPLY: hope-models: --layers does not apply to hope-block (see --help)
+// RUN: not hope-models hope-block --streaming --mixer=attention 2>&1 | FileCheck %s --check-prefix=STREAM-ATTN
+// STREAM-ATTN: hope-models: --streaming needs a key/value cache with --mixer=attention, which is not written yet
 // RUN: not hope-models titans-memory --read-point=after 2>&1 | FileCheck %s --check-prefix=APPLY2
 // APPLY2: hope-models: --read-point does not apply to titans-memory (see --help)
 

@@ -5,10 +5,11 @@
 // CHECK-DAG: hope-block: a HOPE block
 // CHECK-DAG:   default {{.*}}models/hope_block.mlir
 // CHECK-DAG:   tiny {{.*}}width 32, 2 heads
-// CHECK-DAG:   overrides: --width --heads --chunk --hidden --chunk-memory --eta-scale
+// CHECK-DAG:   overrides: --width --heads --chunk --hidden --dtype --chunk-memory --eta-scale --cms --mixer --streaming
 // CHECK-DAG: hope-lm: a HOPE language model
 // CHECK-DAG:   340m {{.*}}24 layers, width 1024
 // CHECK-DAG:   1.3b {{.*}}width 2048
+// CHECK-DAG:   overrides: --dtype --eta-scale --layers --cms --mixer
 // CHECK-DAG: self-modifying-titans: self-modifying Titans alone
 // CHECK-DAG:   nested-learning {{.*}}SelfModifyingTitans
 // CHECK-DAG:   overrides: --width --heads --chunk --hidden --dtype --chunk-memory --eta-scale

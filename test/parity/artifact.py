@@ -54,6 +54,7 @@ class Artifact:
     """A loaded artifact (each path is loaded once per process: give every build its own)."""
 
     def __init__(self, path: Path):
+        self.path = Path(path)
         self.library = ctypes.CDLL(str(path))
         text = ctypes.c_char_p(ctypes.addressof(ctypes.c_char.in_dll(self.library, "hope_manifest")))
         self.manifest = json.loads(text.value)

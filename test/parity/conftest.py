@@ -32,3 +32,8 @@ def hope_compile() -> Path:
 @pytest.fixture(scope="session")
 def hope_models() -> Path:
     return _tool("hope-models")
+
+
+@pytest.fixture(scope="session")
+def hope_run() -> Path:
+    return _tool("hope-run")

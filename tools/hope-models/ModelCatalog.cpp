@@ -35,6 +35,7 @@ unsigned Overrides::getGiven() const {
   given |= layers ? kLayers : 0;
   given |= cmsVariant ? kCmsVariant : 0;
   given |= mixer ? kMixer : 0;
+  given |= streaming ? kStreaming : 0;
   return given;
 }
 
@@ -66,6 +67,8 @@ llvm::StringRef hope::models::getOverrideFlag(Override override) {
     return "--cms";
   case kMixer:
     return "--mixer";
+  case kStreaming:
+    return "--streaming";
   }
   return "?";
 }
@@ -87,7 +90,7 @@ llvm::ArrayRef<ModelInfo> hope::models::getModels() {
         {"tiny", "width 32, 2 heads, memory hidden 16, C_other 2, C_mem 4, "
                  "CMS 1/4/8 of hidden 64"}},
        kWidth | kHeads | kHidden | kChunk | kChunkMemory | kEtaScale |
-           kCmsVariant | kMixer},
+           kCmsVariant | kMixer | kStreaming | kDtype},
       {"hope-lm",
        "a HOPE language model: embedding, HOPE blocks, RMSNorm, LM head "
        "(@hope_lm(tokens) -> logits)",
@@ -207,6 +210,10 @@ buildHopeBlockModel(StringRef config, const Overrides &overrides,
   applyOverrides(hope.titans, overrides);
   hope.cmsVariant = overrides.cmsVariant.value_or(hope.cmsVariant);
   hope.mixer = overrides.mixer.value_or(hope.mixer);
+  hope.titans.streaming = overrides.streaming.value_or(false);
+  if (hope.titans.streaming && hope.mixer == HopeMixer::Attention)
+    return std::string("--streaming needs a key/value cache with "
+                       "--mixer=attention, which is not written yet");
   if (auto error = checkHeads(hope.titans.width, hope.titans.heads))
     return error;
   buildHopeBlock(builder, loc, hope);

@@ -32,7 +32,8 @@ enum Override : unsigned {
   kLayers = 1 << 10,
   kCmsVariant = 1 << 11,
   kMixer = 1 << 12,
-  kLastOverride = kMixer,
+  kStreaming = 1 << 13,
+  kLastOverride = kStreaming,
 };
 
 /// The overrides given on the command line (unset: the config's value).
@@ -54,6 +55,8 @@ struct Overrides {
   std::optional<mlir::nl::CmsVariant> cmsVariant;
   /// hope-block, hope-lm: self-modifying Titans or attention (HOPE-Attention).
   std::optional<mlir::nl::models::HopeMixer> mixer;
+  /// hope-block: the streaming form (state carried between pieces).
+  std::optional<bool> streaming;
 
   /// The set of overrides given (a mask of Override).
   unsigned getGiven() const;

@@ -110,6 +110,13 @@ cl::opt<std::string> mixer(
              "attention: HOPE-Attention, weights attn_norm, w_q, w_k, w_v, "
              "w_o)"),
     cl::value_desc("titans|attention"), cl::cat(overrideCategory));
+cl::opt<bool> streaming(
+    "streaming",
+    cl::desc("hope-block: the streaming form: memory states, their states "
+             "at the last chunk boundary, the convolution's last inputs and "
+             "the position are state inputs and outputs, carried from one "
+             "piece of a sequence to the next"),
+    cl::cat(overrideCategory));
 cl::opt<double> maxLr("max-lr",
                       cl::desc("titans-memory: bound of the learning rate, "
                                "max_lr * sigmoid(W_lr x) (default 0.01)"),
@@ -192,6 +199,8 @@ std::optional<std::string> parseOverrides(const ModelInfo &model,
     overrides.chunkMemory = chunkMemory;
   if (layers.getNumOccurrences())
     overrides.layers = layers;
+  if (streaming.getNumOccurrences())
+    overrides.streaming = streaming.getValue();
   if (mixer.getNumOccurrences()) {
     if (mixer == "titans")
       overrides.mixer = mlir::nl::models::HopeMixer::SelfModifyingTitans;
@@ -234,6 +243,8 @@ std::string describeCommand(const ModelInfo &model, const ConfigInfo &config) {
   for (cl::opt<std::string> *option : {&dtype, &readPoint, &linearize, &cmsVariant, &mixer})
     if (option->getNumOccurrences())
       text += " --" + option->ArgStr.str() + "=" + option->getValue();
+  if (streaming)
+    text += " --streaming";
   for (cl::opt<double> *scale : {&maxLr, &etaScale})
     if (scale->getNumOccurrences())
       text += (" --" + scale->ArgStr + "=" +

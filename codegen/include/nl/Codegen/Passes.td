@@ -20,8 +20,9 @@ def NLLowerBlocksToLinalg : Pass<"nl-lower-blocks-to-linalg"> {
     `tensor.dim`. Other ops are left alone.
   }];
   let dependentDialects = [
-    "mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
-    "mlir::math::MathDialect", "mlir::tensor::TensorDialect"];
+    "mlir::affine::AffineDialect", "mlir::arith::ArithDialect",
+    "mlir::linalg::LinalgDialect", "mlir::math::MathDialect",
+    "mlir::tensor::TensorDialect"];
 }
 
 def NLLowerMemories : Pass<"nl-lower-memories"> {

@@ -457,14 +457,41 @@ def NL_CausalConvOp : NL_Op<"causal_conv", [Pure,
   let description = [{
     `y[b, t, c] = sum_{j < W} weight[c, j] * x[b, t - (W - 1) + j, c]`, with
     zeros before the first token; `weight : [D, W]` (HOPE uses W = 4).
+    Streaming: `history : [B, W - 1, D]` holds the last W - 1 inputs of the
+    previous pieces (zeros before the sequence), read in place of the zeros;
+    `nl.sequence_tail` makes the next piece's history.
 
     ```mlir
     %c = nl.causal_conv %x, %w : tensor<?x?x512xf32>, tensor<512x4xf32>
+    %s = nl.causal_conv %x, %w history(%h : tensor<?x3x512xf32>)
+        : tensor<?x?x512xf32>, tensor<512x4xf32>
     ```
   }];
-  let arguments = (ins NL_FloatTensor:$input, NL_FloatTensor:$weight);
+  let arguments = (ins NL_FloatTensor:$input, NL_FloatTensor:$weight,
+                       Optional<NL_FloatTensor>:$history);
   let results = (outs NL_FloatTensor:$result);
-  let assemblyFormat = "$input `,` $weight attr-dict `:` type($input) `,` type($weight)";
+  let assemblyFormat = [{
+    $input `,` $weight (`history` `(` $history^ `:` type($history) `)`)?
+    attr-dict `:` type($input) `,` type($weight)
+  }];
+  let hasVerifier = 1;
+}
+
+def NL_SequenceTailOp : NL_Op<"sequence_tail", [Pure,
+    AllTypesMatch<["history", "result"]>]> {
+  let summary = "the last tokens of a sequence continued by a piece";
+  let description = [{
+    `history : [B, N, D]`, `input : [B, T, D]`: the last N tokens of the
+    concatenation `[history; input]` along the tokens — what a streaming
+    `nl.causal_conv` of window N + 1 carries to the next piece.
+
+    ```mlir
+    %h2 = nl.sequence_tail %h, %x : tensor<?x3x512xf32>, tensor<?x?x512xf32>
+    ```
+  }];
+  let arguments = (ins NL_FloatTensor:$history, NL_FloatTensor:$input);
+  let results = (outs NL_FloatTensor:$result);
+  let assemblyFormat = "$history `,` $input attr-dict `:` type($history) `,` type($input)";
   let hasVerifier = 1;
 }
 

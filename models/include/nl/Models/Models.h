@@ -37,10 +37,16 @@ struct SelfModifyingTitansConfig {
   /// Epsilon of the L2 normalisation of q and k (nested-learning: 1e-6).
   double l2Epsilon = 1e-12;
   bool f64 = false;
+  /// The function takes a piece of a sequence and carries, as state inputs
+  /// and outputs (role `state`), what the next piece needs: every memory's
+  /// state `<M>.<param>` [B, H, ...] and its state at its last chunk boundary
+  /// `<M>.reference.<param>`, the convolution's last inputs `conv_history`
+  /// [B, W - 1, D] and the `position` of the piece. The memories' weights
+  /// are then not arguments: the first piece's states are them (per
+  /// sequence), its history zeros and its position 0.
+  bool streaming = false;
 };
 
-/// A HOPE block: self-modifying Titans on the RMS-normed input, its output
-/// projection and residual, then a sequential CMS chain.
 /// What mixes tokens in a HOPE block, before its CMS.
 enum class HopeMixer {
   /// Self-modifying Titans (the HOPE block of the paper).
@@ -50,6 +56,8 @@ enum class HopeMixer {
   Attention,
 };
 
+/// A HOPE block: self-modifying Titans (or attention) on the RMS-normed
+/// input, its output projection and residual, then a CMS chain.
 struct HopeBlockConfig {
   /// The width, heads and element type; the memories when the mixer is
   /// self-modifying Titans.
