@@ -320,14 +320,32 @@ func::FuncOp mlir::nl::models::buildHopeLM(OpBuilder &builder, Location loc,
     addHopeBlockWeights(m, config.block, getHopeLayerScope(layer));
   m.addArgument("final_norm", m.tensor({d}));
   m.addArgument("lm_head", m.tensor({config.vocabulary, d}));
-  func::FuncOp function =
-      m.beginFunction(name, m.tensor({dyn, dyn, config.vocabulary}), "logits");
+  const bool streaming = config.block.titans.streaming;
+  if (streaming)
+    addPosition(m, /*asResult=*/false);
+  m.addResult("logits", m.tensor({dyn, dyn, config.vocabulary}));
+  if (streaming) {
+    for (int64_t layer = 0; layer < config.layers; ++layer)
+      addStreamingState(m, config.block.titans, getHopeLayerScope(layer),
+                        /*asResults=*/true);
+    addPosition(m, /*asResult=*/true);
+  }
+  func::FuncOp function = m.beginFunction(name);
 
+  // Streaming: every layer's carried state, in the order declared above.
+  SmallVector<Value> carried;
+  Value position;
   Value x = m.embedding(m.arg("tokens"), m.arg("embedding"));
   for (int64_t layer = 0; layer < config.layers; ++layer)
-    x = hopeBlock(m, config.block, x, getHopeLayerScope(layer));
+    x = hopeBlock(m, config.block, x, getHopeLayerScope(layer),
+                  streaming ? &carried : nullptr, &position);
   Value logits =
       m.linear(m.rmsNorm(x, m.arg("final_norm")), m.arg("lm_head"));
-  func::ReturnOp::create(builder, loc, logits);
+  SmallVector<Value> results{logits};
+  if (streaming) {
+    llvm::append_range(results, carried);
+    results.push_back(position);
+  }
+  func::ReturnOp::create(builder, loc, results);
   return function;
 }

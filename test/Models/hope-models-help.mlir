@@ -9,7 +9,7 @@
 // CHECK-DAG: hope-lm: a HOPE language model
 // CHECK-DAG:   340m {{.*}}24 layers, width 1024
 // CHECK-DAG:   1.3b {{.*}}width 2048
-// CHECK-DAG:   overrides: --dtype --eta-scale --layers --cms --mixer
+// CHECK-DAG:   overrides: --dtype --eta-scale --layers --cms --mixer --streaming
 // CHECK-DAG: self-modifying-titans: self-modifying Titans alone
 // CHECK-DAG:   nested-learning {{.*}}SelfModifyingTitans
 // CHECK-DAG:   overrides: --width --heads --chunk --hidden --dtype --chunk-memory --eta-scale

@@ -1,4 +1,4 @@
-"""Streaming equals one shot for the HOPE block (`hope-models hope-block --streaming`): a sequence
+"""Streaming equals one shot for the HOPE block and LM (`hope-models ... --streaming`): a sequence
 given in pieces, each call carrying the memory states, their states at the last chunk boundary,
 the convolution's last inputs and the position to the next, gives the output and the final
 memory states of the token-by-token reference on the whole sequence (float64, 1e-9)."""
@@ -15,6 +15,7 @@ from safetensors.torch import load_file
 
 from artifact import Artifact, build_model
 from reference import hope_block as HB
+from reference import hope_lm as LM
 from reference import nl_ops
 
 PREFIXES = {"M_k": "mk", "M_v": "mv", "M_eta": "meta", "M_alpha": "malpha", "M_mem": "mmem"}
@@ -106,3 +107,40 @@ def test_history_of_another_batch_is_refused(streaming, hope_run, tmp_path):
                             capture_output=True, text=True)
     assert result.returncode == 1
     assert "conv_history" in result.stderr, result.stderr
+
+
+def test_lm_streaming_equals_one_shot(hope_models, hope_compile, tmp_path):
+    """The tiny HOPE LM (`hope-lm --streaming`: two blocks, every layer's state carried, one
+    position): pieces 4 + 1 + 6 give the one-shot logits of the reference, float64."""
+    weights_file, full = tmp_path / "lm_stream.safetensors", tmp_path / "lm_full.safetensors"
+    artifact = Artifact(build_model(hope_models, hope_compile, tmp_path, "lm_stream", [
+        "hope-lm", "--config=tiny", "--streaming", "--dtype=f64", "--eta-scale=0.3",
+        f"--weights-out={weights_file}", "--seed=17"]))
+    subprocess.run([str(hope_models), "hope-lm", "--config=tiny", "--dtype=f64", "--eta-scale=0.3",
+                    "-o", str(tmp_path / "lm_full.mlir"), f"--weights-out={full}", "--seed=17"],
+                   check=True, capture_output=True)
+    weights = load_file(str(full))
+    tokens = torch.randint(0, 256, (B, T), generator=torch.Generator().manual_seed(18))
+    options = HB.HopeOptions(HB.SelfModOptions(heads=2, chunk_other=2, chunk_mem=4, eta_scale=0.3))
+    reference = LM.hope_lm(tokens, weights, options).numpy()
+
+    state = {}
+    for layer in range(2):
+        scope = f"layer{layer}."
+        layer_state = first_state(LM.layer_weights(weights, layer), B)
+        layer_state.pop("position")
+        state.update({scope + name: value for name, value in layer_state.items()})
+    state["position"] = np.array(0, dtype=np.int64)
+    entry = artifact.entry("hope_lm")
+    pieces = []
+    for start, end in [(0, 4), (4, 5), (5, T)]:
+        inputs = [tokens.numpy()[:, start:end]]
+        for spec in entry["inputs"][1:]:
+            inputs.append(state[spec["name"]] if spec["role"] == "state" else weights[spec["name"]].numpy())
+        outputs = artifact("hope_lm", *inputs)
+        pieces.append(outputs[0])
+        state = {spec["name"]: value for spec, value in zip(entry["outputs"][1:], outputs[1:])}
+    logits = np.concatenate(pieces, axis=1)
+    error = np.abs(logits - reference).max() / np.abs(reference).max()
+    assert error < 1e-9, error
+    assert int(state["position"]) == T

@@ -95,7 +95,7 @@ llvm::ArrayRef<ModelInfo> hope::models::getModels() {
        "a HOPE language model: embedding, HOPE blocks, RMSNorm, LM head "
        "(@hope_lm(tokens) -> logits)",
        getHopeLMConfigInfos(),
-       kEtaScale | kDtype | kLayers | kCmsVariant | kMixer},
+       kEtaScale | kDtype | kLayers | kCmsVariant | kMixer | kStreaming},
       {"self-modifying-titans",
        "self-modifying Titans alone, o = M_mem(q) before the output "
        "projection (@self_modifying_titans(h) -> o)",
@@ -253,6 +253,10 @@ buildHopeLMModel(StringRef config, const Overrides &overrides,
       lm.layers = overrides.layers.value_or(lm.layers);
       lm.block.cmsVariant = overrides.cmsVariant.value_or(lm.block.cmsVariant);
       lm.block.mixer = overrides.mixer.value_or(lm.block.mixer);
+      lm.block.titans.streaming = overrides.streaming.value_or(false);
+      if (lm.block.titans.streaming && lm.block.mixer == HopeMixer::Attention)
+        return std::string("--streaming needs a key/value cache with "
+                           "--mixer=attention, which is not written yet");
       buildHopeLM(builder, loc, lm);
       return std::nullopt;
     }

@@ -112,10 +112,10 @@ cl::opt<std::string> mixer(
     cl::value_desc("titans|attention"), cl::cat(overrideCategory));
 cl::opt<bool> streaming(
     "streaming",
-    cl::desc("hope-block: the streaming form: memory states, their states "
-             "at the last chunk boundary, the convolution's last inputs and "
-             "the position are state inputs and outputs, carried from one "
-             "piece of a sequence to the next"),
+    cl::desc("hope-block, hope-lm: the streaming form: memory states, their "
+             "states at the last chunk boundary, the convolution's last "
+             "inputs and the position are state inputs and outputs, carried "
+             "from one piece of a sequence to the next"),
     cl::cat(overrideCategory));
 cl::opt<double> maxLr("max-lr",
                       cl::desc("titans-memory: bound of the learning rate, "
