@@ -315,7 +315,6 @@ struct LowerRate : OpRewritePattern<RateOp> {
   }
 };
 
-/// y[b, t, c] = sum_j w[c, j] x[b, t - (W-1) + j, c], zeros before t = 0.
 /// [first; second] along the tokens (dimension 1) of two [B, *, D] tensors.
 static Value concatTokens(PatternRewriter &rewriter, Location loc,
                           Value first, Value second) {
@@ -359,6 +358,8 @@ struct LowerSequenceTail : OpRewritePattern<SequenceTailOp> {
   }
 };
 
+/// y[b, t, c] = sum_j w[c, j] x[b, t - (W-1) + j, c], zeros (or the
+/// streaming history) before t = 0.
 struct LowerCausalConv : OpRewritePattern<CausalConvOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(CausalConvOp op,

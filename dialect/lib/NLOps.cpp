@@ -255,6 +255,10 @@ LogicalResult CausalConvOp::verify() {
     return success();
   auto history = cast<RankedTensorType>(getHistory().getType());
   int64_t window = weight.getDimSize(1);
+  if (ShapedType::isDynamic(window))
+    return emitOpError("streaming (a history) needs a static window, got "
+                       "weight shape ")
+           << formatShape(weight.getShape());
   if (history.getRank() != 3 ||
       !areDimsCompatible(history.getDimSize(0), input.getDimSize(0)) ||
       !areDimsCompatible(history.getDimSize(2), input.getDimSize(2)) ||
@@ -298,11 +302,14 @@ LogicalResult CausalAttentionOp::verify() {
   if (query.getRank() != 4)
     return emitOpError("query, key and value must be [B, H, T, d], got shape ")
            << formatShape(query.getShape());
-  if (ShapedType::isDynamic(query.getDimSize(3)) && !getScale())
-    return emitOpError("needs a static head width d for its default scale "
-                       "1 / sqrt(d), or a `scale` attribute");
-  if (FloatAttr scale = getScaleAttr(); scale && !(scale.getValueAsDouble() > 0))
-    return emitOpError("scale must be positive, got ")
+  if (!getScale() && (ShapedType::isDynamic(query.getDimSize(3)) ||
+                      query.getDimSize(3) == 0))
+    return emitOpError("needs a static, non-zero head width d for its "
+                       "default scale 1 / sqrt(d), or a `scale` attribute");
+  if (FloatAttr scale = getScaleAttr();
+      scale && !(scale.getValueAsDouble() > 0 &&
+                 std::isfinite(scale.getValueAsDouble())))
+    return emitOpError("scale must be positive and finite, got ")
            << scale.getValueAsDouble();
   return success();
 }

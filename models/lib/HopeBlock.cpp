@@ -10,6 +10,7 @@
 #include "nl/Models/Models.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "llvm/Support/ErrorHandling.h"
 
 using namespace mlir;
 using namespace mlir::nl;
@@ -186,6 +187,9 @@ static Value selfModifyingTitans(ModelBuilder &m,
 func::FuncOp mlir::nl::models::buildSelfModifyingTitans(
     OpBuilder &builder, Location loc, const SelfModifyingTitansConfig &config,
     StringRef name) {
+  if (config.streaming)
+    llvm::report_fatal_error("buildSelfModifyingTitans: the streaming form is "
+                             "built by buildHopeBlock and buildHopeLM only");
   ModelBuilder m(builder, loc, config.f64);
   const int64_t d = config.width, dyn = ModelBuilder::kDynamic;
   RankedTensorType sequence = m.tensor({dyn, dyn, d});
@@ -284,6 +288,9 @@ func::FuncOp mlir::nl::models::buildHopeBlock(OpBuilder &builder, Location loc,
   const int64_t dyn = ModelBuilder::kDynamic;
   RankedTensorType sequence = m.tensor({dyn, dyn, config.titans.width});
   m.addInput("x", sequence);
+  if (config.titans.streaming && config.mixer == HopeMixer::Attention)
+    llvm::report_fatal_error("buildHopeBlock: HOPE-Attention does not stream "
+                             "(no key/value cache yet)");
   addHopeBlockWeights(m, config);
   if (!config.titans.streaming) {
     func::FuncOp function = m.beginFunction(name, sequence);
@@ -321,6 +328,9 @@ func::FuncOp mlir::nl::models::buildHopeLM(OpBuilder &builder, Location loc,
   m.addArgument("final_norm", m.tensor({d}));
   m.addArgument("lm_head", m.tensor({config.vocabulary, d}));
   const bool streaming = config.block.titans.streaming;
+  if (streaming && config.block.mixer == HopeMixer::Attention)
+    llvm::report_fatal_error("buildHopeLM: HOPE-Attention does not stream "
+                             "(no key/value cache yet)");
   if (streaming)
     addPosition(m, /*asResult=*/false);
   m.addResult("logits", m.tensor({dyn, dyn, config.vocabulary}));

@@ -401,7 +401,7 @@ func.func @attention_rank(%q: tensor<2x5x8xf32>) {
 // -----
 
 func.func @attention_dynamic_width(%q: tensor<2x4x5x?xf32>) {
-  // expected-error @+1 {{'nl.causal_attention' op needs a static head width d for its default scale 1 / sqrt(d), or a `scale` attribute}}
+  // expected-error @+1 {{'nl.causal_attention' op needs a static, non-zero head width d for its default scale 1 / sqrt(d), or a `scale` attribute}}
   %0 = nl.causal_attention %q, %q, %q : tensor<2x4x5x?xf32>
   return
 }
@@ -409,7 +409,7 @@ func.func @attention_dynamic_width(%q: tensor<2x4x5x?xf32>) {
 // -----
 
 func.func @attention_scale(%q: tensor<2x4x5x8xf32>) {
-  // expected-error @+1 {{'nl.causal_attention' op scale must be positive, got -1}}
+  // expected-error @+1 {{'nl.causal_attention' op scale must be positive and finite, got -1}}
   %0 = nl.causal_attention %q, %q, %q {scale = -1.0 : f64} : tensor<2x4x5x8xf32>
   return
 }
@@ -427,5 +427,13 @@ func.func @conv_history_shape(%x: tensor<?x?x8xf32>, %w: tensor<8x4xf32>, %h: te
 func.func @sequence_tail_width(%h: tensor<?x3x8xf32>, %x: tensor<?x?x4xf32>) {
   // expected-error @+1 {{'nl.sequence_tail' op history [B, N, D] (N static) and input [B, T, D] must agree, got [?, 3, 8] and [?, ?, 4]}}
   %0 = nl.sequence_tail %h, %x : tensor<?x3x8xf32>, tensor<?x?x4xf32>
+  return
+}
+
+// -----
+
+func.func @conv_history_dynamic_window(%x: tensor<?x?x8xf32>, %w: tensor<8x?xf32>, %h: tensor<?x3x8xf32>) {
+  // expected-error @+1 {{'nl.causal_conv' op streaming (a history) needs a static window, got weight shape [8, ?]}}
+  %0 = nl.causal_conv %x, %w history(%h : tensor<?x3x8xf32>) : tensor<?x?x8xf32>, tensor<8x?xf32>
   return
 }

@@ -8,6 +8,7 @@
 
 #include "nl/Codegen/Passes.h"
 
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/RegionUtils.h"
@@ -138,13 +139,28 @@ struct SplitLargeFunctionsPass
       runs.pop_back();
     if (runs.size() < 2)
       return success();
+    // A stack buffer must not outlive its part: leave such a function whole.
+    for (ArrayRef<Operation *> run : runs) {
+      llvm::SmallPtrSet<Operation *, 32> inRun(run.begin(), run.end());
+      for (Operation *op : run)
+        if (isa<memref::AllocaOp>(op) &&
+            llvm::any_of(op->getUsers(), [&](Operation *user) {
+              return !inRun.contains(
+                  op->getBlock()->findAncestorOpInBlock(*user));
+            }))
+          return success();
+    }
 
     IRRewriter rewriter(function.getContext());
     unsigned part = 0;
     for (ArrayRef<Operation *> run : runs) {
       scf::ExecuteRegionOp region = wrapRun(rewriter, run);
-      std::string name =
-          (function.getName() + ".part" + Twine(part++)).str();
+      // A name no other symbol has (a second run of the pass, a user's
+      // function named like a part).
+      std::string name;
+      do
+        name = (function.getName() + ".part" + Twine(part++)).str();
+      while (SymbolTable::lookupSymbolIn(getOperation(), name));
       func::CallOp call;
       FailureOr<func::FuncOp> outlined = outlineSingleBlockRegion(
           rewriter, region.getLoc(), region.getRegion(), name, &call);

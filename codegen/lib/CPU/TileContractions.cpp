@@ -55,9 +55,10 @@ struct TileContractionsPass
     if (!row || ShapedType::isDynamic(ranges[inner]) ||
         ShapedType::isDynamic(ranges[reduction]))
       return success();
-    unsigned elementBytes =
-        getElementTypeOrSelf(op.getDpsInits()[0].getType())
-            .getIntOrFloatBitWidth() / 8;
+    Type element = getElementTypeOrSelf(op.getDpsInits()[0].getType());
+    if (!element.isIntOrFloat())
+      return success();
+    int64_t elementBytes = (element.getIntOrFloatBitWidth() + 7) / 8;
     if (ranges[inner] * ranges[reduction] * elementBytes <= cacheBytes)
       return success();
 

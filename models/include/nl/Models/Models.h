@@ -43,7 +43,8 @@ struct SelfModifyingTitansConfig {
   /// `<M>.reference.<param>`, the convolution's last inputs `conv_history`
   /// [B, W - 1, D] and the `position` of the piece. The memories' weights
   /// are then not arguments: the first piece's states are them (per
-  /// sequence), its history zeros and its position 0.
+  /// sequence), its history zeros and its position 0. Built by buildHopeBlock
+  /// and buildHopeLM with the self-modifying Titans mixer only.
   bool streaming = false;
 };
 
