@@ -4,6 +4,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 namespace mlir::nl {
 #define GEN_PASS_DEF_NLCONTRACTFLOATOPS
@@ -51,6 +52,17 @@ struct ContractFloatOpsPass
     });
     for (arith::AddFOp add : adds)
       fuseMultiplyAdd(add);
+    // vector.fma would become llvm.intr.fma, a libm call per element on a
+    // CPU without FMA; fmuladd is the same fused operation where it has one.
+    getOperation()->walk([](vector::FMAOp fma) {
+      if (fma.getVectorType().getRank() != 1)
+        return;
+      OpBuilder builder(fma);
+      Value fused = LLVM::FMulAddOp::create(builder, fma.getLoc(), fma.getLhs(),
+                                            fma.getRhs(), fma.getAcc());
+      fma.replaceAllUsesWith(fused);
+      fma.erase();
+    });
   }
 };
 } // namespace

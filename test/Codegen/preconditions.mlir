@@ -14,8 +14,8 @@
 // CHECK: %[[TOUCHED:.*]] = arith.ceildivui %[[TOKENS]], %[[C4]]
 // CHECK: %[[NEEDED:.*]] = arith.select %{{.*}}, %c0, %[[TOUCHED]]
 // CHECK: %[[GIVEN:.*]] = tensor.dim %arg1, %c2
-// CHECK: %[[OK:.*]] = arith.cmpi uge, %[[GIVEN]], %[[NEEDED]]
-// CHECK: %[[STATUS:.*]] = arith.select %[[OK]], %c0_i32, %c1_i32
+// CHECK: %[[TOO_FEW:.*]] = arith.cmpi ult, %[[GIVEN]], %[[NEEDED]]
+// CHECK: %[[STATUS:.*]] = arith.extui %[[TOO_FEW]] : i1 to i32
 // CHECK: return %[[STATUS]] : i32
 // The entry point itself no longer holds it.
 // CHECK-LABEL: func.func @forward(

@@ -1,19 +1,37 @@
 // RUN: hope-opt %s --nl-tile-contractions --canonicalize --cse | FileCheck %s
-// RUN: hope-opt %s --nl-tile-contractions=cache-bytes=8388608 | FileCheck %s --check-prefix=SMALL
+// RUN: hope-opt %s --nl-tile-contractions="cache-bytes=8388608 register-rows=0" | FileCheck %s --check-prefix=NONE
+// RUN: hope-opt %s --nl-tile-contractions="vector-bytes=64" --canonicalize --cse | FileCheck %s --check-prefix=AVX512
 
-// y[b, t, j] = sum_k x[b, t, k] w[k, j], w 512x1024 (2 MiB): tiled into
-// blocks of 64 rows, 256 columns and 256 reduction steps, the reduction loop
-// innermost so that every element still sums k in increasing order.
+// y[b, t, j] = sum_k x[b, t, k] w[k, j], w 512x1024 (2 MiB). Threads: a
+// forall over batches and blocks of 64 tokens. Caches: blocks of 256
+// columns and 256 reduction steps. Registers: full blocks of 8 rows and 2
+// vectors of 32 bytes (16 floats), over k one step at a time; the partial
+// row block is peeled off. The reduction loop is innermost at every level.
 // CHECK-LABEL: func.func @projection
-// CHECK: scf.for %[[T:.*]] = %c0 to %{{.*}} step %c64
+// CHECK: scf.forall (%[[B:.*]], %[[T:.*]]) = (0, 0) to (%{{.*}}, %{{.*}}) step (1, 64)
+// CHECK: %[[ROWS:.*]] = affine.min #{{.*}}(%[[T]])
 // CHECK: scf.for %[[J:.*]] = %c0 to %c1024 step %c256
 // CHECK: scf.for %[[K:.*]] = %c0 to %c512 step %c256
-// CHECK: tensor.extract_slice %{{.*}}[%[[K]], %[[J]]] [256, 256] [1, 1] : tensor<512x1024xf32> to tensor<256x256xf32>
+// CHECK: tensor.extract_slice %arg1[%[[K]], %[[J]]] [256, 256] [1, 1] : tensor<512x1024xf32> to tensor<256x256xf32>
+// CHECK: %[[FULL:.*]] = affine.apply #{{.*}}()[%[[ROWS]]]
+// CHECK: scf.for %[[R:.*]] = %c0 to %[[FULL]] step %c8
+// CHECK: scf.for %[[JR:.*]] = %c0 to %c256 step %c16
+// CHECK: scf.for %[[KR:.*]] = %c0 to %c256 step %c1
 // CHECK: linalg.generic
-// CHECK-SAME: ins(%{{.*}}, %{{.*}} : tensor<?x?x256xf32>, tensor<256x256xf32>)
-// A weight that fits in the cache budget is left alone.
-// SMALL-LABEL: func.func @projection
-// SMALL-NOT: scf.for
+// CHECK-SAME: ins(%{{.*}}, %{{.*}} : tensor<1x8x1xf32>, tensor<1x16xf32>) outs(%{{.*}} : tensor<1x8x16xf32>) attrs = {nl.register_tile}
+// The peeled rows: a dynamic block, still marked, left scalar later.
+// CHECK: scf.for %{{.*}} = %[[FULL]] to %[[ROWS]] step %c8
+// CHECK: linalg.generic
+// CHECK-SAME: tensor<1x?x1xf32>, tensor<1x16xf32>
+// CHECK: tensor.parallel_insert_slice
+// With AVX-512 vectors, a register block is 8 rows of 32 floats.
+// AVX512-LABEL: func.func @projection
+// AVX512: ins(%{{.*}}, %{{.*}} : tensor<1x8x1xf32>, tensor<1x32xf32>) outs(%{{.*}} : tensor<1x8x32xf32>)
+// A weight that fits in the cache budget, with register tiling off, is
+// left alone.
+// NONE-LABEL: func.func @projection
+// NONE-NOT: scf.for
+// NONE-NOT: scf.forall
 #x = affine_map<(b, t, k, j) -> (b, t, k)>
 #w = affine_map<(b, t, k, j) -> (k, j)>
 #y = affine_map<(b, t, k, j) -> (b, t, j)>
@@ -31,10 +49,17 @@ func.func @projection(%x: tensor<?x?x512xf32>, %w: tensor<512x1024xf32>,
   return %y : tensor<?x?x1024xf32>
 }
 
-// Elementwise ops and small contractions (the memories' per-chunk ones) are
-// not tiled.
+// A small contraction (the memories' per-chunk ones): no cache tiles, no
+// thread loop for a single block of rows; register blocks only, and none
+// peeled (8 rows, 64 columns divide exactly).
 // CHECK-LABEL: func.func @small
+// CHECK-NOT: scf.forall
+// CHECK: scf.for %[[J:.*]] = %c0 to %c64 step %c16
+// CHECK-NEXT: scf.for %[[K:.*]] = %c0 to %c64 step %c1
+// CHECK: linalg.generic
+// CHECK-SAME: tensor<8x1xf32>, tensor<1x16xf32>
 // CHECK-NOT: scf.for
+// CHECK: return
 #m = affine_map<(i, k, j) -> (i, k)>
 #n = affine_map<(i, k, j) -> (k, j)>
 #o = affine_map<(i, k, j) -> (i, j)>
@@ -48,4 +73,50 @@ func.func @small(%a: tensor<8x64xf32>, %b: tensor<64x64xf32>, %c: tensor<8x64xf3
     linalg.yield %s : f32
   } -> tensor<8x64xf32>
   return %r : tensor<8x64xf32>
+}
+
+// Elementwise ops and contractions over a dynamic innermost dimension are
+// not tiled.
+// CHECK-LABEL: func.func @dynamic_columns
+// CHECK-NOT: scf.for
+#p = affine_map<(i, k, j) -> (i, k)>
+#q = affine_map<(i, k, j) -> (k, j)>
+#r = affine_map<(i, k, j) -> (i, j)>
+func.func @dynamic_columns(%a: tensor<8x64xf32>, %b: tensor<64x?xf32>, %c: tensor<8x?xf32>) -> tensor<8x?xf32> {
+  %r = linalg.generic {indexing_maps = [#p, #q, #r],
+                       iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%a, %b : tensor<8x64xf32>, tensor<64x?xf32>) outs(%c : tensor<8x?xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<8x?xf32>
+  return %r : tensor<8x?xf32>
+}
+
+// A transpose of the two innermost dimensions: square tiles of one vector
+// (16 floats with 64-byte vectors), shared among threads, each marked to be
+// transposed in registers.
+// CHECK-LABEL: func.func @transpose
+// CHECK: scf.forall {{.*}} step (1, 1, 8, 8)
+// AVX512-LABEL: func.func @transpose
+// AVX512: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) = (0, 0, 0, 0) to (%{{.*}}, 8, 32, 64) step (1, 1, 16, 16)
+// AVX512: linalg.generic
+// AVX512-SAME: ins(%{{.*}} : tensor<1x1x16x16xf32>) outs(%{{.*}} : tensor<1x1x16x16xf32>) attrs = {nl.register_tile}
+// A transpose that keeps the contiguous dimension last copies whole rows:
+// left alone.
+// AVX512-LABEL: func.func @rows
+// AVX512-NOT: scf.forall
+// AVX512: linalg.transpose
+func.func @transpose(%w: tensor<?x8x64x32xf32>) -> tensor<?x8x32x64xf32> {
+  %c0 = arith.constant 0 : index
+  %b = tensor.dim %w, %c0 : tensor<?x8x64x32xf32>
+  %init = tensor.empty(%b) : tensor<?x8x32x64xf32>
+  %t = linalg.transpose ins(%w : tensor<?x8x64x32xf32>) outs(%init : tensor<?x8x32x64xf32>) permutation = [0, 1, 3, 2]
+  return %t : tensor<?x8x32x64xf32>
+}
+func.func @rows(%w: tensor<4x8x64xf32>) -> tensor<8x4x64xf32> {
+  %init = tensor.empty() : tensor<8x4x64xf32>
+  %t = linalg.transpose ins(%w : tensor<4x8x64xf32>) outs(%init : tensor<8x4x64xf32>) permutation = [1, 0, 2]
+  return %t : tensor<8x4x64xf32>
 }

@@ -22,6 +22,17 @@ CPUTarget CPUTarget::host() {
   return target;
 }
 
+int64_t CPUTarget::vectorRegisterBytes() const {
+  auto has = [&](llvm::StringRef feature) {
+    return llvm::is_contained(features, feature);
+  };
+  if (has("avx512f"))
+    return 64;
+  if (has("avx"))
+    return 32;
+  return 16;
+}
+
 std::string CPUTarget::featureString() const {
   std::string text;
   for (const std::string &feature : features) {
@@ -55,15 +66,22 @@ static const CompilePhase kPhases[] = {
      [](OpPassManager &pm, const CompileOptions &) {
        pm.addPass(createNLLowerMemories());
      }},
-    {"linalg", "every nl op lowered to linalg, tensor and arith on tensors",
-     [](OpPassManager &pm, const CompileOptions &) {
+    {"linalg", "every nl op lowered to linalg, tensor and arith on tensors; "
+               "contractions tiled, their register blocks vectorised",
+     [](OpPassManager &pm, const CompileOptions &options) {
        pm.addPass(createNLLowerBlocksToLinalg());
        addPipeline(pm, "func.func(convert-elementwise-to-linalg),"
                        "resolve-ranked-shaped-type-result-dims,"
                        "canonicalize,cse");
        pm.addPass(createNLOutlinePreconditions());
        pm.addPass(createNLVectorFriendlyLoopOrder());
-       pm.addPass(createNLTileContractions());
+       NLTileContractionsOptions tile;
+       tile.vectorBytes = options.target.vectorRegisterBytes();
+       pm.addPass(createNLTileContractions(tile));
+       // Full register blocks get static shapes before they are vectorised.
+       addPipeline(pm, "canonicalize,cse");
+       pm.addPass(createNLVectorizeRegisterTiles());
+       addPipeline(pm, "canonicalize,cse");
      }},
     {"bufferized", "tensors replaced by buffers, temporaries deallocated; "
                    "large functions split",
@@ -79,19 +97,28 @@ static const CompilePhase kPhases[] = {
        pm.addPass(createNLSplitLargeFunctions(split));
      }},
     {"loops", "linalg ops lowered to loops, the outer ones parallel",
-     [](OpPassManager &pm, const CompileOptions &) {
-       addPipeline(pm, "func.func(convert-linalg-to-parallel-loops),"
+     [](OpPassManager &pm, const CompileOptions &options) {
+       addPipeline(pm, "scf-forall-to-parallel,"
+                       "func.func(convert-linalg-to-parallel-loops),"
                        "canonicalize,cse");
        pm.addPass(createNLOuterParallelLoops());
+       NLLowerVectorOpsOptions vectors;
+       if (options.target.vectorRegisterBytes() >= 64)
+         vectors.transposeLowering =
+             vector::VectorTransposeLowering::Shuffle16x16;
+       pm.addPass(createNLLowerVectorOps(vectors));
+       pm.addPass(createNLApproximateMath());
        pm.addPass(createNLContractFloatOps());
      }},
     {"llvm", "LLVM dialect, with the artifact's exported symbols",
      [](OpPassManager &pm, const CompileOptions &) {
        // memref before scf: the alloca scopes of the OpenMP loop bodies
        // must hold one block when they are lowered.
-       addPipeline(pm, "convert-scf-to-openmp,expand-strided-metadata,"
+       // Vector transfers of register blocks become one row each first.
+       addPipeline(pm, "convert-vector-to-scf{full-unroll=true},"
+                       "convert-scf-to-openmp,expand-strided-metadata,"
                        "lower-affine,finalize-memref-to-llvm,"
-                       "convert-scf-to-cf,"
+                       "convert-scf-to-cf,convert-vector-to-llvm,"
                        "convert-math-to-llvm,convert-math-to-libm,"
                        "convert-to-llvm,reconcile-unrealized-casts");
        pm.addPass(createNLEmitEntryABI());

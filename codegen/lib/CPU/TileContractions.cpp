@@ -1,14 +1,16 @@
 //===- TileContractions.cpp - nl-tile-contractions ------------------------===//
 //
-// Cache tiling of large contractions with MLIR's TilingInterface
-// (scf::tileUsingSCF); see Passes.td.
+// Thread, cache and register tiling of contractions with MLIR's
+// TilingInterface (scf::tileUsingSCF); see Passes.td.
 //
 //===----------------------------------------------------------------------===//
 
 #include "nl/Codegen/Passes.h"
 
-#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Linalg/Utils/Utils.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace mlir::nl {
@@ -20,72 +22,223 @@ using namespace mlir;
 
 namespace {
 
+/// The loops of a contraction-like generic as the CPU tiles them: parallel
+/// `outer` loops (batch, heads), the `row` loop (the innermost parallel one
+/// before `inner`), one `reduction` loop, and the `inner` loop over the
+/// output's contiguous dimension (innermost after
+/// nl-vector-friendly-loop-order).
+struct ContractionLoops {
+  SmallVector<unsigned> outer;
+  unsigned row, reduction, inner;
+};
+
+std::optional<ContractionLoops> matchContraction(linalg::GenericOp op) {
+  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+  unsigned numLoops = iterators.size();
+  if (numLoops < 3 || op.getNumReductionLoops() != 1 ||
+      !linalg::isParallelIterator(iterators.back()))
+    return std::nullopt;
+  Type element = getElementTypeOrSelf(op.getDpsInits()[0].getType());
+  if (!element.isIntOrFloat())
+    return std::nullopt;
+  ContractionLoops loops;
+  loops.inner = numLoops - 1;
+  loops.reduction = *llvm::find_if(llvm::seq(numLoops), [&](unsigned d) {
+    return linalg::isReductionIterator(iterators[d]);
+  });
+  // A GEMM-like shape: an input `w` indexed by (k, j) and not by the row
+  // (reused by every row: what a register block saves loads of), and an
+  // input indexed by (row, k) and not by j. Batched products whose every
+  // input has the row (per-head matrix-vector products) are not.
+  auto uses = [&](OpOperand *operand, unsigned d) {
+    return op.getMatchingIndexingMap(operand).isFunctionOfDim(d);
+  };
+  std::optional<unsigned> row;
+  for (unsigned d = 0; d < loops.inner; ++d) {
+    if (d == loops.reduction)
+      continue;
+    bool shared = false, rowOperand = false;
+    for (OpOperand *input : op.getDpsInputOperands()) {
+      if (uses(input, loops.reduction) && uses(input, loops.inner) &&
+          !uses(input, d))
+        shared = true;
+      if (uses(input, loops.reduction) && uses(input, d) &&
+          !uses(input, loops.inner))
+        rowOperand = true;
+    }
+    if (shared && rowOperand)
+      row = d;
+  }
+  if (!row)
+    return std::nullopt;
+  loops.row = *row;
+  for (unsigned d = 0; d < loops.inner; ++d)
+    if (d != loops.row && d != loops.reduction)
+      loops.outer.push_back(d);
+  if (ShapedType::isDynamic(op.getStaticLoopRanges()[loops.inner]))
+    return std::nullopt;
+  return loops;
+}
+
 struct TileContractionsPass
     : nl::impl::NLTileContractionsBase<TileContractionsPass> {
   using Base::Base;
 
   void runOnOperation() override {
     SmallVector<linalg::GenericOp> candidates;
-    getOperation()->walk([&](linalg::GenericOp op) {
-      if (op.hasPureTensorSemantics())
-        candidates.push_back(op);
+    SmallVector<linalg::TransposeOp> transposes;
+    getOperation()->walk([&](Operation *op) {
+      if (auto generic = dyn_cast<linalg::GenericOp>(op);
+          generic && generic.hasPureTensorSemantics())
+        candidates.push_back(generic);
+      if (auto transpose = dyn_cast<linalg::TransposeOp>(op);
+          transpose && transpose.hasPureTensorSemantics())
+        transposes.push_back(transpose);
     });
     IRRewriter rewriter(&getContext());
     for (linalg::GenericOp op : candidates)
       if (failed(tile(rewriter, op)))
         return signalPassFailure();
+    for (linalg::TransposeOp op : transposes)
+      if (failed(tileTranspose(rewriter, op)))
+        return signalPassFailure();
   }
 
-  LogicalResult tile(RewriterBase &rewriter, linalg::GenericOp op) {
-    SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
-    unsigned numLoops = iterators.size();
-    if (numLoops < 3 || op.getNumReductionLoops() != 1 ||
-        !linalg::isParallelIterator(iterators.back()))
+  /// A transpose that moves the input's contiguous dimension elsewhere reads
+  /// or writes with a stride in its inner loop (gathers). Square tiles of
+  /// one vector register's width, each transposed in registers
+  /// (nl-vectorize-register-tiles, nl-lower-vector-ops), read and write
+  /// whole vectors instead; the tiles are shared among threads.
+  LogicalResult tileTranspose(RewriterBase &rewriter, linalg::TransposeOp op) {
+    ArrayRef<int64_t> permutation = op.getPermutation();
+    int64_t rank = permutation.size();
+    if (rank < 2 || permutation.back() == rank - 1 || registerRows <= 0)
       return success();
-    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-    unsigned inner = numLoops - 1;
-    unsigned reduction = *llvm::find_if(llvm::seq(numLoops), [&](unsigned d) {
-      return linalg::isReductionIterator(iterators[d]);
-    });
-    // The row dimension: the innermost parallel one outside `inner`.
-    std::optional<unsigned> row;
-    for (unsigned d = 0; d < inner; ++d)
-      if (linalg::isParallelIterator(iterators[d]))
-        row = d;
-    if (!row || ShapedType::isDynamic(ranges[inner]) ||
-        ShapedType::isDynamic(ranges[reduction]))
+    auto type = cast<RankedTensorType>(op.getInit().getType());
+    if (!type.getElementType().isIntOrFloat())
       return success();
-    Type element = getElementTypeOrSelf(op.getDpsInits()[0].getType());
-    if (!element.isIntOrFloat())
-      return success();
-    int64_t elementBytes = (element.getIntOrFloatBitWidth() + 7) / 8;
-    if (ranges[inner] * ranges[reduction] * elementBytes <= cacheBytes)
-      return success();
+    int64_t elementBytes =
+        (type.getElementType().getIntOrFloatBitWidth() + 7) / 8;
+    int64_t side = std::max<int64_t>(vectorBytes / elementBytes, 1);
+    // Output dimension `from` holds the input's contiguous one.
+    int64_t from = llvm::find(permutation, rank - 1) - permutation.begin();
+    for (int64_t d : {from, rank - 1})
+      if (type.isDynamicDim(d) || type.getDimSize(d) % side != 0)
+        return success();
+    SmallVector<int64_t> sizes(rank, 1);
+    sizes[from] = side;
+    sizes[rank - 1] = side;
+    rewriter.setInsertionPoint(op);
+    FailureOr<linalg::GenericOp> generic =
+        linalg::generalizeNamedOp(rewriter, op);
+    if (failed(generic))
+      return op.emitError("nl-tile-contractions: could not generalize");
+    FailureOr<scf::SCFTilingResult> tiled =
+        tileWith(rewriter, *generic, sizes, llvm::to_vector(llvm::seq(rank)),
+                 scf::SCFTilingOptions::LoopType::ForallOp);
+    if (failed(tiled))
+      return failure();
+    tiled->tiledOps.front()->setAttr(nl::NLDialect::getRegisterTileAttrName(),
+                                     rewriter.getUnitAttr());
+    return success();
+  }
 
-    SmallVector<OpFoldResult> tileSizes(numLoops, rewriter.getIndexAttr(0));
-    auto tileIfSmaller = [&](unsigned dim, int64_t size) {
-      if (ShapedType::isDynamic(ranges[dim]) || ranges[dim] > size)
-        tileSizes[dim] = rewriter.getIndexAttr(size);
-    };
-    tileIfSmaller(*row, rowTile);
-    tileIfSmaller(inner, innerTile);
-    tileIfSmaller(reduction, reductionTile);
-    // Tile loops: rows, columns, then the reduction innermost (increasing k
-    // for every element, as untiled).
-    SmallVector<int64_t> interchange;
-    for (unsigned d = 0; d < numLoops; ++d)
-      if (d != inner && d != reduction)
-        interchange.push_back(d);
-    interchange.append({inner, reduction});
-
+  /// Tiles `op` with `sizes` (0: untiled), loops in `order` (tiled ones
+  /// only matter), and replaces it; returns the tiled op and the loops.
+  FailureOr<scf::SCFTilingResult>
+  tileWith(RewriterBase &rewriter, linalg::GenericOp op,
+           ArrayRef<int64_t> sizes, ArrayRef<int64_t> order,
+           scf::SCFTilingOptions::LoopType loopType) {
     scf::SCFTilingOptions options;
-    options.setTileSizes(tileSizes).setInterchange(interchange);
+    options.setTileSizes(getAsIndexOpFoldResult(op.getContext(), sizes))
+        .setInterchange(order)
+        .setLoopType(loopType);
     rewriter.setInsertionPoint(op);
     FailureOr<scf::SCFTilingResult> tiled = scf::tileUsingSCF(
         rewriter, cast<TilingInterface>(op.getOperation()), options);
     if (failed(tiled))
       return op.emitError("nl-tile-contractions: could not tile");
     rewriter.replaceOp(op, tiled->replacements);
+    return tiled;
+  }
+
+  LogicalResult tile(RewriterBase &rewriter, linalg::GenericOp op) {
+    std::optional<ContractionLoops> loops = matchContraction(op);
+    if (!loops)
+      return success();
+    unsigned numLoops = op.getNumLoops();
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    Type element = getElementTypeOrSelf(op.getDpsInits()[0].getType());
+    int64_t elementBytes = (element.getIntOrFloatBitWidth() + 7) / 8;
+    bool cacheTiled =
+        !ShapedType::isDynamic(ranges[loops->reduction]) &&
+        ranges[loops->inner] * ranges[loops->reduction] * elementBytes >
+            cacheBytes;
+    int64_t registerColumns =
+        registerVectors * std::max<int64_t>(vectorBytes / elementBytes, 1);
+    bool registerTiled = registerRows > 0 && registerVectors > 0 &&
+                         ranges[loops->inner] >= registerColumns;
+    if (!cacheTiled && !registerTiled)
+      return success();
+
+    // Loop orders: the tiled loops of each level in the order they nest.
+    SmallVector<int64_t> order(loops->outer.begin(), loops->outer.end());
+    order.append({loops->row, loops->inner, loops->reduction});
+    auto tileIfSmaller = [&](SmallVector<int64_t> &sizes, unsigned dim,
+                             int64_t size) {
+      if (ShapedType::isDynamic(ranges[dim]) || ranges[dim] > size)
+        sizes[dim] = size;
+    };
+
+    // Threads: blocks of rows (every batch and head its own) run in parallel.
+    SmallVector<int64_t> threadSizes(numLoops, 0);
+    for (unsigned d : loops->outer)
+      threadSizes[d] = 1;
+    tileIfSmaller(threadSizes, loops->row, rowTile);
+    FailureOr<scf::SCFTilingResult> tiled =
+        tileWith(rewriter, op, threadSizes, order,
+                 scf::SCFTilingOptions::LoopType::ForallOp);
+    if (failed(tiled))
+      return failure();
+    op = cast<linalg::GenericOp>(tiled->tiledOps.front());
+
+    // Caches: a block of the (reduction, inner) operand is reused by every
+    // row of the block; the reduction loop innermost keeps each element's
+    // sum in increasing k.
+    if (cacheTiled) {
+      SmallVector<int64_t> cacheSizes(numLoops, 0);
+      tileIfSmaller(cacheSizes, loops->inner, innerTile);
+      tileIfSmaller(cacheSizes, loops->reduction, reductionTile);
+      tiled = tileWith(rewriter, op, cacheSizes, order,
+                       scf::SCFTilingOptions::LoopType::ForOp);
+      if (failed(tiled))
+        return failure();
+      op = cast<linalg::GenericOp>(tiled->tiledOps.front());
+    }
+    if (!registerTiled)
+      return success();
+
+    // Registers: a registerRows x registerColumns block of the output is
+    // accumulated over every k of the block, one k at a time, by
+    // nl-vectorize-register-tiles. Partial blocks are peeled off so that
+    // the full ones have static shapes.
+    SmallVector<int64_t> registerSizes(numLoops, 0);
+    registerSizes[loops->row] = registerRows;
+    registerSizes[loops->inner] = registerColumns;
+    registerSizes[loops->reduction] = 1;
+    tiled = tileWith(rewriter, op, registerSizes, order,
+                     scf::SCFTilingOptions::LoopType::ForOp);
+    if (failed(tiled))
+      return failure();
+    tiled->tiledOps.front()->setAttr(nl::NLDialect::getRegisterTileAttrName(), rewriter.getUnitAttr());
+    // Loops: row, inner, reduction. Peeling leaves the loop as the main
+    // part and adds the partial iteration after it; peel inner loops first
+    // so that the partial row block has no peeled copy of its own.
+    for (unsigned level : {1u, 0u}) {
+      auto loop = cast<scf::ForOp>(tiled->loops[level].getOperation());
+      scf::ForOp partial;
+      (void)scf::peelForLoopAndSimplifyBounds(rewriter, loop, partial);
+    }
     return success();
   }
 };

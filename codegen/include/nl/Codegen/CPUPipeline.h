@@ -31,6 +31,9 @@ struct CPUTarget {
   /// with every feature LLVM enables for it. Fails with a message naming the
   /// CPU if LLVM does not know it.
   static FailureOr<CPUTarget> named(llvm::StringRef cpu, std::string &error);
+  /// Bytes of the widest vector registers the features give (x86: 64 with
+  /// AVX-512, 32 with AVX, else 16 as SSE and NEON).
+  int64_t vectorRegisterBytes() const;
   /// "+avx2,+fma,..." for LLVM's TargetMachine.
   std::string featureString() const;
 };

@@ -132,34 +132,122 @@ def NLVectorFriendlyLoopOrder : Pass<"nl-vector-friendly-loop-order"> {
 }
 
 def NLTileContractions : Pass<"nl-tile-contractions"> {
-  let summary = "Tile large contractions so that their operands stay in cache";
+  let summary = "Tile contractions for threads, caches and registers";
   let description = [{
-    For the CPU, on linalg on tensors after `nl-vector-friendly-loop-order`:
-    a `linalg.generic` with one reduction dimension `k` and a parallel
-    innermost dimension `j` whose operand indexed by `(k, j)` is larger than
-    `cache-bytes` (the weight of a projection, `W[k, j]` after the loop
-    reordering) would stream that whole operand from memory once per row of
-    its output. It is tiled into `scf.for` loops over blocks of
-    `row-tile` rows (the parallel dimension just outside `j`), `inner-tile`
-    columns and `reduction-tile` reduction steps, the reduction loop
-    innermost: a block of the weight is reused by every row of a block while
-    it is in cache. Each element still sums over `k` in increasing order, so
-    results are bitwise those of the untiled loops.
+    For the CPU, on linalg on tensors after `nl-vector-friendly-loop-order`,
+    a `linalg.generic` with one reduction loop `k`, a parallel innermost
+    loop `j` of static extent (the output's contiguous dimension) and a
+    parallel `row` loop just outside (the tokens of a projection
+    `y[t, j] += x[t, k] W[k, j]`, any other parallel loops being batch or
+    heads) is tiled at three levels with MLIR's TilingInterface:
+
+    1. Threads: an `scf.forall` over blocks of `row-tile` rows, one per
+       batch and head: the iterations that threads share.
+    2. Caches, when `k` is static and the operand indexed by `(k, j)` is
+       larger than
+       `cache-bytes` (the CMS and LM-head weights): `scf.for` loops over
+       `inner-tile` columns and `reduction-tile` reduction steps, so that a
+       block of the weight is reused by every row of a block while it is in
+       cache.
+    3. Registers, when `j` has at least `register-vectors` vectors of
+       `vector-bytes`: `scf.for` loops over blocks of `register-rows` rows
+       and `register-vectors` vectors of columns, then over `k` one step at
+       a time. The block op carries the unit attribute `nl.register_tile`
+       for `nl-vectorize-register-tiles`, which keeps its output block in
+       registers across the `k` loop. Partial row and column blocks are
+       peeled off (`scf::peelForLoopAndSimplifyBounds`) so that full blocks
+       have static shapes; the partial ones stay scalar loops.
+
+    The reduction loop is innermost at every level, so each element still
+    sums over `k` in increasing order: results are bitwise those of the
+    untiled loops.
   }];
   let options = [
     Option<"rowTile", "row-tile", "int64_t", /*default=*/"64",
-           "Rows of the output per tile">,
+           "Rows of the output per thread block">,
     Option<"innerTile", "inner-tile", "int64_t", /*default=*/"256",
-           "Elements of the innermost (vector) dimension per tile">,
+           "Elements of the innermost (vector) dimension per cache tile">,
     Option<"reductionTile", "reduction-tile", "int64_t", /*default=*/"256",
-           "Reduction steps per tile">,
+           "Reduction steps per cache tile">,
     Option<"cacheBytes", "cache-bytes", "int64_t", /*default=*/"1048576",
-           "Tile only contractions whose (reduction, innermost) operand is "
-           "larger than this (default: a typical L2 cache)">,
+           "Cache-tile only contractions whose (reduction, innermost) "
+           "operand is larger than this (default: a typical L2 cache)">,
+    Option<"registerRows", "register-rows", "int64_t", /*default=*/"8",
+           "Rows of an output block kept in registers (0: no register "
+           "tiling)">,
+    Option<"registerVectors", "register-vectors", "int64_t", /*default=*/"2",
+           "Vectors per row of an output block kept in registers">,
+    Option<"vectorBytes", "vector-bytes", "int64_t", /*default=*/"32",
+           "Bytes of the target's vector registers (hope-compile sets it "
+           "from the target: 64 with AVX-512, 32 with AVX, 16 otherwise)">,
   ];
   let dependentDialects = ["mlir::scf::SCFDialect",
                            "mlir::tensor::TensorDialect",
                            "mlir::affine::AffineDialect"];
+}
+
+def NLVectorizeRegisterTiles : Pass<"nl-vectorize-register-tiles"> {
+  let summary = "Vectorise register blocks of contractions, accumulators in registers";
+  let description = [{
+    For the CPU, on linalg on tensors after `nl-tile-contractions` and
+    canonicalization: every `linalg.generic` marked `nl.register_tile` whose
+    shapes are static (a full block, not a peeled partial one) has its unit
+    parallel dimensions dropped (`linalg::dropUnitDims`) and is vectorised
+    (`linalg::vectorize`): a contraction becomes one `vector.contract` of a
+    `rows x 1` by `1 x columns` block into a `rows x columns` accumulator.
+    The accumulator's read and write are then hoisted out of the loop over
+    `k` (`hoistLoopInvariantSubsets`), so it stays in registers for the
+    whole reduction. `nl-contract-float-ops` later lowers the contraction
+    to outer products, one fused multiply-add per row and step of `k`: the
+    micro-kernel of a BLAS sgemm, with each element's sum still in
+    increasing `k`. Marks on ops that are not vectorised are removed.
+  }];
+  let dependentDialects = ["mlir::vector::VectorDialect",
+                           "mlir::tensor::TensorDialect"];
+}
+
+def NLLowerVectorOps : Pass<"nl-lower-vector-ops"> {
+  let summary = "Lower the register blocks' vector ops to FMAs and shuffles";
+  let description = [{
+    For the CPU, on buffers (the `loops` phase), with upstream patterns:
+    the `vector.contract` of each register block
+    (`nl-vectorize-register-tiles`) becomes outer products, then one
+    `vector.fma` per row (`nl-contract-float-ops` makes those
+    `llvm.intr.fmuladd`); `vector.transpose` (a tile of a transpose)
+    becomes shuffles as `transpose-lowering` says. Not earlier:
+    canonicalization would turn an accumulator's rows into lists of
+    elements.
+  }];
+  let options = [
+    Option<"transposeLowering", "transpose-lowering",
+           "mlir::vector::VectorTransposeLowering",
+           /*default=*/"mlir::vector::VectorTransposeLowering::Shuffle1D",
+           "How tiles of transposes are lowered", [{::llvm::cl::values(
+             clEnumValN(::mlir::vector::VectorTransposeLowering::EltWise,
+                        "eltwise", "element by element"),
+             clEnumValN(::mlir::vector::VectorTransposeLowering::Shuffle1D,
+                        "shuffle1d", "one shuffle of the flattened tile"),
+             clEnumValN(::mlir::vector::VectorTransposeLowering::Shuffle16x16,
+                        "shuffle16x16",
+                        "AVX-512 unpack/shuffle sequence for 16x16 floats "
+                        "(other tiles element by element)"))}]>,
+  ];
+  let dependentDialects = ["mlir::vector::VectorDialect"];
+}
+
+def NLApproximateMath : Pass<"nl-approximate-math"> {
+  let summary = "Inline polynomial approximations of float32 exp and erf";
+  let description = [{
+    For the CPU: `math.exp` and `math.erf` on float32 (sigmoids, SiLU,
+    softmax, GELU) would become a libm call per element, which stops LLVM
+    from vectorising the loops around them. MLIR's polynomial
+    approximations (`populateMathPolynomialApproximationPatterns`) write
+    them as arithmetic instead (exp within a few ulp of libm's, erf within
+    about 1e-7 absolute), which LLVM vectorises with the rest of the loop.
+    Float64 keeps the libm calls.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::vector::VectorDialect"];
 }
 
 def NLOuterParallelLoops : Pass<"nl-outer-parallel-loops"> {
@@ -185,6 +273,10 @@ def NLContractFloatOps : Pass<"nl-contract-float-ops"> {
     `llvm.intr.fmuladd`, as C compilers do within an expression
     (-ffp-contract=on): LLVM makes it one FMA where the target has one (a
     multiply and an add elsewhere) and vectorises it like other arithmetic.
+    One-dimensional `vector.fma` (the register blocks, after
+    `nl-lower-vector-ops`) becomes `llvm.intr.fmuladd` too: the same
+    fused operation where the CPU has FMA, and a multiply and an add rather
+    than a libm call per element where it does not.
     No other fast-math assumption is made (no reassociation, no finite-math),
     so results stay within rounding of the unfused ones.
   }];
