@@ -95,16 +95,11 @@ func.func @causal_conv(%x: tensor<?x?x8xf32>, %w: tensor<8x4xf32>) -> tensor<?x?
 
 // Streaming: the previous pieces' last W-1 inputs instead of the zeros, the
 // history first and then x along the tokens, under the same window sum.
-// CHECK-DAG: #[[LENGTH:.*]] = affine_map<()[s0] -> (s0 + 3)>
 // CHECK-DAG: #[[XP:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1 + d3, d2)>
 // CHECK-LABEL: func.func @causal_conv_history(
 // CHECK-SAME: %[[X:.*]]: tensor<?x?x8xf32>, %[[W:.*]]: tensor<8x4xf32>, %[[H:.*]]: tensor<?x3x8xf32>)
 // CHECK-NOT: tensor.pad
-// CHECK: %[[T:.*]] = tensor.dim %[[X]], %c1
-// CHECK: %[[N:.*]] = affine.apply #[[LENGTH]]()[%[[T]]]
-// CHECK: %[[EMPTY:.*]] = tensor.empty(%{{.*}}, %[[N]]) : tensor<?x?x8xf32>
-// CHECK: %[[WITH_H:.*]] = tensor.insert_slice %[[H]] into %[[EMPTY]][0, 0, 0] [%{{.*}}, 3, 8] [1, 1, 1]
-// CHECK: %[[JOINED:.*]] = tensor.insert_slice %[[X]] into %[[WITH_H]][0, 3, 0] [%{{.*}}, %{{.*}}, 8] [1, 1, 1]
+// CHECK: %[[JOINED:.*]] = tensor.concat dim(1) %[[H]], %[[X]] : (tensor<?x3x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
 // CHECK-NOT: tensor.pad
 // CHECK: linalg.generic {indexing_maps = [#[[XP]], {{.*}}], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%[[JOINED]], %[[W]] :
 func.func @causal_conv_history(%x: tensor<?x?x8xf32>, %w: tensor<8x4xf32>,
@@ -119,8 +114,7 @@ func.func @causal_conv_history(%x: tensor<?x?x8xf32>, %w: tensor<8x4xf32>,
 // at token T of the joined sequence (x's length).
 // CHECK-LABEL: func.func @sequence_tail(
 // CHECK-SAME: %[[H:.*]]: tensor<?x3x8xf32>, %[[X:.*]]: tensor<?x?x8xf32>)
-// CHECK: %[[WITH_H:.*]] = tensor.insert_slice %[[H]] into %{{.*}}[0, 0, 0] [%{{.*}}, 3, 8] [1, 1, 1]
-// CHECK: %[[JOINED:.*]] = tensor.insert_slice %[[X]] into %[[WITH_H]][0, 3, 0]
+// CHECK: %[[JOINED:.*]] = tensor.concat dim(1) %[[H]], %[[X]] : (tensor<?x3x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
 // CHECK: %[[T:.*]] = tensor.dim %[[X]], %c1
 // CHECK: %[[TAIL:.*]] = tensor.extract_slice %[[JOINED]][0, %[[T]], 0] [%{{.*}}, 3, 8] [1, 1, 1] : tensor<?x?x8xf32> to tensor<?x3x8xf32>
 // CHECK: return %[[TAIL]]
