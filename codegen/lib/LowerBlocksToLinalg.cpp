@@ -315,30 +315,6 @@ struct LowerRate : OpRewritePattern<RateOp> {
   }
 };
 
-/// [first; second] along the tokens (dimension 1) of two [B, *, D] tensors.
-static Value concatTokens(PatternRewriter &rewriter, Location loc,
-                          Value first, Value second) {
-  TensorBuilder tb(rewriter, loc);
-  auto type = cast<RankedTensorType>(first.getType());
-  SmallVector<OpFoldResult> sizes = tb.sizes(second);
-  AffineExpr a, b;
-  bindSymbols(rewriter.getContext(), a, b);
-  OpFoldResult firstLength = tb.sizes(first)[1];
-  sizes[1] = affine::makeComposedFoldedAffineApply(rewriter, loc, a + b,
-                                                   {firstLength, sizes[1]});
-  Value joined = tb.empty(sizes, type.getElementType());
-  auto insert = [&](Value part, OpFoldResult offset, Value into) {
-    SmallVector<OpFoldResult> offsets(3, rewriter.getIndexAttr(0));
-    offsets[1] = offset;
-    SmallVector<OpFoldResult> strides(3, rewriter.getIndexAttr(1));
-    return tensor::InsertSliceOp::create(rewriter, loc, part, into, offsets,
-                                         tb.sizes(part), strides)
-        .getResult();
-  };
-  joined = insert(first, rewriter.getIndexAttr(0), joined);
-  return insert(second, firstLength, joined);
-}
-
 /// The last N tokens of [history; input].
 struct LowerSequenceTail : OpRewritePattern<SequenceTailOp> {
   using OpRewritePattern::OpRewritePattern;
@@ -346,8 +322,8 @@ struct LowerSequenceTail : OpRewritePattern<SequenceTailOp> {
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     TensorBuilder tb(rewriter, loc);
-    Value joined =
-        concatTokens(rewriter, loc, op.getHistory(), op.getInput());
+    Value joined = tensor::ConcatOp::create(
+        rewriter, loc, /*dim=*/1, ValueRange{op.getHistory(), op.getInput()});
     SmallVector<OpFoldResult> offsets(3, rewriter.getIndexAttr(0));
     offsets[1] = tb.sizes(op.getInput())[1];
     SmallVector<OpFoldResult> strides(3, rewriter.getIndexAttr(1));
@@ -381,7 +357,10 @@ struct LowerCausalConv : OpRewritePattern<CausalConvOp> {
     // Zeros before the sequence, or the previous pieces' last inputs.
     Value padded =
         op.getHistory()
-            ? concatTokens(rewriter, loc, op.getHistory(), op.getInput())
+            ? tensor::ConcatOp::create(
+                  rewriter, loc, /*dim=*/1,
+                  ValueRange{op.getHistory(), op.getInput()})
+                  .getResult()
             : tensor::PadOp::create(
                   rewriter, loc, RankedTensorType::get(paddedShape, element),
                   op.getInput(), low, high, tb.floatConstant(element, 0.0))

@@ -98,6 +98,13 @@ hope_status *hope_module_set_threads(hope_module *module, int32_t threads) {
   return toStatus(module->setThreads(threads));
 }
 
+hope_status *hope_module_threads(const hope_module *module, int32_t *threads) {
+  HOPE_CHECK_ARG(module);
+  HOPE_CHECK_ARG(threads);
+  *threads = module->getThreads();
+  return nullptr;
+}
+
 hope_status *hope_module_entry_point_count(const hope_module *module,
                                            size_t *count) {
   HOPE_CHECK_ARG(module);

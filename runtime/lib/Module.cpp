@@ -37,6 +37,13 @@ llvm::Error hope_module::setThreads(int32_t threads) {
   return llvm::Error::success();
 }
 
+int32_t hope_module::getThreads() const {
+  using GetThreads = int (*)();
+  auto get =
+      reinterpret_cast<GetThreads>(dlsym(handle, "omp_get_max_threads"));
+  return get ? get() : 1;
+}
+
 llvm::Expected<size_t> hope_module::findEntry(llvm::StringRef name) const {
   for (size_t i = 0; i < manifest->entryPoints.size(); ++i)
     if (manifest->entryPoints[i].name == name)

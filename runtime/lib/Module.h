@@ -30,6 +30,8 @@ struct hope_module : llvm::ThreadSafeRefCountedBase<hope_module> {
 
   /// Threads for the artifact's OpenMP loops (0: the default).
   llvm::Error setThreads(int32_t threads);
+  /// Threads the artifact's OpenMP loops use now (1 without such loops).
+  int32_t getThreads() const;
 
   /// The index of the entry point `name`; NOT_FOUND names the choices.
   llvm::Expected<size_t> findEntry(llvm::StringRef name) const;

@@ -93,6 +93,38 @@ func.func @causal_conv(%x: tensor<?x?x8xf32>, %w: tensor<8x4xf32>) -> tensor<?x?
 
 // -----
 
+// Streaming: the previous pieces' last W-1 inputs instead of the zeros, the
+// history first and then x along the tokens, under the same window sum.
+// CHECK-DAG: #[[XP:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1 + d3, d2)>
+// CHECK-LABEL: func.func @causal_conv_history(
+// CHECK-SAME: %[[X:.*]]: tensor<?x?x8xf32>, %[[W:.*]]: tensor<8x4xf32>, %[[H:.*]]: tensor<?x3x8xf32>)
+// CHECK-NOT: tensor.pad
+// CHECK: %[[JOINED:.*]] = tensor.concat dim(1) %[[H]], %[[X]] : (tensor<?x3x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
+// CHECK-NOT: tensor.pad
+// CHECK: linalg.generic {indexing_maps = [#[[XP]], {{.*}}], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%[[JOINED]], %[[W]] :
+func.func @causal_conv_history(%x: tensor<?x?x8xf32>, %w: tensor<8x4xf32>,
+                               %h: tensor<?x3x8xf32>) -> tensor<?x?x8xf32> {
+  %y = nl.causal_conv %x, %w history(%h : tensor<?x3x8xf32>) : tensor<?x?x8xf32>, tensor<8x4xf32>
+  return %y : tensor<?x?x8xf32>
+}
+
+// -----
+
+// The next piece's history: the last 3 tokens of [history; x], which start
+// at token T of the joined sequence (x's length).
+// CHECK-LABEL: func.func @sequence_tail(
+// CHECK-SAME: %[[H:.*]]: tensor<?x3x8xf32>, %[[X:.*]]: tensor<?x?x8xf32>)
+// CHECK: %[[JOINED:.*]] = tensor.concat dim(1) %[[H]], %[[X]] : (tensor<?x3x8xf32>, tensor<?x?x8xf32>) -> tensor<?x?x8xf32>
+// CHECK: %[[T:.*]] = tensor.dim %[[X]], %c1
+// CHECK: %[[TAIL:.*]] = tensor.extract_slice %[[JOINED]][0, %[[T]], 0] [%{{.*}}, 3, 8] [1, 1, 1] : tensor<?x?x8xf32> to tensor<?x3x8xf32>
+// CHECK: return %[[TAIL]]
+func.func @sequence_tail(%h: tensor<?x3x8xf32>, %x: tensor<?x?x8xf32>) -> tensor<?x3x8xf32> {
+  %t = nl.sequence_tail %h, %x : tensor<?x3x8xf32>, tensor<?x?x8xf32>
+  return %t : tensor<?x3x8xf32>
+}
+
+// -----
+
 // Chunk means: pad to whole chunks, sum each, divide by the chunk's count.
 // CHECK-LABEL: func.func @chunk_pool
 // CHECK: arith.ceildivui

@@ -29,6 +29,14 @@
 // POSITIVE: hope-models: --heads must be positive, got 0
 // RUN: not hope-models titans-memory --linearize=-4 2>&1 | FileCheck %s --check-prefix=LINEARIZE
 // LINEARIZE: hope-models: --linearize must be a positive number of tokens or 'sequence', got '-4'
+// RUN: not hope-models hope-lm --layers=0 2>&1 | FileCheck %s --check-prefix=LAYERS
+// LAYERS: hope-models: --layers must be positive, got 0
+// RUN: not hope-models hope-block --cms=bogus 2>&1 | FileCheck %s --check-prefix=CMS
+// CMS: hope-models: unknown --cms 'bogus'; variants: sequential, independent, nested
+// RUN: not hope-models hope-block --mixer=bogus 2>&1 | FileCheck %s --check-prefix=MIXER
+// MIXER: hope-models: unknown --mixer 'bogus'; mixers: titans, attention
+// RUN: not hope-models hope-block --mixer=bogus 2>&1 | count 1
+// RUN: not hope-models hope-block --mixer=bogus 2>/dev/null | count 0
 // RUN: not hope-models hope-block --width=100 2>&1 | FileCheck %s --check-prefix=HEADS
 // HEADS: hope-models: the width 100 must be a positive multiple of the number of heads 8
 

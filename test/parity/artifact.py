@@ -7,9 +7,11 @@ from __future__ import annotations
 import ctypes
 import json
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from safetensors.torch import load_file
 
 _DTYPES = {"f32": (np.float32, ctypes.c_float), "f64": (np.float64, ctypes.c_double),
            "i64": (np.int64, ctypes.c_int64)}
@@ -36,6 +38,38 @@ def build_model(hope_models: Path, hope_compile: Path, directory: Path, name: st
         if result.returncode != 0:
             raise RuntimeError(f"{command[0]} failed:\n{result.stderr[-4000:]}")
     return library
+
+
+def relative_error(y: np.ndarray, reference: np.ndarray) -> float:
+    """max |y - reference| / max |reference|, after checking that the shapes agree."""
+    assert y.shape == reference.shape, (y.shape, reference.shape)
+    return float(np.abs(y - reference).max() / np.abs(reference).max())
+
+
+@dataclass
+class SeededModel:
+    """A model hope-models built and hope-compile compiled, and the seeded weights hope-models
+    wrote for it (torch, float64: the references' precision)."""
+    artifact: Artifact
+    weights: dict
+
+    def error(self, name: str, data: np.ndarray, reference: np.ndarray, numpy_type) -> float:
+        """The relative error of entry point `name` on `data` and the weights (as `numpy_type`)
+        against `reference`, printed."""
+        (y,) = self.artifact.run_with_weights(name, data, self.weights, numpy_type)
+        error = relative_error(y, reference)
+        print(f"{name} {np.dtype(numpy_type).name} error {error:.1e}")
+        return error
+
+
+def build_seeded_model(hope_models: Path, hope_compile: Path, directory: Path, name: str,
+                       model_args: list[str]) -> SeededModel:
+    """build_model with `--weights-out=NAME.safetensors`, loaded."""
+    weights_file = directory / f"{name}.safetensors"
+    library = build_model(hope_models, hope_compile, directory, name,
+                          [*model_args, f"--weights-out={weights_file}"])
+    weights = {key: value.double() for key, value in load_file(str(weights_file)).items()}
+    return SeededModel(Artifact(library), weights)
 
 
 def _descriptor_type(rank: int):

@@ -11,9 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from safetensors.torch import load_file
-
-from artifact import Artifact, build_model, compile_module
+from artifact import Artifact, build_seeded_model, compile_module, relative_error
 from reference import hope_block as HB
 from reference import weights as W
 
@@ -41,12 +39,8 @@ def test_hope_block(hope_compile, tmp_path, element, tolerance, chunk_other, chu
     reference = HB.hope_block(x, weights, options).numpy()
 
     numpy_type = np.float64 if element == "f64" else np.float32
-    entry = artifact.entry("hope_block")
-    inputs = [x.numpy().astype(numpy_type)] + [
-        weights[spec["name"]].numpy().astype(numpy_type) for spec in entry["inputs"][1:]]
-    (y,) = artifact("hope_block", *inputs)
-    error = np.abs(y - reference).max() / np.abs(reference).max()
-    assert error < tolerance
+    (y,) = artifact.run_with_weights("hope_block", x.numpy(), weights, numpy_type)
+    assert relative_error(y, reference) < tolerance
 
 
 @pytest.mark.parametrize("variant", ["independent", "nested"])
@@ -54,56 +48,40 @@ def test_hope_block_cms_variants(hope_models, hope_compile, tmp_path, variant):
     """`hope-models hope-block --config=tiny --cms=VARIANT` (frozen CMS: independent mixes the blocks
     with the weights cms_mix, nested computes what sequential does) against the reference, float64.
     The mixing weights are set far from their seeded init so that every block counts."""
-    weights_file = tmp_path / f"{variant}.safetensors"
-    artifact = Artifact(build_model(hope_models, hope_compile, tmp_path, f"hope_{variant}", [
-        "hope-block", "--config=tiny", f"--cms={variant}", "--eta-scale=0.3", f"--weights-out={weights_file}", "--seed=7"]))
-    weights = {name: value.double() for name, value in load_file(str(weights_file)).items()}
+    model = build_seeded_model(hope_models, hope_compile, tmp_path, f"hope_{variant}", [
+        "hope-block", "--config=tiny", f"--cms={variant}", "--eta-scale=0.3", "--seed=7"])
+    weights = model.weights
     if variant == "independent":
         weights["cms_mix"] = torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64)
     x = torch.randn(2, 9, 32, generator=torch.Generator().manual_seed(8), dtype=torch.float64)
     selfmod = HB.SelfModOptions(heads=2, chunk_other=2, chunk_mem=4, eta_scale=0.3)
     reference = HB.hope_block(x, weights, HB.HopeOptions(selfmod, cms_variant=variant)).numpy()
-
-    (y,) = artifact.run_with_weights("hope_block", x.numpy(), weights, np.float32)
-    error = np.abs(y - reference).max() / np.abs(reference).max()
-    print(f"{variant}: float32 error {error:.1e}")
-    assert error < 1e-4
+    assert model.error("hope_block", x.numpy(), reference, np.float32) < 1e-4
     if variant == "independent":  # the check can fail: sequential is another function
         sequential = HB.hope_block(x, weights, HB.HopeOptions(selfmod)).numpy()
-        assert np.abs(sequential - reference).max() / np.abs(reference).max() > 1e-2
+        assert relative_error(sequential, reference) > 1e-2
 
 
 def test_hope_block_default_size(hope_models, hope_compile, tmp_path):
     """models/hope_block.mlir's own sizes (width 512, CMS hidden 2048): its projections and CMS
     contractions are large enough for nl-tile-contractions; 70 tokens make a partial row tile."""
-    weights_file = tmp_path / "default.safetensors"
-    artifact = Artifact(build_model(hope_models, hope_compile, tmp_path, "hope_default", [
-        "hope-block", "--eta-scale=0.3", f"--weights-out={weights_file}", "--seed=9"]))
-    weights = {name: value.double() for name, value in load_file(str(weights_file)).items()}
+    model = build_seeded_model(hope_models, hope_compile, tmp_path, "hope_default", [
+        "hope-block", "--eta-scale=0.3", "--seed=9"])
     x = torch.randn(1, 70, 512, generator=torch.Generator().manual_seed(10), dtype=torch.float64)
     selfmod = HB.SelfModOptions(heads=8, chunk_other=8, chunk_mem=64, eta_scale=0.3)
-    reference = HB.hope_block(x, weights, HB.HopeOptions(selfmod)).numpy()
-    (y,) = artifact.run_with_weights("hope_block", x.numpy(), weights, np.float32)
-    error = np.abs(y - reference).max() / np.abs(reference).max()
-    print(f"float32 error {error:.1e}")
-    assert error < 1e-4
+    reference = HB.hope_block(x, model.weights, HB.HopeOptions(selfmod)).numpy()
+    assert model.error("hope_block", x.numpy(), reference, np.float32) < 1e-4
 
 
 def test_hope_attention_block(hope_models, hope_compile, tmp_path):
     """HOPE-Attention (`--mixer=attention`: causal softmax attention in place of self-modifying
     Titans, then the CMS) against the token-by-token reference, float32 against float64."""
-    weights_file = tmp_path / "attention.safetensors"
-    artifact = Artifact(build_model(hope_models, hope_compile, tmp_path, "hope_attention", [
-        "hope-block", "--config=tiny", "--mixer=attention", f"--weights-out={weights_file}",
-        "--seed=11"]))
-    weights = {name: value.double() for name, value in load_file(str(weights_file)).items()}
+    model = build_seeded_model(hope_models, hope_compile, tmp_path, "hope_attention", [
+        "hope-block", "--config=tiny", "--mixer=attention", "--seed=11"])
     x = torch.randn(2, 13, 32, generator=torch.Generator().manual_seed(12), dtype=torch.float64)
     options = HB.HopeOptions(HB.SelfModOptions(heads=2), mixer="attention")
-    reference = HB.hope_block(x, weights, options).numpy()
-    (y,) = artifact.run_with_weights("hope_block", x.numpy(), weights, np.float32)
-    error = np.abs(y - reference).max() / np.abs(reference).max()
-    print(f"float32 error {error:.1e}")
-    assert error < 1e-4
+    reference = HB.hope_block(x, model.weights, options).numpy()
+    assert model.error("hope_block", x.numpy(), reference, np.float32) < 1e-4
     # The check can fail: attention over every token (not causal) is another function.
-    leaky = HB.hope_block(x.flip(1), weights, options).flip(1).numpy()
-    assert np.abs(leaky - reference).max() / np.abs(reference).max() > 1e-2
+    leaky = HB.hope_block(x.flip(1), model.weights, options).flip(1).numpy()
+    assert relative_error(leaky, reference) > 1e-2

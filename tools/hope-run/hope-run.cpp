@@ -92,9 +92,9 @@ static cl::opt<unsigned> repeat(
 
 static cl::opt<std::string> timingsJson(
     "timings-json",
-    cl::desc("Write the duration of every call, in seconds, their median and "
-             "the process's peak resident memory to this JSON file (for "
-             "benchmark drivers)"),
+    cl::desc("Write the duration of every call, in seconds, their median, "
+             "the number of threads used and the process's peak resident "
+             "memory to this JSON file (for benchmark drivers)"),
     cl::value_desc("file"), cl::cat(category));
 
 static cl::opt<bool>
@@ -372,7 +372,8 @@ static std::optional<int64_t> peakResidentBytes() {
 
 /// The median, fastest and slowest of `seconds` on stderr (with --repeat)
 /// and all of them in --timings-json.
-static Error reportTimings(StringRef function, ArrayRef<double> seconds) {
+static Error reportTimings(StringRef function, int32_t threads,
+                           ArrayRef<double> seconds) {
   SmallVector<double> sorted(seconds);
   llvm::sort(sorted);
   double median = sorted.size() % 2
@@ -387,7 +388,7 @@ static Error reportTimings(StringRef function, ArrayRef<double> seconds) {
   if (timingsJson.empty())
     return Error::success();
   json::Object timings{{"function", function},
-                       {"threads", static_cast<int64_t>(numThreads)},
+                       {"threads", threads},
                        {"seconds", json::Array(seconds)},
                        {"median_seconds", median}};
   if (std::optional<int64_t> peak = peakResidentBytes())
@@ -456,7 +457,7 @@ static Error run() {
                           .count());
     produced = std::move(*outputs);
   }
-  if (Error error = reportTimings(*name, seconds))
+  if (Error error = reportTimings(*name, module->threads(), seconds))
     return error;
 
   for (size_t j = 0; j < results.size(); ++j) {

@@ -29,21 +29,27 @@ unsigned countOps(Operation *op) {
   return count;
 }
 
+/// The results of `run` (consecutive top-level operations of one block) that
+/// operations outside it use.
+SmallVector<Value> getEscapingValues(ArrayRef<Operation *> run) {
+  llvm::SmallPtrSet<Operation *, 32> inRun(run.begin(), run.end());
+  Block *block = run.front()->getBlock();
+  SmallVector<Value> escaping;
+  for (Operation *op : run)
+    for (Value result : op->getResults())
+      if (llvm::any_of(result.getUsers(), [&](Operation *user) {
+            return !inRun.contains(block->findAncestorOpInBlock(*user));
+          }))
+        escaping.push_back(result);
+  return escaping;
+}
+
 /// Moves `run` (consecutive top-level operations of one block) into an
 /// scf.execute_region yielding what later operations use of it, and returns
 /// that region's op. Constants the run uses are cloned into it first.
 scf::ExecuteRegionOp wrapRun(RewriterBase &rewriter,
                              ArrayRef<Operation *> run) {
-  llvm::SmallPtrSet<Operation *, 32> inRun(run.begin(), run.end());
-  SmallVector<Value> escaping;
-  for (Operation *op : run)
-    for (Value result : op->getResults())
-      if (llvm::any_of(result.getUsers(), [&](Operation *user) {
-            return !inRun.contains(
-                run.front()->getBlock()->findAncestorOpInBlock(*user));
-          }))
-        escaping.push_back(result);
-
+  SmallVector<Value> escaping = getEscapingValues(run);
   rewriter.setInsertionPoint(run.front());
   auto region = scf::ExecuteRegionOp::create(
       rewriter, run.front()->getLoc(), ValueRange(escaping).getTypes());
@@ -140,16 +146,11 @@ struct SplitLargeFunctionsPass
     if (runs.size() < 2)
       return success();
     // A stack buffer must not outlive its part: leave such a function whole.
-    for (ArrayRef<Operation *> run : runs) {
-      llvm::SmallPtrSet<Operation *, 32> inRun(run.begin(), run.end());
-      for (Operation *op : run)
-        if (isa<memref::AllocaOp>(op) &&
-            llvm::any_of(op->getUsers(), [&](Operation *user) {
-              return !inRun.contains(
-                  op->getBlock()->findAncestorOpInBlock(*user));
-            }))
-          return success();
-    }
+    for (ArrayRef<Operation *> run : runs)
+      if (llvm::any_of(getEscapingValues(run), [](Value value) {
+            return value.getDefiningOp<memref::AllocaOp>();
+          }))
+        return success();
 
     IRRewriter rewriter(function.getContext());
     unsigned part = 0;

@@ -177,6 +177,10 @@ hope_status *hope_module_model(const hope_module *module, const char **model,
    core). The OpenMP runtime is shared by the process: the setting applies to
    every module it loaded. A module without parallel loops ignores it. */
 hope_status *hope_module_set_threads(hope_module *module, int32_t threads);
+/* How many threads the module's parallel loops use now (the OpenMP runtime's
+   setting, whoever made it); 1 for a module without parallel loops, which
+   runs on the calling thread. */
+hope_status *hope_module_threads(const hope_module *module, int32_t *threads);
 
 hope_status *hope_module_entry_point_count(const hope_module *module,
                                            size_t *count);

@@ -302,6 +302,12 @@ public:
   llvm::Error setThreads(int32_t threads) {
     return takeStatus(hope_module_set_threads(get(), threads));
   }
+  /// See hope_module_threads.
+  int32_t threads() const {
+    int32_t threads = 1;
+    detail::ignore(hope_module_threads(get(), &threads));
+    return threads;
+  }
 
   llvm::StringRef manifest() const {
     const char *json = "";

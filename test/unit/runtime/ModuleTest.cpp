@@ -30,6 +30,9 @@ TEST(Module, LoadsTheFakeArtifact) {
   Module module = take(Module::load(HOPE_FAKE_GOOD));
   EXPECT_EQ(module.model(), "fake");
   EXPECT_EQ(module.cpu(), "generic");
+  // No parallel loops: it runs on the calling thread, whatever is set.
+  ASSERT_FALSE(module.setThreads(3));
+  EXPECT_EQ(module.threads(), 1);
   EXPECT_TRUE(module.manifest().starts_with("{\"format\": \"hope-artifact\""));
   EXPECT_EQ(module.entryPoints(),
             (std::vector<llvm::StringRef>{"forward", "stats", "echo"}));
