@@ -161,6 +161,15 @@ def NLTileContractions : Pass<"nl-tile-contractions"> {
     The reduction loop is innermost at every level, so each element still
     sums over `k` in increasing order: results are bitwise those of the
     untiled loops.
+
+    A `linalg.transpose` that moves the input's contiguous dimension (the
+    weights and memory states `nl-vector-friendly-loop-order` transposes)
+    would read or write with a stride in its inner loop. When both
+    dimensions it swaps into and out of last place are static multiples of
+    one vector (`vector-bytes` / element size), it is tiled into squares of
+    that side, in an `scf.forall`, each marked `nl.register_tile`: whole
+    vectors are read and written, and the square is transposed in
+    registers.
   }];
   let options = [
     Option<"rowTile", "row-tile", "int64_t", /*default=*/"64",
@@ -174,7 +183,7 @@ def NLTileContractions : Pass<"nl-tile-contractions"> {
            "operand is larger than this (default: a typical L2 cache)">,
     Option<"registerRows", "register-rows", "int64_t", /*default=*/"8",
            "Rows of an output block kept in registers (0: no register "
-           "tiling)">,
+           "tiling, of contractions or of transposes)">,
     Option<"registerVectors", "register-vectors", "int64_t", /*default=*/"2",
            "Vectors per row of an output block kept in registers">,
     Option<"vectorBytes", "vector-bytes", "int64_t", /*default=*/"32",
