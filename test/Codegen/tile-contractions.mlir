@@ -3,16 +3,17 @@
 // RUN: hope-opt %s --nl-tile-contractions="vector-bytes=64" --canonicalize --cse | FileCheck %s --check-prefix=AVX512
 
 // y[b, t, j] = sum_k x[b, t, k] w[k, j], w 512x1024 (2 MiB). Threads: a
-// forall over batches and blocks of 64 tokens. Caches: blocks of 256
-// columns and 256 reduction steps. Registers: full blocks of 8 rows and 2
-// vectors of 32 bytes (16 floats), over k one step at a time; the partial
-// row block is peeled off. The reduction loop is innermost at every level.
+// forall over batches, blocks of 64 tokens and blocks of 256 columns.
+// Caches: blocks of 256 reduction steps. Registers: full blocks of 8 rows
+// and 2 vectors of 32 bytes (16 floats), over k one step at a time; the
+// partial row block is peeled off. The reduction loop is innermost at every
+// level.
 // CHECK-LABEL: func.func @projection
-// CHECK: scf.forall (%[[B:.*]], %[[T:.*]]) = (0, 0) to (%{{.*}}, %{{.*}}) step (1, 64)
+// CHECK: scf.forall (%[[B:.*]], %[[T:.*]], %[[J:.*]]) = (0, 0, 0) to (%{{.*}}, %{{.*}}, 1024) step (1, 64, 256)
 // CHECK: %[[ROWS:.*]] = affine.min #{{.*}}(%[[T]])
-// CHECK: scf.for %[[J:.*]] = %c0 to %c1024 step %c256
+// CHECK: %[[WJ:.*]] = tensor.extract_slice %arg1[0, %[[J]]] [512, 256] [1, 1] : tensor<512x1024xf32> to tensor<512x256xf32>
 // CHECK: scf.for %[[K:.*]] = %c0 to %c512 step %c256
-// CHECK: tensor.extract_slice %arg1[%[[K]], %[[J]]] [256, 256] [1, 1] : tensor<512x1024xf32> to tensor<256x256xf32>
+// CHECK: tensor.extract_slice %[[WJ]][%[[K]], 0] [256, 256] [1, 1] : tensor<512x256xf32> to tensor<256x256xf32>
 // CHECK: %[[FULL:.*]] = affine.apply #{{.*}}()[%[[ROWS]]]
 // CHECK: scf.for %[[R:.*]] = %c0 to %[[FULL]] step %c8
 // CHECK: scf.for %[[JR:.*]] = %c0 to %c256 step %c16

@@ -15,14 +15,15 @@
 // LINALG: scf.forall
 // LINALG: vector.contract {{.*}} : vector<8x1xf32>, vector<1x16xf32> into vector<8x16xf32>
 
-// Loops: batches and blocks of 64 tokens shared among threads
-// (scf.parallel); in each, blocks of 8 rows and 2 vectors of columns
-// accumulated over i in registers, with one multiply-add per row and i.
+// Loops: batches, blocks of 64 tokens and blocks of 256 columns shared
+// among threads (scf.parallel); in each, blocks of 8 rows and 2 vectors of
+// columns accumulated over i in registers, with one multiply-add per row
+// and i.
 // RUN: hope-compile %s --cpu=x86-64-v3 --compile-to=loops | FileCheck %s --check-prefix=LOOPS
 // LOOPS: %[[WT:.*]] = memref.alloc() {{.*}} : memref<384x384xf32>
-// LOOPS: scf.parallel (%[[B:.*]], %[[T:.*]]) = (%c0, %c0) to (%{{.*}}, %{{.*}}) step (%c1, %c64) {
+// LOOPS: scf.parallel (%[[B:.*]], %[[T:.*]], %[[J:.*]]) = (%c0, %c0, %c0) to (%{{.*}}, %{{.*}}, %c384) step (%c1, %c64, %c256) {
 // LOOPS: scf.for %[[R:.*]] = %c0 to %{{.*}} step %c8 {
-// LOOPS-NEXT: scf.for %[[O:.*]] = %c0 to %c384 step %c16 {
+// LOOPS: scf.for %[[O:.*]] = %c0 to %{{.*}} step %c16 {
 // LOOPS-NEXT: %[[ACC:.*]] = vector.transfer_read %{{.*}}[%c0, %[[R]], %[[O]]]{{.*}} vector<8x16xf32>
 // LOOPS-NEXT: %[[SUM:.*]] = scf.for %[[I:.*]] = %c0 to %c384 step %c1 iter_args(%{{.*}} = %[[ACC]]) -> (vector<8x16xf32>) {
 // LOOPS-COUNT-8: llvm.intr.fmuladd({{.*}}) : (vector<16xf32>, vector<16xf32>, vector<16xf32>) -> vector<16xf32>

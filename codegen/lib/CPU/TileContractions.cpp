@@ -190,11 +190,14 @@ struct TileContractionsPass
         sizes[dim] = size;
     };
 
-    // Threads: blocks of rows (every batch and head its own) run in parallel.
+    // Threads: blocks of rows and of columns (every batch and head its
+    // own) run in parallel; columns too, so that a few rows (a short
+    // sequence) still give every thread work.
     SmallVector<int64_t> threadSizes(numLoops, 0);
     for (unsigned d : loops->outer)
       threadSizes[d] = 1;
     tileIfSmaller(threadSizes, loops->row, rowTile);
+    tileIfSmaller(threadSizes, loops->inner, innerTile);
     FailureOr<scf::SCFTilingResult> tiled =
         tileWith(rewriter, op, threadSizes, order,
                  scf::SCFTilingOptions::LoopType::ForallOp);
@@ -207,7 +210,6 @@ struct TileContractionsPass
     // sum in increasing k.
     if (cacheTiled) {
       SmallVector<int64_t> cacheSizes(numLoops, 0);
-      tileIfSmaller(cacheSizes, loops->inner, innerTile);
       tileIfSmaller(cacheSizes, loops->reduction, reductionTile);
       tiled = tileWith(rewriter, op, cacheSizes, order,
                        scf::SCFTilingOptions::LoopType::ForOp);

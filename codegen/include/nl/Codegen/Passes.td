@@ -141,14 +141,15 @@ def NLTileContractions : Pass<"nl-tile-contractions"> {
     `y[t, j] += x[t, k] W[k, j]`, any other parallel loops being batch or
     heads) is tiled at three levels with MLIR's TilingInterface:
 
-    1. Threads: an `scf.forall` over blocks of `row-tile` rows, one per
-       batch and head: the iterations that threads share.
+    1. Threads: an `scf.forall` over blocks of `row-tile` rows and
+       `inner-tile` columns, one per batch and head: the iterations that
+       threads share (columns too, so that a short sequence still gives
+       every thread work).
     2. Caches, when `k` is static and the operand indexed by `(k, j)` is
-       larger than
-       `cache-bytes` (the CMS and LM-head weights): `scf.for` loops over
-       `inner-tile` columns and `reduction-tile` reduction steps, so that a
-       block of the weight is reused by every row of a block while it is in
-       cache.
+       larger than `cache-bytes` (the CMS and LM-head weights): an
+       `scf.for` loop over `reduction-tile` reduction steps, so that a
+       block of the weight is reused by every row of a block while it is
+       in cache.
     3. Registers, when `j` has at least `register-vectors` vectors of
        `vector-bytes`: `scf.for` loops over blocks of `register-rows` rows
        and `register-vectors` vectors of columns, then over `k` one step at
@@ -175,7 +176,7 @@ def NLTileContractions : Pass<"nl-tile-contractions"> {
     Option<"rowTile", "row-tile", "int64_t", /*default=*/"64",
            "Rows of the output per thread block">,
     Option<"innerTile", "inner-tile", "int64_t", /*default=*/"256",
-           "Elements of the innermost (vector) dimension per cache tile">,
+           "Elements of the innermost (vector) dimension per thread block">,
     Option<"reductionTile", "reduction-tile", "int64_t", /*default=*/"256",
            "Reduction steps per cache tile">,
     Option<"cacheBytes", "cache-bytes", "int64_t", /*default=*/"1048576",
