@@ -24,7 +24,7 @@
 // LOOPS: scf.parallel (%[[B:.*]], %[[T:.*]], %[[J:.*]]) = (%c0, %c0, %c0) to (%{{.*}}, %{{.*}}, %c384) step (%c1, %c64, %c256) {
 // LOOPS: scf.for %[[R:.*]] = %c0 to %{{.*}} step %c8 {
 // LOOPS: scf.for %[[O:.*]] = %c0 to %{{.*}} step %c16 {
-// LOOPS-NEXT: %[[ACC:.*]] = vector.transfer_read %{{.*}}[%c0, %[[R]], %[[O]]]{{.*}} vector<8x16xf32>
+// LOOPS: %[[ACC:.*]] = vector.transfer_read {{.*}} vector<8x16xf32>
 // LOOPS-NEXT: %[[SUM:.*]] = scf.for %[[I:.*]] = %c0 to %c384 step %c1 iter_args(%{{.*}} = %[[ACC]]) -> (vector<8x16xf32>) {
 // LOOPS-COUNT-8: llvm.intr.fmuladd({{.*}}) : (vector<16xf32>, vector<16xf32>, vector<16xf32>) -> vector<16xf32>
 // LOOPS: vector.transfer_write %[[SUM]]

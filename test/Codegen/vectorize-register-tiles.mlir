@@ -7,16 +7,19 @@
 // CHECK-LABEL: func.func @projection
 // CHECK: scf.for %[[R:.*]] = %c0 to %{{.*}} step %c8
 // CHECK: scf.for %[[J:.*]] = %c0 to %c128 step %c32
-// CHECK: %[[ACC:.*]] = vector.transfer_read %{{.*}}[%[[R]], %[[J]]], %{{.*}} {in_bounds = [true, true]} : tensor<?x128xf32>, vector<8x32xf32>
+// CHECK: %[[BLOCK:.*]] = tensor.extract_slice %{{.*}}[0, %[[J]]] [8, 32] [1, 1] : tensor<8x128xf32> to tensor<8x32xf32>
+// CHECK: %[[ACC:.*]] = vector.transfer_read %[[BLOCK]][%c0, %c0], %{{.*}} {in_bounds = [true, true]} : tensor<8x32xf32>, vector<8x32xf32>
 // CHECK: %[[SUM:.*]] = scf.for %[[K:.*]] = %c0 to %c96 step %c1 iter_args(%[[A:.*]] = %[[ACC]]) -> (vector<8x32xf32>)
 // CHECK: %[[XK:.*]] = vector.transfer_read %arg0[%{{.*}}, %[[K]]], %{{.*}} : tensor<?x96xf32>, vector<8x1xf32>
 // CHECK: %[[WK:.*]] = vector.transfer_read %arg1[%[[K]], %{{.*}}], %{{.*}} : tensor<96x128xf32>, vector<1x32xf32>
 // CHECK: %[[NEXT:.*]] = vector.contract {{.*}} %[[XK]], %[[WK]], %[[A]] : vector<8x1xf32>, vector<1x32xf32> into vector<8x32xf32>
 // CHECK: scf.yield %[[NEXT]] : vector<8x32xf32>
-// CHECK: vector.transfer_write %[[SUM]], %{{.*}}[%[[R]], %[[J]]] {in_bounds = [true, true]} : vector<8x32xf32>, tensor<?x128xf32>
-// The partial block of the last rows stays a linalg op, unmarked.
+// CHECK: vector.transfer_write %[[SUM]], %[[BLOCK]][%c0, %c0] {in_bounds = [true, true]} : vector<8x32xf32>, tensor<8x32xf32>
+// The partial block of the last rows stays one linalg op over every k,
+// unmarked.
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c8
 // CHECK: linalg.generic
-// CHECK-SAME: tensor<?x1xf32>, tensor<1x32xf32>
+// CHECK-SAME: ins(%{{.*}}, %arg1 : tensor<?x96xf32>, tensor<96x128xf32>)
 // CHECK-NOT: nl.register_tile
 #x = affine_map<(t, k, j) -> (t, k)>
 #w = affine_map<(t, k, j) -> (k, j)>

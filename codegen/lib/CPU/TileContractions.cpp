@@ -222,25 +222,34 @@ struct TileContractionsPass
 
     // Registers: a registerRows x registerColumns block of the output is
     // accumulated over every k of the block, one k at a time, by
-    // nl-vectorize-register-tiles. Partial blocks are peeled off so that
-    // the full ones have static shapes.
-    SmallVector<int64_t> registerSizes(numLoops, 0);
-    registerSizes[loops->row] = registerRows;
-    registerSizes[loops->inner] = registerColumns;
-    registerSizes[loops->reduction] = 1;
-    tiled = tileWith(rewriter, op, registerSizes, order,
+    // nl-vectorize-register-tiles. Partial row and column blocks are peeled
+    // off before the next level is tiled: full blocks get static shapes,
+    // and a partial one stays one op (plain loops), not one per k.
+    auto tileAndPeel = [&](unsigned dim, int64_t size) -> LogicalResult {
+      SmallVector<int64_t> sizes(numLoops, 0);
+      sizes[dim] = size;
+      FailureOr<scf::SCFTilingResult> level = tileWith(
+          rewriter, op, sizes, order, scf::SCFTilingOptions::LoopType::ForOp);
+      if (failed(level))
+        return failure();
+      // The op stays in the loop, which becomes the full blocks' part.
+      op = cast<linalg::GenericOp>(level->tiledOps.front());
+      auto loop = cast<scf::ForOp>(level->loops.front().getOperation());
+      scf::ForOp partial;
+      (void)scf::peelForLoopAndSimplifyBounds(rewriter, loop, partial);
+      return success();
+    };
+    if (failed(tileAndPeel(loops->row, registerRows)) ||
+        failed(tileAndPeel(loops->inner, registerColumns)))
+      return failure();
+    SmallVector<int64_t> reductionSizes(numLoops, 0);
+    reductionSizes[loops->reduction] = 1;
+    tiled = tileWith(rewriter, op, reductionSizes, order,
                      scf::SCFTilingOptions::LoopType::ForOp);
     if (failed(tiled))
       return failure();
-    tiled->tiledOps.front()->setAttr(nl::NLDialect::getRegisterTileAttrName(), rewriter.getUnitAttr());
-    // Loops: row, inner, reduction. Peeling leaves the loop as the main
-    // part and adds the partial iteration after it; peel inner loops first
-    // so that the partial row block has no peeled copy of its own.
-    for (unsigned level : {1u, 0u}) {
-      auto loop = cast<scf::ForOp>(tiled->loops[level].getOperation());
-      scf::ForOp partial;
-      (void)scf::peelForLoopAndSimplifyBounds(rewriter, loop, partial);
-    }
+    tiled->tiledOps.front()->setAttr(nl::NLDialect::getRegisterTileAttrName(),
+                                     rewriter.getUnitAttr());
     return success();
   }
 };
