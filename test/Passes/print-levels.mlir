@@ -91,3 +91,28 @@ func.func @train_step(%w: tensor<4x4xf32>, %u: tensor<4x4xf32>, %v: tensor<4x4xf
   %v1 = nl.param_update "V" %v with(%m1f, %m2, %vv : tensor<4x4xf32>, tensor<4x4xf32>, tensor<4x4xf32>) {every = #nl.every<1 steps>, rule = #nl.m3<lr = 0.02, alpha = 0.5, eps = 1.0e-8>} : tensor<4x4xf32>
   return %w1, %u1, %v1 : tensor<4x4xf32>, tensor<4x4xf32>, tensor<4x4xf32>
 }
+
+// Dependences through an op that mixes tokens (a convolution) are marked:
+// code generation puts B, which learns from A's reads after a convolution,
+// in a later chunk loop than A. The query of C's read depends on A through
+// token-local ops only.
+// DEPS-LABEL: dependences of @through_mixing:
+// DEPS-DAG:     A -> B  (earlier token; through an op that mixes tokens)
+// DEPS-LABEL: dependences of the reads' queries of @through_mixing:
+// DEPS-DAG:     A -> C  (earlier token)
+!mh = !nl.memory<2 heads, 4 -> 4, f32>
+func.func @through_mixing(%x: tensor<1x8x8xf32>, %w: tensor<2x4x4xf32>, %conv: tensor<8x4xf32>, %eta: tensor<1x2x8xf32>) -> tensor<1x2x8x4xf32> {
+  %xh = nl.split_heads %x into 2 heads : tensor<1x8x8xf32>
+  %a = nl.memory "A" init(%w : tensor<2x4x4xf32>) {every = #nl.every<4 tokens>, model = #nl.linear, objective = #nl.l2<>, rule = #nl.momentum_gd<order = 0>} : !mh
+  %b = nl.memory "B" init(%w : tensor<2x4x4xf32>) {every = #nl.every<4 tokens>, model = #nl.linear, objective = #nl.l2<>, rule = #nl.momentum_gd<order = 0>} : !mh
+  %c = nl.memory "C" init(%w : tensor<2x4x4xf32>) {every = #nl.every<4 tokens>, model = #nl.linear, objective = #nl.l2<>, rule = #nl.momentum_gd<order = 0>} : !mh
+  nl.update %a keys(%xh) values(%xh) lr(%eta) : !mh, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8xf32>
+  %ra = nl.read %a(%xh) at chunk_start : !mh, tensor<1x2x8x4xf32>
+  %merged = nl.merge_heads %ra : tensor<1x2x8x4xf32>
+  %mixed = nl.causal_conv %merged, %conv : tensor<1x8x8xf32>, tensor<8x4xf32>
+  %mh = nl.split_heads %mixed into 2 heads : tensor<1x8x8xf32>
+  nl.update %b keys(%mh) values(%xh) lr(%eta) : !mh, tensor<1x2x8x4xf32>, tensor<1x2x8x4xf32>, tensor<1x2x8xf32>
+  %q = nl.activation silu %ra : tensor<1x2x8x4xf32>
+  %rc = nl.read %c(%q) at after : !mh, tensor<1x2x8x4xf32>
+  return %rc : tensor<1x2x8x4xf32>
+}

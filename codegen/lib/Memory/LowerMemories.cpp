@@ -21,6 +21,7 @@
 
 #include "../DimensionClasses.h"
 #include "MemoryModel.h"
+#include "nl/Analysis/LevelAnalysis.h"
 #include "nl/Codegen/Passes.h"
 #include "nl/IR/NLOps.h"
 
@@ -645,74 +646,46 @@ bool SequenceLowering::givenByCaller(Value value, unsigned dim) {
   return false;
 }
 
-/// Ops that compute each token from that token alone, which the chunk loop
-/// can evaluate on a block of tokens.
-static bool isTokenLocal(Operation *op) {
-  return isa<LinearOp, SplitHeadsOp, MergeHeadsOp, RMSNormOp, L2NormalizeOp,
-             ActivationOp, RateOp, StopGradientOp, GateOp>(op) ||
-         op->hasTrait<OpTrait::Elementwise>();
-}
-
 /// Splits a function's learning memories into stages, each lowered to its
 /// own chunk loop, in order: a memory whose inputs (keys, values, rates,
 /// queries) come from another memory's reads through an op that mixes tokens
 /// (a convolution, a CMS, a chunk mean: the next block of a model) needs the
 /// whole sequence of those reads, so it goes to a later stage; through
-/// token-local ops it shares the stage (self-modifying Titans).
+/// token-local ops it shares the stage (self-modifying Titans). The
+/// dependences are the level analysis's, of updates and of read queries.
 static SmallVector<SmallVector<MemoryOp>>
-stageMemories(ArrayRef<MemoryOp> learning) {
-  DenseMap<Operation *, unsigned> stage;
+stageMemories(ArrayRef<MemoryOp> learning, const LevelAnalysis &analysis) {
+  DenseMap<unsigned, unsigned> stage; // component -> stage
   for (MemoryOp memory : learning)
-    stage[memory] = 0;
-  auto inputsOf = [](MemoryOp memory) {
-    SmallVector<Value> inputs;
-    if (UpdateOp update = memory.getUpdate())
-      llvm::append_range(inputs, update->getOperands().drop_front());
-    for (Operation *user : memory.getMemory().getUsers())
-      if (auto read = dyn_cast<ReadOp>(user))
-        inputs.push_back(read.getQuery());
-    return inputs;
-  };
-  // Longest paths over a DAG (the IR is in SSA order): iterate to a fixed
-  // point, at most once per memory.
+    if (std::optional<unsigned> id = analysis.findComponent(memory, 0))
+      stage[*id] = 0;
+  SmallVector<Dependence> edges;
+  for (ArrayRef<Dependence> list :
+       {analysis.getDependences(), analysis.getQueryDependences()})
+    for (const Dependence &dep : list)
+      if (dep.from != dep.to && stage.contains(dep.from) &&
+          stage.contains(dep.to))
+        edges.push_back(dep);
+  // Longest paths over a DAG (memories only learn from earlier memories'
+  // reads): a fixed point in at most one round per memory.
   for (size_t round = 0; round <= learning.size(); ++round) {
     bool changed = false;
-    for (MemoryOp memory : learning) {
-      DenseSet<std::pair<Operation *, unsigned>> visited;
-      SmallVector<std::pair<Value, bool>> work;
-      for (Value input : inputsOf(memory))
-        work.push_back({input, false});
-      while (!work.empty()) {
-        auto [value, mixed] = work.pop_back_val();
-        Operation *def = value.getDefiningOp();
-        if (!def || !visited.insert({def, mixed ? 1u : 0u}).second)
-          continue;
-        if (auto read = dyn_cast<ReadOp>(def)) {
-          Operation *source = read.getMemory().getDefiningOp();
-          auto it = stage.find(source);
-          if (source != memory && it != stage.end()) {
-            unsigned needed = it->second + (mixed ? 1 : 0);
-            if (needed > stage[memory]) {
-              stage[memory] = needed;
-              changed = true;
-            }
-          }
-          continue;
-        }
-        bool mixes = mixed || !isTokenLocal(def);
-        for (Value operand : def->getOperands())
-          work.push_back({operand, mixes});
+    for (const Dependence &dep : edges) {
+      unsigned needed = stage[dep.from] + (dep.throughTokenMixing ? 1 : 0);
+      if (needed > stage[dep.to]) {
+        stage[dep.to] = needed;
+        changed = true;
       }
     }
     if (!changed)
       break;
   }
   unsigned last = 0;
-  for (MemoryOp memory : learning)
-    last = std::max(last, stage[memory]);
+  for (auto &entry : stage)
+    last = std::max(last, entry.second);
   SmallVector<SmallVector<MemoryOp>> stages(last + 1);
   for (MemoryOp memory : learning)
-    stages[stage[memory]].push_back(memory);
+    stages[stage[*analysis.findComponent(memory, 0)]].push_back(memory);
   llvm::erase_if(stages, [](auto &group) { return group.empty(); });
   return stages;
 }
@@ -1296,7 +1269,7 @@ struct LowerMemoriesPass
       learning.push_back(memory);
     }
     SmallVector<Operation *> dead;
-    for (ArrayRef<MemoryOp> stage : stageMemories(learning)) {
+    for (ArrayRef<MemoryOp> stage : stageMemories(learning, LevelAnalysis(function))) {
       SequenceLowering sequence(function, stage);
       if (failed(sequence.lower()))
         return failure();

@@ -20,54 +20,90 @@ LevelAnalysis::LevelAnalysis(Operation *function) : function(function) {
   collectDependences();
 }
 
-void LevelAnalysis::collectDependences() {
-  DenseMap<std::pair<Operation *, unsigned>, unsigned> componentIds;
+std::optional<unsigned> LevelAnalysis::findComponent(Operation *op,
+                                                     unsigned index) const {
   for (auto [id, component] : llvm::enumerate(components))
-    componentIds[{component.op, component.index}] = id;
+    if (component.op == op && component.index == index)
+      return id;
+  return std::nullopt;
+}
 
-  // One entry per (from, to) pair; a pair is same-token if any path is.
-  llvm::MapVector<std::pair<unsigned, unsigned>, bool> edges;
+void LevelAnalysis::collectSources(
+    ArrayRef<Value> roots, unsigned to,
+    llvm::MapVector<std::pair<unsigned, unsigned>, Dependence> &edges) {
+  // Walk the dataflow backwards. Reads do not stop the walk: a read applies
+  // a memory to its query, so whatever the query carries reaches the result
+  // too. Memory handles are not data. A value is visited once per kind of
+  // path to it (through a token-mixing op or not), so both kinds are seen.
+  SmallVector<std::pair<Value, bool>> worklist;
+  for (Value root : roots)
+    worklist.push_back({root, false});
+  DenseSet<std::pair<Value, unsigned>> visited;
+  while (!worklist.empty()) {
+    auto [value, mixed] = worklist.pop_back_val();
+    if (!visited.insert({value, mixed ? 1u : 0u}).second)
+      continue;
+    Operation *def = value.getDefiningOp();
+    if (!def)
+      continue;
+    if (auto reader = dyn_cast<StateReaderOpInterface>(def)) {
+      SmallVector<StateSource> sources;
+      reader.getStateSources(sources);
+      for (const StateSource &source : sources) {
+        std::optional<unsigned> from =
+            findComponent(source.component, source.index);
+        if (!from)
+          continue;
+        auto [it, inserted] =
+            edges.try_emplace({*from, to}, Dependence{*from, to, false, false});
+        it->second.sameToken |= source.sameToken;
+        it->second.throughTokenMixing |= mixed;
+      }
+    }
+    bool mixes = mixed || !isTokenLocal(def);
+    for (Value operand : def->getOperands())
+      if (!isa<MemoryType>(operand.getType()))
+        worklist.push_back({operand, mixes});
+  }
+}
+
+void LevelAnalysis::collectDependences() {
+  // One entry per (from, to) pair; a pair is same-token (or through a
+  // token-mixing op) if any path is.
+  llvm::MapVector<std::pair<unsigned, unsigned>, Dependence> edges;
   for (auto [id, component] : llvm::enumerate(components)) {
     auto op = cast<ComponentOpInterface>(component.op);
     if (component.index == 0) {
       SmallVector<std::pair<unsigned, unsigned>> internal;
       op.getInternalDependences(internal);
-      unsigned first = id;
       for (auto [from, to] : internal)
-        edges[{first + from, first + to}] = true;
+        edges[{id + from, id + to}] = {static_cast<unsigned>(id + from),
+                                       static_cast<unsigned>(id + to), true,
+                                       false};
     }
-
-    // Walk the dataflow backwards from the update's inputs. Reads do not
-    // stop the walk: a read applies a memory to its query, so whatever the
-    // query carries reaches the result too. Memory handles are not data.
-    SmallVector<Value> worklist;
-    op.getUpdateInputs(component.index, worklist);
-    DenseSet<Value> visited;
-    while (!worklist.empty()) {
-      Value value = worklist.pop_back_val();
-      if (!visited.insert(value).second)
-        continue;
-      Operation *def = value.getDefiningOp();
-      if (!def)
-        continue;
-      if (auto reader = dyn_cast<StateReaderOpInterface>(def)) {
-        SmallVector<StateSource> sources;
-        reader.getStateSources(sources);
-        for (const StateSource &source : sources) {
-          auto it = componentIds.find({source.component, source.index});
-          if (it == componentIds.end())
-            continue;
-          bool &sameToken = edges[{it->second, static_cast<unsigned>(id)}];
-          sameToken = sameToken || source.sameToken;
-        }
-      }
-      for (Value operand : def->getOperands())
-        if (!isa<MemoryType>(operand.getType()))
-          worklist.push_back(operand);
-    }
+    SmallVector<Value> inputs;
+    op.getUpdateInputs(component.index, inputs);
+    collectSources(inputs, id, edges);
   }
-  for (auto &[pair, sameToken] : edges)
-    dependences.push_back({pair.first, pair.second, sameToken});
+  for (auto &[pair, dependence] : edges)
+    dependences.push_back(dependence);
+
+  // The queries of every read, towards the components it reads.
+  llvm::MapVector<std::pair<unsigned, unsigned>, Dependence> queryEdges;
+  function->walk([&](StateReaderOpInterface reader) {
+    SmallVector<StateSource> sources;
+    reader.getStateSources(sources);
+    SmallVector<Value> queries;
+    for (Value operand : reader->getOperands())
+      if (!isa<MemoryType>(operand.getType()))
+        queries.push_back(operand);
+    for (const StateSource &source : sources)
+      if (std::optional<unsigned> read =
+              findComponent(source.component, source.index))
+        collectSources(queries, *read, queryEdges);
+  });
+  for (auto &[pair, dependence] : queryEdges)
+    queryDependences.push_back(dependence);
 }
 
 LogicalResult LevelAnalysis::verify() {
@@ -280,9 +316,18 @@ void LevelAnalysis::print(raw_ostream &os, bool withDependences) const {
   }
   if (!withDependences)
     return;
+  auto printList = [&](ArrayRef<Dependence> list) {
+    for (const Dependence &dep : list)
+      os << "  " << components[dep.from].name << " -> "
+         << components[dep.to].name << "  ("
+         << (dep.sameToken ? "same token" : "earlier token")
+         << (dep.throughTokenMixing ? "; through an op that mixes tokens" : "")
+         << ")\n";
+  };
   os << "dependences of @" << name << ":\n";
-  for (const Dependence &dep : dependences)
-    os << "  " << components[dep.from].name << " -> "
-       << components[dep.to].name
-       << (dep.sameToken ? "  (same token)" : "  (earlier token)") << "\n";
+  printList(dependences);
+  if (queryDependences.empty())
+    return;
+  os << "dependences of the reads' queries of @" << name << ":\n";
+  printList(queryDependences);
 }

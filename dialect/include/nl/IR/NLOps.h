@@ -13,6 +13,7 @@
 #include "nl/IR/NLAttrs.h"
 #include "nl/IR/NLDialect.h"
 #include "nl/IR/NLInterfaces.h"
+#include "nl/IR/NLTraits.h"
 #include "nl/IR/NLTypes.h"
 
 namespace mlir::nl {

@@ -17,6 +17,17 @@ def NL_RuleAttr : AnyAttrOf<[NL_MomentumGDAttr, NL_DGDAttr]>;
 def NL_OptimizerRuleAttr : AnyAttrOf<[NL_SGDMomentumRuleAttr, NL_AdamWRuleAttr,
                                       NL_MuonRuleAttr, NL_M3RuleAttr]>;
 def NL_FloatTensor : RankedTensorOf<[AnyFloat]>;
+
+// Computes each token's result from that token's operands alone (the
+// per-token dataflow of section 1 of the semantics). A chunk loop may then
+// evaluate the op on a block of tokens, and a path through such ops does not
+// make one memory wait for another's whole sequence (nl-lower-memories'
+// stages). A read is token-local: its result at token t is the memory's state
+// applied to the query at t. Elementwise ops are token-local too
+// (nl::isTokenLocal).
+def NL_TokenLocal : NativeOpTrait<"TokenLocal"> {
+  let cppNamespace = "::mlir::OpTrait::nl";
+}
 def NL_StepCount : 0DTensorOf<[I64]>;
 
 //===----------------------------------------------------------------------===//
@@ -130,7 +141,7 @@ def NL_UpdateOp : NL_Op<"update", [AttrSizedOperandSegments]> {
   }];
 }
 
-def NL_ReadOp : NL_Op<"read", [Pure,
+def NL_ReadOp : NL_Op<"read", [Pure, NL_TokenLocal,
     InferTypeOpAdaptor,
     DeclareOpInterfaceMethods<NL_StateReaderOpInterface>]> {
   let summary = "apply a memory to queries at a read point";
@@ -315,7 +326,7 @@ def NL_ParamUpdateOp : NL_Op<"param_update", [Pure, AttrSizedOperandSegments,
 // Gradient flow
 //===----------------------------------------------------------------------===//
 
-def NL_StopGradientOp : NL_Op<"stop_gradient", [Pure,
+def NL_StopGradientOp : NL_Op<"stop_gradient", [Pure, NL_TokenLocal,
     SameOperandsAndResultType]> {
   let summary = "an explicit stop-gradient boundary";
   let description = [{
@@ -335,7 +346,7 @@ def NL_StopGradientOp : NL_Op<"stop_gradient", [Pure,
 // Building blocks of the models around the memories
 //===----------------------------------------------------------------------===//
 
-def NL_LinearOp : NL_Op<"linear", [Pure,
+def NL_LinearOp : NL_Op<"linear", [Pure, NL_TokenLocal,
     InferTypeOpAdaptor]> {
   let summary = "static projection y = W x (+ b) over the last dimension";
   let description = [{
@@ -360,7 +371,7 @@ def NL_LinearOp : NL_Op<"linear", [Pure,
   }];
 }
 
-def NL_SplitHeadsOp : NL_Op<"split_heads", [Pure,
+def NL_SplitHeadsOp : NL_Op<"split_heads", [Pure, NL_TokenLocal,
     InferTypeOpAdaptor]> {
   let summary = "[B, T, H*d] -> [B, H, T, d]";
   let description = [{
@@ -373,7 +384,7 @@ def NL_SplitHeadsOp : NL_Op<"split_heads", [Pure,
   let assemblyFormat = "$input `into` $heads `heads` attr-dict `:` type($input)";
 }
 
-def NL_MergeHeadsOp : NL_Op<"merge_heads", [Pure,
+def NL_MergeHeadsOp : NL_Op<"merge_heads", [Pure, NL_TokenLocal,
     InferTypeOpAdaptor]> {
   let summary = "[B, H, T, d] -> [B, T, H*d]";
   let description = [{
@@ -386,7 +397,7 @@ def NL_MergeHeadsOp : NL_Op<"merge_heads", [Pure,
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 
-def NL_RMSNormOp : NL_Op<"rms_norm", [Pure,
+def NL_RMSNormOp : NL_Op<"rms_norm", [Pure, NL_TokenLocal,
     AllTypesMatch<["input", "result"]>]> {
   let summary = "RMS normalisation over the last dimension, with a learnt scale";
   let description = [{
@@ -404,7 +415,7 @@ def NL_RMSNormOp : NL_Op<"rms_norm", [Pure,
   let hasVerifier = 1;
 }
 
-def NL_L2NormalizeOp : NL_Op<"l2_normalize", [Pure, SameOperandsAndResultType]> {
+def NL_L2NormalizeOp : NL_Op<"l2_normalize", [Pure, NL_TokenLocal, SameOperandsAndResultType]> {
   let summary = "x / max(||x||_2, epsilon) over the last dimension";
   let description = [{
     ```mlir
@@ -417,7 +428,7 @@ def NL_L2NormalizeOp : NL_Op<"l2_normalize", [Pure, SameOperandsAndResultType]> 
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 
-def NL_ActivationOp : NL_Op<"activation", [Pure, SameOperandsAndResultType]> {
+def NL_ActivationOp : NL_Op<"activation", [Pure, NL_TokenLocal, SameOperandsAndResultType]> {
   let summary = "elementwise nonlinearity";
   let description = [{
     ```mlir
@@ -429,7 +440,7 @@ def NL_ActivationOp : NL_Op<"activation", [Pure, SameOperandsAndResultType]> {
   let assemblyFormat = "$kind $input attr-dict `:` type($input)";
 }
 
-def NL_RateOp : NL_Op<"rate", [Pure,
+def NL_RateOp : NL_Op<"rate", [Pure, NL_TokenLocal,
     InferTypeOpAdaptor]> {
   let summary = "a data-dependent rate: scale * s(x), one value per head";
   let description = [{
@@ -539,7 +550,7 @@ def NL_EmbeddingOp : NL_Op<"embedding", [Pure,
   let assemblyFormat = "$ids `,` $table attr-dict `:` type($ids) `,` type($table)";
 }
 
-def NL_GateOp : NL_Op<"gate", [Pure,
+def NL_GateOp : NL_Op<"gate", [Pure, NL_TokenLocal,
     AllTypesMatch<["input", "result"]>]> {
   let summary = "multiplies every token's vector of every head by a gate";
   let description = [{

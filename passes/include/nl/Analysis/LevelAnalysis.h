@@ -11,8 +11,11 @@
 
 #include "nl/IR/NLOps.h"
 
+#include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <optional>
 
 namespace mlir::nl {
 
@@ -24,12 +27,15 @@ struct Component {
   EveryAttr frequency;
 };
 
-/// `to`'s update reads `from`'s state: at the same token (`sameToken`), or
-/// only at an earlier one.
+/// `to` needs `from`'s state: at the same token (`sameToken`), or only at an
+/// earlier one. `throughTokenMixing`: some path from `from`'s state to `to`
+/// passes an op that is not token-local (nl::isTokenLocal: a convolution, a
+/// CMS, a chunk mean), so `to` needs `from`'s reads of other tokens too.
 struct Dependence {
   unsigned from;
   unsigned to;
   bool sameToken;
+  bool throughTokenMixing;
 };
 
 /// The components of one function and the dependences between them, built
@@ -40,7 +46,14 @@ public:
   explicit LevelAnalysis(Operation *function);
 
   ArrayRef<Component> getComponents() const { return components; }
+  /// What the components' updates need: the level structure.
   ArrayRef<Dependence> getDependences() const { return dependences; }
+  /// What the queries of the components' reads need (`to` is the component
+  /// read). Not part of the level structure, since a read changes no state,
+  /// but code generation evaluates reads beside updates.
+  ArrayRef<Dependence> getQueryDependences() const { return queryDependences; }
+  /// The index of component `index` of `op` in getComponents(), if any.
+  std::optional<unsigned> findComponent(Operation *op, unsigned index) const;
 
   /// Checks the legality rules and emits one error per violation, at the
   /// components' locations. Levels are only computed for a legal function.
@@ -56,6 +69,11 @@ public:
 
 private:
   void collectDependences();
+  /// Adds to `edges` a dependence of `to` on every component whose state
+  /// the dataflow into `roots` reads.
+  void collectSources(
+      ArrayRef<Value> roots, unsigned to,
+      llvm::MapVector<std::pair<unsigned, unsigned>, Dependence> &edges);
   LogicalResult verifyUniqueNames();
   LogicalResult verifyNoSameTokenCycle();
   LogicalResult verifyDivisibility();
@@ -64,6 +82,7 @@ private:
   Operation *function;
   SmallVector<Component> components;
   SmallVector<Dependence> dependences;
+  SmallVector<Dependence> queryDependences;
   SmallVector<unsigned> levels;
   unsigned numLevels = 0;
 };
