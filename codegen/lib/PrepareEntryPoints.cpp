@@ -11,6 +11,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/JSON.h"
 
@@ -112,6 +113,16 @@ struct PrepareEntryPointsPass
   }
 
   FailureOr<llvm::json::Object> describe(func::FuncOp function) {
+    // The artifact exports hope_entry_<name>; the runtime refuses other names.
+    StringRef entryName = function.getName();
+    if (entryName.empty() || llvm::isDigit(entryName.front()) ||
+        !llvm::all_of(entryName,
+                      [](char c) { return llvm::isAlnum(c) || c == '_'; }))
+      return function.emitError("entry point name '")
+             << entryName
+             << "' is not a C identifier (letters, digits and '_', not "
+                "starting with a digit): the artifact exports it as "
+                "hope_entry_<name>";
     DimensionClasses classes(function);
     // Dynamic sizes are named after the first argument dimension of their
     // class, e.g. "x[0]" for the batch of input x.
