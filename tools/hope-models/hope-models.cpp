@@ -161,7 +161,9 @@ std::string getOverview() {
   llvm::raw_string_ostream os(text);
   os << "hope-models: writes the nl IR of a model (and seeded weights)\n\n"
         "  hope-models NAME [--config=CFG] [-o model.mlir]\n"
-        "              [--weights-out=w.safetensors [--seed=N]]\n\n"
+        "              [--weights-out=w.safetensors [--seed=N]]\n"
+        "  hope-models NAME --streaming ... --initial-state-out=s0.safetensors"
+        "   (hope-run --state-in)\n\n"
         "Models and their configs (the first is the default):\n";
   for (const ModelInfo &model : getModels()) {
     os << "  " << model.name << ": " << model.summary << "\n";
