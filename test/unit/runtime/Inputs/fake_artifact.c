@@ -50,8 +50,8 @@
 /* The manifest is data: kept as written. */
 /* clang-format off */
 const char hope_manifest[] =
-"{\"format\": \"hope-artifact\", \"version\": 2, \"model\": \"fake\",\n"
-" \"target\": {\"triple\": \"" FAKE_TRIPLE "\", \"cpu\": \"generic\",\n"
+"{\"format\": \"hope-artifact\", \"version\": 3, \"model\": \"fake\",\n"
+" \"target\": {\"kind\": \"cpu\", \"triple\": \"" FAKE_TRIPLE "\", \"cpu\": \"generic\",\n"
 "            \"features\": [" FEATURES "]},\n"
 " \"entry_points\": [\n"
 "  {\"name\": \"forward\",\n"
