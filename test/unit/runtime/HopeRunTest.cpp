@@ -235,6 +235,23 @@ TEST_F(HopeRun, EveryMistakeIsOneLine) {
   EXPECT_EQ(run({module, "--bogus"}).code, 1);
 }
 
+TEST_F(HopeRun, ListingAlignsAndEscapesNames) {
+  // A long name widens its column; a control character (ESC) from the file
+  // is printed escaped, not sent to the terminal.
+  Result result =
+      run({std::string("--module=") + HOPE_FAKE_ODD_NAMES, "--list"});
+  EXPECT_EQ(result.code, 0) << result.err;
+  std::string name = "a_long_input_name_with_escape\\1B[31m";
+  EXPECT_NE(result.out.find("forward\n"
+                            "  inputs:\n"
+                            "    " + name + " input  f32 [B, T, 4]\n"
+                            "    w" + std::string(name.size() - 1, ' ') +
+                            " weight f32 [4]\n"),
+            std::string::npos)
+      << result.out;
+  EXPECT_EQ(result.out.find('\x1b'), std::string::npos);
+}
+
 TEST_F(HopeRun, BadInputIsRefusedBeforeRunning) {
   std::string echo = "--function=echo", one = "--input=1xf32=1";
   // Thread counts OpenMP would abort or hang on.
