@@ -95,10 +95,12 @@ int64_t rt::numElements(const hope_tensor &tensor) {
 
 std::vector<int64_t> rt::denseStrides(Shape shape) {
   std::vector<int64_t> strides(shape.size());
-  int64_t stride = 1;
+  // Unsigned, as the product may overflow when another size is 0 (e.g.
+  // [0, 2^62, 4], which has no element): such strides are never used.
+  uint64_t stride = 1;
   for (size_t i = shape.size(); i-- > 0;) {
-    strides[i] = stride;
-    stride *= shape[i];
+    strides[i] = int64_t(stride);
+    stride *= uint64_t(shape[i]);
   }
   return strides;
 }

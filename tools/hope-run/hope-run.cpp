@@ -548,10 +548,9 @@ static Error run() {
                           .count());
     produced = std::move(*outputs);
   }
-  // The count the calls used: the session's, else OpenMP's default, which
-  // this thread sees.
-  int32_t threads = numThreads ? int32_t(numThreads) : module->threads();
-  if (Error error = reportTimings(*name, threads, seconds))
+  // The count the calls used: the session set it on this thread (else it
+  // is OpenMP's default); 1 for an artifact without parallel loops.
+  if (Error error = reportTimings(*name, module->threads(), seconds))
     return error;
 
   for (size_t j = 0; j < results.size(); ++j) {

@@ -159,6 +159,12 @@ TEST(Npy, EveryFlawIsNamed) {
       readError(dir,
                 npy(header("<f4", "False", "(4611686018427387904, 4)"), four)),
       "a.npy: shape [4611686018427387904, 4] has too many elements");
+  // No element, but sizes whose product overflows: an empty array (a
+  // fuzzer's find: the dense strides overflowed).
+  std::string path = dir.path("a.npy");
+  writeFile(path, npy(header("<f8", "False", "(4611686018427387904, 0, 4)"), ""));
+  Tensor empty = take(readNpy(path));
+  EXPECT_EQ(empty.numel(), 0);
   // A key given twice would otherwise be read as the last one.
   EXPECT_EQ(readError(dir, npy("{'descr': '<f4', 'descr': '<f8', "
                                "'fortran_order': False, 'shape': (1,), }",
