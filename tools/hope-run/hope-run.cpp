@@ -600,9 +600,17 @@ int main(int argc, char **argv) {
   }
   if (Error error = run()) {
     // One line: the runtime's messages already name the file, entry point
-    // and tensor at fault.
-    std::string message = toString(std::move(error));
-    std::replace(message.begin(), message.end(), '\n', ' ');
+    // and tensor at fault. Names come from files: control characters in
+    // them are escaped as in --list, not sent to the terminal.
+    std::string message;
+    for (char c : toString(std::move(error))) {
+      if (c == '\n')
+        message += ' ';
+      else if (uint8_t(c) < 0x20 || c == 0x7f)
+        message += "\\" + utohexstr(uint8_t(c), /*LowerCase=*/false, 2);
+      else
+        message += c;
+    }
     WithColor::error(errs(), "hope-run") << message << "\n";
     return 1;
   }

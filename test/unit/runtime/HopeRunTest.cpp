@@ -250,6 +250,12 @@ TEST_F(HopeRun, ListingAlignsAndEscapesNames) {
             std::string::npos)
       << result.out;
   EXPECT_EQ(result.out.find('\x1b'), std::string::npos);
+  // Errors that name it escape it alike.
+  EXPECT_EQ(error({std::string("--module=") + HOPE_FAKE_ODD_NAMES,
+                   "--function=forward", "--weights=" + path("w.safetensors"),
+                   "--state-in=" + path("s.safetensors")}),
+            "forward takes 1 inputs (" + name +
+                ") but 0 --input were given");
 }
 
 TEST_F(HopeRun, BadInputIsRefusedBeforeRunning) {
