@@ -87,11 +87,12 @@ struct PrepareEntryPointsPass
     for (StringRef feature : llvm::split(targetFeatures, ','))
       if (!feature.empty())
         features.push_back(feature.str());
-    llvm::json::Object target{{"triple", targetTriple},
+    llvm::json::Object target{{"kind", "cpu"},
+                              {"triple", targetTriple},
                               {"cpu", targetCPU},
                               {"features", std::move(features)}};
     llvm::json::Object manifest{{"format", "hope-artifact"},
-                                {"version", 2},
+                                {"version", 3},
                                 {"model", modelName},
                                 {"target", std::move(target)},
                                 {"entry_points", std::move(entryPoints)}};
