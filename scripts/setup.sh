@@ -11,6 +11,7 @@ packages=(
   cmake ninja-build ccache python3
   clang-22 lld-22 llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
   libgtest-dev libomp-22-dev
+  nlohmann-json3-dev libzstd-dev  # the runtime's JSON; hope-run's static LLVMSupport
 )
 missing=()
 for pkg in "${packages[@]}"; do

@@ -50,9 +50,49 @@ INPUT-side matrix and w1 the output-side one):
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from collections.abc import Mapping
 
 import torch
+
+# The keys each source's state dict must have (to_keys etc. may also be to_keys.0.weight).
+REQUIRED_KEYS = {
+    "titans-pytorch": ("store_norm.weight", "retrieve_norm.weight", "to_keys.weight",
+                       "to_values.weight", "to_queries.weight", "to_adaptive_step.0.weight",
+                       "to_adaptive_step.0.bias", "to_decay_factor.0.weight",
+                       "to_decay_factor.0.bias", "memory_model_parameters.0"),
+    "nested-learning": ("w_q.weight",) + tuple(
+        f"{memory}.{param}.weight" for memory in ("m_k", "m_v", "m_eta", "m_alpha", "m_memory", "m_q")
+        for param in ("w1", "w2")),
+}
+DESCRIPTIONS = {"titans-pytorch": "a titans-pytorch NeuralMemory",
+                "nested-learning": "a nested-learning SelfModifyingTitans"}
+
+
+class ExportError(Exception):
+    """A user mistake: main prints it as one line and exits 1."""
+
+
+def _missing_keys(sd: Mapping, source: str) -> list[str]:
+    def present(key: str) -> bool:
+        return key in sd or key.replace(".weight", ".0.weight") in sd
+    return [key for key in REQUIRED_KEYS[source] if not present(key)]
+
+
+def check_state_dict(sd, source: str, path: str = "the state dict") -> None:
+    """Raises ExportError naming the expected and missing keys unless `sd` looks like `source`'s."""
+    if not isinstance(sd, Mapping) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
+        raise ExportError(f"{path}: expected a state dict (torch.save(module.state_dict(), path)) of "
+                          f"{DESCRIPTIONS[source]}, got {type(sd).__name__}")
+    missing = _missing_keys(sd, source)
+    if not missing:
+        return
+    others = [other for other in REQUIRED_KEYS if other != source and not _missing_keys(sd, other)]
+    hint = f"; it looks like {DESCRIPTIONS[others[0]]}: give '{others[0]}'" if others else ""
+    shown = ", ".join(sorted(sd)[:8]) + (", ..." if len(sd) > 8 else "")
+    raise ExportError(f"{path} is not {DESCRIPTIONS[source]} state dict: missing "
+                      f"{', '.join(missing)} (it has {len(sd)} keys: {shown or 'none'}){hint}")
 
 
 def _strip(sd: dict, name: str):
@@ -130,7 +170,11 @@ def titans_pytorch_to_project(sd: dict, norm_gamma: bool = False) -> dict:
     unsupported += [k for k in sd if k.startswith("reduce_to_chunk_rep.")]  # attention pooling
     if unsupported:
         raise ValueError(f"not expressible by the model file / reference: {sorted(set(unsupported))}")
-    assert d == out["mem_w1"].shape[-1], "memory width differs from dim_head"
+    if "mem_w1" not in out:
+        raise ValueError("the memory model has no weights (memory_model.weights.0)")
+    if d != out["mem_w1"].shape[-1]:
+        raise ValueError(f"the memory's input width {out['mem_w1'].shape[-1]} differs from "
+                         f"the head width {d}")
     return out
 
 
@@ -160,20 +204,48 @@ def main(argv=None) -> int:
                     help="titans-pytorch: mem_norm = gamma (for hope-models titans-memory "
                          "--config=titans-pytorch, whose memory scales by gamma + 1)")
     args = ap.parse_args(argv)
-    sd = torch.load(args.state_dict, map_location="cpu", weights_only=True)
-    if args.source == "titans-pytorch":
-        weights = titans_pytorch_to_project(dict(sd), norm_gamma=args.titans_pytorch_norm)
-    else:
-        weights = nested_learning_to_project(dict(sd))
+    try:
+        weights = export(args)
+    except ExportError as error:
+        print(f"export_weights.py: error: {error}", file=sys.stderr)
+        return 1
+    for k, v in weights.items():
+        print(f"{k:16s} {tuple(v.shape)}")
+    return 0
+
+
+def export(args) -> dict:
+    """Reads, converts and writes; every user mistake is an ExportError."""
+    folder = os.path.dirname(os.path.abspath(args.out))
+    if not os.path.isdir(folder):
+        raise ExportError(f"cannot write {args.out}: folder {folder} does not exist")
+    if not os.path.isfile(args.state_dict):
+        raise ExportError(f"cannot read {args.state_dict}: not a file")
+    try:
+        sd = torch.load(args.state_dict, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises many types for a file it cannot unpickle
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ExportError(f"cannot read {args.state_dict} as a torch.save file of a state dict: "
+                          f"{reason}") from None
+    check_state_dict(sd, args.source, args.state_dict)
+    try:
+        if args.source == "titans-pytorch":
+            weights = titans_pytorch_to_project(dict(sd), norm_gamma=args.titans_pytorch_norm)
+        else:
+            weights = nested_learning_to_project(dict(sd))
+    except (KeyError, ValueError, IndexError, RuntimeError) as error:
+        raise ExportError(f"{args.state_dict}: cannot export as {DESCRIPTIONS[args.source]}: "
+                          f"{error}") from None
     if args.dtype:
         weights = {k: v.to(getattr(torch, args.dtype)) for k, v in weights.items()}
     from safetensors.torch import save_file
 
-    save_file({k: v.detach().contiguous() for k, v in weights.items()}, args.out,
-              metadata={"source": args.source})
-    for k, v in weights.items():
-        print(f"{k:16s} {tuple(v.shape)}")
-    return 0
+    try:
+        save_file({k: v.detach().contiguous() for k, v in weights.items()}, args.out,
+                  metadata={"source": args.source})
+    except OSError as error:
+        raise ExportError(f"cannot write {args.out}: {error.strerror or error}") from None
+    return weights
 
 
 if __name__ == "__main__":

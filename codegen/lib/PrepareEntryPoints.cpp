@@ -11,6 +11,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/JSON.h"
 
@@ -86,11 +87,12 @@ struct PrepareEntryPointsPass
     for (StringRef feature : llvm::split(targetFeatures, ','))
       if (!feature.empty())
         features.push_back(feature.str());
-    llvm::json::Object target{{"triple", targetTriple},
+    llvm::json::Object target{{"kind", "cpu"},
+                              {"triple", targetTriple},
                               {"cpu", targetCPU},
                               {"features", std::move(features)}};
     llvm::json::Object manifest{{"format", "hope-artifact"},
-                                {"version", 2},
+                                {"version", 3},
                                 {"model", modelName},
                                 {"target", std::move(target)},
                                 {"entry_points", std::move(entryPoints)}};
@@ -112,6 +114,16 @@ struct PrepareEntryPointsPass
   }
 
   FailureOr<llvm::json::Object> describe(func::FuncOp function) {
+    // The artifact exports hope_entry_<name>; the runtime refuses other names.
+    StringRef entryName = function.getName();
+    if (entryName.empty() || llvm::isDigit(entryName.front()) ||
+        !llvm::all_of(entryName,
+                      [](char c) { return llvm::isAlnum(c) || c == '_'; }))
+      return function.emitError("entry point name '")
+             << entryName
+             << "' is not a C identifier (letters, digits and '_', not "
+                "starting with a digit): the artifact exports it as "
+                "hope_entry_<name>";
     DimensionClasses classes(function);
     // Dynamic sizes are named after the first argument dimension of their
     // class, e.g. "x[0]" for the batch of input x.

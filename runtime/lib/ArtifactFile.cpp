@@ -1,130 +1,222 @@
 //===- ArtifactFile.cpp - an artifact's ELF file, read before loading -----===//
+//
+// A small reader of ELF64 little-endian shared libraries (the layout of
+// <elf.h>): the header, the program headers (every loadable segment inside
+// the file), the section headers, and the dynamic symbol table with its
+// string table. Nothing is read through a pointer the file supplies before
+// its range is checked.
+//
+//===----------------------------------------------------------------------===//
 
 #include "ArtifactFile.h"
 #include "Status.h"
 
-#include "llvm/Object/ELFObjectFile.h"
-#include "llvm/Support/MemoryBuffer.h"
-#include "llvm/TargetParser/Host.h"
-#include "llvm/TargetParser/Triple.h"
+#include <cstring>
+#include <elf.h>
+#include <optional>
 
 using namespace hope;
 using namespace hope::rt;
-using namespace llvm::object;
 
-/// Every segment the loader maps must lie inside the file: mapping past its
-/// end would fault (SIGBUS) on first access.
-template <class ELFT>
-static llvm::Error checkSegments(const ELFFile<ELFT> &file,
-                                 const llvm::Twine &path) {
-  auto headers = file.program_headers();
-  if (!headers)
-    return makeError(HOPE_INVALID_FORMAT,
-                     path + ": " + toString(headers.takeError()));
-  uint64_t size = file.getBufSize();
-  for (const auto &header : *headers) {
-    if (header.p_type != llvm::ELF::PT_LOAD &&
-        header.p_type != llvm::ELF::PT_DYNAMIC)
-      continue;
-    uint64_t offset = header.p_offset, bytes = header.p_filesz;
-    if (offset > size || bytes > size - offset)
-      return makeError(HOPE_INVALID_FORMAT,
-                       path + ": a segment at file offset " +
-                           llvm::Twine(offset) + " (" + llvm::Twine(bytes) +
-                           " bytes) extends past the end of the file (" +
-                           llvm::Twine(size) + " bytes; truncated file?)");
+namespace {
+/// The file's bytes, read only through range checks.
+class Reader {
+public:
+  explicit Reader(std::string_view bytes) : bytes(bytes) {}
+
+  /// Whether [offset, offset + size) lies inside the file.
+  bool contains(uint64_t offset, uint64_t size) const {
+    return offset <= bytes.size() && size <= bytes.size() - offset;
   }
-  return llvm::Error::success();
+  /// Copies a T at `offset` (the file need not align it).
+  template <typename T> std::optional<T> read(uint64_t offset) const {
+    if (!contains(offset, sizeof(T)))
+      return std::nullopt;
+    T value;
+    std::memcpy(&value, bytes.data() + offset, sizeof(T));
+    return value;
+  }
+  /// The `count`-th table entry of `entrySize` bytes (at least sizeof(T))
+  /// of a table at `offset`.
+  template <typename T>
+  std::optional<T> entry(uint64_t offset, uint64_t entrySize,
+                         uint64_t index) const {
+    uint64_t position;
+    if (entrySize < sizeof(T) ||
+        __builtin_mul_overflow(index, entrySize, &position) ||
+        __builtin_add_overflow(position, offset, &position))
+      return std::nullopt;
+    return read<T>(position);
+  }
+  std::string_view slice(uint64_t offset, uint64_t size) const {
+    return bytes.substr(offset, size);
+  }
+  uint64_t size() const { return bytes.size(); }
+
+private:
+  std::string_view bytes;
+};
+
+/// This host's ELF machine and its name.
+#if defined(__x86_64__)
+constexpr uint16_t kHostMachine = EM_X86_64;
+#elif defined(__aarch64__)
+constexpr uint16_t kHostMachine = EM_AARCH64;
+#elif defined(__riscv) && __riscv_xlen == 64
+constexpr uint16_t kHostMachine = EM_RISCV;
+#elif defined(__powerpc64__)
+constexpr uint16_t kHostMachine = EM_PPC64;
+#else
+#error "the runtime reads 64-bit ELF artifacts: add this host's machine"
+#endif
+
+std::string machineName(uint16_t machine) {
+  switch (machine) {
+  case EM_X86_64:
+    return "x86_64";
+  case EM_AARCH64:
+    return "aarch64";
+  case EM_RISCV:
+    return "riscv64";
+  case EM_PPC64:
+    return "ppc64";
+  case EM_386:
+    return "i386";
+  case EM_ARM:
+    return "arm";
+  default:
+    return "ELF machine " + std::to_string(machine);
+  }
+}
+} // namespace
+
+Expected<ArtifactFile> rt::readArtifactFile(const std::string &path) {
+  Expected<FileBytes> file = FileBytes::open(path, "artifact");
+  if (!file)
+    return file.takeError();
+  return parseArtifactFile(*file);
 }
 
-static llvm::Error checkSegments(const ELFObjectFileBase &object,
-                                 const llvm::Twine &path) {
-  if (auto *file = llvm::dyn_cast<ELF64LEObjectFile>(&object))
-    return checkSegments(file->getELFFile(), path);
-  if (auto *file = llvm::dyn_cast<ELF64BEObjectFile>(&object))
-    return checkSegments(file->getELFFile(), path);
-  if (auto *file = llvm::dyn_cast<ELF32LEObjectFile>(&object))
-    return checkSegments(file->getELFFile(), path);
-  return checkSegments(llvm::cast<ELF32BEObjectFile>(object).getELFFile(),
-                       path);
-}
-
-/// The bytes `symbol` names inside its section.
-static llvm::Expected<llvm::StringRef> contentsOf(const ELFSymbolRef &symbol) {
-  llvm::Expected<section_iterator> section = symbol.getSection();
-  if (!section)
-    return section.takeError();
-  if (*section == symbol.getObject()->section_end())
-    return llvm::createStringError("is not defined in a section");
-  llvm::Expected<llvm::StringRef> contents = (*section)->getContents();
-  if (!contents)
-    return contents.takeError();
-  llvm::Expected<uint64_t> address = symbol.getAddress();
-  if (!address)
-    return address.takeError();
-  uint64_t start = (*section)->getAddress(), size = symbol.getSize();
-  if (*address < start || *address - start > contents->size() ||
-      size > contents->size() - (*address - start))
-    return llvm::createStringError("lies outside its section's data");
-  return contents->substr(*address - start, size);
-}
-
-llvm::Expected<ArtifactFile> rt::readArtifactFile(llvm::StringRef path) {
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                            /*RequiresNullTerminator=*/false);
-  if (!buffer)
-    return makeError(codeOf(buffer.getError()),
-                     "cannot read artifact '" + path +
-                         "': " + buffer.getError().message());
-  auto invalid = [&](const llvm::Twine &message) {
+Expected<ArtifactFile> rt::parseArtifactFile(const FileBytes &file) {
+  const std::string &path = file.name();
+  Reader elf(file.bytes());
+  auto invalid = [&](const std::string &message) {
     return makeError(HOPE_INVALID_FORMAT, path + ": " + message);
   };
 
-  auto object = ObjectFile::createObjectFile((*buffer)->getMemBufferRef());
-  if (!object)
-    return invalid("not a valid shared library: " +
-                   toString(object.takeError()));
-  auto *elf = llvm::dyn_cast<ELFObjectFileBase>(object->get());
-  if (!elf)
-    return invalid("not an ELF shared library");
-  if (elf->getEType() != llvm::ELF::ET_DYN)
+  std::optional<Elf64_Ehdr> header = elf.read<Elf64_Ehdr>(0);
+  if (elf.size() < SELFMAG ||
+      std::memcmp(file.bytes().data(), ELFMAG, SELFMAG) != 0)
+    return invalid("not a valid shared library: not an ELF file");
+  if (!header)
+    return invalid("not a valid shared library: truncated ELF header");
+  if (header->e_ident[EI_CLASS] != ELFCLASS64 ||
+      header->e_ident[EI_DATA] != ELFDATA2LSB)
+    return makeError(HOPE_UNSUPPORTED,
+                     path + ": not a 64-bit little-endian ELF library");
+  if (header->e_type != ET_DYN)
     return invalid("not a shared library (ELF type " +
-                   llvm::Twine(elf->getEType()) + ")");
-  llvm::Triple host(llvm::sys::getProcessTriple());
-  if (elf->getArch() != host.getArch())
+                   std::to_string(header->e_type) + ")");
+  if (header->e_machine != kHostMachine)
     return makeError(HOPE_UNSUPPORTED,
                      path + ": is a library for " +
-                         llvm::Triple::getArchTypeName(elf->getArch()) +
-                         " but this host is " + host.getArchName());
-  if (auto error = checkSegments(*elf, path))
-    return std::move(error);
+                         machineName(header->e_machine) +
+                         " but this host is " + machineName(kHostMachine));
+
+  // Every segment the loader maps must lie inside the file: mapping past
+  // its end would fault (SIGBUS) on first access.
+  for (uint64_t i = 0; i < header->e_phnum; ++i) {
+    std::optional<Elf64_Phdr> segment =
+        elf.entry<Elf64_Phdr>(header->e_phoff, header->e_phentsize, i);
+    if (!segment)
+      return invalid("program header " + std::to_string(i) +
+                     " lies outside the file (truncated file?)");
+    if (segment->p_type != PT_LOAD && segment->p_type != PT_DYNAMIC)
+      continue;
+    if (!elf.contains(segment->p_offset, segment->p_filesz))
+      return invalid("a segment at file offset " +
+                     std::to_string(segment->p_offset) + " (" +
+                     std::to_string(segment->p_filesz) +
+                     " bytes) extends past the end of the file (" +
+                     std::to_string(elf.size()) + " bytes; truncated file?)");
+  }
+
+  // The whole section header table, as the loader and tools expect it.
+  uint64_t tableSize;
+  if (header->e_shentsize < sizeof(Elf64_Shdr) ||
+      __builtin_mul_overflow(uint64_t(header->e_shnum),
+                             uint64_t(header->e_shentsize), &tableSize) ||
+      !elf.contains(header->e_shoff, tableSize))
+    return invalid("the section header table lies outside the file "
+                   "(truncated file?)");
+  auto section = [&](uint64_t index) {
+    return elf.entry<Elf64_Shdr>(header->e_shoff, header->e_shentsize, index);
+  };
+  // The dynamic symbol table and the string table it links to.
+  std::optional<Elf64_Shdr> symbols, strings;
+  for (uint64_t i = 0; i < header->e_shnum; ++i) {
+    std::optional<Elf64_Shdr> candidate = section(i);
+    if (!candidate)
+      return invalid("section header " + std::to_string(i) +
+                     " lies outside the file (truncated file?)");
+    if (candidate->sh_type == SHT_DYNSYM) {
+      symbols = candidate;
+      strings = section(candidate->sh_link);
+      break;
+    }
+  }
+  if (!symbols)
+    return makeError(HOPE_NOT_FOUND, path + ": no dynamic symbol table (not "
+                                            "a HOPE artifact?)");
+  if (!strings || strings->sh_type != SHT_STRTAB ||
+      !elf.contains(strings->sh_offset, strings->sh_size) ||
+      !elf.contains(symbols->sh_offset, symbols->sh_size) ||
+      symbols->sh_entsize < sizeof(Elf64_Sym))
+    return invalid("bad dynamic symbol table: it lies outside the file");
+  std::string_view names = elf.slice(strings->sh_offset, strings->sh_size);
 
   ArtifactFile artifact;
-  std::optional<ELFSymbolRef> manifest;
-  for (const ELFSymbolRef &symbol : elf->getDynamicSymbolIterators()) {
-    llvm::Expected<llvm::StringRef> name = symbol.getName();
-    if (!name)
-      return invalid("bad dynamic symbol table: " + toString(name.takeError()));
-    llvm::Expected<section_iterator> section = symbol.getSection();
-    if (!section)
-      return invalid("bad dynamic symbol '" + *name +
-                     "': " + toString(section.takeError()));
-    if (*section == elf->section_end())
+  std::optional<Elf64_Sym> manifest;
+  uint64_t count = symbols->sh_size / symbols->sh_entsize;
+  for (uint64_t i = 1; i < count; ++i) {
+    Elf64_Sym symbol =
+        *elf.entry<Elf64_Sym>(symbols->sh_offset, symbols->sh_entsize, i);
+    if (symbol.st_shndx == SHN_UNDEF)
       continue; // imported, not defined here
-    artifact.symbols.insert(*name);
-    if (*name == "hope_manifest")
+    if (symbol.st_name >= names.size())
+      return invalid("bad dynamic symbol table: symbol " + std::to_string(i) +
+                     " has its name outside the string table");
+    std::string_view rest = names.substr(symbol.st_name);
+    size_t end = rest.find('\0');
+    if (end == std::string_view::npos)
+      return invalid("bad dynamic symbol table: symbol " + std::to_string(i) +
+                     " has an unterminated name");
+    std::string name(rest.substr(0, end));
+    if (name == "hope_manifest")
       manifest = symbol;
+    artifact.symbols.insert(std::move(name));
   }
   if (!manifest)
     return makeError(HOPE_NOT_FOUND,
                      path + ": no symbol 'hope_manifest' (not a HOPE "
                             "artifact?)");
-  llvm::Expected<llvm::StringRef> text = contentsOf(*manifest);
-  if (!text)
-    return invalid("symbol 'hope_manifest' " + toString(text.takeError()));
-  size_t end = text->find('\0');
-  if (end == llvm::StringRef::npos)
+
+  // The bytes the symbol names, inside its section's data in the file.
+  std::optional<Elf64_Shdr> home = manifest->st_shndx < SHN_LORESERVE
+                                       ? section(manifest->st_shndx)
+                                       : std::nullopt;
+  if (!home || home->sh_type == SHT_NOBITS ||
+      !elf.contains(home->sh_offset, home->sh_size) ||
+      manifest->st_value < home->sh_addr ||
+      manifest->st_value - home->sh_addr > home->sh_size ||
+      manifest->st_size > home->sh_size - (manifest->st_value - home->sh_addr))
+    return invalid("symbol 'hope_manifest' lies outside its section's data");
+  std::string_view text =
+      elf.slice(home->sh_offset + (manifest->st_value - home->sh_addr),
+                manifest->st_size);
+  size_t end = text.find('\0');
+  if (end == std::string_view::npos)
     return invalid("symbol 'hope_manifest' is not a NUL-terminated string");
-  artifact.manifest = text->substr(0, end).str();
+  artifact.manifest = std::string(text.substr(0, end));
   return artifact;
 }

@@ -4,15 +4,17 @@
 // through dlopen: a library built for CPU features this host lacks could
 // fault in its constructors, and a truncated one could fault inside the
 // dynamic loader. So the file is validated first, and loaded only if sound.
+// The file is untrusted: every offset and size it holds is checked against
+// its length before use.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef HOPE_RUNTIME_LIB_ARTIFACTFILE_H
 #define HOPE_RUNTIME_LIB_ARTIFACTFILE_H
 
-#include "llvm/ADT/StringSet.h"
-#include "llvm/Support/Error.h"
+#include "File.h"
 
+#include <set>
 #include <string>
 
 namespace hope::rt {
@@ -21,13 +23,16 @@ struct ArtifactFile {
   /// The text of `hope_manifest`, up to its NUL.
   std::string manifest;
   /// Every function or object the library defines and exports.
-  llvm::StringSet<> symbols;
+  std::set<std::string> symbols;
 };
 
-/// Reads the artifact at `path`. Checks that it is an ELF shared library
-/// for this host's architecture whose headers and loadable segments lie
-/// inside the file, and that it defines a NUL-terminated `hope_manifest`.
-llvm::Expected<ArtifactFile> readArtifactFile(llvm::StringRef path);
+/// Reads the artifact at `path`. Checks that it is a 64-bit little-endian
+/// ELF shared library for this host's architecture whose headers and
+/// loadable segments lie inside the file, and that it defines a
+/// NUL-terminated `hope_manifest`.
+Expected<ArtifactFile> readArtifactFile(const std::string &path);
+/// The same on bytes already read (named `file.name()` in messages).
+Expected<ArtifactFile> parseArtifactFile(const FileBytes &file);
 
 } // namespace hope::rt
 

@@ -26,17 +26,17 @@ static void describe(const TensorSpec &spec, hope_param *param) {
 static hope_status *describeParam(const char *caller, const hope_module *module,
                                   const char *function, size_t index,
                                   bool output, hope_param *param) {
-  llvm::Expected<size_t> entry = module->findEntry(function);
+  Expected<size_t> entry = module->findEntry(function);
   if (!entry)
     return toStatus(entry.takeError());
   const EntryPoint &point = module->manifest->entryPoints[*entry];
   const std::vector<TensorSpec> &specs = output ? point.outputs : point.inputs;
   if (index >= specs.size())
     return toStatus(makeError(HOPE_INVALID_ARGUMENT,
-                              llvm::Twine(caller) + ": " + function + " has " +
-                                  llvm::Twine(specs.size()) +
+                              std::string(caller) + ": " + function + " has " +
+                                  std::to_string(specs.size()) +
                                   (output ? " outputs" : " inputs") +
-                                  ", no index " + llvm::Twine(index)));
+                                  ", no index " + std::to_string(index)));
   describe(specs[index], param);
   return nullptr;
 }
@@ -48,23 +48,21 @@ extern "C" {
 hope_status *hope_module_load(const char *path, hope_module **out) {
   HOPE_CHECK_ARG(path);
   HOPE_CHECK_ARG(out);
-  llvm::Expected<ModuleRef> module = loadModule(path);
+  Expected<ModuleRef> module = loadModule(path);
   if (!module)
     return toStatus(module.takeError());
   *out = toHandle(std::move(*module));
   return nullptr;
 }
 
-hope_status *hope_module_retain(hope_module *module) {
-  HOPE_CHECK_ARG(module);
-  module->Retain();
-  return nullptr;
+void hope_module_retain(hope_module *module) {
+  if (module)
+    module->retain();
 }
 
-hope_status *hope_module_release(hope_module *module) {
+void hope_module_release(hope_module *module) {
   if (module)
-    module->Release();
-  return nullptr;
+    module->release();
 }
 
 hope_status *hope_module_manifest(const hope_module *module,
@@ -88,20 +86,10 @@ hope_status *hope_module_model(const hope_module *module, const char **model,
   return nullptr;
 }
 
-hope_status *hope_module_set_threads(hope_module *module, int32_t threads) {
-  HOPE_CHECK_ARG(module);
-  if (threads < 0)
-    return toStatus(makeError(
-        HOPE_INVALID_ARGUMENT,
-        "the number of threads must be 0 (the default) or more, got " +
-            llvm::Twine(threads)));
-  return toStatus(module->setThreads(threads));
-}
-
 hope_status *hope_module_threads(const hope_module *module, int32_t *threads) {
   HOPE_CHECK_ARG(module);
   HOPE_CHECK_ARG(threads);
-  *threads = module->getThreads();
+  *threads = module->getThreads ? module->getThreads() : 1;
   return nullptr;
 }
 
@@ -121,8 +109,9 @@ hope_status *hope_module_entry_point_name(const hope_module *module,
   if (index >= entries.size())
     return toStatus(makeError(HOPE_INVALID_ARGUMENT,
                               "hope_module_entry_point_name: index " +
-                                  llvm::Twine(index) + " is out of range (" +
-                                  llvm::Twine(entries.size()) +
+                                  std::to_string(index) +
+                                  " is out of range (" +
+                                  std::to_string(entries.size()) +
                                   " entry points)"));
   *name = entries[index].name.data();
   return nullptr;
@@ -133,7 +122,7 @@ hope_status *hope_module_signature(const hope_module *module,
                                    size_t *n_outputs) {
   HOPE_CHECK_ARG(module);
   HOPE_CHECK_ARG(function);
-  llvm::Expected<size_t> entry = module->findEntry(function);
+  Expected<size_t> entry = module->findEntry(function);
   if (!entry)
     return toStatus(entry.takeError());
   const EntryPoint &point = module->manifest->entryPoints[*entry];
@@ -162,25 +151,26 @@ hope_status *hope_module_output(const hope_module *module, const char *function,
 
 //===-- Sessions ----------------------------------------------------------===//
 
-hope_status *hope_session_create(hope_module *module, hope_session **out) {
+hope_status *hope_session_create(hope_module *module,
+                                 const hope_session_options *options,
+                                 hope_session **out) {
   HOPE_CHECK_ARG(module);
   HOPE_CHECK_ARG(out);
-  llvm::IntrusiveRefCntPtr<hope_session> session(new hope_session);
-  session->module = module;
-  *out = toHandle(std::move(session));
+  Expected<SessionRef> session = createSession(module, options);
+  if (!session)
+    return toStatus(session.takeError());
+  *out = toHandle(std::move(*session));
   return nullptr;
 }
 
-hope_status *hope_session_retain(hope_session *session) {
-  HOPE_CHECK_ARG(session);
-  session->Retain();
-  return nullptr;
-}
-
-hope_status *hope_session_release(hope_session *session) {
+void hope_session_retain(hope_session *session) {
   if (session)
-    session->Release();
-  return nullptr;
+    session->retain();
+}
+
+void hope_session_release(hope_session *session) {
+  if (session)
+    session->release();
 }
 
 hope_status *hope_session_module(const hope_session *session,
@@ -199,11 +189,12 @@ hope_status *hope_session_load_weights(hope_session *session,
 }
 
 hope_status *hope_session_set_weight(hope_session *session, const char *name,
-                                     hope_tensor *tensor) {
+                                     hope_tensor *tensor,
+                                     hope_weight_kind kind) {
   HOPE_CHECK_ARG(session);
   HOPE_CHECK_ARG(name);
   HOPE_CHECK_ARG(tensor);
-  return toStatus(setWeight(*session, name, tensor));
+  return toStatus(setWeight(*session, name, tensor, kind));
 }
 
 hope_status *hope_session_invoke(hope_session *session, const char *function,
@@ -213,20 +204,21 @@ hope_status *hope_session_invoke(hope_session *session, const char *function,
   HOPE_CHECK_ARG(function);
   if (n_inputs)
     HOPE_CHECK_ARG(inputs);
-  llvm::Expected<size_t> entry = session->module->findEntry(function);
+  Expected<size_t> entry = session->module->findEntry(function);
   if (!entry)
     return toStatus(entry.takeError());
   size_t expected =
       session->module->manifest->entryPoints[*entry].outputs.size();
   if (n_outputs != expected)
-    return toStatus(makeError(
-        HOPE_INVALID_ARGUMENT,
-        llvm::Twine(function) + ": has " + llvm::Twine(expected) +
-            " outputs but room for " + llvm::Twine(n_outputs) + " was given"));
+    return toStatus(makeError(HOPE_INVALID_ARGUMENT,
+                              std::string(function) + ": has " +
+                                  std::to_string(expected) +
+                                  " outputs but room for " +
+                                  std::to_string(n_outputs) + " was given"));
   if (n_outputs)
     HOPE_CHECK_ARG(outputs);
-  llvm::Expected<std::vector<TensorRef>> results =
-      invoke(*session, *entry, llvm::ArrayRef(inputs, n_inputs));
+  Expected<std::vector<TensorRef>> results = invoke(
+      *session, *entry, Span<hope_tensor *>(inputs, inputs ? n_inputs : 0));
   if (!results)
     return toStatus(results.takeError());
   for (size_t j = 0; j < n_outputs; ++j)
@@ -242,11 +234,10 @@ hope_status *hope_session_invoke_map(hope_session *session,
   HOPE_CHECK_ARG(function);
   HOPE_CHECK_ARG(inputs);
   HOPE_CHECK_ARG(outputs);
-  llvm::Expected<size_t> entry = session->module->findEntry(function);
+  Expected<size_t> entry = session->module->findEntry(function);
   if (!entry)
     return toStatus(entry.takeError());
-  llvm::Expected<TensorMapRef> results =
-      invokeByName(*session, *entry, *inputs);
+  Expected<TensorMapRef> results = invokeByName(*session, *entry, *inputs);
   if (!results)
     return toStatus(results.takeError());
   *outputs = toHandle(std::move(*results));

@@ -18,9 +18,15 @@ using namespace hope::rt;
   } while (false)
 
 static hope_status *invalidDType(const char *function, hope_dtype dtype) {
+  if (isKnown(dtype))
+    return toStatus(makeError(HOPE_UNSUPPORTED,
+                              std::string(function) + ": dtype " +
+                                  std::string(nameOf(dtype)) +
+                                  " is reserved; this runtime does not "
+                                  "implement it yet"));
   return toStatus(makeError(HOPE_INVALID_ARGUMENT,
-                            llvm::Twine(function) + ": invalid dtype " +
-                                llvm::Twine(int(dtype))));
+                            std::string(function) + ": invalid dtype " +
+                                std::to_string(int(dtype))));
 }
 
 /// Checks the arguments common to tensor_create and tensor_wrap.
@@ -30,9 +36,8 @@ static hope_status *checkShape(const char *function, hope_dtype dtype,
     return invalidDType(function, dtype);
   if (rank && !shape)
     return nullArgument(function, "shape");
-  if (auto error = byteSize(dtype, llvm::ArrayRef(shape, rank)).takeError())
-    return toStatus(prefixError(std::move(error), llvm::Twine(function) + ": "),
-                    HOPE_INVALID_ARGUMENT);
+  if (Error error = byteSize(dtype, Shape(shape, rank)).takeError())
+    return toStatus(prefixError(std::move(error), std::string(function) + ": "));
   return nullptr;
 }
 
@@ -56,11 +61,11 @@ hope_status *hope_dtype_size(hope_dtype dtype, size_t *size) {
 
 hope_status *hope_role_name(hope_role role, const char **name) {
   HOPE_CHECK_ARG(name);
-  llvm::StringRef text = nameOf(role);
-  if (text.starts_with("<"))
-    return toStatus(
-        makeError(HOPE_INVALID_ARGUMENT,
-                  "hope_role_name: invalid role " + llvm::Twine(int(role))));
+  std::string_view text = nameOf(role);
+  if (text.front() == '<')
+    return toStatus(makeError(HOPE_INVALID_ARGUMENT,
+                              "hope_role_name: invalid role " +
+                                  std::to_string(int(role))));
   *name = text.data();
   return nullptr;
 }
@@ -73,15 +78,16 @@ hope_status *hope_tensor_create(hope_dtype dtype, size_t rank,
   HOPE_CHECK_ARG(out);
   if (hope_status *status = checkShape(__func__, dtype, rank, shape))
     return status;
-  llvm::ArrayRef<int64_t> dims(shape, rank);
+  Shape dims(shape, rank);
   size_t bytes = *byteSize(dtype, dims);
   if (data && byte_size != bytes)
     return toStatus(makeError(HOPE_INVALID_ARGUMENT,
                               "hope_tensor_create: shape " + formatShape(dims) +
-                                  " of " + nameOf(dtype) + " needs " +
-                                  llvm::Twine(bytes) + " bytes but " +
-                                  llvm::Twine(byte_size) + " were given"));
-  llvm::Expected<TensorRef> tensor = allocateTensor(dtype, dims);
+                                  " of " + std::string(nameOf(dtype)) +
+                                  " needs " + std::to_string(bytes) +
+                                  " bytes but " + std::to_string(byte_size) +
+                                  " were given"));
+  Expected<TensorRef> tensor = allocateTensor(dtype, dims);
   if (!tensor)
     return toStatus(tensor.takeError());
   if (data && bytes)
@@ -92,29 +98,37 @@ hope_status *hope_tensor_create(hope_dtype dtype, size_t rank,
 
 hope_status *hope_tensor_wrap(hope_dtype dtype, size_t rank,
                               const int64_t *shape, const int64_t *strides,
-                              void *data, hope_tensor **out) {
+                              const void *data, hope_tensor **out) {
   HOPE_CHECK_ARG(out);
   if (hope_status *status = checkShape(__func__, dtype, rank, shape))
     return status;
-  llvm::ArrayRef<int64_t> dims(shape, rank);
+  Shape dims(shape, rank);
   if (!data && *numElements(dims) > 0)
     return nullArgument(__func__, "data");
-  llvm::SmallVector<int64_t, 4> layout =
-      strides ? llvm::SmallVector<int64_t, 4>(strides, strides + rank)
-              : denseStrides(dims);
-  *out = toHandle(makeView(dtype, dims, layout, data, nullptr));
+  std::vector<int64_t> layout = strides
+                                    ? std::vector<int64_t>(strides, strides + rank)
+                                    : denseStrides(dims);
+  // The runtime only reads through a wrapped tensor (see runtime.h).
+  *out = toHandle(
+      makeView(dtype, dims, layout, const_cast<void *>(data), nullptr));
   return nullptr;
 }
 
-hope_status *hope_tensor_retain(hope_tensor *tensor) {
-  HOPE_CHECK_ARG(tensor);
-  tensor->Retain();
-  return nullptr;
-}
-
-hope_status *hope_tensor_release(hope_tensor *tensor) {
+void hope_tensor_retain(hope_tensor *tensor) {
   if (tensor)
-    tensor->Release();
+    tensor->retain();
+}
+
+void hope_tensor_release(hope_tensor *tensor) {
+  if (tensor)
+    tensor->release();
+}
+
+hope_status *hope_tensor_device(const hope_tensor *tensor,
+                                hope_device *device) {
+  HOPE_CHECK_ARG(tensor);
+  HOPE_CHECK_ARG(device);
+  *device = tensor->device;
   return nullptr;
 }
 
@@ -158,8 +172,8 @@ hope_status *hope_tensor_copy_to(const hope_tensor *tensor, void *dst,
   if (byte_size != bytes)
     return toStatus(makeError(HOPE_INVALID_ARGUMENT,
                               "hope_tensor_copy_to: the tensor has " +
-                                  llvm::Twine(bytes) + " bytes but " +
-                                  llvm::Twine(byte_size) + " were given"));
+                                  std::to_string(bytes) + " bytes but " +
+                                  std::to_string(byte_size) + " were given"));
   if (bytes)
     HOPE_CHECK_ARG(dst);
   copyDense(*tensor, dst);
@@ -174,16 +188,14 @@ hope_status *hope_tensor_map_create(hope_tensor_map **out) {
   return nullptr;
 }
 
-hope_status *hope_tensor_map_retain(hope_tensor_map *map) {
-  HOPE_CHECK_ARG(map);
-  map->Retain();
-  return nullptr;
+void hope_tensor_map_retain(hope_tensor_map *map) {
+  if (map)
+    map->retain();
 }
 
-hope_status *hope_tensor_map_release(hope_tensor_map *map) {
+void hope_tensor_map_release(hope_tensor_map *map) {
   if (map)
-    map->Release();
-  return nullptr;
+    map->release();
 }
 
 hope_status *hope_tensor_map_set(hope_tensor_map *map, const char *name,
@@ -208,8 +220,9 @@ hope_status *hope_tensor_map_entry(const hope_tensor_map *map, size_t index,
   if (index >= map->entries.size())
     return toStatus(makeError(HOPE_INVALID_ARGUMENT,
                               "hope_tensor_map_entry: index " +
-                                  llvm::Twine(index) + " is out of range (" +
-                                  llvm::Twine(map->entries.size()) +
+                                  std::to_string(index) +
+                                  " is out of range (" +
+                                  std::to_string(map->entries.size()) +
                                   " entries)"));
   if (name)
     *name = map->entries[index].first.c_str();
@@ -226,7 +239,7 @@ hope_status *hope_tensor_map_find(const hope_tensor_map *map, const char *name,
   hope_tensor *found = map->find(name);
   if (!found)
     return toStatus(
-        makeError(HOPE_NOT_FOUND, llvm::Twine("no tensor '") + name + "'"));
+        makeError(HOPE_NOT_FOUND, std::string("no tensor '") + name + "'"));
   *tensor = found;
   return nullptr;
 }
@@ -236,7 +249,7 @@ hope_status *hope_tensor_map_find(const hope_tensor_map *map, const char *name,
 hope_status *hope_safetensors_read(const char *path, hope_tensor_map **out) {
   HOPE_CHECK_ARG(path);
   HOPE_CHECK_ARG(out);
-  llvm::Expected<TensorMapRef> map = rt::readSafetensors(path);
+  Expected<TensorMapRef> map = rt::readSafetensors(path);
   if (!map)
     return toStatus(map.takeError());
   *out = toHandle(std::move(*map));
@@ -253,7 +266,7 @@ hope_status *hope_safetensors_write(const char *path,
 hope_status *hope_npy_read(const char *path, hope_tensor **out) {
   HOPE_CHECK_ARG(path);
   HOPE_CHECK_ARG(out);
-  llvm::Expected<TensorRef> tensor = rt::readNpy(path);
+  Expected<TensorRef> tensor = rt::readNpy(path);
   if (!tensor)
     return toStatus(tensor.takeError());
   *out = toHandle(std::move(*tensor));

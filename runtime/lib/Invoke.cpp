@@ -11,11 +11,10 @@
 #include "Shapes.h"
 #include "Status.h"
 
-#include "llvm/ADT/DenseMap.h"
-#include "llvm/ADT/SmallPtrSet.h"
-#include "llvm/ADT/StringExtras.h"
-
+#include <algorithm>
 #include <cstring>
+#include <map>
+#include <set>
 
 using namespace hope;
 using namespace hope::rt;
@@ -35,7 +34,7 @@ public:
     Descriptor descriptor(tensor.shape.size());
     descriptor.setPointer(0, tensor.data);
     descriptor.setPointer(1, tensor.data);
-    llvm::SmallVector<int64_t, 4> strides = denseStrides(tensor.shape);
+    std::vector<int64_t> strides = denseStrides(tensor.shape);
     for (size_t i = 0; i < tensor.shape.size(); ++i) {
       descriptor.sizes()[i] = tensor.shape[i];
       descriptor.strides()[i] = strides[i];
@@ -48,12 +47,10 @@ public:
   void *allocated() const { return pointer(0); }
   void *aligned() const { return pointer(1); }
   int64_t offset() const { return words[2]; }
-  llvm::MutableArrayRef<int64_t> sizes() {
-    return llvm::MutableArrayRef(words).slice(3, rank());
-  }
-  llvm::MutableArrayRef<int64_t> strides() {
-    return llvm::MutableArrayRef(words).slice(3 + rank(), rank());
-  }
+  int64_t *sizes() { return words.data() + 3; }
+  int64_t *strides() { return words.data() + 3 + rank(); }
+  Shape sizesView() const { return Shape(words.data() + 3, rank()); }
+  Shape stridesView() const { return Shape(words.data() + 3 + rank(), rank()); }
 
 private:
   void *pointer(size_t word) const {
@@ -65,33 +62,33 @@ private:
     std::memcpy(&words[word], &p, sizeof(p));
   }
 
-  llvm::SmallVector<int64_t, 11> words;
+  std::vector<int64_t> words;
 };
 } // namespace
 
 /// Lists the names of `specs` whose role is not weight: "x, state".
 static std::string callerInputNames(const EntryPoint &entry) {
-  llvm::SmallVector<llvm::StringRef> names;
+  std::vector<std::string> names;
   for (const TensorSpec &spec : entry.inputs)
     if (spec.role != HOPE_ROLE_WEIGHT)
-      names.push_back(spec.name);
-  return llvm::join(names, ", ");
+      names.emplace_back(spec.name);
+  return join(names);
 }
 
 /// Takes ownership of the outputs in `descriptors`, checks them against
 /// the manifest (and the sizes the inputs bound) and makes them tensors.
-static llvm::Expected<std::vector<TensorRef>>
+static Expected<std::vector<TensorRef>>
 takeOutputs(const hope_session &session, const EntryPoint &entry,
             std::vector<Descriptor> &descriptors, DimBindings &dims,
-            const llvm::SmallPtrSetImpl<void *> &inputBuffers) {
+            const std::set<void *> &inputBuffers) {
   // Own every distinct buffer first, so that any error below frees them.
   // A buffer that is an input's was not allocated by the artifact: copy it.
-  llvm::DenseMap<void *, std::shared_ptr<void>> owners;
+  std::map<void *, std::shared_ptr<void>> owners;
   ModuleRef module = session.module;
   for (Descriptor &descriptor : descriptors) {
     void *buffer = descriptor.allocated();
-    if (!buffer || inputBuffers.contains(buffer) ||
-        inputBuffers.contains(descriptor.aligned()) || owners.count(buffer))
+    if (!buffer || inputBuffers.count(buffer) ||
+        inputBuffers.count(descriptor.aligned()) || owners.count(buffer))
       continue;
     owners[buffer] = std::shared_ptr<void>(
         buffer, [module](void *buffer) { module->freeBuffer(buffer); });
@@ -101,12 +98,13 @@ takeOutputs(const hope_session &session, const EntryPoint &entry,
   for (size_t j = 0; j < descriptors.size(); ++j) {
     Descriptor &descriptor = descriptors[j];
     const TensorSpec &spec = entry.outputs[j];
-    auto broken = [&](const llvm::Twine &what) {
-      return makeError(HOPE_INTERNAL, entry.name + ": the artifact returned " +
+    auto broken = [&](const std::string &what) {
+      return makeError(HOPE_INTERNAL, std::string(entry.name) +
+                                          ": the artifact returned " +
                                           spec.describe() + " " + what);
     };
-    llvm::ArrayRef<int64_t> shape = descriptor.sizes();
-    llvm::Expected<int64_t> count = numElements(shape);
+    Shape shape = descriptor.sizesView();
+    Expected<int64_t> count = numElements(shape);
     if (!count)
       return broken("with an invalid shape " + formatShape(shape));
     if (std::optional<std::string> why =
@@ -121,10 +119,11 @@ takeOutputs(const hope_session &session, const EntryPoint &entry,
     char *data = static_cast<char *>(descriptor.aligned()) +
                  descriptor.offset() * int64_t(sizeOf(spec.dtype));
     auto owner = owners.find(descriptor.allocated());
-    TensorRef view = makeView(spec.dtype, shape, descriptor.strides(), data,
+    TensorRef view = makeView(spec.dtype, shape, descriptor.stridesView(), data,
                               owner == owners.end() ? nullptr : owner->second);
     if (owner == owners.end() && *count > 0) {
-      llvm::Expected<TensorRef> copy = allocateTensor(spec.dtype, shape);
+      Expected<TensorRef> copy =
+          allocateTensor(spec.dtype, shape, session.allocatorOrNull());
       if (!copy)
         return copy.takeError();
       copyDense(*view, (*copy)->data);
@@ -135,21 +134,22 @@ takeOutputs(const hope_session &session, const EntryPoint &entry,
   return outputs;
 }
 
-llvm::Expected<std::vector<TensorRef>>
-rt::invoke(const hope_session &session, size_t entryIndex,
-           llvm::ArrayRef<hope_tensor *> callerInputs) {
+Expected<std::vector<TensorRef>> rt::invoke(const hope_session &session,
+                                            size_t entryIndex,
+                                            Span<hope_tensor *> callerInputs) {
   const EntryPoint &entry = session.module->manifest->entryPoints[entryIndex];
-  auto invalid = [&](const llvm::Twine &message) {
-    return makeError(HOPE_INVALID_ARGUMENT, entry.name + ": " + message);
+  auto invalid = [&](const std::string &message) {
+    return makeError(HOPE_INVALID_ARGUMENT,
+                     std::string(entry.name) + ": " + message);
   };
 
-  size_t expected = llvm::count_if(entry.inputs, [](const TensorSpec &spec) {
-    return spec.role != HOPE_ROLE_WEIGHT;
-  });
+  size_t expected = std::count_if(
+      entry.inputs.begin(), entry.inputs.end(),
+      [](const TensorSpec &spec) { return spec.role != HOPE_ROLE_WEIGHT; });
   if (callerInputs.size() != expected)
-    return invalid("expects " + llvm::Twine(expected) + " inputs and states (" +
-                   callerInputNames(entry) + ") but got " +
-                   llvm::Twine(callerInputs.size()));
+    return invalid("expects " + std::to_string(expected) +
+                   " inputs and states (" + callerInputNames(entry) +
+                   ") but got " + std::to_string(callerInputs.size()));
 
   // Every input, weights included, checked before anything runs.
   DimBindings dims;
@@ -158,31 +158,35 @@ rt::invoke(const hope_session &session, size_t entryIndex,
   for (const TensorSpec &spec : entry.inputs) {
     TensorRef tensor;
     if (spec.role == HOPE_ROLE_WEIGHT) {
-      tensor = session.weights.lookup(spec.name);
-      if (!tensor)
+      auto bound = session.weights.find(spec.name);
+      if (bound == session.weights.end())
         return invalid(spec.describe() +
-                       " is not bound; load the weights first");
+                       " is not bound; load the weights first "
+                       "(hope-run --weights=FILE)");
+      tensor = bound->second.tensor;
     } else {
       tensor = callerInputs[next++];
       if (!tensor)
         return invalid(spec.describe() + " is null");
     }
     if (tensor->dtype != spec.dtype)
-      return invalid(spec.describe() + " has dtype " + nameOf(tensor->dtype) +
-                     " but the artifact expects " + nameOf(spec.dtype));
+      return invalid(spec.describe() + " has dtype " +
+                     std::string(nameOf(tensor->dtype)) +
+                     " but the artifact expects " +
+                     std::string(nameOf(spec.dtype)));
     if (std::optional<std::string> why =
             dims.match(spec, tensor->shape, spec.describe()))
       return invalid(spec.describe() + " has shape " +
                      formatShape(tensor->shape) + " but the artifact expects " +
                      spec.formatShape() + *why);
-    llvm::Expected<TensorRef> dense = toDense(tensor);
+    Expected<TensorRef> dense = toDense(tensor, session.allocatorOrNull());
     if (!dense)
       return dense.takeError();
     inputs.push_back(std::move(*dense));
   }
 
   std::vector<Descriptor> descriptors;
-  llvm::SmallPtrSet<void *, 8> inputBuffers;
+  std::set<void *> inputBuffers;
   for (const TensorRef &tensor : inputs) {
     descriptors.push_back(Descriptor::input(*tensor));
     inputBuffers.insert(tensor->data);
@@ -193,21 +197,29 @@ rt::invoke(const hope_session &session, size_t entryIndex,
   for (Descriptor &descriptor : descriptors)
     args.push_back(descriptor.address());
 
+  // The session's thread count applies to this call: OpenMP keeps it per
+  // OS thread, so it is set on the invoking thread each time.
+  if (session.threads > 0 && session.module->setThreads)
+    session.module->setThreads(session.threads);
   int32_t broken = session.module->entries[entryIndex](args.data());
   if (broken != 0) {
     // Nothing ran: the outputs were not allocated.
     if (broken < 0 || static_cast<size_t>(broken) > entry.preconditions.size())
-      return makeError(HOPE_INTERNAL, entry.name +
+      return makeError(HOPE_INTERNAL, std::string(entry.name) +
                                           ": the artifact returned status " +
-                                          llvm::Twine(broken) +
+                                          std::to_string(broken) +
                                           ", which its manifest does not list");
     const Precondition &precondition = entry.preconditions[broken - 1];
     bool one = precondition.inputs.size() == 1;
+    std::vector<std::string> names(precondition.inputs.begin(),
+                                   precondition.inputs.end());
     return makeError(HOPE_INVALID_ARGUMENT,
-                     entry.name + (one ? ": input '" : ": inputs '") +
-                         llvm::join(precondition.inputs, "', '") +
+                     std::string(entry.name) +
+                         (one ? ": input '" : ": inputs '") +
+                         join(names, "', '") +
                          (one ? "' breaks" : "' break") +
-                         " a precondition: " + precondition.message);
+                         " a precondition: " +
+                         std::string(precondition.message));
   }
 
   std::vector<Descriptor> outputs(
@@ -216,12 +228,13 @@ rt::invoke(const hope_session &session, size_t entryIndex,
   return takeOutputs(session, entry, outputs, dims, inputBuffers);
 }
 
-llvm::Expected<TensorMapRef> rt::invokeByName(const hope_session &session,
-                                              size_t entryIndex,
-                                              const hope_tensor_map &inputs) {
+Expected<TensorMapRef> rt::invokeByName(const hope_session &session,
+                                        size_t entryIndex,
+                                        const hope_tensor_map &inputs) {
   const EntryPoint &entry = session.module->manifest->entryPoints[entryIndex];
-  auto invalid = [&](const llvm::Twine &message) {
-    return makeError(HOPE_INVALID_ARGUMENT, entry.name + ": " + message);
+  auto invalid = [&](const std::string &message) {
+    return makeError(HOPE_INVALID_ARGUMENT,
+                     std::string(entry.name) + ": " + message);
   };
   for (const auto &[name, tensor] : inputs.entries) {
     const TensorSpec *spec = nullptr;
@@ -245,7 +258,7 @@ llvm::Expected<TensorMapRef> rt::invokeByName(const hope_session &session,
       return invalid("no tensor given for " + spec.describe());
     positional.push_back(tensor);
   }
-  llvm::Expected<std::vector<TensorRef>> outputs =
+  Expected<std::vector<TensorRef>> outputs =
       invoke(session, entryIndex, positional);
   if (!outputs)
     return outputs.takeError();

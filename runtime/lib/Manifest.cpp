@@ -1,27 +1,23 @@
 //===- Manifest.cpp - an artifact's manifest, parsed and validated --------===//
 //
-// Two steps: llvm::json's ObjectMapper reads the JSON into plain structs and
-// reports any missing or ill-typed field by its path; then the values are
-// checked (known dtypes and roles, unique names, consistent weights).
+// Two steps: a JsonReader reads the JSON into plain structs and reports any
+// missing or ill-typed field by its path; then the values are checked (known
+// dtypes and roles, unique names, consistent weights).
 //
 //===----------------------------------------------------------------------===//
 
 #include "Manifest.h"
+#include "Json.h"
 #include "Status.h"
 #include "Tensor.h"
 
-#include "llvm/ADT/StringExtras.h"
-#include "llvm/ADT/StringMap.h"
-#include "llvm/ADT/StringSwitch.h"
-#include "llvm/Support/JSON.h"
-#include "llvm/Support/StringSaver.h"
-#include "llvm/Support/raw_ostream.h"
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
 
 using namespace hope;
 using namespace hope::rt;
-using llvm::json::ObjectMapper;
-using llvm::json::Path;
-using llvm::json::Value;
 
 namespace {
 /// The manifest as JSON types it, before its values are checked.
@@ -46,153 +42,186 @@ struct RawTarget {
   std::string triple, cpu;
   std::vector<std::string> features;
 };
-struct RawHeader {
-  std::string format;
-  int64_t version = 0;
-};
 struct RawManifest {
   std::string model;
   RawTarget target;
   std::vector<RawEntry> entryPoints;
 };
 
-bool fromJSON(const Value &value, RawDim &dim, Path path) {
-  if (std::optional<int64_t> size = value.getAsInteger()) {
-    dim.size = *size;
-    return true;
+using Where = const std::string &;
+
+bool read(JsonReader &r, const Json &value, Where where, std::string &out) {
+  return r.read(value, where, out);
+}
+
+bool read(JsonReader &r, const Json &value, Where where, int64_t &out) {
+  return r.read(value, where, out);
+}
+
+bool read(JsonReader &r, const Json &value, Where where, RawDim &dim) {
+  if (value.is_number_integer())
+    return r.read(value, where, dim.size);
+  if (value.is_string()) {
+    dim.name = value.get<std::string>();
+    return !dim.name.empty() ||
+           r.report("expected a non-empty dimension name", where);
   }
-  if (std::optional<llvm::StringRef> name = value.getAsString()) {
-    if (name->empty()) {
-      path.report("expected a non-empty dimension name");
+  return r.report("expected an integer size or a dimension name", where);
+}
+
+template <typename T>
+bool read(JsonReader &r, const Json &value, Where where, std::vector<T> &out) {
+  if (!value.is_array())
+    return r.report("expected array", where);
+  out.resize(value.size());
+  for (size_t i = 0; i < value.size(); ++i)
+    if (!read(r, value[i], JsonReader::element(where, i), out[i]))
       return false;
-    }
-    dim.name = name->str();
-    return true;
-  }
-  path.report("expected an integer size or a dimension name");
-  return false;
+  return true;
 }
 
-bool fromJSON(const Value &value, RawTensor &tensor, Path path) {
-  ObjectMapper o(value, path);
-  return o && o.map("name", tensor.name) && o.map("role", tensor.role) &&
-         o.map("dtype", tensor.dtype) && o.map("shape", tensor.shape);
+/// Reads the member `key` of the object `value` into `out`.
+template <typename T>
+bool field(JsonReader &r, const Json &value, Where where, const char *key,
+           T &out) {
+  const Json *member = r.member(value, where, key);
+  return member && read(r, *member, JsonReader::field(where, key), out);
 }
 
-bool fromJSON(const Value &value, RawPrecondition &precondition, Path path) {
-  ObjectMapper o(value, path);
-  return o && o.map("message", precondition.message) &&
-         o.map("inputs", precondition.inputs);
+/// The same for a member that may be absent.
+template <typename T>
+bool optionalField(JsonReader &r, const Json &value, Where where,
+                   const char *key, T &out) {
+  return !value.contains(key) || field(r, value, where, key, out);
 }
 
-bool fromJSON(const Value &value, RawEntry &entry, Path path) {
-  ObjectMapper o(value, path);
-  return o && o.map("name", entry.name) && o.map("inputs", entry.inputs) &&
-         o.map("outputs", entry.outputs) &&
-         o.mapOptional("preconditions", entry.preconditions);
+bool read(JsonReader &r, const Json &value, Where where, RawTensor &tensor) {
+  return r.object(value, where) && field(r, value, where, "name", tensor.name) &&
+         field(r, value, where, "role", tensor.role) &&
+         field(r, value, where, "dtype", tensor.dtype) &&
+         field(r, value, where, "shape", tensor.shape);
 }
 
-bool fromJSON(const Value &value, RawTarget &target, Path path) {
-  ObjectMapper o(value, path);
-  return o && o.map("triple", target.triple) && o.map("cpu", target.cpu) &&
-         o.map("features", target.features);
+bool read(JsonReader &r, const Json &value, Where where,
+          RawPrecondition &precondition) {
+  return r.object(value, where) &&
+         field(r, value, where, "message", precondition.message) &&
+         field(r, value, where, "inputs", precondition.inputs);
 }
 
-bool fromJSON(const Value &value, RawHeader &header, Path path) {
-  ObjectMapper o(value, path);
-  return o && o.map("format", header.format) &&
-         o.map("version", header.version);
+bool read(JsonReader &r, const Json &value, Where where, RawEntry &entry) {
+  return r.object(value, where) && field(r, value, where, "name", entry.name) &&
+         field(r, value, where, "inputs", entry.inputs) &&
+         field(r, value, where, "outputs", entry.outputs) &&
+         optionalField(r, value, where, "preconditions", entry.preconditions);
 }
 
-bool fromJSON(const Value &value, RawManifest &manifest, Path path) {
-  ObjectMapper o(value, path);
-  return o && o.map("model", manifest.model) &&
-         o.map("target", manifest.target) &&
-         o.map("entry_points", manifest.entryPoints);
+bool read(JsonReader &r, const Json &value, Where where, RawTarget &target) {
+  return r.object(value, where) &&
+         field(r, value, where, "triple", target.triple) &&
+         field(r, value, where, "cpu", target.cpu) &&
+         field(r, value, where, "features", target.features);
 }
 
-bool isIdentifier(llvm::StringRef name) {
-  return !name.empty() && !llvm::isDigit(name.front()) &&
-         llvm::all_of(name,
-                      [](char c) { return llvm::isAlnum(c) || c == '_'; });
+bool read(JsonReader &r, const Json &value, Where where, RawManifest &manifest) {
+  return r.object(value, where) &&
+         field(r, value, where, "model", manifest.model) &&
+         field(r, value, where, "target", manifest.target) &&
+         field(r, value, where, "entry_points", manifest.entryPoints);
+}
+
+bool isIdentifier(std::string_view name) {
+  auto isAlpha = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+  };
+  return !name.empty() && isAlpha(name.front()) &&
+         std::all_of(name.begin(), name.end(), [&](char c) {
+           return isAlpha(c) || (c >= '0' && c <= '9');
+         });
+}
+
+std::optional<hope_role> parseRole(const std::string &role) {
+  if (role == "input")
+    return HOPE_ROLE_INPUT;
+  if (role == "weight")
+    return HOPE_ROLE_WEIGHT;
+  if (role == "state")
+    return HOPE_ROLE_STATE;
+  if (role == "output")
+    return HOPE_ROLE_OUTPUT;
+  return std::nullopt;
 }
 
 /// Converts and checks the raw manifest into `manifest`.
 class Validator {
 public:
-  explicit Validator(Manifest &manifest)
-      : manifest(manifest), saver(manifest.strings) {}
+  explicit Validator(Manifest &manifest) : manifest(manifest) {}
 
-  llvm::Error run(const RawManifest &raw) {
-    manifest.model = saver.save(raw.model);
-    manifest.triple = saver.save(raw.target.triple);
-    manifest.cpu = saver.save(raw.target.cpu);
+  Error run(const RawManifest &raw) {
+    manifest.model = manifest.save(raw.model);
+    manifest.triple = manifest.save(raw.target.triple);
+    manifest.cpu = manifest.save(raw.target.cpu);
     for (const std::string &feature : raw.target.features)
-      manifest.features.push_back(saver.save(feature));
+      manifest.features.push_back(manifest.save(feature));
 
-    llvm::StringMap<bool> entryNames;
+    std::set<std::string> entryNames;
     for (const RawEntry &rawEntry : raw.entryPoints) {
       if (!isIdentifier(rawEntry.name))
         return invalid("entry point name '" + rawEntry.name +
                        "' is not a C identifier (its symbol is "
                        "hope_entry_<name>)");
-      if (!entryNames.try_emplace(rawEntry.name, true).second)
+      if (!entryNames.insert(rawEntry.name).second)
         return invalid("two entry points are named '" + rawEntry.name + "'");
       EntryPoint entry;
-      entry.name = saver.save(rawEntry.name);
-      if (auto error =
+      entry.name = manifest.save(rawEntry.name);
+      if (Error error =
               tensors(entry, rawEntry.inputs, /*outputs=*/false, entry.inputs))
         return error;
-      if (auto error =
+      if (Error error =
               tensors(entry, rawEntry.outputs, /*outputs=*/true, entry.outputs))
         return error;
       for (const RawPrecondition &raw : rawEntry.preconditions) {
         Precondition precondition;
-        precondition.message = saver.save(raw.message);
+        precondition.message = manifest.save(raw.message);
         for (const std::string &input : raw.inputs) {
-          if (!llvm::any_of(entry.inputs, [&](const TensorSpec &spec) {
-                return spec.name == input;
-              }))
-            return invalid("entry point '" + entry.name +
+          if (std::none_of(entry.inputs.begin(), entry.inputs.end(),
+                           [&](const TensorSpec &spec) {
+                             return spec.name == input;
+                           }))
+            return invalid("entry point '" + std::string(entry.name) +
                            "': a precondition reads '" + input +
                            "', which is not one of its inputs");
-          precondition.inputs.push_back(saver.save(input));
+          precondition.inputs.push_back(manifest.save(input));
         }
         entry.preconditions.push_back(std::move(precondition));
       }
       manifest.entryPoints.push_back(std::move(entry));
     }
-    return llvm::Error::success();
+    return Error();
   }
 
 private:
-  static llvm::Error invalid(const llvm::Twine &message) {
+  static Error invalid(const std::string &message) {
     return makeError(HOPE_INVALID_FORMAT, "invalid manifest: " + message);
   }
 
-  llvm::Error tensors(const EntryPoint &entry,
+  Error tensors(const EntryPoint &entry,
                       const std::vector<RawTensor> &raws, bool outputs,
                       std::vector<TensorSpec> &specs) {
-    llvm::StringMap<bool> names;
+    std::set<std::string> names;
     for (const RawTensor &raw : raws) {
-      std::string where = "entry point '" + entry.name.str() + "', " +
+      std::string where = "entry point '" + std::string(entry.name) + "', " +
                           (outputs ? "output" : "input") + " '" + raw.name +
                           "'";
       if (raw.name.empty())
-        return invalid("entry point '" + entry.name + "' has an " +
+        return invalid("entry point '" + std::string(entry.name) + "' has an " +
                        (outputs ? "output" : "input") + " with an empty name");
-      if (!names.try_emplace(raw.name, true).second)
+      if (!names.insert(raw.name).second)
         return invalid(where + " is declared twice");
 
       TensorSpec spec;
-      spec.name = saver.save(raw.name);
-      std::optional<hope_role> role =
-          llvm::StringSwitch<std::optional<hope_role>>(raw.role)
-              .Case("input", HOPE_ROLE_INPUT)
-              .Case("weight", HOPE_ROLE_WEIGHT)
-              .Case("state", HOPE_ROLE_STATE)
-              .Case("output", HOPE_ROLE_OUTPUT)
-              .Default(std::nullopt);
+      spec.name = manifest.save(raw.name);
+      std::optional<hope_role> role = parseRole(raw.role);
       bool allowed =
           role &&
           (outputs ? (*role == HOPE_ROLE_OUTPUT || *role == HOPE_ROLE_STATE)
@@ -212,27 +241,28 @@ private:
           return invalid(where + " has a negative size in its shape");
         spec.shape.push_back(dim.name.empty() ? dim.size : -1);
         spec.dimNames.push_back(dim.name.empty() ? nullptr
-                                                 : saver.save(dim.name).data());
+                                                 : manifest.save(dim.name).data());
       }
       if (spec.role == HOPE_ROLE_WEIGHT)
-        if (auto error = sameAsOtherUses(entry, spec))
+        if (Error error = sameAsOtherUses(entry, spec))
           return error;
       specs.push_back(std::move(spec));
     }
-    return llvm::Error::success();
+    return Error();
   }
 
   /// Weights are bound per session by name: every entry point that uses one
   /// must declare it alike.
-  llvm::Error sameAsOtherUses(const EntryPoint &entry, const TensorSpec &spec) {
-    WeightUse use{entry.name.str(), spec.dtype, spec.formatShape()};
-    auto [it, inserted] = weights.try_emplace(spec.name, use);
+  Error sameAsOtherUses(const EntryPoint &entry, const TensorSpec &spec) {
+    WeightUse use{std::string(entry.name), spec.dtype, spec.formatShape()};
+    auto [it, inserted] = weights.try_emplace(std::string(spec.name), use);
     const WeightUse &first = it->second;
     if (inserted || (first.dtype == use.dtype && first.shape == use.shape))
-      return llvm::Error::success();
-    return invalid("weight '" + spec.name + "' is " + nameOf(first.dtype) +
-                   " " + first.shape + " in entry point '" + first.entry +
-                   "' but " + nameOf(use.dtype) + " " + use.shape +
+      return Error();
+    return invalid("weight '" + std::string(spec.name) + "' is " +
+                   std::string(nameOf(first.dtype)) + " " + first.shape +
+                   " in entry point '" + first.entry + "' but " +
+                   std::string(nameOf(use.dtype)) + " " + use.shape +
                    " in entry point '" + use.entry + "'");
   }
 
@@ -243,32 +273,25 @@ private:
   };
 
   Manifest &manifest;
-  llvm::StringSaver saver;
-  llvm::StringMap<WeightUse> weights;
+  std::map<std::string, WeightUse> weights;
 };
 } // namespace
 
 std::string TensorSpec::formatShape() const {
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  os << '[';
+  std::string text = "[";
   for (size_t i = 0; i < shape.size(); ++i) {
     if (i)
-      os << ", ";
-    if (dimNames[i])
-      os << dimNames[i];
-    else
-      os << shape[i];
+      text += ", ";
+    text += dimNames[i] ? std::string(dimNames[i]) : std::to_string(shape[i]);
   }
-  os << ']';
-  return text;
+  return text + "]";
 }
 
 std::string TensorSpec::describe() const {
-  return (nameOf(role) + " '" + name + "'").str();
+  return std::string(nameOf(role)) + " '" + std::string(name) + "'";
 }
 
-llvm::StringRef rt::nameOf(hope_role role) {
+std::string_view rt::nameOf(hope_role role) {
   switch (role) {
   case HOPE_ROLE_INPUT:
     return "input";
@@ -282,45 +305,56 @@ llvm::StringRef rt::nameOf(hope_role role) {
   return "<invalid role>";
 }
 
-const EntryPoint *Manifest::find(llvm::StringRef name) const {
+const EntryPoint *Manifest::find(std::string_view name) const {
   for (const EntryPoint &entry : entryPoints)
     if (entry.name == name)
       return &entry;
   return nullptr;
 }
 
-llvm::Expected<std::unique_ptr<Manifest>>
-rt::parseManifest(llvm::StringRef json) {
-  llvm::Expected<Value> value = llvm::json::parse(json);
+Expected<std::unique_ptr<Manifest>> rt::parseManifest(std::string_view json) {
+  auto invalid = [](const std::string &message) {
+    return makeError(HOPE_INVALID_FORMAT, "invalid manifest: " + message);
+  };
+  Expected<Json> value = parseJson(json);
   if (!value)
-    return makeError(HOPE_INVALID_FORMAT, "invalid manifest: not valid JSON: " +
-                                              toString(value.takeError()));
+    return invalid(value.getError().message());
 
-  // The format and version first: past them, other errors would mislead.
-  RawHeader header;
-  Path::Root headerRoot("manifest");
-  if (!fromJSON(*value, header, headerRoot))
-    return makeError(HOPE_INVALID_FORMAT,
-                     "invalid manifest: " + toString(headerRoot.getError()));
-  if (header.format != "hope-artifact")
-    return makeError(HOPE_INVALID_FORMAT, "invalid manifest: 'format' is '" +
-                                              header.format +
-                                              "', not 'hope-artifact'");
-  if (header.version != kManifestVersion)
-    return makeError(HOPE_UNSUPPORTED, "unsupported manifest version " +
-                                           llvm::Twine(header.version) +
-                                           " (this runtime reads version " +
-                                           llvm::Twine(kManifestVersion) + ")");
+  // The format, version and target kind first: past them, other errors
+  // would mislead.
+  JsonReader r;
+  const std::string root = "manifest";
+  std::string format;
+  int64_t version = 0;
+  if (!r.object(*value, root) || !field(r, *value, root, "format", format) ||
+      !field(r, *value, root, "version", version))
+    return invalid(r.error());
+  if (format != "hope-artifact")
+    return invalid("'format' is '" + format + "', not 'hope-artifact'");
+  if (version != kManifestVersion)
+    return makeError(HOPE_UNSUPPORTED,
+                     "unsupported manifest version " + std::to_string(version) +
+                         " (this runtime reads version " +
+                         std::to_string(kManifestVersion) + ")");
+  std::string kind;
+  const std::string target = JsonReader::field(root, "target");
+  const Json *targetValue = r.member(*value, root, "target");
+  if (!targetValue || !r.object(*targetValue, target) ||
+      !field(r, *targetValue, target, "kind", kind))
+    return invalid(r.error());
+  if (kind != "cpu")
+    return makeError(HOPE_UNSUPPORTED,
+                     "compiled for target '" + kind +
+                         "'; this runtime has no backend for it");
 
   RawManifest raw;
-  Path::Root root("manifest");
-  if (!fromJSON(*value, raw, root))
-    return makeError(HOPE_INVALID_FORMAT,
-                     "invalid manifest: " + toString(root.getError()));
+  if (!read(r, *value, root, raw))
+    return invalid(r.error());
 
   auto manifest = std::make_unique<Manifest>();
-  manifest->json = json.str();
-  if (auto error = Validator(*manifest).run(raw))
-    return std::move(error);
+  manifest->json = std::string(json);
+  manifest->kind = manifest->save(kind);
+  if (Error error = Validator(*manifest).run(raw))
+    return error;
   return manifest;
 }

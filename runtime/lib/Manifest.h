@@ -1,36 +1,33 @@
 //===- Manifest.h - an artifact's manifest, validated -----------*- C++ -*-===//
 //
-// The JSON manifest of docs/artifact-abi.md. Strings live in the manifest's
-// allocator, NUL-terminated, so the C API can hand out `const char *`s that
-// live as long as the module.
+// The JSON manifest of docs/artifact-abi.md. Strings are kept in a store
+// that never moves them, NUL-terminated, so the C API can hand out
+// `const char *`s that live as long as the module.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef HOPE_RUNTIME_LIB_MANIFEST_H
 #define HOPE_RUNTIME_LIB_MANIFEST_H
 
-#include "hope/runtime.h"
+#include "hope/runtime.hpp"
 
-#include "llvm/ADT/SmallVector.h"
-#include "llvm/ADT/StringRef.h"
-#include "llvm/Support/Allocator.h"
-#include "llvm/Support/Error.h"
-
+#include <deque>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace hope::rt {
 
 /// One parameter of an entry point.
 struct TensorSpec {
-  llvm::StringRef name;
+  std::string_view name;
   hope_role role;
   hope_dtype dtype;
   /// Sizes; -1 where symbolic.
-  llvm::SmallVector<int64_t, 4> shape;
+  std::vector<int64_t> shape;
   /// Names of symbolic sizes; null where static.
-  llvm::SmallVector<const char *, 4> dimNames;
+  std::vector<const char *> dimNames;
 
   /// "[B, T, 384]".
   std::string formatShape() const;
@@ -42,42 +39,51 @@ struct TensorSpec {
 /// point (docs/artifact-abi.md): its entry returns the 1-based number of the
 /// first that fails.
 struct Precondition {
-  llvm::StringRef message;
+  std::string_view message;
   /// The inputs the condition reads.
-  std::vector<llvm::StringRef> inputs;
+  std::vector<std::string_view> inputs;
 };
 
 struct EntryPoint {
-  llvm::StringRef name;
+  std::string_view name;
   std::vector<TensorSpec> inputs;
   std::vector<TensorSpec> outputs;
   std::vector<Precondition> preconditions;
 };
 
-/// The manifest format this runtime reads (2: entries return a status and
-/// may list preconditions).
-constexpr int64_t kManifestVersion = 2;
+/// The manifest format this runtime reads (3: the target names its kind;
+/// entries return a status and may list preconditions).
+constexpr int64_t kManifestVersion = 3;
 
 struct Manifest {
   std::string json;
-  llvm::StringRef model;
-  llvm::StringRef triple;
-  llvm::StringRef cpu;
-  std::vector<llvm::StringRef> features;
+  /// The target's kind: "cpu" is the only one this runtime runs.
+  std::string_view kind;
+  std::string_view model;
+  std::string_view triple;
+  std::string_view cpu;
+  std::vector<std::string_view> features;
   std::vector<EntryPoint> entryPoints;
-  llvm::BumpPtrAllocator strings;
 
   /// The entry point called `name`, or null.
-  const EntryPoint *find(llvm::StringRef name) const;
+  const EntryPoint *find(std::string_view name) const;
+
+  /// A NUL-terminated copy of `text` that lives as long as the manifest.
+  std::string_view save(std::string text) {
+    return strings.emplace_back(std::move(text));
+  }
+
+private:
+  std::deque<std::string> strings;
 };
 
 /// "input", "weight", "state", "output".
-llvm::StringRef nameOf(hope_role role);
+std::string_view nameOf(hope_role role);
 
 /// Parses and validates `json`. Every missing or ill-typed field is an error
 /// naming its path (e.g. manifest.entry_points[0].inputs[1].dtype); errors
 /// have no file name prefix.
-llvm::Expected<std::unique_ptr<Manifest>> parseManifest(llvm::StringRef json);
+Expected<std::unique_ptr<Manifest>> parseManifest(std::string_view json);
 
 } // namespace hope::rt
 

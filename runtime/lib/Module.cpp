@@ -5,12 +5,9 @@
 #include "HostTarget.h"
 #include "Status.h"
 
-#include "llvm/ADT/StringExtras.h"
-#include "llvm/Support/FileSystem.h"
-
 #include <cstdlib>
 #include <dlfcn.h>
-#include <thread>
+#include <filesystem>
 
 using namespace hope;
 using namespace hope::rt;
@@ -20,74 +17,98 @@ hope_module::~hope_module() {
     dlclose(handle);
 }
 
-llvm::Error hope_module::setThreads(int32_t threads) {
-  // The artifact's OpenMP runtime, if it has parallel loops: found through
-  // the artifact's own dependencies.
-  using SetThreads = void (*)(int);
-  auto set = reinterpret_cast<SetThreads>(dlsym(handle, "omp_set_num_threads"));
-  if (!set)
-    return llvm::Error::success();
-  if (threads == 0) {
-    // The default OpenMP starts with: OMP_NUM_THREADS, else every core.
-    threads = static_cast<int32_t>(std::thread::hardware_concurrency());
-    if (const char *env = getenv("OMP_NUM_THREADS"))
-      llvm::StringRef(env).getAsInteger(10, threads);
-  }
-  set(threads);
-  return llvm::Error::success();
-}
-
-int32_t hope_module::getThreads() const {
-  using GetThreads = int (*)();
-  auto get =
-      reinterpret_cast<GetThreads>(dlsym(handle, "omp_get_max_threads"));
-  return get ? get() : 1;
-}
-
-llvm::Expected<size_t> hope_module::findEntry(llvm::StringRef name) const {
+Expected<size_t> hope_module::findEntry(const std::string &name) const {
   for (size_t i = 0; i < manifest->entryPoints.size(); ++i)
     if (manifest->entryPoints[i].name == name)
       return i;
-  llvm::SmallVector<llvm::StringRef> names;
+  std::vector<std::string> names;
   for (const EntryPoint &entry : manifest->entryPoints)
-    names.push_back(entry.name);
-  return makeError(HOPE_NOT_FOUND,
-                   "no entry point '" + name + "' in " + path +
-                       " (entry points: " + llvm::join(names, ", ") + ")");
+    names.emplace_back(entry.name);
+  return makeError(HOPE_NOT_FOUND, "no entry point '" + name + "' in " + path +
+                                       " (entry points: " + join(names) + ")");
 }
 
-llvm::Expected<ModuleRef> rt::loadModule(llvm::StringRef givenPath) {
+Error rt::checkThreadCount(int64_t threads, const std::string &source) {
+  if (threads >= 0 && threads <= HOPE_MAX_THREADS)
+    return Error();
+  return makeError(HOPE_INVALID_ARGUMENT,
+                   source + ": " + std::to_string(threads) +
+                       " threads is out of range (0 for the default, or 1 "
+                       "to " +
+                       std::to_string(HOPE_MAX_THREADS) + ")");
+}
+
+Error rt::checkOmpNumThreads() {
+  const char *env = getenv("OMP_NUM_THREADS");
+  if (!env)
+    return Error();
+  std::string text(env);
+  auto bad = [&] {
+    return makeError(HOPE_INVALID_ARGUMENT,
+                     "OMP_NUM_THREADS='" + text +
+                         "' is not a thread count from 1 to " +
+                         std::to_string(HOPE_MAX_THREADS) +
+                         " (or a comma-separated list of them)");
+  };
+  size_t start = 0;
+  while (true) {
+    size_t end = std::min(text.find(',', start), text.size());
+    std::string item = text.substr(start, end - start);
+    size_t first = item.find_first_not_of(' ');
+    size_t last = item.find_last_not_of(' ');
+    if (first == std::string::npos)
+      return bad();
+    item = item.substr(first, last - first + 1);
+    if (item.empty() || item.size() > 5 ||
+        item.find_first_not_of("0123456789") != std::string::npos)
+      return bad();
+    long count = std::strtol(item.c_str(), nullptr, 10);
+    if (count < 1 || count > HOPE_MAX_THREADS)
+      return bad();
+    if (end == text.size())
+      return Error();
+    start = end + 1;
+  }
+}
+
+Expected<ModuleRef> rt::loadModule(const std::string &givenPath) {
   // dlopen searches the library path for a name without a '/': make it
   // absolute so that the file we validate is the file we load.
-  llvm::SmallString<256> path(givenPath);
-  if (std::error_code error = llvm::sys::fs::make_absolute(path))
+  std::error_code code;
+  std::string path = std::filesystem::absolute(givenPath, code).string();
+  if (code)
     return makeError(HOPE_IO_ERROR,
-                     "cannot resolve '" + givenPath + "': " + error.message());
+                     "cannot resolve '" + givenPath + "': " + code.message());
 
-  llvm::Expected<ArtifactFile> file = readArtifactFile(givenPath);
+  Expected<ArtifactFile> file = readArtifactFile(givenPath);
   if (!file)
     return file.takeError();
-  llvm::Expected<std::unique_ptr<Manifest>> manifest =
-      parseManifest(file->manifest);
+  Expected<std::unique_ptr<Manifest>> manifest = parseManifest(file->manifest);
   if (!manifest)
     return prefixError(manifest.takeError(), givenPath + ": ");
-  if (auto error = checkHostTarget(**manifest, givenPath))
-    return std::move(error);
+  if (Error error = checkHostTarget(**manifest, givenPath))
+    return error;
+  // Loading the artifact loads its OpenMP runtime, which reads
+  // OMP_NUM_THREADS and aborts on values it cannot use.
+  if (Error error = checkOmpNumThreads())
+    return error;
 
   // Every symbol the ABI needs, checked before any code of the artifact runs.
-  auto missing = [&](llvm::StringRef symbol, const llvm::Twine &what) {
+  auto missing = [&](const std::string &symbol, const std::string &what) {
     return makeError(HOPE_NOT_FOUND,
                      givenPath + ": no symbol '" + symbol + "'" + what);
   };
-  if (!file->symbols.contains("hope_free"))
+  if (!file->symbols.count("hope_free"))
     return missing("hope_free", " (frees the outputs)");
-  for (const EntryPoint &entry : (*manifest)->entryPoints)
-    if (!file->symbols.contains(("hope_entry_" + entry.name).str()))
-      return missing(("hope_entry_" + entry.name).str(),
-                     " for entry point '" + entry.name + "'");
+  for (const EntryPoint &entry : (*manifest)->entryPoints) {
+    std::string symbol = "hope_entry_" + std::string(entry.name);
+    if (!file->symbols.count(symbol))
+      return missing(symbol,
+                     " for entry point '" + std::string(entry.name) + "'");
+  }
 
   ModuleRef module(new hope_module);
-  module->path = givenPath.str();
+  module->path = givenPath;
   module->manifest = std::move(*manifest);
   // RTLD_LOCAL: two artifacts export the same names. RTLD_NOW: a missing
   // dependency fails here rather than in the middle of a call.
@@ -98,21 +119,25 @@ llvm::Expected<ModuleRef> rt::loadModule(llvm::StringRef givenPath) {
                      "cannot load " + givenPath + ": " +
                          (reason ? reason : "dlopen failed"));
   }
-  auto resolve = [&](llvm::StringRef name) -> llvm::Expected<void *> {
-    void *symbol = dlsym(module->handle, name.str().c_str());
+  auto resolve = [&](const std::string &name) -> Expected<void *> {
+    void *symbol = dlsym(module->handle, name.c_str());
     if (!symbol)
       return missing(name, " (dlsym failed)");
     return symbol;
   };
-  llvm::Expected<void *> freeBuffer = resolve("hope_free");
+  Expected<void *> freeBuffer = resolve("hope_free");
   if (!freeBuffer)
     return freeBuffer.takeError();
   module->freeBuffer = reinterpret_cast<hope_module::FreeFn>(*freeBuffer);
   for (const EntryPoint &entry : module->manifest->entryPoints) {
-    llvm::Expected<void *> fn = resolve(("hope_entry_" + entry.name).str());
+    Expected<void *> fn = resolve("hope_entry_" + std::string(entry.name));
     if (!fn)
       return fn.takeError();
     module->entries.push_back(reinterpret_cast<hope_module::EntryFn>(*fn));
   }
+  module->setThreads = reinterpret_cast<hope_module::SetThreadsFn>(
+      dlsym(module->handle, "omp_set_num_threads"));
+  module->getThreads = reinterpret_cast<hope_module::GetThreadsFn>(
+      dlsym(module->handle, "omp_get_max_threads"));
   return module;
 }

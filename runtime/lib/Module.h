@@ -4,8 +4,7 @@
 #define HOPE_RUNTIME_LIB_MODULE_H
 
 #include "Manifest.h"
-
-#include "llvm/ADT/IntrusiveRefCntPtr.h"
+#include "Ref.h"
 
 #include <memory>
 #include <string>
@@ -14,10 +13,12 @@
 /// An artifact loaded with dlopen, with its validated manifest and resolved
 /// entry points. It is unloaded when the last reference goes: sessions and
 /// output buffers (freed by its hope_free) hold one.
-struct hope_module : llvm::ThreadSafeRefCountedBase<hope_module> {
+struct hope_module : hope::rt::RefCounted<hope_module> {
   /// Returns 0, or the 1-based number of the precondition the call broke.
   using EntryFn = int32_t (*)(void **args);
   using FreeFn = void (*)(void *buffer);
+  using SetThreadsFn = void (*)(int);
+  using GetThreadsFn = int (*)();
 
   ~hope_module();
 
@@ -27,22 +28,29 @@ struct hope_module : llvm::ThreadSafeRefCountedBase<hope_module> {
   /// One per manifest entry point, in its order.
   std::vector<EntryFn> entries;
   FreeFn freeBuffer = nullptr;
-
-  /// Threads for the artifact's OpenMP loops (0: the default).
-  llvm::Error setThreads(int32_t threads);
-  /// Threads the artifact's OpenMP loops use now (1 without such loops).
-  int32_t getThreads() const;
+  /// The OpenMP runtime the artifact uses, if it has parallel loops
+  /// (found through its own dependencies); else null.
+  SetThreadsFn setThreads = nullptr;
+  GetThreadsFn getThreads = nullptr;
 
   /// The index of the entry point `name`; NOT_FOUND names the choices.
-  llvm::Expected<size_t> findEntry(llvm::StringRef name) const;
+  hope::Expected<size_t> findEntry(const std::string &name) const;
 };
 
 namespace hope::rt {
 
-using ModuleRef = llvm::IntrusiveRefCntPtr<hope_module>;
+using ModuleRef = Ref<hope_module>;
 
 /// Loads the artifact at `path` (see hope_module_load).
-llvm::Expected<ModuleRef> loadModule(llvm::StringRef path);
+Expected<ModuleRef> loadModule(const std::string &path);
+
+/// Checks a thread count given as `source` (e.g. "--num-threads"): 0 (the
+/// default) or 1 to HOPE_MAX_THREADS.
+Error checkThreadCount(int64_t threads, const std::string &source);
+
+/// Checks OMP_NUM_THREADS, if set, before OpenMP reads it: a list of counts
+/// (OpenMP's nesting syntax), each 1 to HOPE_MAX_THREADS.
+Error checkOmpNumThreads();
 
 } // namespace hope::rt
 

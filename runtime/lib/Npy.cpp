@@ -3,17 +3,27 @@
 #include "Npy.h"
 #include "Status.h"
 
-#include "llvm/ADT/StringSwitch.h"
-#include "llvm/Support/CheckedArithmetic.h"
-#include "llvm/Support/Endian.h"
-#include "llvm/Support/raw_ostream.h"
-
+#include <algorithm>
 #include <cstring>
+#include <set>
 
 using namespace hope;
 using namespace hope::rt;
 
-static constexpr llvm::StringLiteral magic("\x93NUMPY");
+static constexpr std::string_view magic("\x93NUMPY", 6);
+
+/// Little-endian integers of `size` bytes at `p` (the hosts are too).
+static uint64_t readLE(const char *p, size_t size) {
+  uint64_t value = 0;
+  for (size_t i = size; i-- > 0;)
+    value = (value << 8) | uint8_t(p[i]);
+  return value;
+}
+
+static void writeLE(char *p, uint64_t value, size_t size) {
+  for (size_t i = 0; i < size; ++i, value >>= 8)
+    p[i] = char(value & 0xff);
+}
 
 namespace {
 /// The header's dict. NumPy writes it with repr(); this reads the subset
@@ -22,12 +32,12 @@ namespace {
 struct NpyHeader {
   std::optional<std::string> descr;
   std::optional<bool> fortranOrder;
-  std::optional<llvm::SmallVector<int64_t, 4>> shape;
+  std::optional<std::vector<int64_t>> shape;
 };
 
 class HeaderParser {
 public:
-  explicit HeaderParser(llvm::StringRef text) : rest(text) {}
+  explicit HeaderParser(std::string_view text) : rest(text) {}
 
   /// Parses the dict; the error text says what was expected where.
   std::optional<std::string> parse(NpyHeader &header) {
@@ -39,6 +49,8 @@ public:
         return expected("a quoted key");
       if (!consume(':'))
         return expected("':' after '" + key + "'");
+      if (!seen.insert(key).second)
+        return "duplicate key '" + key + "'";
       if (key == "descr") {
         std::string descr;
         if (!string(descr))
@@ -53,7 +65,7 @@ public:
         else
           return expected("True or False for 'fortran_order'");
       } else if (key == "shape") {
-        llvm::SmallVector<int64_t, 4> shape;
+        std::vector<int64_t> shape;
         if (auto error = tuple(shape))
           return error;
         header.shape = shape;
@@ -70,24 +82,31 @@ public:
   }
 
 private:
-  void skipSpaces() { rest = rest.ltrim(" \t\n\r"); }
+  void skipSpaces() {
+    size_t start = rest.find_first_not_of(" \t\n\r");
+    rest.remove_prefix(std::min(start, rest.size()));
+  }
   bool peek(char c) {
     skipSpaces();
-    return rest.starts_with(llvm::StringRef(&c, 1));
+    return !rest.empty() && rest.front() == c;
   }
   bool consume(char c) {
     if (!peek(c))
       return false;
-    rest = rest.drop_front();
+    rest.remove_prefix(1);
     return true;
   }
-  bool consumeWord(llvm::StringRef word) {
+  bool consumeWord(std::string_view word) {
     skipSpaces();
-    return rest.consume_front(word);
+    if (rest.substr(0, word.size()) != word)
+      return false;
+    rest.remove_prefix(word.size());
+    return true;
   }
   std::string expected(const std::string &what) {
     skipSpaces();
-    return "expected " + what + " at '" + rest.take_front(16).str() + "'";
+    return "expected " + what + " at '" + std::string(rest.substr(0, 16)) +
+           "'";
   }
   /// A '...' or "..." literal without escapes (repr() of these keys and
   /// dtype strings never has any).
@@ -97,24 +116,30 @@ private:
       return false;
     char quote = rest.front();
     size_t end = rest.find(quote, 1);
-    if (end == llvm::StringRef::npos || rest.substr(1, end - 1).contains('\\'))
+    if (end == std::string_view::npos ||
+        rest.substr(1, end - 1).find('\\') != std::string_view::npos)
       return false;
-    out = rest.substr(1, end - 1).str();
-    rest = rest.drop_front(end + 1);
+    out = std::string(rest.substr(1, end - 1));
+    rest.remove_prefix(end + 1);
     return true;
   }
   /// "()", "(3,)", "(2, 3)"; Python 2 wrote longs as "3L".
-  std::optional<std::string> tuple(llvm::SmallVector<int64_t, 4> &out) {
+  std::optional<std::string> tuple(std::vector<int64_t> &out) {
     if (!consume('('))
       return expected("a tuple for 'shape'");
     while (!consume(')')) {
       skipSpaces();
-      size_t digits = rest.find_first_not_of("0123456789");
+      size_t digits = std::min(rest.find_first_not_of("0123456789"), rest.size());
       int64_t size = 0;
-      if (digits == 0 || rest.substr(0, digits).getAsInteger(10, size))
+      bool overflow = false;
+      for (char c : rest.substr(0, digits))
+        overflow |= __builtin_mul_overflow(size, 10, &size) ||
+                    __builtin_add_overflow(size, c - '0', &size);
+      if (digits == 0 || overflow)
         return expected("a non-negative integer in 'shape'");
-      rest = rest.drop_front(std::min(digits, rest.size()));
-      rest.consume_front("L");
+      rest.remove_prefix(digits);
+      if (!rest.empty() && rest.front() == 'L')
+        rest.remove_prefix(1);
       out.push_back(size);
       if (!consume(',') && !peek(')'))
         return expected("',' or ')' in 'shape'");
@@ -122,50 +147,46 @@ private:
     return std::nullopt;
   }
 
-  llvm::StringRef rest;
+  std::string_view rest;
+  std::set<std::string> seen;
 };
 } // namespace
 
-llvm::Expected<TensorRef> rt::readNpy(llvm::StringRef path) {
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                            /*RequiresNullTerminator=*/false);
-  if (!buffer)
-    return makeError(codeOf(buffer.getError()),
-                     "cannot read '" + path +
-                         "': " + buffer.getError().message());
-  return parseNpy(**buffer);
+Expected<TensorRef> rt::readNpy(const std::string &path) {
+  Expected<FileBytes> file = FileBytes::open(path);
+  if (!file)
+    return file.takeError();
+  return parseNpy(*file);
 }
 
-llvm::Expected<TensorRef> rt::parseNpy(const llvm::MemoryBuffer &buffer) {
-  const llvm::StringRef path = buffer.getBufferIdentifier();
-  const llvm::StringRef file = buffer.getBuffer();
-  auto fail = [&](hope_code code, const llvm::Twine &message) {
+Expected<TensorRef> rt::parseNpy(const FileBytes &bytes) {
+  const std::string &path = bytes.name();
+  const std::string_view file = bytes.bytes();
+  auto fail = [&](hope_code code, const std::string &message) {
     return makeError(code, path + ": " + message);
   };
-  auto invalid = [&](const llvm::Twine &message) {
+  auto invalid = [&](const std::string &message) {
     return fail(HOPE_INVALID_FORMAT, message);
   };
 
-  if (!file.starts_with(magic))
+  if (file.substr(0, magic.size()) != magic)
     return invalid("not an .npy file (no \\x93NUMPY magic)");
   if (file.size() < 10)
     return invalid("truncated before the header length");
   uint8_t major = file[6], minor = file[7];
   if (major < 1 || major > 3 || minor != 0)
     return fail(HOPE_UNSUPPORTED, "unsupported .npy version " +
-                                      llvm::Twine(unsigned(major)) + "." +
-                                      llvm::Twine(unsigned(minor)) +
+                                      std::to_string(major) + "." +
+                                      std::to_string(minor) +
                                       " (1.0, 2.0 and 3.0 are read)");
   size_t lengthBytes = major == 1 ? 2 : 4;
   if (file.size() < 8 + lengthBytes)
     return invalid("truncated before the header length");
-  uint64_t headerSize = major == 1
-                            ? llvm::support::endian::read16le(file.data() + 8)
-                            : llvm::support::endian::read32le(file.data() + 8);
+  uint64_t headerSize = readLE(file.data() + 8, lengthBytes);
   size_t headerStart = 8 + lengthBytes;
   if (headerSize > file.size() - headerStart)
-    return invalid("header length " + llvm::Twine(headerSize) +
-                   " exceeds the " + llvm::Twine(file.size() - headerStart) +
+    return invalid("header length " + std::to_string(headerSize) +
+                   " exceeds the " + std::to_string(file.size() - headerStart) +
                    " bytes after it (truncated file?)");
 
   NpyHeader header;
@@ -177,43 +198,45 @@ llvm::Expected<TensorRef> rt::parseNpy(const llvm::MemoryBuffer &buffer) {
         std::pair{header.fortranOrder.has_value(), "fortran_order"},
         std::pair{header.shape.has_value(), "shape"}})
     if (!present)
-      return invalid(llvm::Twine("bad header: no key '") + key + "'");
+      return invalid(std::string("bad header: no key '") + key + "'");
 
-  llvm::StringRef descr = *header.descr;
+  const std::string &descr = *header.descr;
   if (descr.size() > 1 && descr.front() == '>')
     return fail(HOPE_UNSUPPORTED,
                 "big-endian dtype '" + descr +
                     "' is not supported; save with "
                     "arr.astype(arr.dtype.newbyteorder('<'))");
   // '=' is native order, which is little-endian on every host we target.
-  std::optional<hope_dtype> dtype =
-      llvm::StringSwitch<std::optional<hope_dtype>>(descr)
-          .Cases({"<f4", "=f4"}, HOPE_DTYPE_F32)
-          .Cases({"<f8", "=f8"}, HOPE_DTYPE_F64)
-          .Cases({"<i8", "=i8"}, HOPE_DTYPE_I64)
-          .Default(std::nullopt);
+  std::optional<hope_dtype> dtype;
+  if (descr == "<f4" || descr == "=f4")
+    dtype = HOPE_DTYPE_F32;
+  else if (descr == "<f8" || descr == "=f8")
+    dtype = HOPE_DTYPE_F64;
+  else if (descr == "<i8" || descr == "=i8")
+    dtype = HOPE_DTYPE_I64;
   if (!dtype)
     return fail(HOPE_UNSUPPORTED, "dtype '" + descr +
                                       "' is not supported (<f4, <f8 and <i8 "
                                       "are)");
-  const llvm::SmallVector<int64_t, 4> &shape = *header.shape;
+  const std::vector<int64_t> &shape = *header.shape;
   // Fortran and C order agree below rank 2.
   if (*header.fortranOrder && shape.size() > 1)
     return fail(HOPE_UNSUPPORTED,
                 "Fortran-order arrays are not supported; save with "
                 "np.ascontiguousarray(arr)");
 
-  llvm::Expected<size_t> bytes = byteSize(*dtype, shape);
-  if (!bytes)
-    return invalid(toString(bytes.takeError()));
-  llvm::StringRef data = file.substr(headerStart + headerSize);
-  if (data.size() != *bytes)
+  Expected<size_t> bytesNeeded = byteSize(*dtype, shape);
+  if (!bytesNeeded)
+    return invalid(bytesNeeded.getError().message());
+  std::string_view data = file.substr(headerStart + headerSize);
+  if (data.size() != *bytesNeeded)
     return invalid("shape " + formatShape(shape) + " of " + descr + " needs " +
-                   llvm::Twine(*bytes) + " data bytes but the file has " +
-                   llvm::Twine(data.size()) +
-                   (data.size() < *bytes ? " (truncated file?)" : ""));
+                   std::to_string(*bytesNeeded) +
+                   " data bytes but the file has " +
+                   std::to_string(data.size()) +
+                   (data.size() < *bytesNeeded ? " (truncated file?)" : ""));
 
-  llvm::Expected<TensorRef> tensor = allocateTensor(*dtype, shape);
+  Expected<TensorRef> tensor = allocateTensor(*dtype, shape);
   if (!tensor)
     return tensor.takeError();
   if (!data.empty())
@@ -221,16 +244,15 @@ llvm::Expected<TensorRef> rt::parseNpy(const llvm::MemoryBuffer &buffer) {
   return tensor;
 }
 
-llvm::Error rt::writeNpy(llvm::StringRef path, const hope_tensor &tensor) {
-  std::string header;
-  llvm::raw_string_ostream os(header);
-  os << "{'descr': '<"
-     << (tensor.dtype == HOPE_DTYPE_F32   ? "f4"
-         : tensor.dtype == HOPE_DTYPE_F64 ? "f8"
-                                          : "i8")
-     << "', 'fortran_order': False, 'shape': (";
-  llvm::interleave(tensor.shape, os, ", ");
-  os << (tensor.shape.size() == 1 ? ",), }" : "), }");
+Error rt::writeNpy(const std::string &path, const hope_tensor &tensor) {
+  std::string header = "{'descr': '<";
+  header += tensor.dtype == HOPE_DTYPE_F32   ? "f4"
+            : tensor.dtype == HOPE_DTYPE_F64 ? "f8"
+                                             : "i8";
+  header += "', 'fortran_order': False, 'shape': (";
+  for (size_t i = 0; i < tensor.shape.size(); ++i)
+    header += (i ? ", " : "") + std::to_string(tensor.shape[i]);
+  header += tensor.shape.size() == 1 ? ",), }" : "), }";
   // Written byte for byte as NumPy's np.save: room for the first size to
   // grow to 21 digits, then spaces and a newline up to a 64-byte boundary
   // (a whole 64 more when already there); version 2.0 only when the length
@@ -249,27 +271,22 @@ llvm::Error rt::writeNpy(llvm::StringRef path, const hope_tensor &tensor) {
   TensorRef copy;
   const void *data = tensor.data;
   if (!isDense(tensor)) {
-    llvm::Expected<TensorRef> dense =
-        allocateTensor(tensor.dtype, tensor.shape);
+    Expected<TensorRef> dense = allocateTensor(tensor.dtype, tensor.shape);
     if (!dense)
       return dense.takeError();
     copyDense(tensor, (*dense)->data);
     copy = std::move(*dense);
     data = copy->data;
   }
-  llvm::Error error =
-      llvm::writeToOutput(path, [&](llvm::raw_ostream &out) -> llvm::Error {
-        out << magic << char(preamble == 10 ? 1 : 2) << char(0);
-        char length[4];
-        llvm::support::endian::write32le(length, header.size());
-        out.write(length, preamble - 8);
-        out << header;
-        out.write(static_cast<const char *>(data),
-                  numElements(tensor) * sizeOf(tensor.dtype));
-        return llvm::Error::success();
-      });
-  if (error)
-    return makeError(HOPE_IO_ERROR, "cannot write '" + path +
-                                        "': " + toString(std::move(error)));
-  return llvm::Error::success();
+  return writeFileAtomically(path, [&](const auto &out) {
+    std::string preambleBytes(magic);
+    preambleBytes += char(preamble == 10 ? 1 : 2);
+    preambleBytes += char(0);
+    char length[4];
+    writeLE(length, header.size(), 4);
+    preambleBytes.append(length, preamble - 8);
+    out(preambleBytes.data(), preambleBytes.size());
+    out(header.data(), header.size());
+    out(data, numElements(tensor) * sizeOf(tensor.dtype));
+  });
 }

@@ -10,19 +10,18 @@
 #ifndef HOPE_RUNTIME_LIB_NPY_H
 #define HOPE_RUNTIME_LIB_NPY_H
 
+#include "File.h"
 #include "Tensor.h"
-
-#include "llvm/Support/MemoryBuffer.h"
 
 namespace hope::rt {
 
 /// The array of an .npy file; <f4, <f8 and <i8 in C order only.
-llvm::Expected<TensorRef> readNpy(llvm::StringRef path);
-/// The array of `buffer` (named after its identifier in messages).
-llvm::Expected<TensorRef> parseNpy(const llvm::MemoryBuffer &buffer);
+Expected<TensorRef> readNpy(const std::string &path);
+/// The array of `file` (named after it in messages).
+Expected<TensorRef> parseNpy(const FileBytes &file);
 
 /// Writes `tensor` dense in C order (atomically).
-llvm::Error writeNpy(llvm::StringRef path, const hope_tensor &tensor);
+Error writeNpy(const std::string &path, const hope_tensor &tensor);
 
 } // namespace hope::rt
 

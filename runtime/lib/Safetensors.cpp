@@ -3,11 +3,7 @@
 #include "Safetensors.h"
 #include "Status.h"
 
-#include "llvm/ADT/StringSwitch.h"
-#include "llvm/Support/CheckedArithmetic.h"
-#include "llvm/Support/Endian.h"
-#include "llvm/Support/JSON.h"
-#include "llvm/Support/raw_ostream.h"
+#include "Json.h"
 
 #include <algorithm>
 #include <cstring>
@@ -16,24 +12,33 @@ using namespace hope;
 using namespace hope::rt;
 
 /// Bytes per element of every byte-sized safetensors dtype; 0 if unknown.
-static size_t fileDTypeSize(llvm::StringRef dtype) {
-  return llvm::StringSwitch<size_t>(dtype)
-      .Cases({"BOOL", "U8", "I8", "F8_E5M2", "F8_E4M3", "F8_E8M0"}, 1)
-      .Cases({"I16", "U16", "F16", "BF16"}, 2)
-      .Cases({"I32", "U32", "F32"}, 4)
-      .Cases({"I64", "U64", "F64", "C64"}, 8)
-      .Default(0);
+static size_t fileDTypeSize(const std::string &dtype) {
+  for (const char *name : {"BOOL", "U8", "I8", "F8_E5M2", "F8_E4M3", "F8_E8M0"})
+    if (dtype == name)
+      return 1;
+  for (const char *name : {"I16", "U16", "F16", "BF16"})
+    if (dtype == name)
+      return 2;
+  for (const char *name : {"I32", "U32", "F32"})
+    if (dtype == name)
+      return 4;
+  for (const char *name : {"I64", "U64", "F64", "C64"})
+    if (dtype == name)
+      return 8;
+  return 0;
 }
 
-static std::optional<hope_dtype> runtimeDType(llvm::StringRef dtype) {
-  return llvm::StringSwitch<std::optional<hope_dtype>>(dtype)
-      .Case("F32", HOPE_DTYPE_F32)
-      .Case("F64", HOPE_DTYPE_F64)
-      .Case("I64", HOPE_DTYPE_I64)
-      .Default(std::nullopt);
+static std::optional<hope_dtype> runtimeDType(const std::string &dtype) {
+  if (dtype == "F32")
+    return HOPE_DTYPE_F32;
+  if (dtype == "F64")
+    return HOPE_DTYPE_F64;
+  if (dtype == "I64")
+    return HOPE_DTYPE_I64;
+  return std::nullopt;
 }
 
-static llvm::StringRef fileDType(hope_dtype dtype) {
+static const char *fileDType(hope_dtype dtype) {
   switch (dtype) {
   case HOPE_DTYPE_F32:
     return "F32";
@@ -41,59 +46,66 @@ static llvm::StringRef fileDType(hope_dtype dtype) {
     return "F64";
   case HOPE_DTYPE_I64:
     return "I64";
+  default:
+    return "";
   }
-  return "";
 }
 
 /// A non-negative integer of a JSON array, or nothing.
-static std::optional<int64_t> nonNegative(const llvm::json::Value &value) {
-  std::optional<int64_t> integer = value.getAsInteger();
-  if (!integer || *integer < 0)
+static std::optional<int64_t> nonNegative(const Json &value) {
+  if (!value.is_number_integer())
     return std::nullopt;
-  return integer;
+  if (value.is_number_unsigned())
+    return value.get<uint64_t>() <= uint64_t(INT64_MAX)
+               ? std::optional<int64_t>(value.get<int64_t>())
+               : std::nullopt;
+  int64_t integer = value.get<int64_t>();
+  return integer < 0 ? std::nullopt : std::optional<int64_t>(integer);
 }
 
-llvm::Expected<SafetensorsFile> SafetensorsFile::open(llvm::StringRef path) {
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                            /*RequiresNullTerminator=*/false);
-  if (!buffer)
-    return makeError(codeOf(buffer.getError()),
-                     "cannot read '" + path +
-                         "': " + buffer.getError().message());
-  return parse(std::move(*buffer));
+static uint64_t read64le(const char *p) {
+  uint64_t value = 0;
+  for (size_t i = 8; i-- > 0;)
+    value = (value << 8) | uint8_t(p[i]);
+  return value;
 }
 
-llvm::Expected<SafetensorsFile>
-SafetensorsFile::parse(std::unique_ptr<llvm::MemoryBuffer> buffer) {
-  const std::string path = buffer->getBufferIdentifier().str();
-  const llvm::StringRef file = buffer->getBuffer();
-  auto fail = [&](const llvm::Twine &message) {
+Expected<SafetensorsFile> SafetensorsFile::open(const std::string &path) {
+  Expected<FileBytes> file = FileBytes::open(path);
+  if (!file)
+    return file.takeError();
+  return parse(std::move(*file));
+}
+
+Expected<SafetensorsFile> SafetensorsFile::parse(FileBytes bytes) {
+  const std::string path = bytes.name();
+  const std::string_view file = bytes.bytes();
+  auto fail = [&](const std::string &message) {
     return makeError(HOPE_INVALID_FORMAT, path + ": " + message);
   };
 
   if (file.size() < 8)
-    return fail("file is " + llvm::Twine(file.size()) +
+    return fail("file is " + std::to_string(file.size()) +
                 " bytes long, too short for the 8-byte header length");
-  uint64_t headerSize = llvm::support::endian::read64le(file.data());
+  uint64_t headerSize = read64le(file.data());
   if (headerSize > file.size() - 8)
-    return fail("header length " + llvm::Twine(headerSize) + " exceeds the " +
-                llvm::Twine(file.size() - 8) +
+    return fail("header length " + std::to_string(headerSize) +
+                " exceeds the " + std::to_string(file.size() - 8) +
                 " bytes after it (truncated file?)");
-  llvm::StringRef header = file.substr(8, headerSize);
-  llvm::StringRef data = file.substr(8 + headerSize);
+  std::string_view header = file.substr(8, headerSize);
+  std::string_view data = file.substr(8 + headerSize);
 
-  llvm::Expected<llvm::json::Value> json = llvm::json::parse(header);
+  Expected<Json> json = parseJson(header);
   if (!json)
-    return fail("header is not valid JSON: " + toString(json.takeError()));
-  const llvm::json::Object *object = json->getAsObject();
-  if (!object)
+    return fail("header: " + json.getError().message());
+  if (!json->is_object())
     return fail("header is not a JSON object");
 
-  // Visit names in order so that the first error reported is stable.
+  // Visit names in order so that the first error reported is stable (the
+  // object's keys are sorted).
   std::vector<std::string> names;
-  for (const auto &member : *object)
-    names.push_back(member.first.str());
-  llvm::sort(names);
+  for (const auto &member : json->items())
+    names.push_back(member.key());
 
   SafetensorsFile result;
   struct Range {
@@ -101,34 +113,33 @@ SafetensorsFile::parse(std::unique_ptr<llvm::MemoryBuffer> buffer) {
   };
   std::vector<Range> ranges;
   for (const std::string &name : names) {
-    const llvm::json::Value &value = *object->get(name);
+    const Json &value = (*json)[name];
     if (name == "__metadata__") {
-      const llvm::json::Object *metadata = value.getAsObject();
-      if (!metadata || llvm::any_of(*metadata, [](const auto &member) {
-            return !member.second.getAsString();
-          }))
+      if (!value.is_object() ||
+          std::any_of(value.begin(), value.end(),
+                      [](const Json &member) { return !member.is_string(); }))
         return fail("__metadata__ must map strings to strings");
       continue;
     }
-    auto bad = [&](const llvm::Twine &message) {
+    auto bad = [&](const std::string &message) {
       return fail("tensor '" + name + "' " + message);
     };
-    const llvm::json::Object *fields = value.getAsObject();
-    if (!fields)
+    if (!value.is_object())
       return bad("is not described by a JSON object");
 
-    std::optional<llvm::StringRef> dtype = fields->getString("dtype");
-    if (!dtype)
+    auto dtypeField = value.find("dtype");
+    if (dtypeField == value.end() || !dtypeField->is_string())
       return bad("has no string field 'dtype'");
-    size_t itemSize = fileDTypeSize(*dtype);
+    std::string dtype = dtypeField->get<std::string>();
+    size_t itemSize = fileDTypeSize(dtype);
     if (!itemSize)
-      return bad("has an unknown dtype '" + *dtype + "'");
+      return bad("has an unknown dtype '" + dtype + "'");
 
-    const llvm::json::Array *shapeArray = fields->getArray("shape");
-    if (!shapeArray)
+    auto shapeArray = value.find("shape");
+    if (shapeArray == value.end() || !shapeArray->is_array())
       return bad("has no array field 'shape'");
-    llvm::SmallVector<int64_t, 4> shape;
-    for (const llvm::json::Value &size : *shapeArray) {
+    std::vector<int64_t> shape;
+    for (const Json &size : *shapeArray) {
       std::optional<int64_t> dim = nonNegative(size);
       if (!dim)
         return bad("has a 'shape' that is not a list of non-negative "
@@ -136,9 +147,9 @@ SafetensorsFile::parse(std::unique_ptr<llvm::MemoryBuffer> buffer) {
       shape.push_back(*dim);
     }
 
-    const llvm::json::Array *offsets = fields->getArray("data_offsets");
+    auto offsets = value.find("data_offsets");
     std::optional<int64_t> begin, end;
-    if (offsets && offsets->size() == 2) {
+    if (offsets != value.end() && offsets->is_array() && offsets->size() == 2) {
       begin = nonNegative((*offsets)[0]);
       end = nonNegative((*offsets)[1]);
     }
@@ -150,20 +161,20 @@ SafetensorsFile::parse(std::unique_ptr<llvm::MemoryBuffer> buffer) {
       return bad("has " + range + " that end before they begin");
     if (uint64_t(*end) > data.size())
       return bad("has " + range + " past the end of the data (" +
-                 llvm::Twine(data.size()) + " bytes; truncated file?)");
+                 std::to_string(data.size()) + " bytes; truncated file?)");
 
-    std::optional<int64_t> bytes = 1;
+    int64_t bytes = 1;
+    bool overflow = false;
     for (int64_t dim : shape)
-      bytes = bytes ? llvm::checkedMul(*bytes, dim) : std::nullopt;
-    if (bytes)
-      bytes = llvm::checkedMul<int64_t>(*bytes, itemSize);
-    if (!bytes || *bytes != *end - *begin)
-      return bad("has dtype " + *dtype + " and shape " + formatShape(shape) +
-                 " but " + range + " hold " + llvm::Twine(*end - *begin) +
+      overflow |= __builtin_mul_overflow(bytes, dim, &bytes);
+    overflow |= __builtin_mul_overflow(bytes, int64_t(itemSize), &bytes);
+    if (overflow || bytes != *end - *begin)
+      return bad("has dtype " + dtype + " and shape " + formatShape(shape) +
+                 " but " + range + " hold " + std::to_string(*end - *begin) +
                  " bytes");
 
     result.tensors.push_back(
-        {name, dtype->str(), shape, data.substr(*begin, *end - *begin)});
+        {name, dtype, shape, data.substr(*begin, *end - *begin)});
     ranges.push_back({uint64_t(*begin), uint64_t(*end)});
   }
 
@@ -171,7 +182,7 @@ SafetensorsFile::parse(std::unique_ptr<llvm::MemoryBuffer> buffer) {
   std::vector<size_t> order(ranges.size());
   for (size_t i = 0; i < order.size(); ++i)
     order[i] = i;
-  llvm::sort(order, [&](size_t a, size_t b) {
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
     return std::make_pair(ranges[a].begin, ranges[a].end) <
            std::make_pair(ranges[b].begin, ranges[b].end);
   });
@@ -182,31 +193,30 @@ SafetensorsFile::parse(std::unique_ptr<llvm::MemoryBuffer> buffer) {
       return fail("tensors '" + result.tensors[order[k - 1]].name + "' and '" +
                   result.tensors[order[k]].name + "' overlap");
     if (range.begin > cursor)
-      return fail("data bytes [" + llvm::Twine(cursor) + ", " +
-                  llvm::Twine(range.begin) + ") belong to no tensor");
+      return fail("data bytes [" + std::to_string(cursor) + ", " +
+                  std::to_string(range.begin) + ") belong to no tensor");
     cursor = range.end;
   }
   if (cursor != data.size())
-    return fail("the last " + llvm::Twine(data.size() - cursor) +
+    return fail("the last " + std::to_string(data.size() - cursor) +
                 " data bytes belong to no tensor");
 
   std::vector<SafetensorsEntry> sorted;
   for (size_t i : order)
     sorted.push_back(std::move(result.tensors[i]));
   result.tensors = std::move(sorted);
-  result.buffer = std::move(buffer);
+  result.file = std::move(bytes);
   return result;
 }
 
-const SafetensorsEntry *SafetensorsFile::find(llvm::StringRef name) const {
+const SafetensorsEntry *SafetensorsFile::find(std::string_view name) const {
   for (const SafetensorsEntry &entry : tensors)
     if (entry.name == name)
       return &entry;
   return nullptr;
 }
 
-llvm::Expected<TensorRef>
-SafetensorsFile::load(const SafetensorsEntry &entry) const {
+Expected<TensorRef> SafetensorsFile::load(const SafetensorsEntry &entry) const {
   // The file is little-endian, as is every host this runtime targets.
   std::optional<hope_dtype> dtype = runtimeDType(entry.dtype);
   if (!dtype)
@@ -214,7 +224,7 @@ SafetensorsFile::load(const SafetensorsEntry &entry) const {
                      path() + ": tensor '" + entry.name + "' has dtype " +
                          entry.dtype +
                          ", which the runtime does not read (F32, F64, I64)");
-  llvm::Expected<TensorRef> tensor = allocateTensor(*dtype, entry.shape);
+  Expected<TensorRef> tensor = allocateTensor(*dtype, entry.shape);
   if (!tensor)
     return tensor.takeError();
   if (!entry.bytes.empty())
@@ -222,13 +232,13 @@ SafetensorsFile::load(const SafetensorsEntry &entry) const {
   return tensor;
 }
 
-llvm::Expected<TensorMapRef> rt::readSafetensors(llvm::StringRef path) {
-  llvm::Expected<SafetensorsFile> file = SafetensorsFile::open(path);
+Expected<TensorMapRef> rt::readSafetensors(const std::string &path) {
+  Expected<SafetensorsFile> file = SafetensorsFile::open(path);
   if (!file)
     return file.takeError();
   TensorMapRef map(new hope_tensor_map);
   for (const SafetensorsEntry &entry : file->entries()) {
-    llvm::Expected<TensorRef> tensor = file->load(entry);
+    Expected<TensorRef> tensor = file->load(entry);
     if (!tensor)
       return tensor.takeError();
     map->set(entry.name, std::move(*tensor));
@@ -236,46 +246,41 @@ llvm::Expected<TensorMapRef> rt::readSafetensors(llvm::StringRef path) {
   return map;
 }
 
-llvm::Error rt::writeSafetensors(llvm::StringRef path,
-                                 const hope_tensor_map &map) {
+Error rt::writeSafetensors(const std::string &path,
+                           const hope_tensor_map &map) {
   // Lay the tensors out back to back, in order.
-  llvm::json::Object header;
+  Json header = Json::object();
   std::vector<TensorRef> dense;
   uint64_t offset = 0;
   for (const auto &[name, tensor] : map.entries) {
     if (name == "__metadata__")
       return makeError(HOPE_INVALID_ARGUMENT,
                        path + ": the tensor name '__metadata__' is reserved");
-    llvm::Expected<TensorRef> contiguous = toDense(tensor);
+    Expected<TensorRef> contiguous = toDense(tensor);
     if (!contiguous)
       return contiguous.takeError();
     uint64_t bytes = numElements(*tensor) * sizeOf(tensor->dtype);
-    header[name] = llvm::json::Object{
-        {"dtype", fileDType(tensor->dtype)},
-        {"shape", llvm::json::Array(tensor->shape)},
-        {"data_offsets", llvm::json::Array({offset, offset + bytes})}};
+    header[name] = {{"dtype", fileDType(tensor->dtype)},
+                    {"shape", tensor->shape},
+                    {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;
     dense.push_back(std::move(*contiguous));
   }
-  std::string text;
-  llvm::raw_string_ostream(text) << llvm::json::Value(std::move(header));
+  // Names are the caller's bytes: invalid UTF-8 is replaced, not thrown.
+  std::string text =
+      header.dump(-1, ' ', false, Json::error_handler_t::replace);
   // Pad with spaces so that the data starts 8-byte aligned, as the
   // reference writer does.
   text.append((8 - text.size() % 8) % 8, ' ');
 
-  llvm::Error error =
-      llvm::writeToOutput(path, [&](llvm::raw_ostream &os) -> llvm::Error {
-        char size[8];
-        llvm::support::endian::write64le(size, text.size());
-        os.write(size, 8);
-        os << text;
-        for (const TensorRef &tensor : dense)
-          os.write(static_cast<const char *>(tensor->data),
-                   numElements(*tensor) * sizeOf(tensor->dtype));
-        return llvm::Error::success();
-      });
-  if (error)
-    return makeError(HOPE_IO_ERROR, "cannot write '" + path +
-                                        "': " + toString(std::move(error)));
-  return llvm::Error::success();
+  return writeFileAtomically(path, [&](const auto &out) {
+    char size[8];
+    uint64_t length = text.size();
+    for (size_t i = 0; i < 8; ++i, length >>= 8)
+      size[i] = char(length & 0xff);
+    out(size, 8);
+    out(text.data(), text.size());
+    for (const TensorRef &tensor : dense)
+      out(tensor->data, numElements(*tensor) * sizeOf(tensor->dtype));
+  });
 }

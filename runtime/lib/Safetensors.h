@@ -12,9 +12,8 @@
 #ifndef HOPE_RUNTIME_LIB_SAFETENSORS_H
 #define HOPE_RUNTIME_LIB_SAFETENSORS_H
 
+#include "File.h"
 #include "TensorMap.h"
-
-#include "llvm/Support/MemoryBuffer.h"
 
 #include <memory>
 #include <vector>
@@ -26,8 +25,8 @@ namespace hope::rt {
 struct SafetensorsEntry {
   std::string name;
   std::string dtype; // as the file spells it: "F32", "BF16", ...
-  llvm::SmallVector<int64_t, 4> shape;
-  llvm::StringRef bytes;
+  std::vector<int64_t> shape;
+  std::string_view bytes;
 };
 
 /// A safetensors file whose header and layout have been validated; tensors
@@ -35,29 +34,28 @@ struct SafetensorsEntry {
 class SafetensorsFile {
 public:
   /// Reads and validates the file at `path`.
-  static llvm::Expected<SafetensorsFile> open(llvm::StringRef path);
-  /// Validates `buffer` (named after its identifier in messages).
-  static llvm::Expected<SafetensorsFile>
-  parse(std::unique_ptr<llvm::MemoryBuffer> buffer);
+  static Expected<SafetensorsFile> open(const std::string &path);
+  /// Validates `file` (named after it in messages).
+  static Expected<SafetensorsFile> parse(FileBytes file);
 
-  llvm::StringRef path() const { return buffer->getBufferIdentifier(); }
+  const std::string &path() const { return file.name(); }
   /// Every tensor, in the order of their data.
-  llvm::ArrayRef<SafetensorsEntry> entries() const { return tensors; }
+  const std::vector<SafetensorsEntry> &entries() const { return tensors; }
   /// The tensor called `name`, or null.
-  const SafetensorsEntry *find(llvm::StringRef name) const;
+  const SafetensorsEntry *find(std::string_view name) const;
   /// A runtime-owned copy of `entry`; fails if the runtime lacks its dtype.
-  llvm::Expected<TensorRef> load(const SafetensorsEntry &entry) const;
+  Expected<TensorRef> load(const SafetensorsEntry &entry) const;
 
 private:
-  std::unique_ptr<llvm::MemoryBuffer> buffer;
+  FileBytes file;
   std::vector<SafetensorsEntry> tensors;
 };
 
 /// Every tensor of the file at `path`.
-llvm::Expected<TensorMapRef> readSafetensors(llvm::StringRef path);
+Expected<TensorMapRef> readSafetensors(const std::string &path);
 
 /// Writes every tensor of `map`, in order, to `path` (atomically).
-llvm::Error writeSafetensors(llvm::StringRef path, const hope_tensor_map &map);
+Error writeSafetensors(const std::string &path, const hope_tensor_map &map);
 
 } // namespace hope::rt
 

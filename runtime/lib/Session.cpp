@@ -1,12 +1,12 @@
-//===- Session.cpp - binding a session's weights --------------------------===//
+//===- Session.cpp - creating a session and binding its weights -----------===//
 
 #include "Session.h"
 #include "Safetensors.h"
 #include "Shapes.h"
 #include "Status.h"
 
-#include "llvm/ADT/StringExtras.h"
-#include "llvm/ADT/StringSet.h"
+#include <cstddef>
+#include <set>
 
 using namespace hope;
 using namespace hope::rt;
@@ -14,7 +14,7 @@ using namespace hope::rt;
 /// The weight `name` as the manifest declares it (alike in every entry
 /// point: the manifest parser checks), or null.
 static const TensorSpec *findWeight(const Manifest &manifest,
-                                    llvm::StringRef name) {
+                                    std::string_view name) {
   for (const EntryPoint &entry : manifest.entryPoints)
     for (const TensorSpec &spec : entry.inputs)
       if (spec.role == HOPE_ROLE_WEIGHT && spec.name == name)
@@ -25,7 +25,7 @@ static const TensorSpec *findWeight(const Manifest &manifest,
 /// Every weight of the module, once each.
 static std::vector<const TensorSpec *> allWeights(const Manifest &manifest) {
   std::vector<const TensorSpec *> weights;
-  llvm::StringSet<> seen;
+  std::set<std::string_view> seen;
   for (const EntryPoint &entry : manifest.entryPoints)
     for (const TensorSpec &spec : entry.inputs)
       if (spec.role == HOPE_ROLE_WEIGHT && seen.insert(spec.name).second)
@@ -33,27 +33,72 @@ static std::vector<const TensorSpec *> allWeights(const Manifest &manifest) {
   return weights;
 }
 
-static llvm::Error mismatch(const llvm::Twine &source, const TensorSpec &spec,
-                            const llvm::Twine &what, const llvm::Twine &given,
-                            const llvm::Twine &expected) {
+static Error mismatch(const std::string &source, const TensorSpec &spec,
+                      const std::string &what, const std::string &given,
+                      const std::string &expected) {
   return makeError(HOPE_INVALID_ARGUMENT,
                    source + ": " + spec.describe() + " has " + what + " " +
                        given + " but the artifact expects " + expected);
 }
 
-llvm::Error rt::loadWeights(hope_session &session, llvm::StringRef path) {
-  llvm::Expected<SafetensorsFile> file = SafetensorsFile::open(path);
+Expected<SessionRef> rt::createSession(hope_module *module,
+                                       const hope_session_options *options) {
+  SessionRef session(new hope_session);
+  session->module = module;
+  if (!options)
+    return session;
+  // Fields past the caller's struct_size keep their defaults.
+  auto has = [&](size_t offset, size_t size) {
+    return options->struct_size >= offset + size;
+  };
+  if (options->struct_size < offsetof(hope_session_options, threads))
+    return makeError(HOPE_INVALID_ARGUMENT,
+                     "hope_session_create: options.struct_size is " +
+                         std::to_string(options->struct_size) +
+                         "; set it to sizeof(hope_session_options)");
+  if (has(offsetof(hope_session_options, threads), sizeof(int32_t))) {
+    if (Error error = checkThreadCount(options->threads,
+                                       "hope_session_create: options.threads"))
+      return error;
+    session->threads = options->threads;
+  }
+  if (has(offsetof(hope_session_options, device), sizeof(hope_device))) {
+    if (options->device != HOPE_DEVICE_HOST)
+      return makeError(HOPE_UNSUPPORTED,
+                       "hope_session_create: device " +
+                           std::to_string(int(options->device)) +
+                           " is not supported (only HOPE_DEVICE_HOST)");
+    session->device = options->device;
+  }
+  if (has(offsetof(hope_session_options, allocator),
+          sizeof(const hope_allocator *)) &&
+      options->allocator) {
+    if (!options->allocator->alloc || !options->allocator->free)
+      return makeError(HOPE_INVALID_ARGUMENT,
+                       "hope_session_create: the allocator needs both alloc "
+                       "and free");
+    session->allocator = *options->allocator;
+  }
+  return session;
+}
+
+Error rt::loadWeights(hope_session &session, const std::string &path) {
+  Expected<SafetensorsFile> file = SafetensorsFile::open(path);
   if (!file)
     return file.takeError();
+  const Manifest &manifest = *session.module->manifest;
   // Check every weight before copying any: a wrong file fails fast.
   std::vector<std::pair<const TensorSpec *, const SafetensorsEntry *>> found;
-  for (const TensorSpec *spec : allWeights(*session.module->manifest)) {
+  for (const TensorSpec *spec : allWeights(manifest)) {
     const SafetensorsEntry *entry = file->find(spec->name);
     if (!entry)
-      return makeError(HOPE_NOT_FOUND, path + ": no tensor '" + spec->name +
+      return makeError(HOPE_NOT_FOUND, path + ": no tensor '" +
+                                           std::string(spec->name) +
                                            "' (a weight of " +
                                            session.module->path + ")");
-    std::string expected = nameOf(spec->dtype).upper();
+    std::string expected(nameOf(spec->dtype));
+    for (char &c : expected)
+      c = char(toupper(c));
     if (entry->dtype != expected)
       return mismatch(path, *spec, "dtype", entry->dtype, expected);
     if (!matchesStatically(*spec, entry->shape))
@@ -61,38 +106,55 @@ llvm::Error rt::loadWeights(hope_session &session, llvm::StringRef path) {
                       spec->formatShape());
     found.emplace_back(spec, entry);
   }
-  llvm::StringMap<TensorRef> loaded;
+  // Every tensor must be a weight: a file of another model (or another
+  // size of it) is an error, not silently half used.
+  std::vector<std::string> extra;
+  for (const SafetensorsEntry &entry : file->entries())
+    if (!findWeight(manifest, entry.name))
+      extra.push_back("'" + entry.name + "'");
+  if (!extra.empty())
+    return makeError(HOPE_INVALID_ARGUMENT,
+                     path + ": " +
+                         (extra.size() == 1 ? "tensor " + extra[0] + " is not a weight"
+                                            : "tensors " + join(extra) +
+                                                  " are not weights") +
+                         " of " + session.module->path +
+                         " (a file for another model?)");
+  std::map<std::string, TensorRef> loaded;
   for (auto [spec, entry] : found) {
-    llvm::Expected<TensorRef> tensor = file->load(*entry);
+    Expected<TensorRef> tensor = file->load(*entry);
     if (!tensor)
       return tensor.takeError();
-    loaded[spec->name] = std::move(*tensor);
+    loaded[std::string(spec->name)] = std::move(*tensor);
   }
-  for (auto &entry : loaded)
-    session.weights[entry.getKey()] = std::move(entry.getValue());
-  return llvm::Error::success();
+  for (auto &[name, tensor] : loaded)
+    session.weights[name] = {std::move(tensor), HOPE_WEIGHT_CONSTANT};
+  return Error();
 }
 
-llvm::Error rt::setWeight(hope_session &session, llvm::StringRef name,
-                          TensorRef tensor) {
+Error rt::setWeight(hope_session &session, const std::string &name,
+                    TensorRef tensor, hope_weight_kind kind) {
   const TensorSpec *spec = findWeight(*session.module->manifest, name);
   if (!spec) {
-    llvm::SmallVector<llvm::StringRef> names;
+    std::vector<std::string> names;
     for (const TensorSpec *weight : allWeights(*session.module->manifest))
-      names.push_back(weight->name);
+      names.emplace_back(weight->name);
     return makeError(HOPE_NOT_FOUND,
                      "no weight '" + name + "' in " + session.module->path +
-                         (names.empty()
-                              ? " (it has none)"
-                              : " (weights: " + llvm::join(names, ", ") + ")"));
+                         (names.empty() ? " (it has none)"
+                                        : " (weights: " + join(names) + ")"));
   }
   const char *source = "hope_session_set_weight";
+  if (kind != HOPE_WEIGHT_CONSTANT && kind != HOPE_WEIGHT_MUTABLE)
+    return makeError(HOPE_INVALID_ARGUMENT,
+                     std::string(source) + ": invalid weight kind " +
+                         std::to_string(int(kind)));
   if (tensor->dtype != spec->dtype)
-    return mismatch(source, *spec, "dtype", nameOf(tensor->dtype),
-                    nameOf(spec->dtype));
+    return mismatch(source, *spec, "dtype", std::string(nameOf(tensor->dtype)),
+                    std::string(nameOf(spec->dtype)));
   if (!matchesStatically(*spec, tensor->shape))
     return mismatch(source, *spec, "shape", formatShape(tensor->shape),
                     spec->formatShape());
-  session.weights[name] = std::move(tensor);
-  return llvm::Error::success();
+  session.weights[name] = {std::move(tensor), kind};
+  return Error();
 }

@@ -6,32 +6,59 @@
 #include "Module.h"
 #include "TensorMap.h"
 
-struct hope_session : llvm::ThreadSafeRefCountedBase<hope_session> {
+#include <map>
+#include <optional>
+
+namespace hope::rt {
+/// A bound weight and how it may change.
+struct BoundWeight {
+  TensorRef tensor;
+  hope_weight_kind kind = HOPE_WEIGHT_CONSTANT;
+};
+} // namespace hope::rt
+
+struct hope_session : hope::rt::RefCounted<hope_session> {
   hope::rt::ModuleRef module;
+  /// Threads for the artifact's OpenMP loops, set in each invoke (0: leave
+  /// OpenMP's setting of the invoking thread).
+  int32_t threads = 0;
+  hope_device device = HOPE_DEVICE_HOST;
+  /// Where runtime-made tensors come from; none: aligned_alloc.
+  std::optional<hope_allocator> allocator;
   /// Bound weights by name (one binding serves every entry point).
-  llvm::StringMap<hope::rt::TensorRef> weights;
+  std::map<std::string, hope::rt::BoundWeight, std::less<>> weights;
+
+  const hope_allocator *allocatorOrNull() const {
+    return allocator ? &*allocator : nullptr;
+  }
 };
 
 namespace hope::rt {
 
+using SessionRef = Ref<hope_session>;
+
+/// A session of `module` with `options` (null: the defaults), validated.
+Expected<SessionRef> createSession(hope_module *module,
+                                   const hope_session_options *options);
+
 /// Binds every weight of the module from the safetensors file at `path`,
-/// checking dtypes and static sizes before copying; all or nothing.
-llvm::Error loadWeights(hope_session &session, llvm::StringRef path);
+/// checking dtypes and static sizes before copying, and that the file holds
+/// nothing else; all or nothing.
+Error loadWeights(hope_session &session, const std::string &path);
 
 /// Binds the weight `name` to `tensor`, checking its dtype and static sizes.
-llvm::Error setWeight(hope_session &session, llvm::StringRef name,
-                      TensorRef tensor);
+Error setWeight(hope_session &session, const std::string &name,
+                TensorRef tensor, hope_weight_kind kind);
 
 /// Runs entry point `entry` on the caller's inputs and states (manifest
 /// order, weights left out); returns every output in manifest order.
-llvm::Expected<std::vector<TensorRef>>
-invoke(const hope_session &session, size_t entry,
-       llvm::ArrayRef<hope_tensor *> inputs);
+Expected<std::vector<TensorRef>> invoke(const hope_session &session,
+                                        size_t entry,
+                                        Span<hope_tensor *> inputs);
 
 /// The same with inputs and outputs by name.
-llvm::Expected<TensorMapRef> invokeByName(const hope_session &session,
-                                          size_t entry,
-                                          const hope_tensor_map &inputs);
+Expected<TensorMapRef> invokeByName(const hope_session &session, size_t entry,
+                                    const hope_tensor_map &inputs);
 
 } // namespace hope::rt
 

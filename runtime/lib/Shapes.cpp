@@ -5,8 +5,7 @@
 using namespace hope;
 using namespace hope::rt;
 
-bool rt::matchesStatically(const TensorSpec &spec,
-                           llvm::ArrayRef<int64_t> shape) {
+bool rt::matchesStatically(const TensorSpec &spec, Shape shape) {
   if (shape.size() != spec.shape.size())
     return false;
   for (size_t i = 0; i < shape.size(); ++i)
@@ -16,15 +15,15 @@ bool rt::matchesStatically(const TensorSpec &spec,
 }
 
 std::optional<std::string> DimBindings::match(const TensorSpec &spec,
-                                              llvm::ArrayRef<int64_t> shape,
-                                              llvm::StringRef source) {
+                                              Shape shape,
+                                              const std::string &source) {
   if (!matchesStatically(spec, shape))
     return std::string();
-  llvm::StringMap<Binding> added;
+  std::map<std::string, Binding> added;
   for (size_t i = 0; i < shape.size(); ++i) {
     if (!spec.dimNames[i])
       continue;
-    llvm::StringRef name = spec.dimNames[i];
+    std::string name = spec.dimNames[i];
     auto it = bindings.find(name);
     const Binding *bound = it != bindings.end() ? &it->second : nullptr;
     if (!bound) {
@@ -32,14 +31,14 @@ std::optional<std::string> DimBindings::match(const TensorSpec &spec,
       bound = local != added.end() ? &local->second : nullptr;
     }
     if (!bound) {
-      added[name] = {shape[i], source.str()};
+      added[name] = {shape[i], source};
       continue;
     }
     if (bound->size != shape[i])
-      return " (" + name.str() + " = " + std::to_string(bound->size) +
+      return " (" + name + " = " + std::to_string(bound->size) +
              " from " + bound->source + ")";
   }
   for (auto &entry : added)
-    bindings[entry.getKey()] = std::move(entry.getValue());
+    bindings[entry.first] = std::move(entry.second);
   return std::nullopt;
 }

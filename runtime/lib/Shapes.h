@@ -4,9 +4,9 @@
 #define HOPE_RUNTIME_LIB_SHAPES_H
 
 #include "Manifest.h"
+#include "Tensor.h"
 
-#include "llvm/ADT/StringMap.h"
-
+#include <map>
 #include <optional>
 #include <string>
 
@@ -14,7 +14,7 @@ namespace hope::rt {
 
 /// Whether `shape` has the rank and the static sizes of `spec` (symbolic
 /// sizes match anything).
-bool matchesStatically(const TensorSpec &spec, llvm::ArrayRef<int64_t> shape);
+bool matchesStatically(const TensorSpec &spec, Shape shape);
 
 /// The sizes of symbolic dimensions, bound by the first tensor that has one.
 class DimBindings {
@@ -23,16 +23,15 @@ public:
   /// it matches). Returns nullopt on a match; else why not: "" for a wrong
   /// rank or static size, or " (B = 2 from input 'x')" for a symbolic size
   /// bound differently before.
-  std::optional<std::string> match(const TensorSpec &spec,
-                                   llvm::ArrayRef<int64_t> shape,
-                                   llvm::StringRef source);
+  std::optional<std::string> match(const TensorSpec &spec, Shape shape,
+                                   const std::string &source);
 
 private:
   struct Binding {
     int64_t size;
     std::string source;
   };
-  llvm::StringMap<Binding> bindings;
+  std::map<std::string, Binding> bindings;
 };
 
 } // namespace hope::rt

@@ -1,4 +1,4 @@
-//===- Status.cpp - hope_status and its conversion from llvm::Error -------===//
+//===- Status.cpp - hope_status and its conversion from hope::Error -------===//
 
 #include "Status.h"
 
@@ -9,41 +9,23 @@ using namespace hope;
 // Returned when a status itself cannot be allocated; never freed.
 static hope_status outOfMemory{HOPE_OUT_OF_MEMORY, "out of memory"};
 
-/// The code (`fallback` for errors that are not StatusErrors) and message
-/// of an error, which it consumes.
-static std::pair<hope_code, std::string> takeError(llvm::Error error,
-                                                   hope_code fallback) {
-  hope_code code = fallback;
-  std::string message;
-  llvm::handleAllErrors(
-      std::move(error),
-      [&](const StatusError &e) {
-        code = e.code();
-        message = e.message();
-      },
-      [&](const llvm::ErrorInfoBase &e) { message = e.message(); });
-  return {code, std::move(message)};
-}
-
-llvm::Error rt::prefixError(llvm::Error error, const llvm::Twine &prefix) {
+Error rt::prefixError(Error error, const std::string &prefix) {
   if (!error)
     return error;
-  auto [code, message] = takeError(std::move(error), HOPE_INTERNAL);
-  return makeError(code, prefix + message);
+  return makeError(error.code(), prefix + error.message());
 }
 
-hope_status *rt::toStatus(llvm::Error error, hope_code fallback) {
+hope_status *rt::toStatus(const Error &error) {
   if (!error)
     return nullptr;
-  auto [code, message] = takeError(std::move(error), fallback);
-  auto *status = new (std::nothrow) hope_status{code, std::move(message)};
+  auto *status = new (std::nothrow) hope_status{error.code(), error.message()};
   return status ? status : &outOfMemory;
 }
 
 hope_status *rt::nullArgument(const char *function, const char *name) {
-  return toStatus(
-      makeError(HOPE_INVALID_ARGUMENT,
-                llvm::Twine(function) + ": argument '" + name + "' is null"));
+  return toStatus(makeError(HOPE_INVALID_ARGUMENT, std::string(function) +
+                                                       ": argument '" + name +
+                                                       "' is null"));
 }
 
 hope_code rt::codeOf(std::error_code error) {
@@ -52,6 +34,10 @@ hope_code rt::codeOf(std::error_code error) {
 }
 
 extern "C" {
+
+uint32_t hope_api_version(void) {
+  return (uint32_t(HOPE_API_VERSION_MAJOR) << 16) | HOPE_API_VERSION_MINOR;
+}
 
 const char *hope_status_message(const hope_status *status) {
   return status ? status->message.c_str() : "OK";

@@ -1,20 +1,20 @@
 //===- Status.h - errors inside the runtime, statuses at its C API -*- C++ -*-//
 //
-// Inside, the runtime reports failures as llvm::Error carrying a hope_code;
-// the C API turns them into hope_status objects at its boundary.
+// Inside, the runtime reports failures as hope::Error (a code and a one-line
+// message, from runtime.hpp); the C API turns them into hope_status objects
+// at its boundary.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef HOPE_RUNTIME_LIB_STATUS_H
 #define HOPE_RUNTIME_LIB_STATUS_H
 
+#include "Ref.h"
+
 #include "hope/runtime.hpp"
 
-#include "llvm/ADT/IntrusiveRefCntPtr.h"
-#include "llvm/ADT/Twine.h"
-#include "llvm/Support/Error.h"
-
 #include <string>
+#include <system_error>
 
 struct hope_status {
   hope_code code;
@@ -23,31 +23,51 @@ struct hope_status {
 
 namespace hope::rt {
 
-/// An error with a code and a one-line message.
-inline llvm::Error makeError(hope_code code, const llvm::Twine &message) {
-  return llvm::make_error<StatusError>(code, message.str());
+inline Error makeError(hope_code code, std::string message) {
+  return Error(code, std::move(message));
 }
 
 /// `error` with `prefix` before its message, keeping its code.
-llvm::Error prefixError(llvm::Error error, const llvm::Twine &prefix);
+Error prefixError(Error error, const std::string &prefix);
 
-/// Consumes `error` into a status (NULL for success). Errors that carry no
-/// code (from LLVM's own parsers) become `fallback`.
-hope_status *toStatus(llvm::Error error,
-                      hope_code fallback = HOPE_INVALID_FORMAT);
+/// Turns `error` into a status (NULL for success).
+hope_status *toStatus(const Error &error);
 
 /// Hands the reference `ref` holds to a C caller.
-template <typename T> T *toHandle(llvm::IntrusiveRefCntPtr<T> ref) {
-  T *handle = ref.get();
-  ref.resetWithoutRelease();
-  return handle;
-}
+template <typename T> T *toHandle(Ref<T> ref) { return ref.release(); }
 
 /// A status for a null pointer given as argument `name` of `function`.
 hope_status *nullArgument(const char *function, const char *name);
 
 /// The code of an I/O error: NOT_FOUND for a missing file, IO_ERROR else.
 hope_code codeOf(std::error_code error);
+
+/// "[2, 7, 64]".
+template <typename Range> std::string formatList(const Range &values) {
+  std::string text = "[";
+  bool first = true;
+  for (const auto &value : values) {
+    if (!first)
+      text += ", ";
+    first = false;
+    text += std::to_string(value);
+  }
+  return text + "]";
+}
+
+/// The strings of `names` joined by `separator`.
+template <typename Range>
+std::string join(const Range &names, const std::string &separator = ", ") {
+  std::string text;
+  bool first = true;
+  for (const auto &name : names) {
+    if (!first)
+      text += separator;
+    first = false;
+    text += name;
+  }
+  return text;
+}
 
 } // namespace hope::rt
 

@@ -3,9 +3,7 @@
 #include "Tensor.h"
 #include "Status.h"
 
-#include "llvm/Support/CheckedArithmetic.h"
-#include "llvm/Support/raw_ostream.h"
-
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -14,6 +12,10 @@ using namespace hope::rt;
 
 bool rt::isValid(hope_dtype dtype) { return sizeOf(dtype) != 0; }
 
+bool rt::isKnown(hope_dtype dtype) {
+  return dtype >= HOPE_DTYPE_F32 && dtype <= HOPE_DTYPE_BF16;
+}
+
 size_t rt::sizeOf(hope_dtype dtype) {
   switch (dtype) {
   case HOPE_DTYPE_F32:
@@ -21,11 +23,12 @@ size_t rt::sizeOf(hope_dtype dtype) {
   case HOPE_DTYPE_F64:
   case HOPE_DTYPE_I64:
     return 8;
+  default:
+    return 0; // reserved, or from outside the enumeration
   }
-  return 0; // a value from outside the enumeration
 }
 
-llvm::StringRef rt::nameOf(hope_dtype dtype) {
+std::string_view rt::nameOf(hope_dtype dtype) {
   switch (dtype) {
   case HOPE_DTYPE_F32:
     return "f32";
@@ -33,11 +36,19 @@ llvm::StringRef rt::nameOf(hope_dtype dtype) {
     return "f64";
   case HOPE_DTYPE_I64:
     return "i64";
+  case HOPE_DTYPE_BOOL:
+    return "bool";
+  case HOPE_DTYPE_I32:
+    return "i32";
+  case HOPE_DTYPE_F16:
+    return "f16";
+  case HOPE_DTYPE_BF16:
+    return "bf16";
   }
   return "<invalid dtype>";
 }
 
-std::optional<hope_dtype> rt::parseDType(llvm::StringRef name) {
+std::optional<hope_dtype> rt::parseDType(std::string_view name) {
   if (name == "f32")
     return HOPE_DTYPE_F32;
   if (name == "f64")
@@ -47,42 +58,32 @@ std::optional<hope_dtype> rt::parseDType(llvm::StringRef name) {
   return std::nullopt;
 }
 
-std::string rt::formatShape(llvm::ArrayRef<int64_t> shape) {
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  os << '[';
-  llvm::interleaveComma(shape, os);
-  os << ']';
-  return text;
-}
+std::string rt::formatShape(Shape shape) { return formatList(shape); }
 
-llvm::Expected<int64_t> rt::numElements(llvm::ArrayRef<int64_t> shape) {
+Expected<int64_t> rt::numElements(Shape shape) {
   int64_t count = 1;
   for (int64_t size : shape)
     if (size < 0)
       return makeError(HOPE_INVALID_ARGUMENT,
                        "shape " + formatShape(shape) + " has a negative size");
   for (int64_t size : shape) {
-    std::optional<int64_t> product = llvm::checkedMul(count, size);
-    if (!product)
+    if (__builtin_mul_overflow(count, size, &count))
       return makeError(HOPE_INVALID_ARGUMENT, "shape " + formatShape(shape) +
                                                   " has too many elements");
-    count = *product;
   }
   return count;
 }
 
-llvm::Expected<size_t> rt::byteSize(hope_dtype dtype,
-                                    llvm::ArrayRef<int64_t> shape) {
-  llvm::Expected<int64_t> count = numElements(shape);
+Expected<size_t> rt::byteSize(hope_dtype dtype, Shape shape) {
+  Expected<int64_t> count = numElements(shape);
   if (!count)
     return count.takeError();
-  std::optional<int64_t> bytes =
-      llvm::checkedMul<int64_t>(*count, sizeOf(dtype));
-  if (!bytes || uint64_t(*bytes) > SIZE_MAX)
+  int64_t bytes;
+  if (__builtin_mul_overflow(*count, int64_t(sizeOf(dtype)), &bytes) ||
+      uint64_t(bytes) > SIZE_MAX)
     return makeError(HOPE_INVALID_ARGUMENT,
                      "shape " + formatShape(shape) + " has too many elements");
-  return size_t(*bytes);
+  return size_t(bytes);
 }
 
 int64_t rt::numElements(const hope_tensor &tensor) {
@@ -92,12 +93,14 @@ int64_t rt::numElements(const hope_tensor &tensor) {
   return count;
 }
 
-llvm::SmallVector<int64_t, 4> rt::denseStrides(llvm::ArrayRef<int64_t> shape) {
-  llvm::SmallVector<int64_t, 4> strides(shape.size());
-  int64_t stride = 1;
+std::vector<int64_t> rt::denseStrides(Shape shape) {
+  std::vector<int64_t> strides(shape.size());
+  // Unsigned, as the product may overflow when another size is 0 (e.g.
+  // [0, 2^62, 4], which has no element): such strides are never used.
+  uint64_t stride = 1;
   for (size_t i = shape.size(); i-- > 0;) {
-    strides[i] = stride;
-    stride *= shape[i];
+    strides[i] = int64_t(stride);
+    stride *= uint64_t(shape[i]);
   }
   return strides;
 }
@@ -115,9 +118,9 @@ bool rt::isDense(const hope_tensor &tensor) {
   return true;
 }
 
-llvm::Expected<TensorRef> rt::allocateTensor(hope_dtype dtype,
-                                             llvm::ArrayRef<int64_t> shape) {
-  llvm::Expected<size_t> bytes = byteSize(dtype, shape);
+Expected<TensorRef> rt::allocateTensor(hope_dtype dtype, Shape shape,
+                                       const hope_allocator *allocator) {
+  Expected<size_t> bytes = byteSize(dtype, shape);
   if (!bytes)
     return bytes.takeError();
   // 64-byte alignment suits any vector width the code was compiled for;
@@ -125,20 +128,25 @@ llvm::Expected<TensorRef> rt::allocateTensor(hope_dtype dtype,
   size_t rounded = (std::max<size_t>(*bytes, 1) + 63) & ~size_t(63);
   if (rounded < *bytes)
     return makeError(HOPE_OUT_OF_MEMORY,
-                     "cannot allocate " + llvm::Twine(*bytes) + " bytes");
-  void *data = std::aligned_alloc(64, rounded);
+                     "cannot allocate " + std::to_string(*bytes) + " bytes");
+  void *data = allocator ? allocator->alloc(allocator->ctx, rounded, 64)
+                         : std::aligned_alloc(64, rounded);
   if (!data)
     return makeError(HOPE_OUT_OF_MEMORY,
-                     "cannot allocate " + llvm::Twine(*bytes) +
+                     "cannot allocate " + std::to_string(*bytes) +
                          " bytes for a tensor of shape " + formatShape(shape));
   std::memset(data, 0, *bytes);
-  return makeView(dtype, shape, denseStrides(shape), data,
-                  std::shared_ptr<void>(data, std::free));
+  std::shared_ptr<void> storage =
+      allocator ? std::shared_ptr<void>(data,
+                                        [copy = *allocator](void *data) {
+                                          copy.free(copy.ctx, data);
+                                        })
+                : std::shared_ptr<void>(data, std::free);
+  return makeView(dtype, shape, denseStrides(shape), data, std::move(storage));
 }
 
-TensorRef rt::makeView(hope_dtype dtype, llvm::ArrayRef<int64_t> shape,
-                       llvm::ArrayRef<int64_t> strides, void *data,
-                       std::shared_ptr<void> storage) {
+TensorRef rt::makeView(hope_dtype dtype, Shape shape, Shape strides,
+                       void *data, std::shared_ptr<void> storage) {
   TensorRef tensor(new hope_tensor);
   tensor->dtype = dtype;
   tensor->shape.assign(shape.begin(), shape.end());
@@ -161,7 +169,7 @@ void rt::copyDense(const hope_tensor &tensor, void *dst) {
   const size_t rank = tensor.shape.size();
   const int64_t inner = tensor.shape[rank - 1];
   const int64_t innerStride = tensor.strides[rank - 1];
-  llvm::SmallVector<int64_t, 4> index(rank, 0);
+  std::vector<int64_t> index(rank, 0);
   auto *out = static_cast<char *>(dst);
   const auto *base = static_cast<const char *>(tensor.data);
   for (int64_t row = 0, rows = count / inner; row < rows; ++row) {
@@ -184,10 +192,12 @@ void rt::copyDense(const hope_tensor &tensor, void *dst) {
   }
 }
 
-llvm::Expected<TensorRef> rt::toDense(const TensorRef &tensor) {
+Expected<TensorRef> rt::toDense(const TensorRef &tensor,
+                                const hope_allocator *allocator) {
   if (isDense(*tensor))
     return tensor;
-  llvm::Expected<TensorRef> copy = allocateTensor(tensor->dtype, tensor->shape);
+  Expected<TensorRef> copy =
+      allocateTensor(tensor->dtype, tensor->shape, allocator);
   if (!copy)
     return copy.takeError();
   copyDense(*tensor, (*copy)->data);

@@ -55,7 +55,7 @@
 // RESULT: y: 2x13x384xf32={{\[\[}}48 48 48
 // RUN: not %hope_obj_root/bin/hope-run --module=%t.so --num-threads=-1 \
 // RUN:     --input=2x13x384xf32=0.5 --input=384x384xf32=0.25 2>&1 | FileCheck %s --check-prefix=NEGATIVE
-// NEGATIVE: hope-run: error: the number of threads must be 0 (the default) or more, got -1
+// NEGATIVE: hope-run: error: --num-threads=-1 is out of range (0 for the default, or 1 to 1024)
 
 func.func @forward(%x: tensor<?x?x384xf32> {nl.input = "x"},
                    %w: tensor<384x384xf32> {nl.input = "w"})

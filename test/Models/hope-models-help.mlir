@@ -2,6 +2,7 @@
 
 // RUN: hope-models --help | FileCheck %s
 // CHECK: OVERVIEW: hope-models
+// CHECK: hope-models NAME --streaming ... --initial-state-out=s0.safetensors   (hope-run --state-in)
 // CHECK-DAG: hope-block: a HOPE block
 // CHECK-DAG:   default {{.*}}models/hope_block.mlir
 // CHECK-DAG:   tiny {{.*}}width 32, 2 heads

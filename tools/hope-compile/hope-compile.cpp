@@ -6,6 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "ToolSupport.h"
+
 #include "nl/Codegen/CPUPipeline.h"
 #include "nl/Codegen/Passes.h"
 #include "nl/IR/NLDialect.h"
@@ -138,14 +140,19 @@ int run() {
 
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
-  std::string error;
-  auto input = openInputFile(inputFile, &error);
-  if (!input) {
-    llvm::errs() << "hope-compile: cannot read '" << inputFile
-                 << "': " << error << "\n";
+  // Devices, huge or too deeply nested inputs and a missing output folder
+  // fail here, not after minutes of compiling.
+  auto input = hope::tools::readInput(inputFile);
+  llvm::Error unusable =
+      input ? hope::tools::checkOutputPath(
+                  outputFile.empty() ? "-" : outputFile.getValue())
+            : input.takeError();
+  if (unusable) {
+    llvm::errs() << "hope-compile: " << llvm::toString(std::move(unusable))
+                 << "\n";
     return 1;
   }
-  sourceMgr.AddNewSourceBuffer(std::move(input), SMLoc());
+  sourceMgr.AddNewSourceBuffer(std::move(*input), SMLoc());
   OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
   if (!module)
     return 1;
@@ -255,15 +262,16 @@ int run() {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  hope::tools::setBugReportMessage();
   registerAllPasses();
   registerAsmPrinterCLOptions();
   registerMLIRContextCLOptions();
-  cl::HideUnrelatedOptions(category);
+  cl::HideUnrelatedOptions({&category, &hope::tools::getInputLimitsCategory()});
   cl::ParseCommandLineOptions(
       argc, argv,
       "hope-compile: compile an nl model for the CPU into a shared library\n\n"
       "  hope-compile model.mlir -o model.so\n"
       "  hope-compile model.mlir --compile-to=linalg      (print one phase)\n"
       "  hope-compile model.mlir -o model.so --dump-phases-to=phases/\n");
-  return run();
+  return hope::tools::runOnLargeStack(run);
 }

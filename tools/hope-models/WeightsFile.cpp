@@ -13,11 +13,17 @@ using namespace mlir::nl::models;
 llvm::Error hope::models::writeWeights(llvm::StringRef path,
                                        llvm::ArrayRef<WeightSpec> weights,
                                        const SeededWeights &generator) {
-  llvm::Expected<hope::TensorMap> map = hope::TensorMap::create();
+  // The runtime's errors (hope::Error) as LLVM's.
+  auto lift = [](hope::Error error) -> llvm::Error {
+    if (!error)
+      return llvm::Error::success();
+    return llvm::createStringError(error.message());
+  };
+  hope::Expected<hope::TensorMap> map = hope::TensorMap::create();
   if (!map)
-    return map.takeError();
+    return lift(map.takeError());
   for (const WeightSpec &weight : weights) {
-    llvm::Expected<hope::Tensor> tensor =
+    hope::Expected<hope::Tensor> tensor =
         weight.isF64 ? hope::Tensor::fromValues<double>(
                            weight.shape,
                            generator.generateF64(weight.name, weight.shape))
@@ -25,11 +31,11 @@ llvm::Error hope::models::writeWeights(llvm::StringRef path,
                            weight.shape,
                            generator.generateF32(weight.name, weight.shape));
     if (!tensor)
-      return tensor.takeError();
-    if (llvm::Error error = map->set(weight.name, *tensor))
-      return error;
+      return lift(tensor.takeError());
+    if (hope::Error error = map->set(weight.name, *tensor))
+      return lift(std::move(error));
   }
-  return hope::writeSafetensors(path, *map);
+  return lift(hope::writeSafetensors(path, *map));
 }
 
 void hope::models::listWeights(llvm::raw_ostream &os,

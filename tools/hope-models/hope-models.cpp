@@ -8,7 +8,9 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "InitialState.h"
 #include "ModelCatalog.h"
+#include "ToolSupport.h"
 #include "WeightsFile.h"
 
 #include "nl/IR/NLDialect.h"
@@ -24,6 +26,7 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/ToolOutputFile.h"
 
 using namespace mlir;
@@ -55,6 +58,27 @@ cl::opt<uint64_t> seed("seed", cl::value_desc("N"),
                        cl::desc("Seed of the weights (default 0): same seed, "
                                 "same bits on every platform"),
                        cl::init(0), cl::cat(category));
+cl::opt<std::string> initialStateOut(
+    "initial-state-out",
+    cl::desc("--streaming: also write the state of the first piece (every "
+             "state input at position 0: memories at their seeded weights, "
+             "everything else zero) to this safetensors file, for hope-run "
+             "--state-in"),
+    cl::value_desc("file"), cl::cat(category));
+cl::opt<int64_t> stateBatch(
+    "state-batch",
+    cl::desc("Sequences (batch size) of --initial-state-out (default 1)"),
+    cl::value_desc("N"), cl::init(1), cl::cat(category));
+cl::opt<uint64_t> maxWeightsGiB(
+    "max-weights-size",
+    cl::desc("Refuse models whose weights would exceed this many GiB "
+             "(default 64)"),
+    cl::value_desc("GiB"), cl::init(64), cl::cat(category));
+cl::opt<uint64_t> maxOps(
+    "max-ops",
+    cl::desc("Refuse models whose IR would exceed this many operations "
+             "(default 1000000)"),
+    cl::value_desc("N"), cl::init(1000000), cl::cat(category));
 cl::opt<bool> listWeightsFlag(
     "list-weights",
     cl::desc("Print the weights (name, dtype, shape, initialisation) instead "
@@ -137,7 +161,9 @@ std::string getOverview() {
   llvm::raw_string_ostream os(text);
   os << "hope-models: writes the nl IR of a model (and seeded weights)\n\n"
         "  hope-models NAME [--config=CFG] [-o model.mlir]\n"
-        "              [--weights-out=w.safetensors [--seed=N]]\n\n"
+        "              [--weights-out=w.safetensors [--seed=N]]\n"
+        "  hope-models NAME --streaming ... --initial-state-out=s0.safetensors"
+        "   (hope-run --state-in)\n\n"
         "Models and their configs (the first is the default):\n";
   for (const ModelInfo &model : getModels()) {
     os << "  " << model.name << ": " << model.summary << "\n";
@@ -260,6 +286,90 @@ std::string describeModelNames() {
   return listNames(names);
 }
 
+/// What a model takes: its weights' bytes and its IR's operations.
+struct ModelSize {
+  uint64_t weightBytes = 0, ops = 0;
+};
+
+/// Builds `model` into a scratch module and measures it; nullopt when it
+/// does not build (the real build reports why).
+std::optional<ModelSize> measure(const ModelInfo &model,
+                                 const ConfigInfo &config,
+                                 const Overrides &overrides,
+                                 MLIRContext &context) {
+  OpBuilder builder(&context);
+  Location loc = builder.getUnknownLoc();
+  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+  builder.setInsertionPointToEnd(module->getBody());
+  if (buildModel(model, config, overrides, builder, loc))
+    return std::nullopt;
+  ModelSize size;
+  module->walk([&](Operation *) { ++size.ops; });
+  FailureOr<SmallVector<nl::models::WeightSpec>> weights =
+      nl::models::collectWeights(*module);
+  if (failed(weights))
+    return std::nullopt;
+  for (const nl::models::WeightSpec &weight : *weights) {
+    uint64_t bytes = weight.isF64 ? 8 : 4;
+    for (int64_t dim : weight.shape)
+      bytes = llvm::SaturatingMultiply(bytes, static_cast<uint64_t>(dim));
+    size.weightBytes = llvm::SaturatingAdd(size.weightBytes, bytes);
+  }
+  return size;
+}
+
+/// The size of `model` as `overrides` ask, without building it whole: a
+/// model with many layers is measured with one and two, and extrapolated
+/// (the IR is built op by op, so a huge --layers would exhaust memory before
+/// anything could be checked). Sizes alone never allocate their tensors.
+std::optional<ModelSize> estimate(const ModelInfo &model,
+                                  const ConfigInfo &config,
+                                  const Overrides &overrides,
+                                  MLIRContext &context) {
+  constexpr int64_t kMeasuredLayers = 8;
+  if (!overrides.layers || *overrides.layers <= kMeasuredLayers)
+    return measure(model, config, overrides, context);
+  Overrides one = overrides, two = overrides;
+  one.layers = 1;
+  two.layers = 2;
+  std::optional<ModelSize> first = measure(model, config, one, context);
+  std::optional<ModelSize> second = measure(model, config, two, context);
+  if (!first || !second)
+    return std::nullopt;
+  uint64_t more = static_cast<uint64_t>(*overrides.layers - 1);
+  auto extend = [&](uint64_t base, uint64_t next) {
+    return llvm::SaturatingAdd(
+        base, llvm::SaturatingMultiply(more, next - std::min(next, base)));
+  };
+  return ModelSize{extend(first->weightBytes, second->weightBytes),
+                   extend(first->ops, second->ops)};
+}
+
+/// Refuses a model whose size exceeds --max-weights-size or --max-ops.
+std::optional<std::string> checkSize(const ModelSize &size) {
+  uint64_t maxBytes = maxWeightsGiB >= (UINT64_MAX >> 30)
+                          ? UINT64_MAX
+                          : maxWeightsGiB.getValue() << 30;
+  auto gib = [](uint64_t bytes) {
+    return llvm::formatv("{0:f1}", static_cast<double>(bytes) / (1ull << 30))
+        .str();
+  };
+  if (size.weightBytes > maxBytes)
+    return "the weights would take about " + gib(size.weightBytes) +
+           " GiB, more than --max-weights-size=" +
+           std::to_string(maxWeightsGiB) + " GiB";
+  if (size.ops > maxOps)
+    return "the IR would have about " + std::to_string(size.ops) +
+           " operations, more than --max-ops=" + std::to_string(maxOps);
+  return std::nullopt;
+}
+
+/// The model's entry point: the one function buildModel adds.
+func::FuncOp getEntryPoint(ModuleOp module) {
+  auto functions = module.getOps<func::FuncOp>();
+  return functions.empty() ? func::FuncOp() : *functions.begin();
+}
+
 int run() {
   if (modelName.empty())
     return fail("give a model: " + describeModelNames() + " (see --help)");
@@ -280,6 +390,21 @@ int run() {
   Overrides overrides;
   if (std::optional<std::string> error = parseOverrides(*model, overrides))
     return fail(*error);
+  if (!initialStateOut.empty() && !overrides.streaming.value_or(false))
+    return fail("--initial-state-out needs --streaming: only the streaming "
+                "form carries a state");
+  if (stateBatch <= 0)
+    return fail("--state-batch must be positive, got " +
+                std::to_string(stateBatch));
+  // Every output is checked before anything is written: a missing folder
+  // leaves no file behind.
+  SmallVector<StringRef> outputs = {weightsOut, initialStateOut};
+  if (!listWeightsFlag)
+    outputs.push_back(outputFile);
+  for (StringRef path : outputs)
+    if (!path.empty())
+      if (llvm::Error error = hope::tools::checkOutputPath(path))
+        return fail(llvm::toString(std::move(error)));
 
   DialectRegistry registry;
   registry.insert<nl::NLDialect, func::FuncDialect, arith::ArithDialect>();
@@ -291,6 +416,12 @@ int run() {
       diagnostics = diag.str();
     return success();
   });
+
+  if (std::optional<ModelSize> size =
+          estimate(*model, *config, overrides, context))
+    if (std::optional<std::string> error = checkSize(*size))
+      return fail(llvm::formatv("{0} --config={1}: {2}", model->name,
+                                config->name, *error));
 
   OpBuilder builder(&context);
   Location loc = builder.getUnknownLoc();
@@ -331,12 +462,33 @@ int run() {
                  << countParameters(*weights) << " parameters, seed " << seed
                  << ") to " << weightsOut << "\n";
   }
+
+  if (!initialStateOut.empty()) {
+    // The memories start from the weights the plain form would take.
+    Overrides plainOverrides = overrides;
+    plainOverrides.streaming = false;
+    OwningOpRef<ModuleOp> plain = ModuleOp::create(loc);
+    builder.setInsertionPointToEnd(plain->getBody());
+    if (std::optional<std::string> error =
+            buildModel(*model, *config, plainOverrides, builder, loc))
+      return fail(*error);
+    nl::models::SeededWeights generator(seed);
+    if (llvm::Error error = writeInitialState(
+            initialStateOut, getEntryPoint(*module), getEntryPoint(*plain),
+            stateBatch, generator))
+      return fail("cannot write '" + initialStateOut +
+                  "': " + llvm::toString(std::move(error)));
+    llvm::errs() << "hope-models: wrote the initial state (" << stateBatch
+                 << (stateBatch == 1 ? " sequence" : " sequences")
+                 << ", seed " << seed << ") to " << initialStateOut << "\n";
+  }
   return 0;
 }
 } // namespace
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  hope::tools::setBugReportMessage();
   cl::HideUnrelatedOptions({&category, &overrideCategory});
   cl::ParseCommandLineOptions(argc, argv, getOverview());
   return run();

@@ -5,6 +5,10 @@
 // Flags follow iree-run-module: --module, --function, --input=SHAPExTYPE=...
 // and --output=@file.npy. Every failure is one line on stderr and exit 1.
 //
+// It links the runtime's shared library and LLVM's Support library
+// statically (for its flags and printing): it needs no LLVM or MLIR library
+// at run time.
+//
 //===----------------------------------------------------------------------===//
 
 #include "hope/runtime.hpp"
@@ -18,8 +22,10 @@
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
 
 #include <algorithm>
 #include <chrono>
@@ -77,10 +83,10 @@ static cl::opt<std::string>
                       "(they are dropped without it)"),
              cl::value_desc("file"), cl::cat(category));
 
-static cl::opt<int32_t> numThreads(
+static cl::opt<int64_t> numThreads(
     "num-threads",
-    cl::desc("Threads for the artifact's parallel loops (default 0: "
-             "OMP_NUM_THREADS, else one per core)"),
+    cl::desc("Threads for the artifact's parallel loops, 1 to 1024 (default "
+             "0: OMP_NUM_THREADS, else one per core)"),
     cl::init(0), cl::value_desc("n"), cl::cat(category));
 
 static cl::opt<unsigned> repeat(
@@ -103,6 +109,30 @@ static cl::opt<bool>
                              "then exit"),
                     cl::cat(category));
 
+/// The runtime's errors as LLVM's, for the rest of the tool.
+static Error lift(hope::Error error) {
+  if (!error)
+    return Error::success();
+  return createStringError(error.message());
+}
+template <typename T> static Expected<T> lift(hope::Expected<T> value) {
+  if (!value)
+    return lift(value.takeError());
+  return std::move(*value);
+}
+
+static ArrayRef<int64_t> dims(hope::Span<int64_t> shape) {
+  return ArrayRef<int64_t>(shape.data(), shape.size());
+}
+
+/// `name` with control and non-ASCII bytes escaped (names come from files).
+static std::string escaped(StringRef name) {
+  std::string text;
+  raw_string_ostream os(text);
+  printEscapedString(name, os);
+  return text;
+}
+
 /// "[B, T, 384]".
 static std::string formatShape(const hope_param &param) {
   SmallVector<std::string> dims;
@@ -117,25 +147,31 @@ static std::string formatType(hope_dtype dtype, ArrayRef<int64_t> shape) {
   std::string text;
   for (int64_t size : shape)
     text += std::to_string(size) + "x";
-  return text + hope::dtypeName(dtype).str();
+  return text + std::string(hope::dtypeName(dtype));
 }
 
 static void printSignatures(const hope::Module &module) {
-  outs() << "model " << module.model() << " (" << module.triple() << ", cpu "
-         << module.cpu() << ")\n";
-  for (StringRef name : module.entryPoints()) {
-    Expected<hope::Signature> signature = module.signature(name);
-    if (!signature) {
-      consumeError(signature.takeError());
+  outs() << "model " << escaped(module.model()) << " ("
+         << escaped(module.triple()) << ", cpu " << escaped(module.cpu())
+         << ")\n";
+  for (std::string_view name : module.entryPoints()) {
+    hope::Expected<hope::Signature> signature = module.signature(name);
+    if (!signature)
       continue;
-    }
-    outs() << name << "\n";
-    auto print = [](StringRef title, ArrayRef<hope_param> params) {
+    outs() << escaped(name) << "\n";
+    // Columns as wide as the longest name of the entry point.
+    size_t width = 16;
+    for (const auto *params : {&signature->inputs, &signature->outputs})
+      for (const hope_param &param : *params)
+        width = std::max(width, escaped(param.name).size());
+    auto print = [&](StringRef title, ArrayRef<hope_param> params) {
       outs() << "  " << title << ":\n";
       for (const hope_param &param : params)
-        outs() << formatv("    {0,-16} {1,-6} {2} {3}\n", param.name,
-                          hope::roleName(param.role),
-                          hope::dtypeName(param.dtype), formatShape(param));
+        outs() << "    " << left_justify(escaped(param.name), width) << " "
+               << formatv("{0,-6} {1} {2}\n",
+                          StringRef(hope::roleName(param.role)),
+                          StringRef(hope::dtypeName(param.dtype)),
+                          escaped(formatShape(param)));
     };
     print("inputs", signature->inputs);
     print("outputs", signature->outputs);
@@ -149,7 +185,7 @@ parseType(StringRef text) {
   text.split(parts, 'x');
   std::optional<hope_dtype> dtype;
   for (hope_dtype candidate : {HOPE_DTYPE_F32, HOPE_DTYPE_F64, HOPE_DTYPE_I64})
-    if (parts.back() == hope::dtypeName(candidate))
+    if (parts.back() == StringRef(hope::dtypeName(candidate)))
       dtype = candidate;
   if (!dtype)
     return createStringError("'" + text +
@@ -191,7 +227,7 @@ static Error fill(const hope::Tensor &tensor, ArrayRef<StringRef> values) {
 /// One --input value as a tensor.
 static Expected<hope::Tensor> parseInput(StringRef spec) {
   if (spec.starts_with("@"))
-    return hope::readNpy(spec.drop_front());
+    return lift(hope::readNpy(spec.drop_front()));
   auto [typeText, valueText] = spec.split('=');
   if (!spec.contains('='))
     return createStringError(
@@ -202,19 +238,20 @@ static Expected<hope::Tensor> parseInput(StringRef spec) {
   auto [dtype, shape] = *type;
 
   if (valueText.starts_with("@")) {
-    Expected<hope::Tensor> tensor = hope::readNpy(valueText.drop_front());
+    Expected<hope::Tensor> tensor = lift(hope::readNpy(valueText.drop_front()));
     if (!tensor)
       return tensor.takeError();
-    if (tensor->dtype() != dtype || tensor->shape() != ArrayRef(shape))
-      return createStringError(valueText.drop_front() + " holds " +
-                               formatType(tensor->dtype(), tensor->shape()) +
-                               ", not " + typeText);
+    if (tensor->dtype() != dtype || dims(tensor->shape()) != ArrayRef(shape))
+      return createStringError(
+          valueText.drop_front() + " holds " +
+          formatType(tensor->dtype(), dims(tensor->shape())) + ", not " +
+          typeText);
     return tensor;
   }
 
   SmallVector<StringRef> values;
   SplitString(valueText, values, ", \t");
-  Expected<hope::Tensor> tensor = hope::Tensor::create(dtype, shape);
+  Expected<hope::Tensor> tensor = lift(hope::Tensor::create(dtype, shape));
   if (!tensor)
     return tensor.takeError();
   if (values.size() != 1 && int64_t(values.size()) != tensor->numel())
@@ -256,19 +293,19 @@ static void printValues(raw_ostream &os, ArrayRef<int64_t> shape,
 
 template <typename T>
 static Error printTensor(raw_ostream &os, const hope::Tensor &tensor) {
-  Expected<std::vector<T>> values = tensor.toVector<T>();
+  Expected<std::vector<T>> values = lift(tensor.toVector<T>());
   if (!values)
     return values.takeError();
-  os << formatType(tensor.dtype(), tensor.shape()) << '=';
+  os << formatType(tensor.dtype(), dims(tensor.shape())) << '=';
   size_t next = 0;
   if (!values->empty() || tensor.shape().empty())
-    printValues<T>(os, tensor.shape(), *values, 0, next, false);
+    printValues<T>(os, dims(tensor.shape()), *values, 0, next, false);
   os << '\n';
   return Error::success();
 }
 
 static Error print(StringRef name, const hope::Tensor &tensor) {
-  outs() << name << ": ";
+  outs() << escaped(name) << ": ";
   switch (tensor.dtype()) {
   case HOPE_DTYPE_F32:
     return printTensor<float>(outs(), tensor);
@@ -276,25 +313,31 @@ static Error print(StringRef name, const hope::Tensor &tensor) {
     return printTensor<double>(outs(), tensor);
   case HOPE_DTYPE_I64:
     return printTensor<int64_t>(outs(), tensor);
+  default:
+    return createStringError("dtype " +
+                             std::string(hope::dtypeName(tensor.dtype())) +
+                             " cannot be printed");
   }
-  return createStringError("invalid dtype");
 }
 
 /// The entry point to run: --function, or the only one there is.
 static Expected<std::string> chooseFunction(const hope::Module &module) {
   if (!function.empty())
     return function;
-  std::vector<StringRef> names = module.entryPoints();
+  std::vector<std::string_view> names = module.entryPoints();
   if (names.size() == 1)
-    return names.front().str();
-  return createStringError(
-      "--function is required (entry points: " + join(names, ", ") + ")");
+    return std::string(names.front());
+  std::vector<std::string> quoted;
+  for (std::string_view name : names)
+    quoted.push_back(escaped(name));
+  return createStringError("--function is required (entry points: " +
+                           join(quoted, ", ") + ")");
 }
 
 /// Builds the inputs and states by name from --input and --state-in.
 static Expected<hope::TensorMap>
 gatherInputs(StringRef name, const hope::Signature &signature) {
-  Expected<hope::TensorMap> map = hope::TensorMap::create();
+  Expected<hope::TensorMap> map = lift(hope::TensorMap::create());
   if (!map)
     return map.takeError();
   SmallVector<const hope_param *> plain, states;
@@ -320,7 +363,7 @@ gatherInputs(StringRef name, const hope::Signature &signature) {
     if (!tensor)
       return createStringError("--input=" + spec + ": " +
                                toString(tensor.takeError()));
-    if (Error error = map->set(param->name, *tensor))
+    if (Error error = lift(map->set(param->name, *tensor)))
       return std::move(error);
   }
 
@@ -329,26 +372,24 @@ gatherInputs(StringRef name, const hope::Signature &signature) {
   if (stateIn.empty())
     return createStringError(name + " has state inputs (" + names(states) +
                              "): pass them with --state-in=FILE");
-  Expected<hope::TensorMap> file = hope::readSafetensors(stateIn);
+  Expected<hope::TensorMap> file = lift(hope::readSafetensors(stateIn));
   if (!file)
     return file.takeError();
   for (size_t i = 0; i < file->size(); ++i) {
-    StringRef stateName = file->entry(i).first;
+    StringRef stateName(file->entry(i).first);
     if (none_of(states, [&](const hope_param *param) {
           return stateName == param->name;
         }))
       return createStringError(
-          stateIn + ": tensor '" + stateName + "' is not a state of " + name +
+          stateIn + ": tensor '" + escaped(stateName) + "' is not a state of " + name +
           " (states: " + (states.empty() ? "none" : names(states)) + ")");
   }
   for (const hope_param *param : states) {
-    Expected<hope::Tensor> tensor = file->find(param->name);
-    if (!tensor) {
-      consumeError(tensor.takeError());
+    hope::Expected<hope::Tensor> tensor = file->find(param->name);
+    if (!tensor)
       return createStringError(stateIn + ": no tensor '" + param->name +
                                "' (a state of " + name + ")");
-    }
-    if (Error error = map->set(param->name, *tensor))
+    if (Error error = lift(map->set(param->name, *tensor)))
       return std::move(error);
   }
   return map;
@@ -402,12 +443,32 @@ static Error reportTimings(StringRef function, int32_t threads,
   return Error::success();
 }
 
+/// Checks that `path`, given with `flag`, can be written, before the run
+/// whose result goes there: its folder exists and is writable.
+static Error checkWritable(StringRef flag, StringRef path) {
+  if (sys::fs::is_directory(path))
+    return createStringError(flag + "=" + path + ": is a directory");
+  SmallString<256> folder(path);
+  sys::path::remove_filename(folder);
+  if (folder.empty())
+    folder = ".";
+  if (!sys::fs::is_directory(folder))
+    return createStringError(flag + "=" + path + ": no folder '" + folder +
+                             "'");
+  if (sys::fs::access(folder, sys::fs::AccessMode::Write))
+    return createStringError(flag + "=" + path + ": folder '" + folder +
+                             "' is not writable");
+  return Error::success();
+}
+
 static Error run() {
-  Expected<hope::Module> module = hope::Module::load(modulePath);
+  if (numThreads < 0 || numThreads > HOPE_MAX_THREADS)
+    return createStringError("--num-threads=" + Twine(numThreads) +
+                             " is out of range (0 for the default, or 1 to " +
+                             Twine(HOPE_MAX_THREADS) + ")");
+  Expected<hope::Module> module = lift(hope::Module::load(modulePath));
   if (!module)
     return module.takeError();
-  if (Error error = module->setThreads(numThreads))
-    return error;
   if (listEntryPoints) {
     printSignatures(*module);
     return Error::success();
@@ -415,29 +476,59 @@ static Error run() {
   Expected<std::string> name = chooseFunction(*module);
   if (!name)
     return name.takeError();
-  Expected<hope::Signature> signature = module->signature(*name);
+  Expected<hope::Signature> signature = lift(module->signature(*name));
   if (!signature)
     return signature.takeError();
 
-  // Check --output before running anything.
+  // Check --output, --state-out and --weights before running anything.
   SmallVector<const hope_param *> results;
-  for (const hope_param &param : signature->outputs)
+  SmallVector<std::string> stateNames, weightNames;
+  for (const hope_param &param : signature->outputs) {
     if (param.role == HOPE_ROLE_OUTPUT)
       results.push_back(&param);
+    else
+      stateNames.push_back(param.name);
+  }
+  for (const hope_param &param : signature->inputs)
+    if (param.role == HOPE_ROLE_WEIGHT)
+      weightNames.push_back(param.name);
   if (!outputs.empty() && outputs.size() != results.size())
     return createStringError(*name + " has " + Twine(results.size()) +
                              " outputs but " + Twine(outputs.size()) +
                              " --output were given");
-  for (StringRef target : outputs)
+  for (StringRef target : outputs) {
     if (!target.empty() && target != "-" && !target.starts_with("@"))
       return createStringError("--output=" + target +
                                ": expected @file.npy, - or nothing");
+    if (target.starts_with("@"))
+      if (Error error = checkWritable("--output", target.drop_front()))
+        return error;
+  }
+  if (!stateOut.empty()) {
+    if (stateNames.empty())
+      return createStringError("--state-out=" + stateOut + ": " + *name +
+                               " has no state outputs");
+    if (Error error = checkWritable("--state-out", stateOut))
+      return error;
+  }
+  if (!timingsJson.empty())
+    if (Error error = checkWritable("--timings-json", timingsJson))
+      return error;
+  if (weightsPath.empty() && !weightNames.empty())
+    return createStringError(*name + " needs weights (" +
+                             join(weightNames, ", ") +
+                             "): pass them with --weights=FILE");
 
-  Expected<hope::Session> session = hope::Session::create(*module);
+  hope_session_options options{};
+  options.struct_size = sizeof(options);
+  options.threads = int32_t(numThreads);
+  options.device = HOPE_DEVICE_HOST;
+  Expected<hope::Session> session =
+      lift(hope::Session::create(*module, &options));
   if (!session)
     return session.takeError();
   if (!weightsPath.empty())
-    if (Error error = session->loadWeights(weightsPath))
+    if (Error error = lift(session->loadWeights(weightsPath)))
       return error;
   Expected<hope::TensorMap> given = gatherInputs(*name, *signature);
   if (!given)
@@ -449,7 +540,7 @@ static Error run() {
   std::vector<double> seconds;
   for (unsigned call = 0; call < repeat; ++call) {
     auto start = std::chrono::steady_clock::now();
-    Expected<hope::TensorMap> outputs = session->invoke(*name, *given);
+    Expected<hope::TensorMap> outputs = lift(session->invoke(*name, *given));
     if (!outputs)
       return outputs.takeError();
     seconds.push_back(std::chrono::duration<double>(
@@ -457,37 +548,39 @@ static Error run() {
                           .count());
     produced = std::move(*outputs);
   }
+  // The count the calls used: the session set it on this thread (else it
+  // is OpenMP's default); 1 for an artifact without parallel loops.
   if (Error error = reportTimings(*name, module->threads(), seconds))
     return error;
 
   for (size_t j = 0; j < results.size(); ++j) {
     StringRef target = outputs.empty() ? "-" : StringRef(outputs[j]);
-    Expected<hope::Tensor> tensor = produced->find(results[j]->name);
+    Expected<hope::Tensor> tensor = lift(produced->find(results[j]->name));
     if (!tensor)
       return tensor.takeError();
     if (target == "-") {
       if (Error error = print(results[j]->name, *tensor))
         return error;
     } else if (!target.empty()) {
-      if (Error error = hope::writeNpy(target.drop_front(), *tensor))
+      if (Error error = lift(hope::writeNpy(target.drop_front(), *tensor)))
         return error;
     }
   }
   if (stateOut.empty())
     return Error::success();
-  Expected<hope::TensorMap> states = hope::TensorMap::create();
+  Expected<hope::TensorMap> states = lift(hope::TensorMap::create());
   if (!states)
     return states.takeError();
   for (const hope_param &param : signature->outputs) {
     if (param.role != HOPE_ROLE_STATE)
       continue;
-    Expected<hope::Tensor> tensor = produced->find(param.name);
+    Expected<hope::Tensor> tensor = lift(produced->find(param.name));
     if (!tensor)
       return tensor.takeError();
-    if (Error error = states->set(param.name, *tensor))
+    if (Error error = lift(states->set(param.name, *tensor)))
       return error;
   }
-  return hope::writeSafetensors(stateOut, *states);
+  return lift(hope::writeSafetensors(stateOut.getValue(), *states));
 }
 
 int main(int argc, char **argv) {
@@ -507,9 +600,17 @@ int main(int argc, char **argv) {
   }
   if (Error error = run()) {
     // One line: the runtime's messages already name the file, entry point
-    // and tensor at fault.
-    std::string message = toString(std::move(error));
-    std::replace(message.begin(), message.end(), '\n', ' ');
+    // and tensor at fault. Names come from files: control characters in
+    // them are escaped as in --list, not sent to the terminal.
+    std::string message;
+    for (char c : toString(std::move(error))) {
+      if (c == '\n')
+        message += ' ';
+      else if (uint8_t(c) < 0x20 || c == 0x7f)
+        message += "\\" + utohexstr(uint8_t(c), /*LowerCase=*/false, 2);
+      else
+        message += c;
+    }
     WithColor::error(errs(), "hope-run") << message << "\n";
     return 1;
   }

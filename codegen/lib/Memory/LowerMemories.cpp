@@ -32,6 +32,7 @@
 #include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/SetVector.h"
 
+#include <limits>
 #include <numeric>
 
 namespace mlir::nl {
@@ -564,6 +565,7 @@ private:
   Value blockRead(BlockState &block, ReadOp read);
   void updateMemory(BlockState &block, unsigned m);
   void requireChunkRates(OpBuilder &b, MemoryLowering &lowering);
+  void requireRepresentablePosition(OpBuilder &b);
   /// Whether dimension `dim` of `value` has the size of an argument's.
   bool givenByCaller(Value value, unsigned dim);
   unsigned memoryIndex(Value handle);
@@ -634,6 +636,49 @@ void SequenceLowering::requireChunkRates(OpBuilder &b,
             .str();
     PreconditionOp::create(b, loc, enough, b.getStringAttr(message));
   }
+}
+
+/// A streamed position comes from the caller's state file: the chunk loop's
+/// index arithmetic is unsigned, so a negative position would read and write
+/// past the buffers, and one near 2^63 would wrap. The artifact refuses both:
+/// 0 <= position and position + tokens + G <= INT64_MAX, G the longest period
+/// of the loop (a block's end, base + G, is at most position + tokens - 1 + G,
+/// and every other index is below it).
+void SequenceLowering::requireRepresentablePosition(OpBuilder &b) {
+  int64_t longest = blockSize;
+  for (MemoryLowering &lowering : lowerings) {
+    longest = std::max(longest, lowering.memory.getEvery().getPeriod());
+    if (ChunkAggregatedAttr aggregated =
+            lowering.memory.getChunkAggregatedAttr();
+        aggregated && !aggregated.linearizesOverSequence())
+      longest = std::max(longest, aggregated.getPeriod());
+  }
+  std::string message =
+      ("the position (tokens streamed before this call) must be at least 0, "
+       "and position + tokens at most 2^63 - 1 - " +
+       Twine(longest))
+          .str();
+  // One check per function: every stage of it streams from one position.
+  bool stated = false;
+  function.walk([&](PreconditionOp op) {
+    stated |= op.getMessage() == message;
+  });
+  if (stated)
+    return;
+  Location loc = lowerings.front().memory.getLoc();
+  Value nonNegative = arith::CmpIOp::create(
+      b, loc, arith::CmpIPredicate::sge, position,
+      arith::ConstantIndexOp::create(b, loc, 0));
+  // Both terms are in [0, INT64_MAX]: the difference cannot overflow.
+  Value limit = arith::SubIOp::create(
+      b, loc,
+      arith::ConstantIndexOp::create(
+          b, loc, std::numeric_limits<int64_t>::max() - longest),
+      tokens);
+  Value fits = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle,
+                                     position, limit);
+  Value valid = arith::AndIOp::create(b, loc, nonNegative, fits);
+  PreconditionOp::create(b, loc, valid, b.getStringAttr(message));
 }
 
 bool SequenceLowering::givenByCaller(Value value, unsigned dim) {
@@ -1062,10 +1107,12 @@ LogicalResult SequenceLowering::lower() {
       return lowering.memory.emitOpError(
           "has no position while other memories of this function stream "
           "from one; they read one sequence");
-  if (positionOperand)
+  if (positionOperand) {
     position = arith::IndexCastOp::create(
         b, loc, b.getIndexType(),
         tensor::ExtractOp::create(b, loc, positionOperand, ValueRange{}));
+    requireRepresentablePosition(b);
+  }
   Value sequenceEnd = arith::AddIOp::create(b, loc, position, tokens);
   Value firstBlock = arith::DivUIOp::create(b, loc, position, blockSizeValue);
   Value numBlocks = arith::SubIOp::create(

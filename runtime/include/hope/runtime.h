@@ -5,18 +5,22 @@
 |*                                                                            *|
 |* Conventions:                                                               *|
 |*  - Every function returns a `hope_status *`: NULL on success, otherwise a  *|
-|*    status the caller frees with hope_status_free. Only the three functions *|
-|*    that read or free a status itself do not.                              *|
+|*    status the caller frees with hope_status_free. Only hope_api_version,   *|
+|*    the *_retain and *_release functions and the three functions that read *|
+|*    or free a status itself do not.                                        *|
 |*  - Objects (module, session, tensor, tensor map) are reference counted:   *|
 |*    a create/load/read call returns one reference, *_retain adds one,       *|
-|*    *_release drops one (NULL is a no-op). An object lives while anything   *|
-|*    refers to it: a session keeps its module, an output keeps the module    *|
-|*    whose code allocated it, a map keeps its tensors.                       *|
+|*    *_release drops one (NULL is a no-op for both). An object lives while   *|
+|*    anything refers to it: a session keeps its module, an output keeps the *|
+|*    module whose code allocated it, a map keeps its tensors.               *|
 |*  - Out-parameters are written only on success. Strings and arrays that a  *|
 |*    query returns belong to the queried object and live as long as it.     *|
 |*  - Shapes and strides count elements; strides may be any integers.        *|
-|*  - Objects may be shared between threads. Invoking is safe concurrently;  *|
-|*    binding weights while another thread invokes the same session is not.  *|
+|*  - Objects may be shared between threads. Invoking is safe concurrently,  *|
+|*    also on one session; binding weights while another thread invokes the *|
+|*    same session is not.                                                   *|
+|*  - Files given by path must be regular files: a device, a FIFO or a       *|
+|*    directory is refused before anything is read.                          *|
 |*                                                                            *|
 \*===----------------------------------------------------------------------===*/
 
@@ -26,9 +30,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Marks the functions the shared library exports; everything else in it is
+   hidden. */
+#if defined(__GNUC__)
+#define HOPE_API __attribute__((visibility("default")))
+#else
+#define HOPE_API
+#endif
+
+/* The version of this API. The minor version grows when functions or enum
+   values are added; the major version when anything changes incompatibly. */
+#define HOPE_API_VERSION_MAJOR 1
+#define HOPE_API_VERSION_MINOR 0
+
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* The version of the library loaded at run time, which may be newer than the
+   headers a program was built with: (major << 16) | minor. A program needs
+   the same major version and at least its minor version. */
+HOPE_API uint32_t hope_api_version(void);
 
 /*===-- Status ------------------------------------------------------------===*/
 
@@ -51,19 +73,34 @@ typedef enum hope_code {
 } hope_code;
 
 /* The status's message: one line naming what failed and why; "OK" for NULL. */
-const char *hope_status_message(const hope_status *status);
+HOPE_API const char *hope_status_message(const hope_status *status);
 /* The status's code; HOPE_OK for NULL. */
-hope_code hope_status_code(const hope_status *status);
+HOPE_API hope_code hope_status_code(const hope_status *status);
 /* Frees a status; NULL is a no-op. */
-void hope_status_free(hope_status *status);
+HOPE_API void hope_status_free(hope_status *status);
 
 /*===-- Enumerations ------------------------------------------------------===*/
 
+/* Element types. The enumeration grows: values are never reused, and a
+   program must expect values it does not know. Reserved values name types
+   that the ABI will carry (with ONNX models and GPU targets) but that this
+   runtime does not implement yet: every function given one fails with
+   HOPE_UNSUPPORTED. */
 typedef enum hope_dtype {
   HOPE_DTYPE_F32 = 1,
   HOPE_DTYPE_F64 = 2,
   HOPE_DTYPE_I64 = 3,
+  HOPE_DTYPE_BOOL = 4, /* reserved */
+  HOPE_DTYPE_I32 = 5,  /* reserved */
+  HOPE_DTYPE_F16 = 6,  /* reserved */
+  HOPE_DTYPE_BF16 = 7, /* reserved */
 } hope_dtype;
+
+/* Where a tensor's elements live. Only the host's memory today; the
+   enumeration grows with targets. */
+typedef enum hope_device {
+  HOPE_DEVICE_HOST = 1,
+} hope_device;
 
 /* The role of an entry point's parameter (the manifest's `role`). */
 typedef enum hope_role {
@@ -74,11 +111,11 @@ typedef enum hope_role {
 } hope_role;
 
 /* "f32", "f64", "i64". */
-hope_status *hope_dtype_name(hope_dtype dtype, const char **name);
+HOPE_API hope_status *hope_dtype_name(hope_dtype dtype, const char **name);
 /* Bytes per element. */
-hope_status *hope_dtype_size(hope_dtype dtype, size_t *size);
+HOPE_API hope_status *hope_dtype_size(hope_dtype dtype, size_t *size);
 /* "input", "weight", "state", "output". */
-hope_status *hope_role_name(hope_role role, const char **name);
+HOPE_API hope_status *hope_role_name(hope_role role, const char **name);
 
 /*===-- Tensors -----------------------------------------------------------===*/
 
@@ -87,7 +124,7 @@ typedef struct hope_tensor hope_tensor;
 /* A new tensor the runtime owns, dense and row-major, with a copy of `data`
    (`byte_size` must be the product of `shape` times the element size), or
    zeros if `data` is NULL. `shape` may be NULL when `rank` is 0. */
-hope_status *hope_tensor_create(hope_dtype dtype, size_t rank,
+HOPE_API hope_status *hope_tensor_create(hope_dtype dtype, size_t rank,
                                 const int64_t *shape, const void *data,
                                 size_t byte_size, hope_tensor **out);
 
@@ -96,25 +133,29 @@ hope_status *hope_tensor_create(hope_dtype dtype, size_t rank,
    copied; the memory must stay valid until the last reference to the tensor
    is released (by the caller, by a map holding it, or at the end of an
    invocation that read it). The runtime never writes through it. */
-hope_status *hope_tensor_wrap(hope_dtype dtype, size_t rank,
+HOPE_API hope_status *hope_tensor_wrap(hope_dtype dtype, size_t rank,
                               const int64_t *shape, const int64_t *strides,
-                              void *data, hope_tensor **out);
+                              const void *data, hope_tensor **out);
 
-hope_status *hope_tensor_retain(hope_tensor *tensor);
-hope_status *hope_tensor_release(hope_tensor *tensor);
+HOPE_API void hope_tensor_retain(hope_tensor *tensor);
+HOPE_API void hope_tensor_release(hope_tensor *tensor);
 
-hope_status *hope_tensor_dtype(const hope_tensor *tensor, hope_dtype *dtype);
+/* Where the elements live (HOPE_DEVICE_HOST for every tensor today). */
+HOPE_API hope_status *hope_tensor_device(const hope_tensor *tensor, hope_device *device);
+
+HOPE_API hope_status *hope_tensor_dtype(const hope_tensor *tensor, hope_dtype *dtype);
 /* The rank, and arrays of `rank` sizes and strides (NULL when rank is 0). */
-hope_status *hope_tensor_shape(const hope_tensor *tensor, size_t *rank,
+HOPE_API hope_status *hope_tensor_shape(const hope_tensor *tensor, size_t *rank,
                                const int64_t **shape, const int64_t **strides);
 /* The number of elements (the product of the shape). */
-hope_status *hope_tensor_numel(const hope_tensor *tensor, int64_t *numel);
+HOPE_API hope_status *hope_tensor_numel(const hope_tensor *tensor, int64_t *numel);
 /* The first element. Outputs may be strided: read them through the strides
-   or with hope_tensor_copy_to. */
-hope_status *hope_tensor_data(const hope_tensor *tensor, void **data);
+   or with hope_tensor_copy_to. A wrapped tensor's memory is the caller's,
+   which the runtime never writes through, whatever this pointer's type. */
+HOPE_API hope_status *hope_tensor_data(const hope_tensor *tensor, void **data);
 /* Copies the elements, dense and row-major, into `dst`; `byte_size` must be
    numel times the element size. */
-hope_status *hope_tensor_copy_to(const hope_tensor *tensor, void *dst,
+HOPE_API hope_status *hope_tensor_copy_to(const hope_tensor *tensor, void *dst,
                                  size_t byte_size);
 
 /*===-- Named tensors -----------------------------------------------------===*/
@@ -123,34 +164,34 @@ hope_status *hope_tensor_copy_to(const hope_tensor *tensor, void *dst,
    the outputs of a call). */
 typedef struct hope_tensor_map hope_tensor_map;
 
-hope_status *hope_tensor_map_create(hope_tensor_map **out);
-hope_status *hope_tensor_map_retain(hope_tensor_map *map);
-hope_status *hope_tensor_map_release(hope_tensor_map *map);
+HOPE_API hope_status *hope_tensor_map_create(hope_tensor_map **out);
+HOPE_API void hope_tensor_map_retain(hope_tensor_map *map);
+HOPE_API void hope_tensor_map_release(hope_tensor_map *map);
 /* Adds `tensor` under `name` (retaining it), replacing any tensor of that
    name in place. */
-hope_status *hope_tensor_map_set(hope_tensor_map *map, const char *name,
+HOPE_API hope_status *hope_tensor_map_set(hope_tensor_map *map, const char *name,
                                  hope_tensor *tensor);
-hope_status *hope_tensor_map_size(const hope_tensor_map *map, size_t *size);
+HOPE_API hope_status *hope_tensor_map_size(const hope_tensor_map *map, size_t *size);
 /* The i-th entry; both results are borrowed from the map. */
-hope_status *hope_tensor_map_entry(const hope_tensor_map *map, size_t index,
+HOPE_API hope_status *hope_tensor_map_entry(const hope_tensor_map *map, size_t index,
                                    const char **name, hope_tensor **tensor);
 /* The tensor named `name` (borrowed), or HOPE_NOT_FOUND. */
-hope_status *hope_tensor_map_find(const hope_tensor_map *map, const char *name,
+HOPE_API hope_status *hope_tensor_map_find(const hope_tensor_map *map, const char *name,
                                   hope_tensor **tensor);
 
 /*===-- Files -------------------------------------------------------------===*/
 
 /* Safetensors (https://github.com/huggingface/safetensors): every tensor must
    be F32, F64 or I64; the file is validated before anything is read. */
-hope_status *hope_safetensors_read(const char *path, hope_tensor_map **out);
+HOPE_API hope_status *hope_safetensors_read(const char *path, hope_tensor_map **out);
 /* Writes every tensor of `map`, in order (replaces `path` atomically). */
-hope_status *hope_safetensors_write(const char *path,
+HOPE_API hope_status *hope_safetensors_write(const char *path,
                                     const hope_tensor_map *map);
 
 /* NumPy .npy, versions 1.0 to 3.0: little-endian <f4, <f8, <i8 in C order. */
-hope_status *hope_npy_read(const char *path, hope_tensor **out);
+HOPE_API hope_status *hope_npy_read(const char *path, hope_tensor **out);
 /* Writes version 1.0 (2.0 for headers over 64 KiB), dense C order. */
-hope_status *hope_npy_write(const char *path, const hope_tensor *tensor);
+HOPE_API hope_status *hope_npy_write(const char *path, const hope_tensor *tensor);
 
 /*===-- Modules -----------------------------------------------------------===*/
 
@@ -162,29 +203,29 @@ typedef struct hope_module hope_module;
    feature it was compiled for (naming each one missing), then dlopens it
    (RTLD_LOCAL) and resolves every entry point. The manifest is read from the
    file before dlopen runs any of the artifact's code. */
-hope_status *hope_module_load(const char *path, hope_module **out);
-hope_status *hope_module_retain(hope_module *module);
-hope_status *hope_module_release(hope_module *module);
+HOPE_API hope_status *hope_module_load(const char *path, hope_module **out);
+HOPE_API void hope_module_retain(hope_module *module);
+HOPE_API void hope_module_release(hope_module *module);
 
 /* The manifest, as the artifact's JSON text. */
-hope_status *hope_module_manifest(const hope_module *module, const char **json);
+HOPE_API hope_status *hope_module_manifest(const hope_module *module, const char **json);
 /* The manifest's `model`, `target.triple` and `target.cpu`. */
-hope_status *hope_module_model(const hope_module *module, const char **model,
+HOPE_API hope_status *hope_module_model(const hope_module *module, const char **model,
                                const char **triple, const char **cpu);
 
-/* Sets how many threads the module's parallel loops (batch, heads, tokens)
-   use from now on; 0 restores the default (OMP_NUM_THREADS, else one per
-   core). The OpenMP runtime is shared by the process: the setting applies to
-   every module it loaded. A module without parallel loops ignores it. */
-hope_status *hope_module_set_threads(hope_module *module, int32_t threads);
-/* How many threads the module's parallel loops use now (the OpenMP runtime's
-   setting, whoever made it); 1 for a module without parallel loops, which
-   runs on the calling thread. */
-hope_status *hope_module_threads(const hope_module *module, int32_t *threads);
+/* The most threads a session may ask for (hope_session_options.threads,
+   hope-run --num-threads, OMP_NUM_THREADS). */
+#define HOPE_MAX_THREADS 1024
 
-hope_status *hope_module_entry_point_count(const hope_module *module,
+/* How many threads the module's parallel loops use on the calling thread
+   when no session sets a count: the OpenMP runtime's setting for this
+   thread; 1 for a module without parallel loops, which runs on the calling
+   thread. */
+HOPE_API hope_status *hope_module_threads(const hope_module *module, int32_t *threads);
+
+HOPE_API hope_status *hope_module_entry_point_count(const hope_module *module,
                                            size_t *count);
-hope_status *hope_module_entry_point_name(const hope_module *module,
+HOPE_API hope_status *hope_module_entry_point_name(const hope_module *module,
                                           size_t index, const char **name);
 
 /* One parameter of an entry point, as the manifest declares it. */
@@ -201,12 +242,12 @@ typedef struct hope_param {
 
 /* The number of inputs (every role, weights included) and outputs of the
    entry point `function`, or HOPE_NOT_FOUND. */
-hope_status *hope_module_signature(const hope_module *module,
+HOPE_API hope_status *hope_module_signature(const hope_module *module,
                                    const char *function, size_t *n_inputs,
                                    size_t *n_outputs);
-hope_status *hope_module_input(const hope_module *module, const char *function,
+HOPE_API hope_status *hope_module_input(const hope_module *module, const char *function,
                                size_t index, hope_param *param);
-hope_status *hope_module_output(const hope_module *module, const char *function,
+HOPE_API hope_status *hope_module_output(const hope_module *module, const char *function,
                                 size_t index, hope_param *param);
 
 /*===-- Sessions ----------------------------------------------------------===*/
@@ -214,22 +255,68 @@ hope_status *hope_module_output(const hope_module *module, const char *function,
 /* A module with its weights bound. */
 typedef struct hope_session hope_session;
 
-hope_status *hope_session_create(hope_module *module, hope_session **out);
-hope_status *hope_session_retain(hope_session *session);
-hope_status *hope_session_release(hope_session *session);
+/* Where the runtime allocates the tensors it makes for a session (dense
+   copies of strided inputs, copies of outputs): `alloc` returns `bytes`
+   bytes aligned to `alignment` (a power of two, at least 64) or NULL;
+   `free` releases what `alloc` returned. Both may be called from any thread
+   that invokes the session, and `free` as long as such a tensor lives. */
+typedef struct hope_allocator {
+  void *(*alloc)(void *ctx, size_t bytes, size_t alignment);
+  void (*free)(void *ctx, void *ptr);
+  void *ctx;
+} hope_allocator;
+
+/* How a session runs. Set `struct_size` to sizeof(hope_session_options):
+   the struct grows at its end, and the runtime reads only the fields the
+   caller's version has. */
+typedef struct hope_session_options {
+  size_t struct_size;
+  /* Threads for the artifact's parallel loops, 1 to HOPE_MAX_THREADS, set on
+     the invoking thread at the start of every invoke; 0: OpenMP's default
+     (OMP_NUM_THREADS, else one per core). */
+  int32_t threads;
+  /* Where the session runs: HOPE_DEVICE_HOST, the only device today. */
+  hope_device device;
+  /* NULL: the C library's aligned_alloc and free. */
+  const hope_allocator *allocator;
+} hope_session_options;
+
+/* A new session of `module`; `options` NULL means the defaults (threads 0,
+   the host, the C library's allocator). The options are copied (the
+   allocator struct too). */
+HOPE_API hope_status *hope_session_create(hope_module *module,
+                                 const hope_session_options *options,
+                                 hope_session **out);
+HOPE_API void hope_session_retain(hope_session *session);
+HOPE_API void hope_session_release(hope_session *session);
 /* The session's module (borrowed from the session). */
-hope_status *hope_session_module(const hope_session *session,
+HOPE_API hope_status *hope_session_module(const hope_session *session,
                                  hope_module **module);
 
 /* Binds every weight of every entry point, by name, from a safetensors file
-   (copied: the file is not kept open). Every weight must be in the file, with
-   the manifest's dtype and shape; other tensors in the file are ignored. On
-   error nothing is bound. */
-hope_status *hope_session_load_weights(hope_session *session, const char *path);
-/* Binds one weight (retaining `tensor`, whose memory must then stay
-   unchanged while the session uses it). */
-hope_status *hope_session_set_weight(hope_session *session, const char *name,
-                                     hope_tensor *tensor);
+   (copied: the file is not kept open), as constants. Every weight must be in
+   the file, with the manifest's dtype and shape, and nothing else may be: a
+   tensor that is no weight of the module is an error naming it (a file of
+   another model). On error nothing is bound. */
+HOPE_API hope_status *hope_session_load_weights(hope_session *session, const char *path);
+
+/* How a bound weight may change. */
+typedef enum hope_weight_kind {
+  /* Never changes while bound: the runtime may prepare it once (e.g. pack or
+     transpose it) and reuse what it prepared in every call. */
+  HOPE_WEIGHT_CONSTANT = 1,
+  /* A parameter or optimizer state that the caller (e.g. a training step)
+     may update in place between calls: nothing derived from it is kept
+     across calls. */
+  HOPE_WEIGHT_MUTABLE = 2,
+} hope_weight_kind;
+
+/* Binds one weight (retaining `tensor`). A constant's memory must stay
+   unchanged while the session uses it; a mutable one's may change between
+   calls, never during one. */
+HOPE_API hope_status *hope_session_set_weight(hope_session *session, const char *name,
+                                     hope_tensor *tensor,
+                                     hope_weight_kind kind);
 
 /* Runs the entry point `function`. `inputs` holds one tensor per input whose
    role is not `weight` (inputs and states), in manifest order; `outputs`
@@ -237,7 +324,7 @@ hope_status *hope_session_set_weight(hope_session *session, const char *name,
    order, which the caller releases. Dtypes, ranks, static sizes and the
    consistency of symbolic sizes are checked before the artifact runs; on
    error no output is written. */
-hope_status *hope_session_invoke(hope_session *session, const char *function,
+HOPE_API hope_status *hope_session_invoke(hope_session *session, const char *function,
                                  hope_tensor *const *inputs, size_t n_inputs,
                                  hope_tensor **outputs, size_t n_outputs);
 
@@ -245,7 +332,7 @@ hope_status *hope_session_invoke(hope_session *session, const char *function,
    states (any other name is an error); `*outputs` is a new map of every
    output by name. A state output has its state input's name, so the map can
    feed the next call of a stream. */
-hope_status *hope_session_invoke_map(hope_session *session,
+HOPE_API hope_status *hope_session_invoke_map(hope_session *session,
                                      const char *function,
                                      const hope_tensor_map *inputs,
                                      hope_tensor_map **outputs);

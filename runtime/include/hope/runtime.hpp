@@ -1,8 +1,8 @@
 //===- hope/runtime.hpp - C++ wrapper of the runtime's C API ----*- C++ -*-===//
 //
-// RAII handles over hope/runtime.h; failures come back as llvm::Error /
-// llvm::Expected carrying a StatusError (the status's code and message).
-// Header-only: it adds nothing the C API cannot do.
+// RAII handles over hope/runtime.h; failures come back as hope::Error /
+// hope::Expected (a status's code and message). Header-only, C++17 and the
+// standard library only: it adds nothing the C API cannot do.
 //
 //===----------------------------------------------------------------------===//
 
@@ -11,54 +11,98 @@
 
 #include "hope/runtime.h"
 
-#include "llvm/ADT/ArrayRef.h"
-#include "llvm/ADT/StringRef.h"
-#include "llvm/Support/Error.h"
-
+#include <initializer_list>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 namespace hope {
 
-/// A failed hope_status as an llvm::Error.
-class StatusError : public llvm::ErrorInfo<StatusError> {
+/// Success, or a failure's code and one-line message. Converts to true on
+/// failure, like the status pointer it replaces.
+class Error {
 public:
-  inline static char ID;
-
-  StatusError(hope_code code, std::string message)
+  /// Success.
+  Error() = default;
+  Error(hope_code code, std::string message)
       : statusCode(code), text(std::move(message)) {}
+  static Error success() { return Error(); }
 
+  explicit operator bool() const { return statusCode != HOPE_OK; }
   hope_code code() const { return statusCode; }
-  std::string message() const override { return text; }
-  void log(llvm::raw_ostream &os) const override { os << text; }
-  std::error_code convertToErrorCode() const override {
-    return llvm::inconvertibleErrorCode();
-  }
+  /// "OK" for success.
+  const std::string &message() const { return text; }
 
 private:
-  hope_code statusCode;
-  std::string text;
+  hope_code statusCode = HOPE_OK;
+  std::string text = "OK";
+};
+
+/// A value or the Error that prevented it.
+template <typename T> class Expected {
+public:
+  Expected(T value) : value(std::move(value)) {}
+  /// `error` must be a failure.
+  Expected(Error error) : error(std::move(error)) {}
+
+  explicit operator bool() const { return value.has_value(); }
+  T &operator*() { return *value; }
+  const T &operator*() const { return *value; }
+  T *operator->() { return &*value; }
+  const T *operator->() const { return &*value; }
+  /// The failure; success if there is a value.
+  Error takeError() { return error; }
+  const Error &getError() const { return error; }
+
+private:
+  std::optional<T> value;
+  Error error;
 };
 
 /// Takes ownership of `status` and returns it as an Error.
-inline llvm::Error takeStatus(hope_status *status) {
+inline Error takeStatus(hope_status *status) {
   if (!status)
-    return llvm::Error::success();
-  auto error = llvm::make_error<StatusError>(hope_status_code(status),
-                                             hope_status_message(status));
+    return Error();
+  Error error(hope_status_code(status), hope_status_message(status));
   hope_status_free(status);
   return error;
 }
 
-/// The code of `error` (HOPE_OK for success), consuming it.
-inline hope_code codeOf(llvm::Error error) {
-  hope_code code = HOPE_OK;
-  llvm::handleAllErrors(
-      std::move(error), [&](const StatusError &e) { code = e.code(); },
-      [&](const llvm::ErrorInfoBase &) { code = HOPE_INTERNAL; });
-  return code;
-}
+/// A view of `size` elements at `data` (a shape, strides or values).
+template <typename T> class Span {
+public:
+  Span() = default;
+  Span(const T *data, size_t size) : ptr(data), count(size) {}
+  /// Any contiguous container of T (std::vector, std::array, ...).
+  template <typename Container,
+            typename = decltype(std::declval<const Container &>().data() +
+                                std::declval<const Container &>().size())>
+  Span(const Container &values) : ptr(values.data()), count(values.size()) {}
+  Span(std::initializer_list<T> values)
+      : ptr(values.begin()), count(values.size()) {}
+  const T *data() const { return ptr; }
+  size_t size() const { return count; }
+  bool empty() const { return count == 0; }
+  const T *begin() const { return ptr; }
+  const T *end() const { return ptr + count; }
+  const T &operator[](size_t i) const { return ptr[i]; }
+  std::vector<T> vec() const { return std::vector<T>(begin(), end()); }
+  bool operator==(Span other) const {
+    if (count != other.count)
+      return false;
+    for (size_t i = 0; i < count; ++i)
+      if (ptr[i] != other.ptr[i])
+        return false;
+    return true;
+  }
+  bool operator!=(Span other) const { return !(*this == other); }
+
+private:
+  const T *ptr = nullptr;
+  size_t count = 0;
+};
 
 namespace detail {
 // Statuses of calls that cannot fail on a valid handle.
@@ -67,8 +111,8 @@ inline void ignore(hope_status *status) { hope_status_free(status); }
 template <typename T> struct RefTraits;
 #define HOPE_REF_TRAITS(T)                                                     \
   template <> struct RefTraits<hope_##T> {                                     \
-    static void retain(hope_##T *p) { ignore(hope_##T##_retain(p)); }          \
-    static void release(hope_##T *p) { ignore(hope_##T##_release(p)); }        \
+    static void retain(hope_##T *p) { hope_##T##_retain(p); }                  \
+    static void release(hope_##T *p) { hope_##T##_release(p); }                \
   };
 HOPE_REF_TRAITS(tensor)
 HOPE_REF_TRAITS(tensor_map)
@@ -114,13 +158,13 @@ template <> struct DTypeOf<int64_t> {
   static constexpr hope_dtype value = HOPE_DTYPE_I64;
 };
 
-inline llvm::StringRef dtypeName(hope_dtype dtype) {
+inline std::string_view dtypeName(hope_dtype dtype) {
   const char *name = "?";
   detail::ignore(hope_dtype_name(dtype, &name));
   return name;
 }
 
-inline llvm::StringRef roleName(hope_role role) {
+inline std::string_view roleName(hope_role role) {
   const char *name = "?";
   detail::ignore(hope_role_name(role, &name));
   return name;
@@ -133,46 +177,50 @@ public:
   explicit Tensor(hope_tensor *tensor) : ref(tensor) {}
 
   /// A runtime-owned copy of `bytes` (zeros if `data` is null).
-  static llvm::Expected<Tensor> create(hope_dtype dtype,
-                                       llvm::ArrayRef<int64_t> shape,
+  static Expected<Tensor> create(hope_dtype dtype,
+                                       Span<int64_t> shape,
                                        const void *data = nullptr,
                                        size_t bytes = 0) {
     hope_tensor *out = nullptr;
     if (auto error = takeStatus(hope_tensor_create(
             dtype, shape.size(), shape.data(), data, bytes, &out)))
-      return std::move(error);
+      return error;
     return Tensor(out);
   }
 
   template <typename T>
-  static llvm::Expected<Tensor> fromValues(llvm::ArrayRef<int64_t> shape,
-                                           llvm::ArrayRef<T> values) {
+  static Expected<Tensor> fromValues(Span<int64_t> shape,
+                                           Span<T> values) {
     return create(DTypeOf<T>::value, shape, values.data(),
                   values.size() * sizeof(T));
   }
 
   /// Borrows `data`, which must outlive every reference to the tensor.
-  static llvm::Expected<Tensor> wrap(hope_dtype dtype,
-                                     llvm::ArrayRef<int64_t> shape, void *data,
-                                     llvm::ArrayRef<int64_t> strides = {}) {
+  static Expected<Tensor> wrap(hope_dtype dtype, Span<int64_t> shape,
+                               const void *data, Span<int64_t> strides = {}) {
     hope_tensor *out = nullptr;
     if (auto error = takeStatus(hope_tensor_wrap(
             dtype, shape.size(), shape.data(),
             strides.empty() ? nullptr : strides.data(), data, &out)))
-      return std::move(error);
+      return error;
     return Tensor(out);
   }
 
   hope_tensor *get() const { return ref.get(); }
   explicit operator bool() const { return bool(ref); }
 
+  hope_device device() const {
+    hope_device device = HOPE_DEVICE_HOST;
+    detail::ignore(hope_tensor_device(get(), &device));
+    return device;
+  }
   hope_dtype dtype() const {
     hope_dtype dtype = HOPE_DTYPE_F32;
     detail::ignore(hope_tensor_dtype(get(), &dtype));
     return dtype;
   }
-  llvm::ArrayRef<int64_t> shape() const { return shapeAndStrides().first; }
-  llvm::ArrayRef<int64_t> strides() const { return shapeAndStrides().second; }
+  Span<int64_t> shape() const { return shapeAndStrides().first; }
+  Span<int64_t> strides() const { return shapeAndStrides().second; }
   int64_t numel() const {
     int64_t numel = 0;
     detail::ignore(hope_tensor_numel(get(), &numel));
@@ -185,21 +233,20 @@ public:
   }
 
   /// The elements, dense and row-major; fails if T is not the dtype.
-  template <typename T> llvm::Expected<std::vector<T>> toVector() const {
+  template <typename T> Expected<std::vector<T>> toVector() const {
     if (dtype() != DTypeOf<T>::value)
-      return llvm::make_error<StatusError>(
-          HOPE_INVALID_ARGUMENT, "tensor has dtype " +
-                                     dtypeName(dtype()).str() + ", not " +
-                                     dtypeName(DTypeOf<T>::value).str());
+      return Error(HOPE_INVALID_ARGUMENT,
+                   "tensor has dtype " + std::string(dtypeName(dtype())) +
+                       ", not " + std::string(dtypeName(DTypeOf<T>::value)));
     std::vector<T> values(numel());
     if (auto error = takeStatus(hope_tensor_copy_to(get(), values.data(),
                                                     values.size() * sizeof(T))))
-      return std::move(error);
+      return error;
     return values;
   }
 
 private:
-  std::pair<llvm::ArrayRef<int64_t>, llvm::ArrayRef<int64_t>>
+  std::pair<Span<int64_t>, Span<int64_t>>
   shapeAndStrides() const {
     size_t rank = 0;
     const int64_t *shape = nullptr, *strides = nullptr;
@@ -215,18 +262,18 @@ public:
   TensorMap() = default;
   explicit TensorMap(hope_tensor_map *map) : ref(map) {}
 
-  static llvm::Expected<TensorMap> create() {
+  static Expected<TensorMap> create() {
     hope_tensor_map *out = nullptr;
     if (auto error = takeStatus(hope_tensor_map_create(&out)))
-      return std::move(error);
+      return error;
     return TensorMap(out);
   }
 
   hope_tensor_map *get() const { return ref.get(); }
 
-  llvm::Error set(llvm::StringRef name, const Tensor &tensor) {
+  Error set(std::string_view name, const Tensor &tensor) {
     return takeStatus(
-        hope_tensor_map_set(get(), name.str().c_str(), tensor.get()));
+        hope_tensor_map_set(get(), std::string(name).c_str(), tensor.get()));
   }
   size_t size() const {
     size_t size = 0;
@@ -234,20 +281,20 @@ public:
     return size;
   }
   /// The i-th name and tensor (i < size()).
-  std::pair<llvm::StringRef, Tensor> entry(size_t index) const {
+  std::pair<std::string_view, Tensor> entry(size_t index) const {
     const char *name = "";
     hope_tensor *tensor = nullptr;
     detail::ignore(hope_tensor_map_entry(get(), index, &name, &tensor));
     if (tensor)
-      detail::ignore(hope_tensor_retain(tensor));
+      hope_tensor_retain(tensor);
     return {name, Tensor(tensor)};
   }
-  llvm::Expected<Tensor> find(llvm::StringRef name) const {
+  Expected<Tensor> find(std::string_view name) const {
     hope_tensor *tensor = nullptr;
     if (auto error = takeStatus(
-            hope_tensor_map_find(get(), name.str().c_str(), &tensor)))
-      return std::move(error);
-    detail::ignore(hope_tensor_retain(tensor));
+            hope_tensor_map_find(get(), std::string(name).c_str(), &tensor)))
+      return error;
+    hope_tensor_retain(tensor);
     return Tensor(tensor);
   }
 
@@ -255,27 +302,27 @@ private:
   detail::Ref<hope_tensor_map> ref;
 };
 
-inline llvm::Expected<TensorMap> readSafetensors(llvm::StringRef path) {
+inline Expected<TensorMap> readSafetensors(std::string_view path) {
   hope_tensor_map *out = nullptr;
-  if (auto error = takeStatus(hope_safetensors_read(path.str().c_str(), &out)))
-    return std::move(error);
+  if (auto error = takeStatus(hope_safetensors_read(std::string(path).c_str(), &out)))
+    return error;
   return TensorMap(out);
 }
 
-inline llvm::Error writeSafetensors(llvm::StringRef path,
+inline Error writeSafetensors(std::string_view path,
                                     const TensorMap &map) {
-  return takeStatus(hope_safetensors_write(path.str().c_str(), map.get()));
+  return takeStatus(hope_safetensors_write(std::string(path).c_str(), map.get()));
 }
 
-inline llvm::Expected<Tensor> readNpy(llvm::StringRef path) {
+inline Expected<Tensor> readNpy(std::string_view path) {
   hope_tensor *out = nullptr;
-  if (auto error = takeStatus(hope_npy_read(path.str().c_str(), &out)))
-    return std::move(error);
+  if (auto error = takeStatus(hope_npy_read(std::string(path).c_str(), &out)))
+    return error;
   return Tensor(out);
 }
 
-inline llvm::Error writeNpy(llvm::StringRef path, const Tensor &tensor) {
-  return takeStatus(hope_npy_write(path.str().c_str(), tensor.get()));
+inline Error writeNpy(std::string_view path, const Tensor &tensor) {
+  return takeStatus(hope_npy_write(std::string(path).c_str(), tensor.get()));
 }
 
 /// An entry point's parameters, as its manifest declares them.
@@ -289,19 +336,15 @@ public:
   Module() = default;
   explicit Module(hope_module *module) : ref(module) {}
 
-  static llvm::Expected<Module> load(llvm::StringRef path) {
+  static Expected<Module> load(std::string_view path) {
     hope_module *out = nullptr;
-    if (auto error = takeStatus(hope_module_load(path.str().c_str(), &out)))
-      return std::move(error);
+    if (auto error = takeStatus(hope_module_load(std::string(path).c_str(), &out)))
+      return error;
     return Module(out);
   }
 
   hope_module *get() const { return ref.get(); }
 
-  /// See hope_module_set_threads.
-  llvm::Error setThreads(int32_t threads) {
-    return takeStatus(hope_module_set_threads(get(), threads));
-  }
   /// See hope_module_threads.
   int32_t threads() const {
     int32_t threads = 1;
@@ -309,19 +352,19 @@ public:
     return threads;
   }
 
-  llvm::StringRef manifest() const {
+  std::string_view manifest() const {
     const char *json = "";
     detail::ignore(hope_module_manifest(get(), &json));
     return json;
   }
-  llvm::StringRef model() const { return describe(0); }
-  llvm::StringRef triple() const { return describe(1); }
-  llvm::StringRef cpu() const { return describe(2); }
+  std::string_view model() const { return describe(0); }
+  std::string_view triple() const { return describe(1); }
+  std::string_view cpu() const { return describe(2); }
 
-  std::vector<llvm::StringRef> entryPoints() const {
+  std::vector<std::string_view> entryPoints() const {
     size_t count = 0;
     detail::ignore(hope_module_entry_point_count(get(), &count));
-    std::vector<llvm::StringRef> names;
+    std::vector<std::string_view> names;
     for (size_t i = 0; i < count; ++i) {
       const char *name = "";
       detail::ignore(hope_module_entry_point_name(get(), i, &name));
@@ -330,12 +373,12 @@ public:
     return names;
   }
 
-  llvm::Expected<Signature> signature(llvm::StringRef function) const {
-    std::string name = function.str();
+  Expected<Signature> signature(std::string_view function) const {
+    std::string name(function);
     size_t nInputs = 0, nOutputs = 0;
     if (auto error = takeStatus(
             hope_module_signature(get(), name.c_str(), &nInputs, &nOutputs)))
-      return std::move(error);
+      return error;
     Signature signature;
     signature.inputs.resize(nInputs);
     signature.outputs.resize(nOutputs);
@@ -349,7 +392,7 @@ public:
   }
 
 private:
-  llvm::StringRef describe(int which) const {
+  std::string_view describe(int which) const {
     const char *fields[3] = {"", "", ""};
     detail::ignore(
         hope_module_model(get(), &fields[0], &fields[1], &fields[2]));
@@ -364,38 +407,42 @@ public:
   Session() = default;
   explicit Session(hope_session *session) : ref(session) {}
 
-  static llvm::Expected<Session> create(const Module &module) {
+  /// `options` null: the defaults (see hope_session_create).
+  static Expected<Session> create(const Module &module,
+                                  const hope_session_options *options = nullptr) {
     hope_session *out = nullptr;
-    if (auto error = takeStatus(hope_session_create(module.get(), &out)))
-      return std::move(error);
+    if (auto error =
+            takeStatus(hope_session_create(module.get(), options, &out)))
+      return error;
     return Session(out);
   }
 
   hope_session *get() const { return ref.get(); }
 
-  llvm::Error loadWeights(llvm::StringRef path) {
-    return takeStatus(hope_session_load_weights(get(), path.str().c_str()));
+  Error loadWeights(std::string_view path) {
+    return takeStatus(hope_session_load_weights(get(), std::string(path).c_str()));
   }
-  llvm::Error setWeight(llvm::StringRef name, const Tensor &tensor) {
-    return takeStatus(
-        hope_session_set_weight(get(), name.str().c_str(), tensor.get()));
+  Error setWeight(std::string_view name, const Tensor &tensor,
+                  hope_weight_kind kind = HOPE_WEIGHT_CONSTANT) {
+    return takeStatus(hope_session_set_weight(get(), std::string(name).c_str(),
+                                              tensor.get(), kind));
   }
 
   /// Inputs and states in manifest order -> every output in manifest order.
-  llvm::Expected<std::vector<Tensor>> invoke(llvm::StringRef function,
-                                             llvm::ArrayRef<Tensor> inputs) {
+  Expected<std::vector<Tensor>> invoke(std::string_view function,
+                                             Span<Tensor> inputs) {
     std::vector<hope_tensor *> in;
     for (const Tensor &tensor : inputs)
       in.push_back(tensor.get());
     size_t nInputs = 0, nOutputs = 0;
-    std::string name = function.str();
+    std::string name(function);
     if (auto error = takeStatus(hope_module_signature(moduleOf(), name.c_str(),
                                                       &nInputs, &nOutputs)))
-      return std::move(error);
+      return error;
     std::vector<hope_tensor *> out(nOutputs, nullptr);
     if (auto error = takeStatus(hope_session_invoke(
             get(), name.c_str(), in.data(), in.size(), out.data(), nOutputs)))
-      return std::move(error);
+      return error;
     std::vector<Tensor> outputs;
     for (hope_tensor *tensor : out)
       outputs.emplace_back(tensor);
@@ -403,12 +450,12 @@ public:
   }
 
   /// Inputs and states by name -> every output by name.
-  llvm::Expected<TensorMap> invoke(llvm::StringRef function,
+  Expected<TensorMap> invoke(std::string_view function,
                                    const TensorMap &inputs) {
     hope_tensor_map *out = nullptr;
     if (auto error = takeStatus(hope_session_invoke_map(
-            get(), function.str().c_str(), inputs.get(), &out)))
-      return std::move(error);
+            get(), std::string(function).c_str(), inputs.get(), &out)))
+      return error;
     return TensorMap(out);
   }
 

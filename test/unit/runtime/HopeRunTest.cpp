@@ -30,7 +30,8 @@ protected:
 
   std::string path(llvm::StringRef name) const { return dir.path(name); }
 
-  Result run(const std::vector<std::string> &args) {
+  Result run(const std::vector<std::string> &args,
+             std::optional<llvm::ArrayRef<llvm::StringRef>> env = std::nullopt) {
     std::vector<llvm::StringRef> argv = {HOPE_RUN_PATH};
     argv.insert(argv.end(), args.begin(), args.end());
     std::string out = path("stdout"), err = path("stderr");
@@ -40,15 +41,17 @@ protected:
     std::optional<llvm::StringRef> redirects[] = {
         llvm::StringRef(""), llvm::StringRef(out), llvm::StringRef(err)};
     std::string message;
-    int code = llvm::sys::ExecuteAndWait(HOPE_RUN_PATH, argv, std::nullopt,
-                                         redirects, 0, 0, &message);
+    int code = llvm::sys::ExecuteAndWait(HOPE_RUN_PATH, argv, env, redirects,
+                                         0, 0, &message);
     EXPECT_GE(code, 0) << "hope-run crashed or did not run: " << message;
     return {code, readFile(out), readFile(err)};
   }
 
   /// The error line of a run that must fail with exit code 1.
-  std::string error(const std::vector<std::string> &args) {
-    Result result = run(args);
+  std::string error(const std::vector<std::string> &args,
+                    std::optional<llvm::ArrayRef<llvm::StringRef>> env =
+                        std::nullopt) {
+    Result result = run(args, env);
     EXPECT_EQ(result.code, 1);
     EXPECT_EQ(result.out, "");
     llvm::StringRef line(result.err);
@@ -186,7 +189,7 @@ TEST_F(HopeRun, EveryMistakeIsOneLine) {
             "forward has state inputs (state): pass them with "
             "--state-in=FILE");
   EXPECT_EQ(error({module, forward, x, "--state-in=" + path("s.safetensors")}),
-            "forward: weight 'w' is not bound; load the weights first");
+            "forward needs weights (w): pass them with --weights=FILE");
   EXPECT_EQ(error({module, forward, weights, "--input=1x2x5xf32=0",
                    "--state-in=" + path("s.safetensors")}),
             "forward: input 'x' has shape [1, 2, 5] but the artifact expects "
@@ -230,6 +233,93 @@ TEST_F(HopeRun, EveryMistakeIsOneLine) {
                 "'backward'");
   // An unknown flag: llvm::cl's own message, exit code 1.
   EXPECT_EQ(run({module, "--bogus"}).code, 1);
+}
+
+TEST_F(HopeRun, ListingAlignsAndEscapesNames) {
+  // A long name widens its column; a control character (ESC) from the file
+  // is printed escaped, not sent to the terminal.
+  Result result =
+      run({std::string("--module=") + HOPE_FAKE_ODD_NAMES, "--list"});
+  EXPECT_EQ(result.code, 0) << result.err;
+  std::string name = "a_long_input_name_with_escape\\1B[31m";
+  EXPECT_NE(result.out.find("forward\n"
+                            "  inputs:\n"
+                            "    " + name + " input  f32 [B, T, 4]\n"
+                            "    w" + std::string(name.size() - 1, ' ') +
+                            " weight f32 [4]\n"),
+            std::string::npos)
+      << result.out;
+  EXPECT_EQ(result.out.find('\x1b'), std::string::npos);
+  // Errors that name it escape it alike.
+  EXPECT_EQ(error({std::string("--module=") + HOPE_FAKE_ODD_NAMES,
+                   "--function=forward", "--weights=" + path("w.safetensors"),
+                   "--state-in=" + path("s.safetensors")}),
+            "forward takes 1 inputs (" + name +
+                ") but 0 --input were given");
+}
+
+TEST_F(HopeRun, BadInputIsRefusedBeforeRunning) {
+  std::string echo = "--function=echo", one = "--input=1xf32=1";
+  // Thread counts OpenMP would abort or hang on.
+  EXPECT_EQ(error({module, echo, one, "--num-threads=100000"}),
+            "--num-threads=100000 is out of range (0 for the default, or 1 "
+            "to 1024)");
+  EXPECT_EQ(error({module, echo, one, "--num-threads=-2"}),
+            "--num-threads=-2 is out of range (0 for the default, or 1 to "
+            "1024)");
+  for (llvm::StringRef value : {"abc", "100000", "0", "4,x"}) {
+    std::string variable = ("OMP_NUM_THREADS=" + value).str();
+    llvm::StringRef env[] = {variable};
+    EXPECT_EQ(error({module, echo, one}, env),
+              "OMP_NUM_THREADS='" + value.str() +
+                  "' is not a thread count from 1 to 1024 (or a "
+                  "comma-separated list of them)");
+  }
+  // Devices and folders where files are expected: refused, not read.
+  EXPECT_EQ(error({"--module=/dev/zero"}),
+            "cannot read artifact '/dev/zero': it is a character device, not "
+            "a regular file");
+  std::string forward = "--function=forward";
+  std::string x = "--input=1x2x4xf32=@" + path("x.npy");
+  std::string state = "--state-in=" + path("s.safetensors");
+  EXPECT_EQ(error({module, forward, "--weights=/dev/zero", x, state}),
+            "cannot read '/dev/zero': it is a character device, not a "
+            "regular file");
+  EXPECT_EQ(error({module, echo, "--input=@/dev/zero"}),
+            "--input=@/dev/zero: cannot read '/dev/zero': it is a character "
+            "device, not a regular file");
+  EXPECT_EQ(error({module, echo, "--input=@" + path("")}),
+            "--input=@" + path("") + ": cannot read '" + path("") +
+                "': it is a directory, not a regular file");
+  std::string weights = "--weights=" + path("w.safetensors");
+  EXPECT_EQ(error({module, forward, weights, x, "--state-in=/dev/zero"}),
+            "cannot read '/dev/zero': it is a character device, not a "
+            "regular file");
+
+  // Where results go is checked before the run.
+  std::string missing = path("no/such/folder/y.npy");
+  EXPECT_EQ(error({module, echo, one, "--output=@" + missing}),
+            "--output=" + missing + ": no folder '" + path("no/such/folder") +
+                "'");
+  EXPECT_EQ(error({module, forward, weights, x, state,
+                   "--state-out=" + path("no/s.safetensors")}),
+            "--state-out=" + path("no/s.safetensors") + ": no folder '" +
+                path("no") + "'");
+  EXPECT_EQ(error({module, echo, one, "--state-out=" + path("s2.safetensors")}),
+            "--state-out=" + path("s2.safetensors") +
+                ": echo has no state outputs");
+  EXPECT_FALSE(llvm::sys::fs::exists(path("s2.safetensors")));
+
+  // A weights file with tensors the artifact does not have (another model).
+  TensorMap extra = take(TensorMap::create());
+  ASSERT_FALSE(extra.set("w", tensorOf<float>({4}, {1, 2, 3, 4})));
+  ASSERT_FALSE(extra.set("layers.2.w", tensorOf<float>({1}, {0})));
+  ASSERT_FALSE(writeSafetensors(path("extra.safetensors"), extra));
+  EXPECT_EQ(error({module, forward, "--weights=" + path("extra.safetensors"),
+                   x, state}),
+            path("extra.safetensors") +
+                ": tensor 'layers.2.w' is not a weight of " +
+                std::string(HOPE_FAKE_GOOD) + " (a file for another model?)");
 }
 
 } // namespace

@@ -2,10 +2,9 @@
 
 #include "TestUtil.h"
 
-#include "llvm/ADT/StringMap.h"
-#include "llvm/Support/Process.h"
-#include "llvm/TargetParser/Host.h"
-#include "llvm/TargetParser/Triple.h"
+#include "HostTarget.h"
+
+#include "llvm/Support/FileSystem.h"
 
 using namespace hope;
 using namespace hope::test;
@@ -13,7 +12,7 @@ using namespace hope::test;
 namespace {
 
 std::string loadError(llvm::StringRef path) {
-  llvm::Expected<Module> module = Module::load(path);
+  hope::Expected<Module> module = Module::load(path);
   return messageOf(module);
 }
 
@@ -30,12 +29,11 @@ TEST(Module, LoadsTheFakeArtifact) {
   Module module = take(Module::load(HOPE_FAKE_GOOD));
   EXPECT_EQ(module.model(), "fake");
   EXPECT_EQ(module.cpu(), "generic");
-  // No parallel loops: it runs on the calling thread, whatever is set.
-  ASSERT_FALSE(module.setThreads(3));
+  // No parallel loops: it runs on the calling thread.
   EXPECT_EQ(module.threads(), 1);
-  EXPECT_TRUE(module.manifest().starts_with("{\"format\": \"hope-artifact\""));
+  EXPECT_EQ(module.manifest().substr(0, 26), "{\"format\": \"hope-artifact\"");
   EXPECT_EQ(module.entryPoints(),
-            (std::vector<llvm::StringRef>{"forward", "stats", "echo"}));
+            (std::vector<std::string_view>{"forward", "stats", "echo"}));
 
   Signature forward = take(module.signature("forward"));
   ASSERT_EQ(forward.inputs.size(), 3u);
@@ -55,7 +53,7 @@ TEST(Module, LoadsTheFakeArtifact) {
   EXPECT_EQ(stats.inputs[1].rank, 0u);
   EXPECT_EQ(stats.outputs[0].dtype, HOPE_DTYPE_F64);
 
-  llvm::Expected<Signature> missing = module.signature("backward");
+  hope::Expected<Signature> missing = module.signature("backward");
   EXPECT_EQ(messageOf(missing), "no entry point 'backward' in " +
                                     std::string(HOPE_FAKE_GOOD) +
                                     " (entry points: forward, stats, echo)");
@@ -73,7 +71,7 @@ TEST(Module, LoadsByARelativePath) {
   llvm::SmallString<256> cwd;
   ASSERT_FALSE(llvm::sys::fs::current_path(cwd));
   ASSERT_FALSE(llvm::sys::fs::set_current_path(dir.path("")));
-  llvm::Expected<Module> module = Module::load("fake.so");
+  hope::Expected<Module> module = Module::load("fake.so");
   ASSERT_FALSE(llvm::sys::fs::set_current_path(cwd));
   EXPECT_EQ(messageOf(module), "success");
 }
@@ -86,7 +84,7 @@ TEST(Module, AnIllTypedManifestFieldIsNamed) {
 }
 
 TEST(Module, AMissingEntrySymbolIsNamed) {
-  llvm::Expected<Module> module = Module::load(HOPE_FAKE_MISSING_ENTRY);
+  hope::Expected<Module> module = Module::load(HOPE_FAKE_MISSING_ENTRY);
   EXPECT_EQ(codeOf(module), HOPE_NOT_FOUND);
   EXPECT_EQ(loadError(HOPE_FAKE_MISSING_ENTRY),
             std::string(HOPE_FAKE_MISSING_ENTRY) +
@@ -96,16 +94,15 @@ TEST(Module, AMissingEntrySymbolIsNamed) {
 
 TEST(Module, EveryMissingCPUFeatureIsNamed) {
   // The made-up feature is missing everywhere; avx512vp2intersect on most.
-  llvm::StringMap<bool> host = llvm::sys::getHostCPUFeatures();
-  std::string missing = host.lookup("avx512vp2intersect")
+  std::string missing = rt::hostHasFeature("avx512vp2intersect").value_or(false)
                             ? "hope-made-up-feature"
                             : "avx512vp2intersect, hope-made-up-feature";
-  llvm::Expected<Module> module = Module::load(HOPE_FAKE_MISSING_FEATURE);
+  hope::Expected<Module> module = Module::load(HOPE_FAKE_MISSING_FEATURE);
   EXPECT_EQ(codeOf(module), HOPE_UNSUPPORTED);
   EXPECT_EQ(loadError(HOPE_FAKE_MISSING_FEATURE),
             std::string(HOPE_FAKE_MISSING_FEATURE) +
                 ": compiled for CPU features this host (" +
-                llvm::sys::getHostCPUName().str() + ") lacks: " + missing);
+                rt::hostCPUName() + ") lacks: " + missing);
 }
 
 TEST(Module, FilesThatAreNotArtifacts) {
@@ -115,13 +112,21 @@ TEST(Module, FilesThatAreNotArtifacts) {
                                                 "': No such file or directory");
   writeFile(dir.path("text.so"), "not a library\n");
   EXPECT_EQ(loadError(dir.path("text.so")),
-            dir.path("text.so") + ": not a valid shared library: The file "
-                                  "was not recognized as a valid object file");
+            dir.path("text.so") +
+                ": not a valid shared library: not an ELF file");
   writeFile(dir.path("empty.so"), "");
   EXPECT_EQ(loadError(dir.path("empty.so")),
-            dir.path("empty.so") + ": not a valid shared library: The file "
-                                   "was not recognized as a valid object "
-                                   "file");
+            dir.path("empty.so") +
+                ": not a valid shared library: not an ELF file");
+  // A directory or a device is refused before anything is read (/dev/zero
+  // would be read forever).
+  EXPECT_EQ(loadError(dir.path("")), "cannot read artifact '" +
+                                         dir.path("") +
+                                         "': it is a directory, not a "
+                                         "regular file");
+  EXPECT_EQ(loadError("/dev/zero"),
+            "cannot read artifact '/dev/zero': it is a character device, not "
+            "a regular file");
 }
 
 TEST(Module, ALibraryForAnotherArchitecture) {
@@ -129,17 +134,20 @@ TEST(Module, ALibraryForAnotherArchitecture) {
   std::string bytes = readFile(HOPE_FAKE_GOOD);
   ASSERT_GT(bytes.size(), 20u);
   // e_machine, at byte 18: claim the other of x86-64 (62) and AArch64 (183).
-  llvm::Triple host(llvm::sys::getProcessTriple());
-  bool x86 = host.getArch() == llvm::Triple::x86_64;
+#if defined(__x86_64__)
+  bool x86 = true;
+#else
+  bool x86 = false;
+#endif
   bytes[18] = char(x86 ? 183 : 62);
   bytes[19] = 0;
   writeFile(dir.path("other.so"), bytes);
-  llvm::Expected<Module> module = Module::load(dir.path("other.so"));
+  hope::Expected<Module> module = Module::load(dir.path("other.so"));
   EXPECT_EQ(codeOf(module), HOPE_UNSUPPORTED);
   EXPECT_EQ(loadError(dir.path("other.so")),
             dir.path("other.so") + ": is a library for " +
                 (x86 ? "aarch64" : "x86_64") + " but this host is " +
-                host.getArchName().str());
+                (x86 ? "x86_64" : "aarch64"));
 }
 
 TEST(Module, TruncatedArtifactsAreErrorsNotCrashes) {
@@ -154,10 +162,10 @@ TEST(Module, TruncatedArtifactsAreErrorsNotCrashes) {
   for (size_t size : sizes) {
     // A new name each time: dlopen would return a library already loaded.
     std::string path = dir.path("cut" + std::to_string(size) + ".so");
-    writeFile(path, llvm::StringRef(bytes).take_front(size));
-    llvm::Expected<Module> module = Module::load(path);
+    writeFile(path, bytes.substr(0, size));
+    hope::Expected<Module> module = Module::load(path);
     ASSERT_FALSE(module) << "an artifact cut to " << size << " bytes loaded";
-    hope_code code = hope::codeOf(module.takeError());
+    hope_code code = codeOf(module);
     EXPECT_TRUE(code == HOPE_INVALID_FORMAT || code == HOPE_NOT_FOUND)
         << "size " << size << ", code " << code;
     llvm::sys::fs::remove(path);
@@ -169,15 +177,15 @@ TEST(Module, OutlivesItsHandleWhileUsed) {
   hope_module *module = nullptr;
   ASSERT_EQ(hope_module_load(HOPE_FAKE_GOOD, &module), nullptr);
   hope_session *session = nullptr;
-  ASSERT_EQ(hope_session_create(module, &session), nullptr);
-  ASSERT_EQ(hope_module_release(module), nullptr);
+  ASSERT_EQ(hope_session_create(module, nullptr, &session), nullptr);
+  hope_module_release(module);
   Tensor v = tensorOf<double>({2}, {1, 2});
   Tensor k = tensorOf<int64_t>({}, {3});
   hope_tensor *inputs[] = {v.get(), k.get()};
   hope_tensor *outputs[3] = {};
   ASSERT_EQ(hope_session_invoke(session, "stats", inputs, 2, outputs, 3),
             nullptr);
-  ASSERT_EQ(hope_session_release(session), nullptr);
+  hope_session_release(session);
   Tensor total(outputs[0]), pairs(outputs[1]), idx(outputs[2]);
   EXPECT_EQ(valuesOf<double>(total), std::vector<double>{9});
 }

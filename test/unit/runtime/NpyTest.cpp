@@ -31,7 +31,7 @@ std::string npy(llvm::StringRef header, llvm::StringRef data, char major = 1) {
 std::string readError(const TempDir &dir, llvm::StringRef bytes) {
   std::string path = dir.path("a.npy");
   writeFile(path, bytes);
-  llvm::Expected<Tensor> tensor = readNpy(path);
+  hope::Expected<Tensor> tensor = readNpy(path);
   std::string message = messageOf(tensor);
   llvm::StringRef rest(message);
   if (rest.consume_front(dir.path("")))
@@ -103,9 +103,9 @@ TEST(Npy, TruncatedAtEveryByteIsAnError) {
   std::string cut = dir.path("cut.npy");
   for (size_t size = 0; size < bytes.size(); ++size) {
     writeFile(cut, llvm::StringRef(bytes).take_front(size));
-    llvm::Expected<Tensor> read = readNpy(cut);
+    hope::Expected<Tensor> read = readNpy(cut);
     ASSERT_FALSE(read) << "a file cut to " << size << " bytes was read";
-    EXPECT_EQ(hope::codeOf(read.takeError()), HOPE_INVALID_FORMAT);
+    EXPECT_EQ(codeOf(read), HOPE_INVALID_FORMAT);
   }
 }
 
@@ -159,6 +159,22 @@ TEST(Npy, EveryFlawIsNamed) {
       readError(dir,
                 npy(header("<f4", "False", "(4611686018427387904, 4)"), four)),
       "a.npy: shape [4611686018427387904, 4] has too many elements");
+  // No element, but sizes whose product overflows: an empty array (a
+  // fuzzer's find: the dense strides overflowed).
+  std::string path = dir.path("a.npy");
+  writeFile(path, npy(header("<f8", "False", "(4611686018427387904, 0, 4)"), ""));
+  Tensor empty = take(readNpy(path));
+  EXPECT_EQ(empty.numel(), 0);
+  // A key given twice would otherwise be read as the last one.
+  EXPECT_EQ(readError(dir, npy("{'descr': '<f4', 'descr': '<f8', "
+                               "'fortran_order': False, 'shape': (1,), }",
+                               four)),
+            "a.npy: bad header: duplicate key 'descr'");
+  // A device is refused before it is read (it would be read forever).
+  hope::Expected<Tensor> zero = readNpy("/dev/zero");
+  EXPECT_EQ(messageOf(zero), "cannot read '/dev/zero': it is a character "
+                             "device, not a regular file");
+  EXPECT_EQ(codeOf(zero), HOPE_INVALID_ARGUMENT);
 }
 
 } // namespace

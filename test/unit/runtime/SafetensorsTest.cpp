@@ -20,7 +20,7 @@ std::string safetensors(llvm::StringRef header, llvm::StringRef data = "") {
 std::string readError(const TempDir &dir, llvm::StringRef bytes) {
   std::string path = dir.path("st.safetensors");
   writeFile(path, bytes);
-  llvm::Expected<TensorMap> map = readSafetensors(path);
+  hope::Expected<TensorMap> map = readSafetensors(path);
   std::string message = messageOf(map);
   llvm::StringRef rest(message);
   // Drop the directory, keep the file name.
@@ -104,9 +104,9 @@ TEST(Safetensors, TruncatedAtEveryByteIsAnError) {
   std::string cut = dir.path("cut.safetensors");
   for (size_t size = 0; size < bytes.size(); ++size) {
     writeFile(cut, llvm::StringRef(bytes).take_front(size));
-    llvm::Expected<TensorMap> read = readSafetensors(cut);
+    hope::Expected<TensorMap> read = readSafetensors(cut);
     ASSERT_FALSE(read) << "a file cut to " << size << " bytes was read";
-    EXPECT_EQ(hope::codeOf(read.takeError()), HOPE_INVALID_FORMAT);
+    EXPECT_EQ(codeOf(read), HOPE_INVALID_FORMAT);
   }
   EXPECT_TRUE(bool(readSafetensors(path)));
 }
@@ -126,9 +126,9 @@ TEST(Safetensors, EveryFlawIsNamed) {
   EXPECT_EQ(readError(dir, safetensors("{}").substr(0, 8) + "{"),
             "st.safetensors: header length 2 exceeds the 1 bytes after it "
             "(truncated file?)");
-  EXPECT_EQ(readError(dir, safetensors("{\"a\": ")),
-            "st.safetensors: header is not valid JSON: [1:6, byte=6]: "
-            "Unexpected EOF");
+  std::string unfinished = readError(dir, safetensors("{\"a\": "));
+  EXPECT_EQ(unfinished.rfind("st.safetensors: header: not valid JSON: ", 0), 0u)
+      << unfinished;
   EXPECT_EQ(readError(dir, safetensors("[]")),
             "st.safetensors: header is not a JSON object");
   EXPECT_EQ(readError(dir, safetensors("{\"a\": 3}")),
@@ -203,17 +203,36 @@ TEST(Safetensors, EveryFlawIsNamed) {
 
 TEST(Safetensors, MissingAndUnwritableFiles) {
   TempDir dir;
-  llvm::Expected<TensorMap> missing = readSafetensors(dir.path("none"));
+  hope::Expected<TensorMap> missing = readSafetensors(dir.path("none"));
   EXPECT_EQ(codeOf(missing), HOPE_NOT_FOUND);
   missing = readSafetensors(dir.path("none"));
   EXPECT_EQ(messageOf(missing), "cannot read '" + dir.path("none") +
                                     "': No such file or directory");
   TensorMap map = take(TensorMap::create());
-  llvm::Error error = writeSafetensors(dir.path("no/such/dir/x"), map);
-  EXPECT_EQ(hope::codeOf(std::move(error)), HOPE_IO_ERROR);
+  hope::Error error = writeSafetensors(dir.path("no/such/dir/x"), map);
+  EXPECT_EQ(error.code(), HOPE_IO_ERROR);
   ASSERT_FALSE(map.set("__metadata__", tensorOf<float>({1}, {1})));
   EXPECT_EQ(messageOf(writeSafetensors(dir.path("m"), map)),
             dir.path("m") + ": the tensor name '__metadata__' is reserved");
+}
+
+TEST(Safetensors, HostileHeadersAreErrors) {
+  TempDir dir;
+  // Nesting deep enough to overflow a recursive parser's stack.
+  std::string deep = "{\"a\":" + std::string(200000, '[') +
+                     std::string(200000, ']') + "}";
+  EXPECT_EQ(readError(dir, safetensors(deep)),
+            "st.safetensors: header: nested deeper than 64 levels");
+  // A tensor named twice: which one would be read?
+  EXPECT_EQ(readError(dir, safetensors("{\"w\":{\"dtype\":\"F32\",\"shape\":[1],"
+                                       "\"data_offsets\":[0,4]},\"w\":{\"dtype\":"
+                                       "\"F32\",\"shape\":[1],\"data_offsets\":"
+                                       "[0,4]}}",
+                                       std::string(4, '\0'))),
+            "st.safetensors: header: duplicate key 'w'");
+  hope::Expected<TensorMap> zero = readSafetensors("/dev/zero");
+  EXPECT_EQ(messageOf(zero), "cannot read '/dev/zero': it is a character "
+                             "device, not a regular file");
 }
 
 } // namespace

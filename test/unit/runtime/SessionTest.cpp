@@ -2,6 +2,9 @@
 
 #include "TestUtil.h"
 
+#include <cstddef>
+#include <cstdlib>
+
 using namespace hope;
 using namespace hope::test;
 
@@ -35,13 +38,13 @@ protected:
   /// The message of invoking `function` on `inputs`.
   std::string invokeError(llvm::StringRef function,
                           llvm::ArrayRef<Tensor> inputs) {
-    llvm::Expected<std::vector<Tensor>> outputs =
+    hope::Expected<std::vector<Tensor>> outputs =
         session.invoke(function, inputs);
     return messageOf(outputs);
   }
 
   std::string mapError(const TensorMap &inputs) {
-    llvm::Expected<TensorMap> outputs = session.invoke("forward", inputs);
+    hope::Expected<TensorMap> outputs = session.invoke("forward", inputs);
     return messageOf(outputs);
   }
 
@@ -189,7 +192,8 @@ TEST_F(Session, AStateFromAnotherModel) {
 TEST_F(Session, WeightsAreCheckedWhenBound) {
   Tensor state = take(Tensor::create(HOPE_DTYPE_F32, {1, 4}));
   EXPECT_EQ(invokeError("forward", {input(1, 1), state}),
-            "forward: weight 'w' is not bound; load the weights first");
+            "forward: weight 'w' is not bound; load the weights first "
+            "(hope-run --weights=FILE)");
 
   auto write = [&](llvm::StringRef file, llvm::StringRef name, Tensor t) {
     TensorMap map = take(TensorMap::create());
@@ -221,7 +225,8 @@ TEST_F(Session, WeightsAreCheckedWhenBound) {
       "no weight 'v' in " + std::string(HOPE_FAKE_GOOD) + " (weights: w)");
   // Still unbound after all these failures.
   EXPECT_EQ(invokeError("forward", {input(1, 1), state}),
-            "forward: weight 'w' is not bound; load the weights first");
+            "forward: weight 'w' is not bound; load the weights first "
+            "(hope-run --weights=FILE)");
   EXPECT_FALSE(session.setWeight("w", tensorOf<float>({4}, {1, 1, 1, 1})));
   EXPECT_EQ(invokeError("forward", {input(1, 1), state}), "success");
 }
@@ -246,13 +251,137 @@ TEST(BadOutputs, AnArtifactBreakingItsManifestIsAnError) {
   Module module = take(Module::load(HOPE_FAKE_BAD_OUTPUT));
   hope::Session session = take(hope::Session::create(module));
   ASSERT_FALSE(session.setWeight("w", tensorOf<float>({4}, {1, 1, 1, 1})));
-  llvm::Expected<std::vector<Tensor>> outputs = session.invoke(
+  hope::Expected<std::vector<Tensor>> outputs = session.invoke(
       "forward", {take(Tensor::create(HOPE_DTYPE_F32, {2, 3, 4})),
                   take(Tensor::create(HOPE_DTYPE_F32, {2, 4}))});
   // The outputs it allocated are freed (LeakSanitizer checks).
   EXPECT_EQ(messageOf(outputs),
             "forward: the artifact returned output 'y' with shape [2, 4, 4] "
             "but its manifest declares [B, T, 4] (T = 3 from input 'x')");
+}
+
+TEST_F(Session, AWeightsFileMustHoldOnlyWeights) {
+  TensorMap weights = take(TensorMap::create());
+  ASSERT_FALSE(weights.set("w", tensorOf<float>({4}, {1, 2, 3, 4})));
+  ASSERT_FALSE(weights.set("layers.2.w", tensorOf<float>({1}, {0})));
+  ASSERT_FALSE(weights.set("w_k", tensorOf<float>({1}, {0})));
+  ASSERT_FALSE(writeSafetensors(dir.path("extra.safetensors"), weights));
+  EXPECT_EQ(fileError("extra.safetensors"),
+            "extra.safetensors: tensors 'layers.2.w', 'w_k' are not weights "
+            "of " + std::string(HOPE_FAKE_GOOD) +
+                " (a file for another model?)");
+}
+
+TEST_F(Session, WeightsHaveAKind) {
+  Tensor state = take(Tensor::create(HOPE_DTYPE_F32, {1, 4}));
+  // A mutable weight may change between calls: the next call sees it.
+  std::vector<float> w = {1, 1, 1, 1};
+  Tensor wrapped = take(Tensor::wrap(HOPE_DTYPE_F32, {4}, w.data()));
+  ASSERT_FALSE(session.setWeight("w", wrapped, HOPE_WEIGHT_MUTABLE));
+  std::vector<Tensor> outputs =
+      take(session.invoke("forward", {input(1, 1), state}));
+  EXPECT_EQ(valuesOf<float>(outputs[0]), (std::vector<float>{0, 0, 0, 0}));
+  std::vector<Tensor> again =
+      take(session.invoke("forward", {tensorOf<float>({1, 1, 4}, {1, 1, 1, 1}),
+                                      state}));
+  EXPECT_EQ(valuesOf<float>(again[0]), (std::vector<float>{1, 1, 1, 1}));
+  w = {2, 2, 2, 2};
+  again = take(session.invoke(
+      "forward", {tensorOf<float>({1, 1, 4}, {1, 1, 1, 1}), state}));
+  EXPECT_EQ(valuesOf<float>(again[0]), (std::vector<float>{2, 2, 2, 2}));
+  EXPECT_EQ(messageOf(session.setWeight("w", wrapped, hope_weight_kind(7))),
+            "hope_session_set_weight: invalid weight kind 7");
+}
+
+TEST(SessionOptions, AreCheckedAndApplied) {
+  Module module = take(Module::load(HOPE_FAKE_GOOD));
+  auto createError = [&](const hope_session_options &options) {
+    return messageOf(hope::Session::create(module, &options));
+  };
+  hope_session_options options{sizeof(options), 0, HOPE_DEVICE_HOST, nullptr};
+  EXPECT_EQ(createError(options), "success");
+  options.threads = 100000;
+  EXPECT_EQ(createError(options),
+            "hope_session_create: options.threads: 100000 threads is out of "
+            "range (0 for the default, or 1 to 1024)");
+  options.threads = -1;
+  EXPECT_EQ(createError(options),
+            "hope_session_create: options.threads: -1 threads is out of "
+            "range (0 for the default, or 1 to 1024)");
+  options.threads = 2;
+  options.device = hope_device(2);
+  EXPECT_EQ(createError(options),
+            "hope_session_create: device 2 is not supported (only "
+            "HOPE_DEVICE_HOST)");
+  options.device = HOPE_DEVICE_HOST;
+  options.struct_size = 0;
+  EXPECT_EQ(createError(options),
+            "hope_session_create: options.struct_size is 0; set it to "
+            "sizeof(hope_session_options)");
+  // An older caller's smaller struct: the fields it lacks keep defaults.
+  options.struct_size = offsetof(hope_session_options, device);
+  options.device = hope_device(99);
+  EXPECT_EQ(createError(options), "success");
+
+  // The allocator makes the runtime's own tensors (here, the dense copy
+  // of a strided input, and the copy of an output that is an input).
+  struct Counts {
+    int allocs = 0, frees = 0;
+  } counts;
+  hope_allocator allocator{
+      [](void *ctx, size_t bytes, size_t alignment) -> void * {
+        ++static_cast<Counts *>(ctx)->allocs;
+        return std::aligned_alloc(alignment, bytes);
+      },
+      [](void *ctx, void *ptr) {
+        ++static_cast<Counts *>(ctx)->frees;
+        std::free(ptr);
+      },
+      &counts};
+  options = {sizeof(options), 1, HOPE_DEVICE_HOST, &allocator};
+  {
+    hope::Session session = take(hope::Session::create(module, &options));
+    std::vector<float> a = {1, 0, 2, 0, 3, 0};
+    Tensor strided = take(Tensor::wrap(HOPE_DTYPE_F32, {3}, a.data(), {2}));
+    std::vector<Tensor> outputs = take(session.invoke("echo", {strided}));
+    EXPECT_EQ(valuesOf<float>(outputs[0]), (std::vector<float>{1, 2, 3}));
+    EXPECT_EQ(outputs[0].device(), HOPE_DEVICE_HOST);
+  }
+  EXPECT_EQ(counts.allocs, 2);
+  EXPECT_EQ(counts.frees, 2);
+  allocator.free = nullptr;
+  EXPECT_EQ(createError(options), "hope_session_create: the allocator needs "
+                                  "both alloc and free");
+}
+
+TEST(API, VersionAndReservedDTypes) {
+  EXPECT_EQ(hope_api_version(),
+            (uint32_t(HOPE_API_VERSION_MAJOR) << 16) | HOPE_API_VERSION_MINOR);
+  int64_t shape[] = {2};
+  hope_tensor *out = nullptr;
+  for (hope_dtype dtype : {HOPE_DTYPE_BOOL, HOPE_DTYPE_I32, HOPE_DTYPE_F16,
+                           HOPE_DTYPE_BF16}) {
+    hope_status *status =
+        hope_tensor_create(dtype, 1, shape, nullptr, 0, &out);
+    EXPECT_EQ(hope_status_code(status), HOPE_UNSUPPORTED);
+    hope_status_free(status);
+  }
+  EXPECT_EQ(out, nullptr);
+}
+
+TEST(Environment, ABadOmpNumThreadsIsAnError) {
+  // OpenMP aborts on some values and hangs on others: the runtime refuses
+  // them before loading an artifact, whose OpenMP would read them.
+  for (const char *value : {"abc", "100000", "0", "2,x", ""}) {
+    ASSERT_EQ(setenv("OMP_NUM_THREADS", value, 1), 0);
+    EXPECT_EQ(messageOf(Module::load(HOPE_FAKE_GOOD)),
+              "OMP_NUM_THREADS='" + std::string(value) +
+                  "' is not a thread count from 1 to 1024 (or a "
+                  "comma-separated list of them)");
+  }
+  ASSERT_EQ(setenv("OMP_NUM_THREADS", "4,2", 1), 0);
+  EXPECT_EQ(messageOf(Module::load(HOPE_FAKE_GOOD)), "success");
+  unsetenv("OMP_NUM_THREADS");
 }
 
 } // namespace

@@ -107,7 +107,7 @@ TEST(Tensor, CopyToChecksTheSize) {
   float dst[3];
   EXPECT_EQ(statusText(hope_tensor_copy_to(tensor.get(), dst, sizeof(dst))),
             "hope_tensor_copy_to: the tensor has 8 bytes but 12 were given");
-  llvm::Expected<std::vector<double>> wrong = tensor.toVector<double>();
+  hope::Expected<std::vector<double>> wrong = tensor.toVector<double>();
   EXPECT_EQ(messageOf(wrong), "tensor has dtype f32, not f64");
 }
 
@@ -131,7 +131,7 @@ TEST(TensorMap, SetReplacesInPlaceAndFinds) {
   EXPECT_EQ(map.entry(0).first, "a");
   EXPECT_EQ(valuesOf<float>(map.entry(0).second), std::vector<float>{3});
   EXPECT_EQ(map.entry(1).first, "b");
-  llvm::Expected<Tensor> missing = map.find("c");
+  hope::Expected<Tensor> missing = map.find("c");
   EXPECT_EQ(codeOf(missing), HOPE_NOT_FOUND);
   missing = map.find("c");
   EXPECT_EQ(messageOf(missing), "no tensor 'c'");
@@ -152,7 +152,7 @@ TEST(TensorMap, KeepsItsTensorsAlive) {
   ASSERT_EQ(statusText(hope_tensor_copy_to(found, values, sizeof(values))),
             "OK");
   EXPECT_EQ(values[1], 8);
-  EXPECT_EQ(statusText(hope_tensor_map_release(map)), "OK");
+  hope_tensor_map_release(map);
 }
 
 } // namespace

@@ -62,25 +62,23 @@ inline std::string fromHex(llvm::StringRef hex) {
   return bytes;
 }
 
-/// The message of `error` ("success" for none), consuming it.
-inline std::string messageOf(llvm::Error error) {
-  if (!error)
-    return "success";
-  return llvm::toString(std::move(error));
+/// The message of `error` ("success" for none).
+inline std::string messageOf(const hope::Error &error) {
+  return error ? error.message() : "success";
 }
-template <typename T> std::string messageOf(llvm::Expected<T> &value) {
-  return value ? "success" : messageOf(value.takeError());
+template <typename T> std::string messageOf(const hope::Expected<T> &value) {
+  return value ? "success" : messageOf(value.getError());
 }
 
-/// The code of `value`'s error (HOPE_OK if none), consuming it.
-template <typename T> hope_code codeOf(llvm::Expected<T> &value) {
-  return value ? HOPE_OK : hope::codeOf(value.takeError());
+/// The code of `value`'s error (HOPE_OK if none).
+template <typename T> hope_code codeOf(const hope::Expected<T> &value) {
+  return value ? HOPE_OK : value.getError().code();
 }
 
 /// Unwraps an Expected in a test, failing it with the message.
-template <typename T> T take(llvm::Expected<T> value) {
+template <typename T> T take(hope::Expected<T> value) {
   if (!value) {
-    ADD_FAILURE() << llvm::toString(value.takeError());
+    ADD_FAILURE() << value.getError().message();
     return T();
   }
   return std::move(*value);
@@ -88,7 +86,8 @@ template <typename T> T take(llvm::Expected<T> value) {
 
 template <typename T>
 Tensor tensorOf(llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<T> values) {
-  return take(Tensor::fromValues<T>(shape, values));
+  return take(Tensor::fromValues<T>(hope::Span<int64_t>(shape),
+                                    hope::Span<T>(values)));
 }
 
 template <typename T> std::vector<T> valuesOf(const Tensor &tensor) {

@@ -3,7 +3,8 @@
 |* Follows docs/artifact-abi.md exactly, as hope-compile's output will.       *|
 |* FAKE_VARIANT selects a broken twin for the error tests:                    *|
 |*   0 good, 1 an ill-typed manifest field, 2 an entry point without its      *|
-|*   symbol, 3 CPU features no host has, 4 outputs that break the manifest.   *|
+|*   symbol, 3 CPU features no host has, 4 outputs that break the manifest,   *|
+|*   5 an input name that is long and holds a control character.              *|
 |* FAKE_TRIPLE (from CMake) is the host's triple.                             *|
 |*                                                                            *|
 |* Entry points:                                                              *|
@@ -41,6 +42,12 @@
 #define X_ROLE "\"input\""
 #endif
 
+#if FAKE_VARIANT == 5
+#define X_NAME "\"a_long_input_name_with_escape\\u001b[31m\""
+#else
+#define X_NAME "\"x\""
+#endif
+
 #if FAKE_VARIANT == 2
 #define BACKWARD ", {\"name\": \"backward\", \"inputs\": [], \"outputs\": []}"
 #else
@@ -50,13 +57,13 @@
 /* The manifest is data: kept as written. */
 /* clang-format off */
 const char hope_manifest[] =
-"{\"format\": \"hope-artifact\", \"version\": 2, \"model\": \"fake\",\n"
-" \"target\": {\"triple\": \"" FAKE_TRIPLE "\", \"cpu\": \"generic\",\n"
+"{\"format\": \"hope-artifact\", \"version\": 3, \"model\": \"fake\",\n"
+" \"target\": {\"kind\": \"cpu\", \"triple\": \"" FAKE_TRIPLE "\", \"cpu\": \"generic\",\n"
 "            \"features\": [" FEATURES "]},\n"
 " \"entry_points\": [\n"
 "  {\"name\": \"forward\",\n"
 "   \"inputs\": [\n"
-"    {\"name\": \"x\", \"role\": " X_ROLE ", \"dtype\": \"f32\", \"shape\": [\"B\", \"T\", 4]},\n"
+"    {\"name\": " X_NAME ", \"role\": " X_ROLE ", \"dtype\": \"f32\", \"shape\": [\"B\", \"T\", 4]},\n"
 "    {\"name\": \"w\", \"role\": \"weight\", \"dtype\": \"f32\", \"shape\": [4]},\n"
 "    {\"name\": \"state\", \"role\": \"state\", \"dtype\": \"f32\", \"shape\": [\"B\", 4]}],\n"
 "   \"outputs\": [\n"

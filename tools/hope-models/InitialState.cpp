@@ -1,0 +1,111 @@
+//===- InitialState.cpp - the first state of a streaming model ------------===//
+
+#include "InitialState.h"
+
+#include "hope/runtime.hpp"
+#include "nl/IR/NLOps.h"
+
+#include "llvm/ADT/StringMap.h"
+
+using namespace mlir;
+
+namespace {
+
+llvm::Error fail(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+StringRef nameOf(func::FuncOp function, Value value, StringRef role) {
+  auto argument = dyn_cast<BlockArgument>(value);
+  if (!argument || argument.getOwner()->getParentOp() != function)
+    return {};
+  auto name = function.getArgAttrOfType<StringAttr>(argument.getArgNumber(),
+                                                    ("nl." + role).str());
+  return name ? name.getValue() : StringRef();
+}
+
+/// The weight each memory state input of `streaming` starts from: the
+/// weight initialising the same memory's same operand in `plain`.
+llvm::StringMap<std::string> findSources(func::FuncOp streaming,
+                                         func::FuncOp plain) {
+  llvm::StringMap<SmallVector<std::string>> initialWeights;
+  plain.walk([&](nl::MemoryOp memory) {
+    auto &names = initialWeights[memory.getName()];
+    for (Value init : memory.getInit())
+      names.push_back(nameOf(plain, init, "weight").str());
+  });
+  llvm::StringMap<std::string> sources;
+  streaming.walk([&](nl::MemoryOp memory) {
+    auto it = initialWeights.find(memory.getName());
+    if (it == initialWeights.end())
+      return;
+    for (auto [index, init] : llvm::enumerate(memory.getInit())) {
+      if (index >= it->second.size() || it->second[index].empty())
+        continue;
+      sources[nameOf(streaming, init, "state")] = it->second[index];
+      // The reference starts as the state (its last chunk boundary is 0).
+      if (index < memory.getReference().size())
+        sources[nameOf(streaming, memory.getReference()[index], "state")] =
+            it->second[index];
+    }
+  });
+  sources.erase("");
+  return sources;
+}
+
+template <typename T>
+llvm::Expected<hope::Tensor> repeat(ArrayRef<int64_t> shape,
+                                    const std::vector<T> &one) {
+  std::vector<T> values;
+  values.reserve(one.size() * shape.front());
+  for (int64_t sequence = 0; sequence < shape.front(); ++sequence)
+    values.insert(values.end(), one.begin(), one.end());
+  return hope::Tensor::fromValues<T>(shape, values);
+}
+
+} // namespace
+
+llvm::Error hope::models::writeInitialState(
+    StringRef path, func::FuncOp streaming, func::FuncOp plain, int64_t batch,
+    const nl::models::SeededWeights &generator) {
+  llvm::StringMap<std::string> sources = findSources(streaming, plain);
+  llvm::Expected<hope::TensorMap> map = hope::TensorMap::create();
+  if (!map)
+    return map.takeError();
+  for (unsigned index = 0; index < streaming.getNumArguments(); ++index) {
+    auto name = streaming.getArgAttrOfType<StringAttr>(index, "nl.state");
+    if (!name)
+      continue;
+    auto type = cast<RankedTensorType>(streaming.getArgument(index).getType());
+    // Only the batch (dimension 0) of a state is dynamic.
+    SmallVector<int64_t> shape(type.getShape());
+    for (size_t dim = 0; dim < shape.size(); ++dim)
+      if (ShapedType::isDynamic(shape[dim])) {
+        if (dim != 0)
+          return fail("state '" + name.getValue() + "' has a dynamic size " +
+                      "other than its batch");
+        shape[dim] = batch;
+      }
+    Type element = type.getElementType();
+    auto source = sources.find(name.getValue());
+    auto initial = [&]() -> llvm::Expected<hope::Tensor> {
+      if (source == sources.end())
+        return hope::Tensor::create(element.isF64()   ? HOPE_DTYPE_F64
+                                    : element.isF32() ? HOPE_DTYPE_F32
+                                                      : HOPE_DTYPE_I64,
+                                    shape);
+      if (shape.empty() || !type.isDynamicDim(0))
+        return fail("state '" + name.getValue() + "' has no batch dimension");
+      ArrayRef<int64_t> weightShape = ArrayRef<int64_t>(shape).drop_front();
+      if (element.isF64())
+        return repeat(shape, generator.generateF64(source->second, weightShape));
+      return repeat(shape, generator.generateF32(source->second, weightShape));
+    };
+    llvm::Expected<hope::Tensor> tensor = initial();
+    if (!tensor)
+      return tensor.takeError();
+    if (llvm::Error error = map->set(name.getValue(), *tensor))
+      return error;
+  }
+  return hope::writeSafetensors(path, *map);
+}
