@@ -1,6 +1,7 @@
 //===- InitialState.cpp - the first state of a streaming model ------------===//
 
 #include "InitialState.h"
+#include "RuntimeErrors.h"
 
 #include "hope/runtime.hpp"
 #include "nl/IR/NLOps.h"
@@ -60,7 +61,7 @@ llvm::Expected<hope::Tensor> repeat(ArrayRef<int64_t> shape,
   values.reserve(one.size() * shape.front());
   for (int64_t sequence = 0; sequence < shape.front(); ++sequence)
     values.insert(values.end(), one.begin(), one.end());
-  return hope::Tensor::fromValues<T>(shape, values);
+  return hope::models::toLLVMExpected(hope::Tensor::fromValues<T>(shape, values));
 }
 
 } // namespace
@@ -69,7 +70,8 @@ llvm::Error hope::models::writeInitialState(
     StringRef path, func::FuncOp streaming, func::FuncOp plain, int64_t batch,
     const nl::models::SeededWeights &generator) {
   llvm::StringMap<std::string> sources = findSources(streaming, plain);
-  llvm::Expected<hope::TensorMap> map = hope::TensorMap::create();
+  llvm::Expected<hope::TensorMap> map =
+      toLLVMExpected(hope::TensorMap::create());
   if (!map)
     return map.takeError();
   for (unsigned index = 0; index < streaming.getNumArguments(); ++index) {
@@ -90,10 +92,11 @@ llvm::Error hope::models::writeInitialState(
     auto source = sources.find(name.getValue());
     auto initial = [&]() -> llvm::Expected<hope::Tensor> {
       if (source == sources.end())
-        return hope::Tensor::create(element.isF64()   ? HOPE_DTYPE_F64
-                                    : element.isF32() ? HOPE_DTYPE_F32
-                                                      : HOPE_DTYPE_I64,
-                                    shape);
+        return toLLVMExpected(
+            hope::Tensor::create(element.isF64()   ? HOPE_DTYPE_F64
+                                 : element.isF32() ? HOPE_DTYPE_F32
+                                                   : HOPE_DTYPE_I64,
+                                 shape));
       if (shape.empty() || !type.isDynamicDim(0))
         return fail("state '" + name.getValue() + "' has no batch dimension");
       ArrayRef<int64_t> weightShape = ArrayRef<int64_t>(shape).drop_front();
@@ -104,8 +107,8 @@ llvm::Error hope::models::writeInitialState(
     llvm::Expected<hope::Tensor> tensor = initial();
     if (!tensor)
       return tensor.takeError();
-    if (llvm::Error error = map->set(name.getValue(), *tensor))
+    if (llvm::Error error = toLLVMError(map->set(name.getValue(), *tensor)))
       return error;
   }
-  return hope::writeSafetensors(path, *map);
+  return toLLVMError(hope::writeSafetensors(path, *map));
 }

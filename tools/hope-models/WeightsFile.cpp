@@ -2,7 +2,7 @@
 
 #include "WeightsFile.h"
 
-#include "hope/runtime.hpp"
+#include "RuntimeErrors.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/Format.h"
@@ -13,15 +13,9 @@ using namespace mlir::nl::models;
 llvm::Error hope::models::writeWeights(llvm::StringRef path,
                                        llvm::ArrayRef<WeightSpec> weights,
                                        const SeededWeights &generator) {
-  // The runtime's errors (hope::Error) as LLVM's.
-  auto lift = [](hope::Error error) -> llvm::Error {
-    if (!error)
-      return llvm::Error::success();
-    return llvm::createStringError(error.message());
-  };
   hope::Expected<hope::TensorMap> map = hope::TensorMap::create();
   if (!map)
-    return lift(map.takeError());
+    return toLLVMError(map.takeError());
   for (const WeightSpec &weight : weights) {
     hope::Expected<hope::Tensor> tensor =
         weight.isF64 ? hope::Tensor::fromValues<double>(
@@ -31,11 +25,11 @@ llvm::Error hope::models::writeWeights(llvm::StringRef path,
                            weight.shape,
                            generator.generateF32(weight.name, weight.shape));
     if (!tensor)
-      return lift(tensor.takeError());
+      return toLLVMError(tensor.takeError());
     if (hope::Error error = map->set(weight.name, *tensor))
-      return lift(std::move(error));
+      return toLLVMError(std::move(error));
   }
-  return lift(hope::writeSafetensors(path, *map));
+  return toLLVMError(hope::writeSafetensors(path, *map));
 }
 
 void hope::models::listWeights(llvm::raw_ostream &os,
