@@ -11,6 +11,11 @@ packages=(
   cmake ninja-build ccache python3
   clang-22 lld-22 llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
   libgtest-dev libomp-22-dev
+  # AddressSanitizer's runtime: without it the runtime's ASan suite is not
+  # built (and CI=true fails at configure time, test/unit/runtime).
+  libclang-rt-22-dev
+  # the runtime's manifest reader (JSON without LLVM)
+  nlohmann-json3-dev
 )
 missing=()
 for pkg in "${packages[@]}"; do
