@@ -43,8 +43,10 @@ Value createConstant(OpBuilder &builder, Location loc, Type type,
 /// rounds once into the denormals.
 void rescaleUnderflow(math::ExpOp exp) {
   constexpr double kThreshold = -87.0;
-  constexpr double kShift = 22.180709838867188;             // 2907270 * 2^-17
-  constexpr double kScale = 2.3283062977608182e-10;         // exp(32 ln 2 - kShift) * 2^-32
+  // 2907270 * 2^-17.
+  constexpr double kShift = 22.180709838867188;
+  // exp(32 ln 2 - kShift) * 2^-32, rounded to float32.
+  constexpr double kScale = 2.3283062977608182e-10;
   OpBuilder builder(exp);
   Location loc = exp.getLoc();
   Value x = exp.getOperand();
