@@ -1,13 +1,13 @@
 """The accuracy of nl-approximate-math (float32 math.exp and math.erf as polynomials) over the
 whole float32 range: an elementwise exp and erf, compiled by hope-compile's real pipeline, run
 on every 61st float32 bit pattern (70M values; the odd stride varies the low mantissa bits too)
-and on every special value, against numpy's float64 exp and erf-free reference (math.erf).
+and on the special values and every pattern near the thresholds, against float64 exp and erf.
 
-Bounds (issue 10): exp within 4e-7 relative where the result is a normal float32, within one
-denormal step (2^-149) where it underflows to a denormal, inf beyond float32's range (exp(89)),
-exactly 0 for -inf and NaN for NaN; erf within 2e-7 absolute, +-1 at +-inf, NaN for NaN, and
-the sign of x (erf is odd; libm keeps -0). These are libm's answers; a miss is a failure of the
-pass, not of the test."""
+Bounds (issue 10): exp within 4e-7 relative (below FLT_MIN, where float32 has a fixed step, one
+denormal step 2^-149 counts as 4e-7: denormal results, not 0), inf beyond float32's range
+(exp(89)), 0 at -inf, NaN for NaN; erf within 2e-7 absolute, +-1 at +-inf, NaN for NaN, and the
+sign of x (erf is odd; libm keeps -0). These are libm's answers; a miss is a failure of the pass,
+not of the test. Measured: exp 3.3e-7 (at x = 88.72), erf 1.5e-7 (MLIR's own erf: 2.9e-7)."""
 
 from __future__ import annotations
 
