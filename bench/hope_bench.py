@@ -83,7 +83,7 @@ def _titans_module(chunk: int):
     every parameter random (test/reference/test_titans_pytorch.py make_memory)."""
     from reference.test_titans_pytorch import make_memory
 
-    return make_memory(seed=0, dim=384, heads=1, chunk=chunk, batch_size=None, max_lr=1e-2).float()
+    return make_memory(seed=0, dim=384, heads=1, chunk=chunk, batch_size=None, max_lr=1.0).float()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -128,7 +128,7 @@ def worker(args) -> int:
                 model = TM.make_hope_block(compile=compiled)
             else:
                 opts = TM.TitansOptions.titans_pytorch(heads=1, chunk=case.chunk, batch_size=None,
-                                                       dtype=torch.float32, max_lr=1e-2)
+                                                       dtype=torch.float32, max_lr=1.0)
                 model = TM.make_titans_memory(compile=compiled)
             call = lambda: model(x, weights, opts)  # noqa: E731
         first, times, y = _timed_calls(call, args.repeat)

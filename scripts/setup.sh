@@ -11,7 +11,13 @@ packages=(
   cmake ninja-build ccache python3
   clang-22 lld-22 llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
   libgtest-dev libomp-22-dev
-  nlohmann-json3-dev libzstd-dev  # the runtime's JSON; hope-run's static LLVMSupport
+  # AddressSanitizer's, ThreadSanitizer's and libFuzzer's runtimes: without
+  # them the runtime's sanitizer suites and fuzzers are not built (and
+  # CI=true fails at configure time, test/unit/runtime).
+  libclang-rt-22-dev
+  # the runtime's JSON (it links no LLVM); hope-run's static LLVMSupport
+  # needs zstd's CMake target
+  nlohmann-json3-dev libzstd-dev
 )
 missing=()
 for pkg in "${packages[@]}"; do

@@ -25,3 +25,13 @@ config.substitutions.append(("%hope_obj_root", config.hope_obj_root))
 # Tests that name CPUs of one architecture.
 if platform.machine() in ("x86_64", "AMD64"):
     config.available_features.add("x86_64")
+
+# With CI=true (scripts/test.sh) a test must not be skipped for lack of a
+# feature it REQUIRES: CI is x86_64. Tests needing a tool (e.g. ptxas for CUDA)
+# add a feature found with lit.util.which above and list it here.
+ci_required_features = ["x86_64"]
+if os.environ.get("CI") == "true":
+    missing = [f for f in ci_required_features if f not in config.available_features]
+    if missing:
+        lit_config.fatal("CI=true but this machine lacks lit features required by "
+                         f"tests: {', '.join(missing)}")

@@ -24,6 +24,11 @@
 // TORCH: #nl.mlp<hidden = 32, activation = gelu, norm = post, norm_offset = 1.000000e+00>
 // TORCH: %[[G:.*]] = nl.rate sigmoid
 // TORCH: nl.gate %{{.*}}, %[[G]] : tensor<?x2x?x8xf64>, tensor<?x2x?xf64>
+// NeuralMemory's default_step_transform_max_lr is 1: no scale on the rate.
+// RUN: hope-models titans-memory --config=titans-pytorch --width=16 --heads=2 --chunk=4 | FileCheck %s --check-prefix=MAXLR
+// MAXLR: %[[LR:.*]] = nl.linear %{{.*}}, %arg6 bias %arg9
+// MAXLR: nl.split_heads %[[LR]]
+// MAXLR-NEXT: nl.rate sigmoid %{{[0-9]+}} : tensor
 // One head: no gate (as in the package).
 // RUN: hope-models titans-memory --config=titans-pytorch --width=16 --heads=1 | FileCheck %s --check-prefix=ONEHEAD
 // ONEHEAD-NOT: nl.gate
@@ -40,6 +45,15 @@
 // NESTED: #nl.mlp<hidden = 64, activation = gelu>
 // NESTED: nl.l2_normalize %{{.*}} {epsilon = 9.9999999999999995E-7 : f64}
 // NESTED: nl.rate softplus %{{.*}} scale 3.000000e-01
+// The package's derived sizes follow the given ones: memory hidden = width,
+// chunk_size_memory = chunk_size_other (default 1).
+// RUN: hope-models self-modifying-titans --config=nested-learning | FileCheck %s --check-prefix=NESTED-DEFAULT
+// NESTED-DEFAULT-COUNT-5: every = #nl.every<1 tokens>
+// NESTED-DEFAULT-NOT: every =
+// RUN: hope-models self-modifying-titans --config=nested-learning --width=32 --chunk=3 | FileCheck %s --check-prefix=NESTED-SIZES
+// NESTED-SIZES: tensor<1x32x32xf32> {nl.weight = "mk_w1"}
+// NESTED-SIZES-COUNT-5: every = #nl.every<3 tokens>, model = #nl.mlp<hidden = 32, activation = gelu
+// NESTED-SIZES-NOT: every =
 
 // The HOPE language model: levels of both blocks, each memory and CMS named
 // by its layer; the three large configs verify (their sizes: ModelWeightsTest).

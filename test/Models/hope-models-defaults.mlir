@@ -1,5 +1,8 @@
 // hope-models' default configs are the shipped example models: after
-// normalising both sides with hope-opt, the IR is the same text.
+// normalising both sides with hope-opt, the IR is the same text. The files are
+// themselves builder output, so this detects change only (a builder edit not
+// copied to models/, or the reverse), not correctness: that is the parity
+// tests'. It is the one test comparing builders with models/*.mlir.
 
 // RUN: hope-opt %models/hope_block.mlir > %t.hope.file
 // RUN: hope-models hope-block --config=default | hope-opt > %t.hope.built

@@ -13,6 +13,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "test"))
 sys.path.insert(0, str(REPO / "tools"))
 torch.set_num_threads(1)
+pytest_plugins = ("strict_skips",)  # CI=true: a skip fails
 
 BUILD = Path(os.environ.get("HOPE_BUILD_DIR", REPO / "build"))
 

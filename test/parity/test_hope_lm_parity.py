@@ -1,6 +1,6 @@
 """The compiled tiny HOPE language model (`hope-models hope-lm --config=tiny`: embedding, two
 HOPE blocks, RMSNorm, LM head) against the token-by-token reference test/reference/hope_lm.py,
-float64 to 1e-9 and float32 to 1e-4. Two blocks exercise the staged memory lowering: the second
+float64 to 1e-9 and float32 to 1e-5 (semantics doc, section 8). Two blocks exercise the staged memory lowering: the second
 block's memories learn from the first block's whole-sequence output (after its convolution and
 CMS), in a second chunk loop. Five blocks exercise nl-split-large-functions: the middle blocks
 become one outlined function called once per block (with its own weights each time)."""
@@ -22,7 +22,7 @@ ETA_SCALE = 0.3  # larger than the default, so that the memories move
 
 
 @pytest.mark.parametrize("element,numpy_type,tolerance,layers", [
-    ("f64", np.float64, 1e-9, 2), ("f32", np.float32, 1e-4, 2), ("f64", np.float64, 1e-9, 5)])
+    ("f64", np.float64, 1e-9, 2), ("f32", np.float32, 1e-5, 2), ("f64", np.float64, 1e-9, 5)])
 def test_tiny_hope_lm(hope_models, hope_compile, tmp_path, element, numpy_type, tolerance, layers):
     name = f"lm_{element}_{layers}"
     model = build_seeded_model(hope_models, hope_compile, tmp_path, name, [

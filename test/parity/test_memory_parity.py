@@ -1,7 +1,7 @@
 """Compiled memory levels against the token-by-token references (test/reference/memory.py):
 every model, objective and rule the code generator implements, chunk sizes 1, 2, 4, 16 and 64, T not
 a multiple of the chunk, several heads and sequences, both read points, the chunk-aggregated
-variant; float64 to 1e-9 and float32 to 1e-4 (semantics doc, section 8)."""
+variant; float64 to 1e-9 and float32 to 1e-5 (semantics doc, section 8)."""
 
 from __future__ import annotations
 
@@ -99,11 +99,16 @@ def test_chunk_aggregated_float64(hope_compile, tmp_path, model, linearize, orde
 @pytest.mark.parametrize("model", ["linear", "mlp_post_norm"])
 @pytest.mark.parametrize("rule", ["momentum_chunk_rates", "dgd"])
 @pytest.mark.parametrize("chunk,tokens", [(2, 7), (64, 150)])
-@pytest.mark.parametrize("element,tolerance", [("f64", 1e-9), ("f32", 1e-4)])
+@pytest.mark.parametrize("element,tolerance", [("f64", 1e-9), ("f32", 1e-5)])
 def test_chunk_sizes_2_and_64(hope_compile, tmp_path, model, rule, chunk, tokens, element, tolerance):
     """The issue's other chunk sizes: 2 (many chunks) and 64 (T = 150: two full chunks and a
     partial one, rates per chunk), float64 and float32."""
     spec = ref.MemorySpec(MODELS[model][0], ref.L2(), RULES[rule], chunk=chunk)
+    if element == "f32" and model == "mlp_post_norm" and tokens == 150:
+        # Needs more than section 8's 1e-5: on these inputs float32 itself is that far off. The
+        # token-by-token reference run in float32 is 3.3e-5 (momentum_chunk_rates) and 5.9e-5
+        # (dgd) from the float64 one; the compiled model 6.7e-5 and 1.3e-5.
+        tolerance = 1e-4
     assert _run(hope_compile, tmp_path, spec, model, "after", element, tokens) < tolerance
 
 
@@ -111,7 +116,7 @@ def test_chunk_sizes_2_and_64(hope_compile, tmp_path, model, rule, chunk, tokens
 @pytest.mark.parametrize("rule", ["momentum", "dgd"])
 def test_float32(hope_compile, tmp_path, model, rule):
     spec = ref.MemorySpec(MODELS[model][0], ref.L2(), RULES[rule], chunk=4)
-    assert _run(hope_compile, tmp_path, spec, model, "after", "f32", tokens=10) < 1e-4
+    assert _run(hope_compile, tmp_path, spec, model, "after", "f32", tokens=10) < 1e-5
 
 
 def test_the_check_can_fail(hope_compile, tmp_path):

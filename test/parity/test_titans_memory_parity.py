@@ -1,7 +1,7 @@
 """The compiled Titans memory, models/titans_memory.mlir as shipped (width 384, 4 heads, chunk
 64, linearisation period 64), against test/reference/titans_memory.py in float32, over two
-complete chunks and a partial one. Compiled at -O0: the model is large and the check is of
-the numbers, which the optimisation level does not change beyond rounding."""
+complete chunks and a partial one. Compiled as users compile it (hope-compile's default, -O3),
+the only parity test at this size; float32 to 1e-5 (T = 150, semantics doc section 8)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ MODEL = Path(__file__).resolve().parents[2] / "models" / "titans_memory.mlir"
 
 def test_titans_memory_float32(hope_compile, tmp_path):
     library = tmp_path / "titans.so"
-    result = subprocess.run([str(hope_compile), str(MODEL), "-O0", "-o", str(library)],
+    result = subprocess.run([str(hope_compile), str(MODEL), "-o", str(library)],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-4000:]
     artifact = Artifact(library)
@@ -34,4 +34,5 @@ def test_titans_memory_float32(hope_compile, tmp_path):
         weights[spec["name"]].numpy().astype(np.float32) for spec in entry["inputs"][1:]]
     (y,) = artifact("titans_memory", *inputs)
     error = np.abs(y - reference).max() / np.abs(reference).max()
-    assert error < 1e-4
+    print(f"float32 error {error:.1e}")
+    assert error < 1e-5

@@ -8,5 +8,7 @@ import torch
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tools"))
+sys.path.insert(0, str(REPO / "test"))
 torch.set_num_threads(1)
+pytest_plugins = ("strict_skips",)  # CI=true: a skip fails
 

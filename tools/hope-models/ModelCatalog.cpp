@@ -104,7 +104,8 @@ llvm::ArrayRef<ModelInfo> hope::models::getModels() {
         {"tiny", "width 32, 2 heads, memory hidden 16, C_other 2, C_mem 4"},
         {"nested-learning",
          "nested-learning 0.2.0's SelfModifyingTitans (defaults): one head, "
-         "width 64, GELU memories, q and k normalised with epsilon 1e-6; "
+         "width 64, memory hidden = width, C_other 1, C_mem = C_other, eta "
+         "scale 1e-3, GELU memories, q and k normalised with epsilon 1e-6; "
          "weights from tools/export_weights.py nested-learning"}},
        kWidth | kHeads | kHidden | kChunk | kChunkMemory | kEtaScale | kDtype},
       {"titans-memory",
@@ -114,11 +115,12 @@ llvm::ArrayRef<ModelInfo> hope::models::getModels() {
         {"tiny", "width 32, 2 heads, expansion 2, chunk 4, linearisation "
                  "period 8"},
         {"titans-pytorch",
-         "the default with every option of titans-pytorch's NeuralMemory "
-         "(0.5.x defaults): biases b_lr/b_momentum/b_retention on the rate "
-         "projections, retrieval gate w_gate (heads > 1), mem_norm_gamma "
-         "holding the LayerNorm's gamma (scale gamma + 1), RMSNorm epsilon = the "
-         "element type's machine epsilon; weights from "
+         "the default's sizes with every option of titans-pytorch's "
+         "NeuralMemory (0.5.x defaults): max_lr 1, biases "
+         "b_lr/b_momentum/b_retention on the rate projections, retrieval "
+         "gate w_gate (heads > 1), mem_norm_gamma holding the LayerNorm's "
+         "gamma (scale gamma + 1), RMSNorm epsilon = the element type's "
+         "machine epsilon; weights from "
          "tools/export_weights.py --titans-pytorch-norm"}},
        kWidth | kHeads | kChunk | kLinearize | kDtype | kMaxLr},
       {"memory-level",
@@ -227,14 +229,21 @@ buildSelfModifyingTitansModel(StringRef config, const Overrides &overrides,
   if (config == "tiny")
     titans = getTinySelfModifyingTitans();
   if (config == "nested-learning") {
+    // SelfModifyingTitansConfig's defaults; its dim has none (64 here).
     titans = getTinySelfModifyingTitans();
     titans.width = 64;
     titans.heads = 1;
-    titans.memoryHidden = 64;
+    titans.chunkOther = 1;
     titans.activation = Activation::GELU;
     titans.l2Epsilon = 1e-6;
   }
   applyOverrides(titans, overrides);
+  if (config == "nested-learning") {
+    // The package's derived sizes: the memories' hidden width is dim, and
+    // chunk_size_memory defaults to chunk_size_other.
+    titans.memoryHidden = overrides.hidden.value_or(titans.width);
+    titans.chunkMemory = overrides.chunkMemory.value_or(titans.chunkOther);
+  }
   if (auto error = checkHeads(titans.width, titans.heads))
     return error;
   buildSelfModifyingTitans(builder, loc, titans);
@@ -277,6 +286,8 @@ buildTitansMemoryModel(StringRef config, const Overrides &overrides,
   titans.width = overrides.width.value_or(titans.width);
   titans.heads = overrides.heads.value_or(titans.heads);
   titans.f64 = overrides.f64.value_or(false);
+  if (config == "titans-pytorch")
+    titans.maxLr = 1.0; // default_step_transform_max_lr
   titans.maxLr = overrides.maxLr.value_or(titans.maxLr);
   if (config == "titans-pytorch") {
     titans.rateBiases = true;

@@ -143,7 +143,8 @@ cl::opt<bool> streaming(
     cl::cat(overrideCategory));
 cl::opt<double> maxLr("max-lr",
                       cl::desc("titans-memory: bound of the learning rate, "
-                               "max_lr * sigmoid(W_lr x) (default 0.01)"),
+                               "max_lr * sigmoid(W_lr x) (default 0.01; "
+                               "--config=titans-pytorch: 1)"),
                       cl::value_desc("x"), cl::cat(overrideCategory));
 
 /// "hope-models: <message>" on stderr; returns the exit code 1.
