@@ -5,11 +5,15 @@
 // CHECK-NOT: math.exp
 // CHECK-NOT: math.erf
 // libm's edge cases: exp below -87 is shifted into the normal range and scaled
-// back into the denormals (not flushed to 0), erf keeps the sign of -0.
+// back into the denormals (not flushed to 0).
 // CHECK-DAG: arith.constant 2.3283063E-10 : f32
 // CHECK-DAG: arith.constant 22.1807098 : f32
 // CHECK-DAG: arith.constant -8.700000e+01 : f32
 // CHECK: arith.mulf
+// erf in float64, rounded once, with the sign of x.
+// CHECK: arith.extf %arg0 : f32 to f64
+// CHECK: arith.minimumf
+// CHECK: arith.truncf %{{.*}} : f64 to f32
 // CHECK: math.copysign %{{.*}}, %arg0 : f32
 // CHECK: return
 // The accuracy over the whole float32 range: test/parity/test_approximate_math.py.
