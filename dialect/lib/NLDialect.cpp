@@ -21,7 +21,8 @@ void NLDialect::initialize() {
 
 // `nl.level` is written by nl-assign-levels: one level number (>= 1) per
 // component of a component op. `nl.manifest` is the artifact manifest that
-// nl-prepare-entry-points records on the module. `nl.register_tile` marks a
+// nl-prepare-entry-points records on the module, `nl.target` the facts of
+// the target the backend compiles for. `nl.register_tile` marks a
 // contraction's register block between two CPU code generation passes.
 LogicalResult NLDialect::verifyOperationAttribute(Operation *op,
                                                   NamedAttribute attr) {
@@ -35,6 +36,12 @@ LogicalResult NLDialect::verifyOperationAttribute(Operation *op,
     if (!isa<ModuleOp>(op) || !isa<StringAttr>(attr.getValue()))
       return op->emitError() << "'" << getManifestAttrName()
                              << "' must be a string on a module";
+    return success();
+  }
+  if (attr.getName() == getTargetAttrName()) {
+    if (!isa<ModuleOp>(op) || !isa<DictionaryAttr>(attr.getValue()))
+      return op->emitError() << "'" << getTargetAttrName()
+                             << "' must be a dictionary on a module";
     return success();
   }
   if (attr.getName() != getLevelAttrName())

@@ -307,19 +307,12 @@ def NLPrepareEntryPoints : Pass<"nl-prepare-entry-points", "mlir::ModuleOp"> {
     argument and result attributes, dtypes, shapes with dynamic sizes named
     after the first input that has them) is stored as the module attribute
     `nl.manifest`. Run it on nl IR, before any lowering, so that names and
-    roles are still those of the model.
+    roles are still those of the model. The target is not part of it yet:
+    `nl-emit-entry-abi` adds the module's `nl.target` facts.
   }];
   let options = [
     Option<"modelName", "model", "std::string", /*default=*/"\"model\"",
            "Model name recorded in the manifest">,
-    Option<"targetTriple", "target-triple", "std::string", /*default=*/"\"\"",
-           "Target triple recorded in the manifest">,
-    Option<"targetCPU", "target-cpu", "std::string", /*default=*/"\"\"",
-           "Target CPU recorded in the manifest">,
-    Option<"targetFeatures", "target-features", "std::string",
-           /*default=*/"\"\"",
-           "CPU features the code may use, comma-separated without '+' "
-           "(the runtime refuses a CPU that lacks one)">,
   ];
 }
 
@@ -355,8 +348,9 @@ def NLEmitEntryABI : Pass<"nl-emit-entry-abi", "mlir::ModuleOp"> {
     **args)` (inputs, then outputs, as pointers to memref descriptors), which
     first runs `E.preconditions` when `nl-outline-preconditions` made one and
     returns the number of the failed precondition (0: success), the
-    `hope_manifest` string from the `nl.manifest` module attribute, and
-    `hope_free`. See docs/artifact-abi.md.
+    `hope_manifest` string: the `nl.manifest` module attribute with the
+    `target` object made from the `nl.target` module attribute (the facts
+    the target backend recorded), and `hope_free`. See docs/artifact-abi.md.
   }];
   let dependentDialects = ["mlir::LLVM::LLVMDialect"];
 }

@@ -72,6 +72,12 @@ def NL_Dialect : Dialect {
     static constexpr ::llvm::StringLiteral getManifestAttrName() {
       return ::llvm::StringLiteral("nl.manifest");
     }
+    /// Module attribute: the facts of the target compiled for (a
+    /// dictionary), which the target backend records and nl-emit-entry-abi
+    /// writes into the manifest's target object.
+    static constexpr ::llvm::StringLiteral getTargetAttrName() {
+      return ::llvm::StringLiteral("nl.target");
+    }
     /// Unit attribute that nl-tile-contractions puts on the register block
     /// of a contraction (a linalg op) for nl-vectorize-register-tiles.
     static constexpr ::llvm::StringLiteral getRegisterTileAttrName() {

@@ -1,10 +1,10 @@
-//===- CPUPipeline.cpp - the phases of a CPU compilation ------------------===//
+//===- CPUBackend.cpp - the phases of a CPU compilation -------------------===//
 
-#include "nl/Codegen/CPUPipeline.h"
+#include "nl/Codegen/CPU/CPUBackend.h"
 #include "nl/Codegen/Passes.h"
-#include "nl/Transforms/Passes.h"
+#include "nl/Codegen/TargetBackend.h"
 
-#include "mlir/Pass/PassRegistry.h"
+#include "mlir/IR/Builders.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/TargetParser/Host.h"
 
@@ -19,6 +19,32 @@ CPUTarget CPUTarget::host() {
     if (feature.second)
       target.features.push_back(feature.first().str());
   llvm::sort(target.features);
+  return target;
+}
+
+DictionaryAttr CPUTarget::toFacts(MLIRContext *context) const {
+  Builder builder(context);
+  SmallVector<Attribute> featureAttrs = llvm::map_to_vector(
+      features, [&](const std::string &f) -> Attribute {
+        return builder.getStringAttr(f);
+      });
+  return builder.getDictionaryAttr(
+      {builder.getNamedAttr("triple", builder.getStringAttr(triple)),
+       builder.getNamedAttr("cpu", builder.getStringAttr(cpu)),
+       builder.getNamedAttr("features", builder.getArrayAttr(featureAttrs))});
+}
+
+CPUTarget CPUTarget::fromFacts(DictionaryAttr facts) {
+  CPUTarget target;
+  if (!facts)
+    return target;
+  if (auto triple = facts.getAs<StringAttr>("triple"))
+    target.triple = triple.str();
+  if (auto cpu = facts.getAs<StringAttr>("cpu"))
+    target.cpu = cpu.str();
+  if (auto features = facts.getAs<ArrayAttr>("features"))
+    for (auto feature : features.getAsRange<StringAttr>())
+      target.features.push_back(feature.str());
   return target;
 }
 
@@ -43,40 +69,14 @@ std::string CPUTarget::featureString() const {
   return text;
 }
 
-/// Adds an upstream textual pipeline. A pipeline given to a PassManager must
-/// not be wrapped in builtin.module(...) (architecture.md).
-static void addPipeline(OpPassManager &pm, StringRef pipeline) {
-  if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
-    llvm::report_fatal_error("invalid built-in pass pipeline: " + pipeline);
-}
-
-static const CompilePhase kPhases[] = {
-    {"levels", "level structure verified and recorded; manifest recorded",
+static const CompilePhase kCPUPhases[] = {
+    {"tiled", "contractions tiled for threads, caches and registers, their "
+              "register blocks vectorised (on tensors)",
      [](OpPassManager &pm, const CompileOptions &options) {
-       pm.addPass(createNLVerifyLevels());
-       pm.addPass(createNLAssignLevels());
-       NLPrepareEntryPointsOptions prepare;
-       prepare.modelName = options.modelName;
-       prepare.targetTriple = options.target.triple;
-       prepare.targetCPU = options.target.cpu;
-       prepare.targetFeatures = llvm::join(options.target.features, ",");
-       pm.addPass(createNLPrepareEntryPoints(prepare));
-     }},
-    {"memories", "every memory in chunk-parallel form: a loop over chunks",
-     [](OpPassManager &pm, const CompileOptions &) {
-       pm.addPass(createNLLowerMemories());
-     }},
-    {"linalg", "every nl op lowered to linalg, tensor and arith on tensors; "
-               "contractions tiled, their register blocks vectorised",
-     [](OpPassManager &pm, const CompileOptions &options) {
-       pm.addPass(createNLLowerBlocksToLinalg());
-       addPipeline(pm, "func.func(convert-elementwise-to-linalg),"
-                       "resolve-ranked-shaped-type-result-dims,"
-                       "canonicalize,cse");
-       pm.addPass(createNLOutlinePreconditions());
+       CPUTarget target = CPUTarget::fromFacts(options.target);
        pm.addPass(createNLVectorFriendlyLoopOrder());
        NLTileContractionsOptions tile;
-       tile.vectorBytes = options.target.vectorRegisterBytes();
+       tile.vectorBytes = target.vectorRegisterBytes();
        pm.addPass(createNLTileContractions(tile));
        // Full register blocks get static shapes before they are vectorised.
        addPipeline(pm, "canonicalize,cse");
@@ -98,12 +98,13 @@ static const CompilePhase kPhases[] = {
      }},
     {"loops", "linalg ops lowered to loops, the outer ones parallel",
      [](OpPassManager &pm, const CompileOptions &options) {
+       CPUTarget target = CPUTarget::fromFacts(options.target);
        addPipeline(pm, "scf-forall-to-parallel,"
                        "func.func(convert-linalg-to-parallel-loops),"
                        "canonicalize,cse");
        pm.addPass(createNLOuterParallelLoops());
        NLLowerVectorOpsOptions vectors;
-       if (options.target.vectorRegisterBytes() >= 64)
+       if (target.vectorRegisterBytes() >= 64)
          vectors.transposeLowering =
              vector::VectorTransposeLowering::Shuffle16x16;
        pm.addPass(createNLLowerVectorOps(vectors));
@@ -125,4 +126,50 @@ static const CompilePhase kPhases[] = {
      }},
 };
 
-ArrayRef<CompilePhase> mlir::nl::getCPUPhases() { return kPhases; }
+namespace {
+class CPUBackend : public TargetBackend {
+public:
+  StringRef getName() const override { return "cpu"; }
+  StringRef getDescription() const override {
+    return "a shared library for a CPU of the host's architecture "
+           "(OpenMP threads, LLVM vectorisation)";
+  }
+
+  FailureOr<DictionaryAttr> getTargetFacts(MLIRContext *context,
+                                           const CompileOptions &options,
+                                           std::string &error) const override {
+    if (options.chip == "host")
+      return CPUTarget::host().toFacts(context);
+    FailureOr<CPUTarget> named = CPUTarget::named(options.chip, error);
+    if (failed(named))
+      return failure();
+    return named->toFacts(context);
+  }
+
+  ArrayRef<CompilePhase> getPhases() const override { return kCPUPhases; }
+
+  StringRef getTranslationName() const override { return "llvm-ir"; }
+  StringRef getTranslationDescription() const override {
+    return "LLVM IR optimised for the target (-O)";
+  }
+  FailureOr<std::string> translate(ModuleOp module,
+                                   const CompileOptions &options) const override {
+    return translateToOptimizedLLVMIR(
+        module, CPUTarget::fromFacts(options.target), options.optLevel);
+  }
+
+  LogicalResult serialize(ModuleOp module, const CompileOptions &options,
+                          StringRef outputPath) const override {
+    return emitSharedLibrary(module, CPUTarget::fromFacts(options.target),
+                             options.optLevel, outputPath);
+  }
+};
+} // namespace
+
+void mlir::nl::registerCPUBackend() {
+  static bool registered = [] {
+    registerTargetBackend(std::make_unique<CPUBackend>());
+    return true;
+  }();
+  (void)registered;
+}
