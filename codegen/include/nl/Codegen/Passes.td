@@ -16,8 +16,13 @@ def NLLowerBlocksToLinalg : Pass<"nl-lower-blocks-to-linalg"> {
     `nl.merge_heads`, `nl.rms_norm`, `nl.l2_normalize`, `nl.activation`,
     `nl.rate`, `nl.causal_conv`, `nl.chunk_pool`, `nl.stop_gradient`) into
     `linalg.generic`, `linalg.transpose` and `tensor` reshapes, exactly as the
-    dialect reference defines them. Dynamic sizes are carried with
-    `tensor.dim`. Other ops are left alone.
+    dialect reference defines them, as well as `nl.embedding`, `nl.gate`,
+    `nl.sequence_tail`, `nl.causal_attention` and frozen `nl.cms` chains.
+    Dynamic sizes are carried with `tensor.dim`.
+
+    The nl dialect is illegal after it: any nl op left but
+    `nl.precondition` (which `nl-outline-preconditions` moves out) is an
+    error at its location, one for the first such op.
   }];
   let dependentDialects = [
     "mlir::affine::AffineDialect", "mlir::arith::ArithDialect",
