@@ -8,4 +8,5 @@ cmake --build "$build" --target hope-docs
 cp "$build/docs/Dialects/NLDialect.md" "$root/docs/reference/NLDialect.md"
 cp "$build/docs/Passes/NLPasses.md" "$root/docs/reference/NLPasses.md"
 cp "$build/docs/Passes/NLCodegenPasses.md" "$root/docs/reference/NLCodegenPasses.md"
+cp "$build/docs/Passes/NLCPUCodegenPasses.md" "$root/docs/reference/NLCPUCodegenPasses.md"
 echo "docs/reference/ updated"

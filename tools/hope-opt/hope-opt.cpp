@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "nl/Codegen/CPU/Passes.h"
 #include "nl/Codegen/Passes.h"
 #include "nl/IR/NLDialect.h"
 #include "nl/Transforms/Passes.h"
@@ -19,6 +20,7 @@ int main(int argc, char **argv) {
   mlir::registerAllPasses();
   mlir::nl::registerNLPasses();
   mlir::nl::registerNLCodegenPasses();
+  mlir::nl::registerNLCPUCodegenPasses();
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);

@@ -1,7 +1,7 @@
 //===- CPUBackend.cpp - the phases of a CPU compilation -------------------===//
 
 #include "nl/Codegen/CPU/CPUBackend.h"
-#include "nl/Codegen/Passes.h"
+#include "nl/Codegen/CPU/Passes.h"
 #include "nl/Codegen/TargetBackend.h"
 
 #include "mlir/IR/Builders.h"

@@ -5,7 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "nl/Codegen/Passes.h"
+#include "nl/Codegen/CPU/Passes.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Linalg/Utils/Utils.h"
@@ -15,7 +15,7 @@
 
 namespace mlir::nl {
 #define GEN_PASS_DEF_NLTILECONTRACTIONS
-#include "nl/Codegen/Passes.h.inc"
+#include "nl/Codegen/CPU/Passes.h.inc"
 } // namespace mlir::nl
 
 using namespace mlir;
