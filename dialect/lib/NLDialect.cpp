@@ -22,16 +22,9 @@ void NLDialect::initialize() {
 // `nl.level` is written by nl-assign-levels: one level number (>= 1) per
 // component of a component op. `nl.manifest` is the artifact manifest that
 // nl-prepare-entry-points records on the module, `nl.target` the facts of
-// the target the backend compiles for. `nl.register_tile` marks a
-// contraction's register block between two CPU code generation passes.
+// the target the backend compiles for.
 LogicalResult NLDialect::verifyOperationAttribute(Operation *op,
                                                   NamedAttribute attr) {
-  if (attr.getName() == getRegisterTileAttrName()) {
-    if (!isa<UnitAttr>(attr.getValue()))
-      return op->emitError()
-             << "'" << getRegisterTileAttrName() << "' must be a unit attribute";
-    return success();
-  }
   if (attr.getName() == getManifestAttrName()) {
     if (!isa<ModuleOp>(op) || !isa<StringAttr>(attr.getValue()))
       return op->emitError() << "'" << getManifestAttrName()

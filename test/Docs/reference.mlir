@@ -3,6 +3,7 @@
 // they describe every op, attribute, type and pass.
 
 // RUN: diff %hope_obj_root/docs/Dialects/NLDialect.md %docs/reference/NLDialect.md
+// RUN: diff %hope_obj_root/docs/Dialects/NLCPUDialect.md %docs/reference/NLCPUDialect.md
 // RUN: diff %hope_obj_root/docs/Passes/NLPasses.md %docs/reference/NLPasses.md
 // RUN: diff %hope_obj_root/docs/Passes/NLCodegenPasses.md %docs/reference/NLCodegenPasses.md
 // RUN: diff %hope_obj_root/docs/Passes/NLCPUCodegenPasses.md %docs/reference/NLCPUCodegenPasses.md

@@ -145,6 +145,7 @@ int run() {
   registerAllDialects(registry);
   registerAllExtensions(registry);
   registry.insert<NLDialect>();
+  backend->registerDialects(registry);
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
 

@@ -6,7 +6,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "nl/Codegen/CPU/Passes.h"
+#include "nl/Codegen/InitAllTargetBackends.h"
 #include "nl/Codegen/Passes.h"
+#include "nl/Codegen/TargetBackend.h"
 #include "nl/IR/NLDialect.h"
 #include "nl/Transforms/Passes.h"
 
@@ -26,6 +28,10 @@ int main(int argc, char **argv) {
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
   registry.insert<mlir::nl::NLDialect>();
+  // The dialects of every backend's codegen marks.
+  mlir::nl::registerAllTargetBackends();
+  for (llvm::StringRef name : mlir::nl::getTargetBackendNames())
+    mlir::nl::lookupTargetBackend(name)->registerDialects(registry);
 
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv, "HOPE compiler: nl dialect optimizer driver\n", registry));

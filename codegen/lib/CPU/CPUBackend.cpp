@@ -1,6 +1,7 @@
 //===- CPUBackend.cpp - the phases of a CPU compilation -------------------===//
 
 #include "nl/Codegen/CPU/CPUBackend.h"
+#include "nl/Codegen/CPU/NLCPUDialect.h"
 #include "nl/Codegen/CPU/Passes.h"
 #include "nl/Codegen/TargetBackend.h"
 
@@ -144,6 +145,10 @@ public:
     if (failed(named))
       return failure();
     return named->toFacts(context);
+  }
+
+  void registerDialects(DialectRegistry &registry) const override {
+    registry.insert<NLCPUDialect>();
   }
 
   ArrayRef<CompilePhase> getPhases() const override { return kCPUPhases; }

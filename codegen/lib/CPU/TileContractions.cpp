@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "nl/Codegen/CPU/NLCPUDialect.h"
 #include "nl/Codegen/CPU/Passes.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -138,7 +139,7 @@ struct TileContractionsPass
                  scf::SCFTilingOptions::LoopType::ForallOp);
     if (failed(tiled))
       return failure();
-    tiled->tiledOps.front()->setAttr(nl::NLDialect::getRegisterTileAttrName(),
+    tiled->tiledOps.front()->setAttr(nl::NLCPUDialect::getRegisterTileAttrName(),
                                      rewriter.getUnitAttr());
     return success();
   }
@@ -248,7 +249,7 @@ struct TileContractionsPass
                      scf::SCFTilingOptions::LoopType::ForOp);
     if (failed(tiled))
       return failure();
-    tiled->tiledOps.front()->setAttr(nl::NLDialect::getRegisterTileAttrName(),
+    tiled->tiledOps.front()->setAttr(nl::NLCPUDialect::getRegisterTileAttrName(),
                                      rewriter.getUnitAttr());
     return success();
   }

@@ -14,6 +14,7 @@
 #include "nl/Codegen/Pipeline.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/DialectRegistry.h"
 #include "llvm/ADT/SmallVector.h"
 
 #include <memory>
@@ -29,6 +30,10 @@ public:
   virtual llvm::StringRef getName() const = 0;
   /// One line for --help and --list-phases.
   virtual llvm::StringRef getDescription() const = 0;
+
+  /// Adds the dialects the backend's phases create or mark IR with, so that
+  /// tools load them before parsing (and verify their attributes).
+  virtual void registerDialects(DialectRegistry &registry) const {}
 
   /// The facts of the target `options.chip` names, as the manifest's target
   /// object records them. Fails with a message naming what is wrong.

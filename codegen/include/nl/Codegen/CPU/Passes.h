@@ -3,6 +3,7 @@
 #ifndef NL_CODEGEN_CPU_PASSES_H
 #define NL_CODEGEN_CPU_PASSES_H
 
+#include "nl/Codegen/CPU/NLCPUDialect.h"
 #include "nl/Codegen/Passes.h"
 
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"

@@ -85,7 +85,7 @@ def NLTileContractions : Pass<"nl-tile-contractions"> {
     3. Registers, when `j` has at least `register-vectors` vectors of
        `vector-bytes`: `scf.for` loops over blocks of `register-rows` rows
        and `register-vectors` vectors of columns, then over `k` one step at
-       a time. The block op carries the unit attribute `nl.register_tile`
+       a time. The block op carries the unit attribute `nlcpu.register_tile`
        for `nl-vectorize-register-tiles`, which keeps its output block in
        registers across the `k` loop. Partial row and column blocks are
        peeled off (`scf::peelForLoopAndSimplifyBounds`) so that full blocks
@@ -100,7 +100,7 @@ def NLTileContractions : Pass<"nl-tile-contractions"> {
     would read or write with a stride in its inner loop. When both
     dimensions it swaps into and out of last place are static multiples of
     one vector (`vector-bytes` / element size), it is tiled into squares of
-    that side, in an `scf.forall`, each marked `nl.register_tile`: whole
+    that side, in an `scf.forall`, each marked `nlcpu.register_tile`: whole
     vectors are read and written, and the square is transposed in
     registers.
   }];
@@ -125,14 +125,15 @@ def NLTileContractions : Pass<"nl-tile-contractions"> {
   ];
   let dependentDialects = ["mlir::scf::SCFDialect",
                            "mlir::tensor::TensorDialect",
-                           "mlir::affine::AffineDialect"];
+                           "mlir::affine::AffineDialect",
+                           "mlir::nl::NLCPUDialect"];
 }
 
 def NLVectorizeRegisterTiles : Pass<"nl-vectorize-register-tiles"> {
   let summary = "Vectorise register blocks of contractions, accumulators in registers";
   let description = [{
     For the CPU, on linalg on tensors after `nl-tile-contractions` and
-    canonicalization: every `linalg.generic` marked `nl.register_tile` whose
+    canonicalization: every `linalg.generic` marked `nlcpu.register_tile` whose
     shapes are static (a full block, not a peeled partial one) has its unit
     parallel dimensions dropped (`linalg::dropUnitDims`) and is vectorised
     (`linalg::vectorize`): a contraction becomes one `vector.contract` of a
@@ -145,7 +146,8 @@ def NLVectorizeRegisterTiles : Pass<"nl-vectorize-register-tiles"> {
     increasing `k`. Marks on ops that are not vectorised are removed.
   }];
   let dependentDialects = ["mlir::vector::VectorDialect",
-                           "mlir::tensor::TensorDialect"];
+                           "mlir::tensor::TensorDialect",
+                           "mlir::nl::NLCPUDialect"];
 }
 
 def NLLowerVectorOps : Pass<"nl-lower-vector-ops"> {
