@@ -83,7 +83,7 @@ struct PrepareEntryPointsPass
       return signalPassFailure();
     }
     llvm::json::Object manifest{{"format", "hope-artifact"},
-                                {"version", 2},
+                                {"version", 3},
                                 {"model", modelName},
                                 {"entry_points", std::move(entryPoints)}};
     std::string text;

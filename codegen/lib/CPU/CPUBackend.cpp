@@ -12,6 +12,9 @@
 using namespace mlir;
 using namespace mlir::nl;
 
+/// The name --target selects the backend by, and the manifest's target kind.
+static constexpr llvm::StringLiteral kCPUTargetKind = "cpu";
+
 CPUTarget CPUTarget::host() {
   CPUTarget target;
   target.triple = llvm::sys::getProcessTriple();
@@ -30,7 +33,8 @@ DictionaryAttr CPUTarget::toFacts(MLIRContext *context) const {
         return builder.getStringAttr(f);
       });
   return builder.getDictionaryAttr(
-      {builder.getNamedAttr("triple", builder.getStringAttr(triple)),
+      {builder.getNamedAttr("kind", builder.getStringAttr(kCPUTargetKind)),
+       builder.getNamedAttr("triple", builder.getStringAttr(triple)),
        builder.getNamedAttr("cpu", builder.getStringAttr(cpu)),
        builder.getNamedAttr("features", builder.getArrayAttr(featureAttrs))});
 }
@@ -130,7 +134,7 @@ static const CompilePhase kCPUPhases[] = {
 namespace {
 class CPUBackend : public TargetBackend {
 public:
-  StringRef getName() const override { return "cpu"; }
+  StringRef getName() const override { return kCPUTargetKind; }
   StringRef getDescription() const override {
     return "a shared library for a CPU of the host's architecture "
            "(OpenMP threads, LLVM vectorisation)";

@@ -34,7 +34,7 @@ struct CPUTarget {
   static FailureOr<CPUTarget> named(llvm::StringRef cpu, std::string &error);
   /// The target that facts made by toFacts describe.
   static CPUTarget fromFacts(DictionaryAttr facts);
-  /// The manifest's target facts: triple, cpu, features.
+  /// The manifest's target facts: kind ("cpu"), triple, cpu, features.
   DictionaryAttr toFacts(MLIRContext *context) const;
   /// Bytes of the widest vector registers the features give (x86: 64 with
   /// AVX-512, 32 with AVX, else 16 as SSE and NEON).
