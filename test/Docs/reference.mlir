@@ -66,6 +66,7 @@
 // OPT-DAG: --nl-lower-blocks-to-linalg
 // OPT-DAG: --nl-tile-contractions
 
-// The tools register the dialect the reference documents.
+// The tools register the dialects the references document (nlcpu through
+// the CPU backend).
 // RUN: hope-opt --show-dialects | FileCheck %s --check-prefix=DIALECT
-// DIALECT: nl
+// DIALECT: ,nl,nlcpu,
