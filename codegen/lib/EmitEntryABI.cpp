@@ -20,6 +20,7 @@
 #include "mlir/Dialect/LLVMIR/FunctionCallUtils.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Builders.h"
+#include "llvm/Support/JSON.h"
 
 namespace mlir::nl {
 #define GEN_PASS_DEF_NLEMITENTRYABI
@@ -30,6 +31,79 @@ using namespace mlir;
 using namespace mlir::nl;
 
 namespace {
+
+/// The JSON value of a target fact: a string, integer, boolean, or an array
+/// or dictionary of them.
+FailureOr<llvm::json::Value> toJSON(Attribute attr) {
+  if (auto string = dyn_cast<StringAttr>(attr))
+    return llvm::json::Value(string.str());
+  if (auto boolean = dyn_cast<BoolAttr>(attr))
+    return llvm::json::Value(boolean.getValue());
+  if (auto integer = dyn_cast<IntegerAttr>(attr))
+    return llvm::json::Value(integer.getInt());
+  if (auto array = dyn_cast<ArrayAttr>(attr)) {
+    llvm::json::Array values;
+    for (Attribute element : array) {
+      FailureOr<llvm::json::Value> value = toJSON(element);
+      if (failed(value))
+        return failure();
+      values.push_back(std::move(*value));
+    }
+    return llvm::json::Value(std::move(values));
+  }
+  if (auto dictionary = dyn_cast<DictionaryAttr>(attr)) {
+    llvm::json::Object object;
+    for (NamedAttribute entry : dictionary) {
+      FailureOr<llvm::json::Value> value = toJSON(entry.getValue());
+      if (failed(value))
+        return failure();
+      object[entry.getName().getValue()] = std::move(*value);
+    }
+    return llvm::json::Value(std::move(object));
+  }
+  return failure();
+}
+
+/// The manifest text: `manifest` (the entry points) with the target object
+/// made from `target`, whose `kind`, if any, comes first (artifact-abi.md).
+FailureOr<std::string> writeManifest(ModuleOp module, StringAttr manifest,
+                                     DictionaryAttr target) {
+  llvm::Expected<llvm::json::Value> parsed =
+      llvm::json::parse(manifest.getValue());
+  if (!parsed) {
+    llvm::consumeError(parsed.takeError());
+    return module.emitError("nl.manifest is not valid JSON");
+  }
+  llvm::json::Object *entries = parsed->getAsObject();
+  if (!entries)
+    return module.emitError("nl.manifest is not a JSON object");
+  FailureOr<llvm::json::Value> facts = toJSON(target);
+  if (failed(facts))
+    return module.emitError("nl.target holds a value that JSON cannot "
+                            "represent: ")
+           << target;
+  (*entries)["target"] = std::move(*facts);
+
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  llvm::json::OStream json(os);
+  json.object([&] {
+    for (const auto *entry : llvm::json::sortedElements(*entries)) {
+      const llvm::json::Object *object = entry->second.getAsObject();
+      if (entry->first != "target" || !object || !object->get("kind")) {
+        json.attribute(entry->first, entry->second);
+        continue;
+      }
+      json.attributeObject("target", [&] {
+        json.attribute("kind", *object->get("kind"));
+        for (const auto *fact : llvm::json::sortedElements(*object))
+          if (fact->first != "kind")
+            json.attribute(fact->first, fact->second);
+      });
+    }
+  });
+  return text;
+}
 
 struct EmitEntryABIPass : nl::impl::NLEmitEntryABIBase<EmitEntryABIPass> {
   void runOnOperation() override {
@@ -139,19 +213,31 @@ struct EmitEntryABIPass : nl::impl::NLEmitEntryABIBase<EmitEntryABIPass> {
       LLVM::ReturnOp::create(builder, loc, constant(0));
     }
 
-    // hope_manifest: the JSON recorded by nl-prepare-entry-points.
+    // hope_manifest: the JSON recorded by nl-prepare-entry-points, with the
+    // target the backend recorded.
     auto manifest = module->getAttrOfType<StringAttr>(NLDialect::getManifestAttrName());
     if (!manifest) {
       module.emitError("no nl.manifest: run nl-prepare-entry-points first");
       return signalPassFailure();
     }
-    std::string text = manifest.str();
+    auto target =
+        module->getAttrOfType<DictionaryAttr>(NLDialect::getTargetAttrName());
+    if (!target) {
+      module.emitError("no nl.target: the target backend records the "
+                       "target's facts on the module");
+      return signalPassFailure();
+    }
+    FailureOr<std::string> written = writeManifest(module, manifest, target);
+    if (failed(written))
+      return signalPassFailure();
+    std::string text = std::move(*written);
     text.push_back('\0');
     auto arrayType = LLVM::LLVMArrayType::get(builder.getI8Type(), text.size());
     LLVM::GlobalOp::create(builder, loc, arrayType, /*isConstant=*/true,
                            LLVM::Linkage::External, "hope_manifest",
                            builder.getStringAttr(text));
     module->removeAttr(NLDialect::getManifestAttrName());
+    module->removeAttr(NLDialect::getTargetAttrName());
 
     // hope_free: outputs are released by the allocator that made them.
     FailureOr<LLVM::LLVMFuncOp> freeFn =

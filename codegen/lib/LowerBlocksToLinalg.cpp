@@ -578,26 +578,36 @@ struct LowerBlocksToLinalgPass
                  LowerL2Normalize, LowerActivation, LowerRate, LowerCausalConv,
                  LowerChunkPool, LowerStopGradient, LowerFrozenCMS>(
         &getContext());
+    // The ops a pattern lowers; one left over did not fit its pattern.
+    llvm::SmallDenseSet<OperationName> lowered;
+    for (const std::unique_ptr<RewritePattern> &pattern :
+         patterns.getNativePatterns())
+      if (std::optional<OperationName> root = pattern->getRootKind())
+        lowered.insert(*root);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
-    // Whatever could not be lowered gets an error at its location.
-    WalkResult result = getOperation()->walk([](Operation *op) {
+    // The nl dialect is illegal from here on: the first op left over gets
+    // one error at its location. nl.precondition stays, for
+    // nl-outline-preconditions.
+    WalkResult result = getOperation()->walk([&](Operation *op) {
+      if (!isa<NLDialect>(op->getDialect()) || isa<PreconditionOp>(op))
+        return WalkResult::advance();
       if (auto cms = dyn_cast<CMSOp>(op)) {
         cms.emitOpError("cannot be compiled yet: CMS blocks that learn "
                         "(signal = task or local) come with training; "
                         "frozen blocks (signal = none) compile");
         return WalkResult::interrupt();
       }
-      if (isa<LinearOp, GateOp, EmbeddingOp, SplitHeadsOp, MergeHeadsOp, RMSNormOp,
-              L2NormalizeOp, ActivationOp, RateOp, CausalConvOp, ChunkPoolOp,
-              StopGradientOp>(op)) {
+      if (lowered.contains(op->getName())) {
         op->emitError("cannot lower '")
             << op->getName()
             << "' to linalg: it needs static feature widths (head width, "
                "convolution window)";
         return WalkResult::interrupt();
       }
-      return WalkResult::advance();
+      op->emitOpError("has no lowering to linalg: no nl op may remain "
+                      "after nl-lower-blocks-to-linalg");
+      return WalkResult::interrupt();
     });
     if (result.wasInterrupted())
       signalPassFailure();

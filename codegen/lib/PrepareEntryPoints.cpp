@@ -83,18 +83,9 @@ struct PrepareEntryPointsPass
                        "least one public function with a body");
       return signalPassFailure();
     }
-    llvm::json::Array features;
-    for (StringRef feature : llvm::split(targetFeatures, ','))
-      if (!feature.empty())
-        features.push_back(feature.str());
-    llvm::json::Object target{{"kind", "cpu"},
-                              {"triple", targetTriple},
-                              {"cpu", targetCPU},
-                              {"features", std::move(features)}};
     llvm::json::Object manifest{{"format", "hope-artifact"},
                                 {"version", 3},
                                 {"model", modelName},
-                                {"target", std::move(target)},
                                 {"entry_points", std::move(entryPoints)}};
     std::string text;
     llvm::raw_string_ostream os(text);

@@ -21,20 +21,20 @@ void NLDialect::initialize() {
 
 // `nl.level` is written by nl-assign-levels: one level number (>= 1) per
 // component of a component op. `nl.manifest` is the artifact manifest that
-// nl-prepare-entry-points records on the module. `nl.register_tile` marks a
-// contraction's register block between two CPU code generation passes.
+// nl-prepare-entry-points records on the module, `nl.target` the facts of
+// the target the backend compiles for.
 LogicalResult NLDialect::verifyOperationAttribute(Operation *op,
                                                   NamedAttribute attr) {
-  if (attr.getName() == getRegisterTileAttrName()) {
-    if (!isa<UnitAttr>(attr.getValue()))
-      return op->emitError()
-             << "'" << getRegisterTileAttrName() << "' must be a unit attribute";
-    return success();
-  }
   if (attr.getName() == getManifestAttrName()) {
     if (!isa<ModuleOp>(op) || !isa<StringAttr>(attr.getValue()))
       return op->emitError() << "'" << getManifestAttrName()
                              << "' must be a string on a module";
+    return success();
+  }
+  if (attr.getName() == getTargetAttrName()) {
+    if (!isa<ModuleOp>(op) || !isa<DictionaryAttr>(attr.getValue()))
+      return op->emitError() << "'" << getTargetAttrName()
+                             << "' must be a dictionary on a module";
     return success();
   }
   if (attr.getName() != getLevelAttrName())

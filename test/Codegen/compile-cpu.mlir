@@ -1,13 +1,21 @@
 // REQUIRES: x86_64
-// --cpu compiles for a named CPU and records its features in the manifest.
+// --cpu compiles for a named CPU and records its features: on the module
+// (nl.target) until the manifest is written, in the LLVM dialect.
 
 // RUN: hope-compile %s --cpu=x86-64 --compile-to=levels | FileCheck %s --check-prefix=BASELINE
-// BASELINE: \22cpu\22:\22x86-64\22,\22features\22:[
-// BASELINE-SAME: \22sse2\22
+// BASELINE: nl.target = {cpu = "x86-64", features = [
+// BASELINE-SAME: "sse2"
+// BASELINE-SAME: kind = "cpu", triple = "x86_64-
 // BASELINE-NOT: avx512f
 
 // RUN: hope-compile %s --cpu=x86-64-v4 --compile-to=levels | FileCheck %s --check-prefix=V4
-// V4: \22cpu\22:\22x86-64-v4\22,\22features\22:[{{.*}}\22avx512f\22
+// V4: nl.target = {cpu = "x86-64-v4", features = [{{.*}}"avx512f"
+
+// RUN: hope-compile %s --cpu=x86-64 --compile-to=llvm | FileCheck %s --check-prefix=MANIFEST
+// MANIFEST-NOT: nl.target
+// MANIFEST: llvm.mlir.global external constant @hope_manifest(
+// MANIFEST-SAME: \22target\22:{\22kind\22:\22cpu\22,\22cpu\22:\22x86-64\22,\22features\22:[{{.*}}\22sse2\22{{.*}}],\22triple\22:\22x86_64-
+// MANIFEST-SAME: \22version\22:3
 
 // The artifact for the baseline loads here (every x86-64 CPU has its
 // features).

@@ -6,6 +6,7 @@
 // PHASES-NEXT: levels
 // PHASES-NEXT: memories
 // PHASES-NEXT: linalg
+// PHASES-NEXT: tiled
 // PHASES-NEXT: bufferized
 // PHASES-NEXT: loops
 // PHASES-NEXT: llvm
@@ -33,10 +34,11 @@
 // DUMP-NEXT: 01-levels.mlir
 // DUMP-NEXT: 02-memories.mlir
 // DUMP-NEXT: 03-linalg.mlir
-// DUMP-NEXT: 04-bufferized.mlir
-// DUMP-NEXT: 05-loops.mlir
-// DUMP-NEXT: 06-llvm.mlir
-// DUMP-NEXT: 07-llvm-ir.ll
+// DUMP-NEXT: 04-tiled.mlir
+// DUMP-NEXT: 05-bufferized.mlir
+// DUMP-NEXT: 06-loops.mlir
+// DUMP-NEXT: 07-llvm.mlir
+// DUMP-NEXT: 08-llvm-ir.ll
 // RUN: llvm-nm -D --defined-only %t.so | FileCheck %s --check-prefix=SYMBOLS
 // SYMBOLS-DAG: T hope_entry_forward
 // SYMBOLS-DAG: T hope_free
@@ -46,7 +48,10 @@
 // RUN: not hope-compile %s --compile-to=nowhere 2>&1 | FileCheck %s --check-prefix=BADPHASE
 // BADPHASE: hope-compile: unknown phase 'nowhere' (see --list-phases)
 // RUN: not hope-compile %s --target=tpu -o %t.so 2>&1 | FileCheck %s --check-prefix=BADTARGET
-// BADTARGET: hope-compile: unknown --target='tpu'
+// BADTARGET: hope-compile: unknown --target='tpu'; this build compiles for: cpu{{$}}
+// RUN: hope-compile --target=cpu --list-phases | FileCheck %s --check-prefix=PHASES
+// RUN: hope-compile --help | FileCheck %s --check-prefix=HELP
+// HELP: --target=<string> {{.*}}What to compile for (default 'cpu'): 'cpu': a shared library
 // RUN: not hope-compile %s 2>&1 | FileCheck %s --check-prefix=NOOUT
 // NOOUT: hope-compile: give the output library with -o
 

@@ -14,8 +14,10 @@
 // CHECK: %[[TOUCHED:.*]] = arith.ceildivui %[[TOKENS]], %[[C4]]
 // CHECK: %[[NEEDED:.*]] = arith.select %{{.*}}, %c0, %[[TOUCHED]]
 // CHECK: %[[GIVEN:.*]] = tensor.dim %arg1, %c2
-// CHECK: %[[TOO_FEW:.*]] = arith.cmpi ult, %[[GIVEN]], %[[NEEDED]]
-// CHECK: %[[STATUS:.*]] = arith.extui %[[TOO_FEW]] : i1 to i32
+// CHECK: %[[HOLDS:.*]] = arith.cmpi uge, %[[GIVEN]], %[[NEEDED]]
+// CHECK-DAG: %[[PASSED:.*]] = arith.constant 0 : i32
+// CHECK-DAG: %[[FIRST:.*]] = arith.constant 1 : i32
+// CHECK: %[[STATUS:.*]] = arith.select %[[HOLDS]], %[[PASSED]], %[[FIRST]] : i32
 // CHECK: return %[[STATUS]] : i32
 // The entry point itself no longer holds it.
 // CHECK-LABEL: func.func @forward(

@@ -19,7 +19,7 @@
 // CHECK: scf.for %[[JR:.*]] = %c0 to %c256 step %c16
 // CHECK: scf.for %[[KR:.*]] = %c0 to %c256 step %c1
 // CHECK: linalg.generic
-// CHECK-SAME: ins(%{{.*}}, %{{.*}} : tensor<1x8x1xf32>, tensor<1x16xf32>) outs(%{{.*}} : tensor<1x8x16xf32>) attrs = {nl.register_tile}
+// CHECK-SAME: ins(%{{.*}}, %{{.*}} : tensor<1x8x1xf32>, tensor<1x16xf32>) outs(%{{.*}} : tensor<1x8x16xf32>) attrs = {nlcpu.register_tile}
 // The peeled rows: one op over the whole cache block, unmarked (plain
 // loops later).
 // CHECK: scf.for %{{.*}} = %[[FULL]] to %[[ROWS]] step %c8
@@ -105,7 +105,7 @@ func.func @dynamic_columns(%a: tensor<8x64xf32>, %b: tensor<64x?xf32>, %c: tenso
 // AVX512-LABEL: func.func @transpose
 // AVX512: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) = (0, 0, 0, 0) to (%{{.*}}, 8, 32, 64) step (1, 1, 16, 16)
 // AVX512: linalg.generic
-// AVX512-SAME: ins(%{{.*}} : tensor<1x1x16x16xf32>) outs(%{{.*}} : tensor<1x1x16x16xf32>) attrs = {nl.register_tile}
+// AVX512-SAME: ins(%{{.*}} : tensor<1x1x16x16xf32>) outs(%{{.*}} : tensor<1x1x16x16xf32>) attrs = {nlcpu.register_tile}
 // A transpose that keeps the contiguous dimension last copies whole rows:
 // left alone.
 // AVX512-LABEL: func.func @rows

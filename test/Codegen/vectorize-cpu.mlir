@@ -8,7 +8,7 @@
 // that o is contiguous in every operand; the contraction's register blocks
 // are vector contractions. The transpose itself goes by square tiles of one
 // vector, transposed in registers.
-// RUN: hope-compile %s --cpu=x86-64-v3 --compile-to=linalg | FileCheck %s --check-prefix=LINALG
+// RUN: hope-compile %s --cpu=x86-64-v3 --compile-to=tiled | FileCheck %s --check-prefix=LINALG
 // LINALG: scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (384, 384) step (8, 8)
 // LINALG: vector.transfer_read %arg1{{.*}} : tensor<384x384xf32>, vector<8x8xf32>
 // LINALG: vector.transpose %{{.*}}, [1, 0] : vector<8x8xf32> to vector<8x8xf32>

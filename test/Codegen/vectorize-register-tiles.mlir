@@ -20,7 +20,7 @@
 // CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c8
 // CHECK: linalg.generic
 // CHECK-SAME: ins(%{{.*}}, %arg1 : tensor<?x96xf32>, tensor<96x128xf32>)
-// CHECK-NOT: nl.register_tile
+// CHECK-NOT: nlcpu.register_tile
 #x = affine_map<(t, k, j) -> (t, k)>
 #w = affine_map<(t, k, j) -> (k, j)>
 #y = affine_map<(t, k, j) -> (t, j)>

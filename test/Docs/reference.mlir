@@ -3,8 +3,10 @@
 // they describe every op, attribute, type and pass.
 
 // RUN: diff %hope_obj_root/docs/Dialects/NLDialect.md %docs/reference/NLDialect.md
+// RUN: diff %hope_obj_root/docs/Dialects/NLCPUDialect.md %docs/reference/NLCPUDialect.md
 // RUN: diff %hope_obj_root/docs/Passes/NLPasses.md %docs/reference/NLPasses.md
 // RUN: diff %hope_obj_root/docs/Passes/NLCodegenPasses.md %docs/reference/NLCodegenPasses.md
+// RUN: diff %hope_obj_root/docs/Passes/NLCPUCodegenPasses.md %docs/reference/NLCPUCodegenPasses.md
 
 // RUN: FileCheck %s --check-prefix=OPS < %docs/reference/NLDialect.md
 // OPS: ## Operations
@@ -50,6 +52,21 @@
 // PASSES-DAG: ### `-nl-print-levels`
 // PASSES-DAG: ### `-nl-verify-levels`
 
-// The tools register the dialect the reference documents.
+// Codegen passes: the common ones, and each backend's in its own reference.
+// RUN: FileCheck %s --check-prefix=CODEGEN < %docs/reference/NLCodegenPasses.md
+// CODEGEN-DAG: ### `-nl-lower-blocks-to-linalg`
+// CODEGEN-DAG: ### `-nl-emit-entry-abi`
+// RUN: not grep -e "^### .-nl-tile-contractions" %docs/reference/NLCodegenPasses.md
+// RUN: FileCheck %s --check-prefix=CPU < %docs/reference/NLCPUCodegenPasses.md
+// CPU-DAG: ### `-nl-tile-contractions`
+// CPU-DAG: ### `-nl-split-large-functions`
+// RUN: not grep -e "^### .-nl-lower-blocks-to-linalg" %docs/reference/NLCPUCodegenPasses.md
+// hope-opt registers both.
+// RUN: hope-opt --help | FileCheck %s --check-prefix=OPT
+// OPT-DAG: --nl-lower-blocks-to-linalg
+// OPT-DAG: --nl-tile-contractions
+
+// The tools register the dialects the references document (nlcpu through
+// the CPU backend).
 // RUN: hope-opt --show-dialects | FileCheck %s --check-prefix=DIALECT
-// DIALECT: nl
+// DIALECT: ,nl,nlcpu,

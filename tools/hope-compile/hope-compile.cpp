@@ -1,15 +1,18 @@
 //===- hope-compile.cpp - nl IR -> artifact -------------------------------===//
 //
-// Compiles a model in the nl dialect into a shared library for the host CPU
-// (docs/artifact-abi.md), through named phases that can be stopped at
-// (--compile-to) or all written out (--dump-phases-to) for inspection.
+// Compiles a model in the nl dialect into an artifact (docs/artifact-abi.md)
+// for a registered target backend, through named phases (the common ones,
+// then the target's) that can be stopped at (--compile-to) or all written
+// out (--dump-phases-to) for inspection.
 //
 //===----------------------------------------------------------------------===//
 
 #include "ToolSupport.h"
 
-#include "nl/Codegen/CPUPipeline.h"
+#include "nl/Codegen/InitAllTargetBackends.h"
 #include "nl/Codegen/Passes.h"
+#include "nl/Codegen/Pipeline.h"
+#include "nl/Codegen/TargetBackend.h"
 #include "nl/IR/NLDialect.h"
 #include "nl/Transforms/Passes.h"
 
@@ -45,9 +48,10 @@ cl::opt<std::string> outputFile(
     "o", cl::desc("Output: the shared library, or the IR of --compile-to "
                   "(default: stdout for IR)"),
     cl::value_desc("file"), cl::init(""), cl::cat(category));
-cl::opt<std::string> targetName(
-    "target", cl::desc("What to compile for: 'cpu' (the host CPU)"),
-    cl::init("cpu"), cl::cat(category));
+/// Filled in main() from the registry, before the options are parsed.
+std::string targetHelp;
+cl::opt<std::string> targetName("target", cl::desc(""), cl::init(""),
+                                cl::cat(category));
 cl::opt<std::string> compileTo(
     "compile-to",
     cl::desc("Stop after this phase and write its IR (see --list-phases)"),
@@ -78,12 +82,12 @@ cl::opt<unsigned> maxOpsPerFunction(
              "small functions much faster than one huge one (default 2000; "
              "0: never split)"),
     cl::init(2000), cl::cat(category));
-cl::opt<bool> listPhases("list-phases", cl::desc("List the phases and exit"),
+cl::opt<bool> listPhases("list-phases",
+                         cl::desc("List the phases (the common ones, then "
+                                  "--target's) and exit"),
                          cl::init(false), cl::cat(category));
 cl::opt<bool> verbose("v", cl::desc("Print each phase and its duration"),
                       cl::init(false), cl::cat(category));
-
-constexpr llvm::StringLiteral kLLVMIRPhase = "llvm-ir";
 
 LogicalResult writeText(StringRef path, llvm::function_ref<void(raw_ostream &)>
                                             write) {
@@ -100,25 +104,33 @@ LogicalResult writeText(StringRef path, llvm::function_ref<void(raw_ostream &)>
 }
 
 int run() {
-  ArrayRef<CompilePhase> phases = getCPUPhases();
-  if (listPhases) {
-    llvm::outs() << "input        the parsed and verified nl IR\n";
-    for (const CompilePhase &phase : phases)
-      llvm::outs() << llvm::formatv("{0,-12} {1}\n", phase.name,
-                                    phase.description);
-    llvm::outs() << llvm::formatv("{0,-12} {1}\n", kLLVMIRPhase,
-                                  "LLVM IR optimised for the target (-O)");
-    return 0;
-  }
-  if (targetName != "cpu") {
+  const TargetBackend *backend = lookupTargetBackend(targetName);
+  if (!backend) {
     llvm::errs() << "hope-compile: unknown --target='" << targetName
-                 << "'; this build compiles for 'cpu' (CUDA comes later)\n";
+                 << "'; this build compiles for: ";
+    llvm::interleaveComma(getTargetBackendNames(), llvm::errs());
+    llvm::errs() << "\n";
     return 1;
   }
+  SmallVector<const CompilePhase *> phases;
+  for (const CompilePhase &phase : getCommonPhases())
+    phases.push_back(&phase);
+  for (const CompilePhase &phase : backend->getPhases())
+    phases.push_back(&phase);
+  StringRef translationPhase = backend->getTranslationName();
+  if (listPhases) {
+    llvm::outs() << "input        the parsed and verified nl IR\n";
+    for (const CompilePhase *phase : phases)
+      llvm::outs() << llvm::formatv("{0,-12} {1}\n", phase->name,
+                                    phase->description);
+    llvm::outs() << llvm::formatv("{0,-12} {1}\n", translationPhase,
+                                  backend->getTranslationDescription());
+    return 0;
+  }
   bool knownPhase = compileTo.empty() || compileTo == "input" ||
-                    compileTo == kLLVMIRPhase ||
-                    llvm::any_of(phases, [](const CompilePhase &phase) {
-                      return phase.name == compileTo;
+                    compileTo == translationPhase ||
+                    llvm::any_of(phases, [](const CompilePhase *phase) {
+                      return phase->name == compileTo;
                     });
   if (!knownPhase) {
     llvm::errs() << "hope-compile: unknown phase '" << compileTo
@@ -135,6 +147,7 @@ int run() {
   registerAllDialects(registry);
   registerAllExtensions(registry);
   registry.insert<NLDialect>();
+  backend->registerDialects(registry);
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
 
@@ -163,18 +176,16 @@ int run() {
                           : modelName.getValue();
   if (options.modelName == "-")
     options.modelName = "model";
-  if (cpuName == "host") {
-    options.target = CPUTarget::host();
-  } else {
-    std::string targetError;
-    FailureOr<CPUTarget> named = CPUTarget::named(cpuName, targetError);
-    if (failed(named)) {
-      llvm::errs() << "hope-compile: --cpu=" << cpuName << ": " << targetError
-                   << "\n";
-      return 1;
-    }
-    options.target = *named;
+  options.chip = cpuName;
+  std::string targetError;
+  FailureOr<DictionaryAttr> facts =
+      backend->getTargetFacts(&context, options, targetError);
+  if (failed(facts)) {
+    llvm::errs() << "hope-compile: --cpu=" << cpuName << ": " << targetError
+                 << "\n";
+    return 1;
   }
+  options.target = *facts;
   if (optLevel > 3) {
     llvm::errs() << "hope-compile: -O" << optLevel
                  << " is not a level: use -O0 to -O3\n";
@@ -208,7 +219,10 @@ int run() {
     return 1;
   if (compileTo == "input")
     return failed(emitIR());
-  for (const CompilePhase &phase : phases) {
+  module->getOperation()->setAttr(NLDialect::getTargetAttrName(),
+                                  options.target);
+  for (const CompilePhase *phasePtr : phases) {
+    const CompilePhase &phase = *phasePtr;
     ++phaseIndex;
     auto start = std::chrono::steady_clock::now();
     PassManager pm(&context);
@@ -230,24 +244,24 @@ int run() {
   }
 
   ++phaseIndex;
-  if (compileTo == kLLVMIRPhase || !dumpPhasesTo.empty()) {
-    FailureOr<std::string> llvmIR =
-        translateToOptimizedLLVMIR(*module, options);
+  if (compileTo == translationPhase || !dumpPhasesTo.empty()) {
+    FailureOr<std::string> llvmIR = backend->translate(*module, options);
     if (failed(llvmIR))
       return 1;
     if (!dumpPhasesTo.empty()) {
       llvm::SmallString<128> path(dumpPhasesTo);
       llvm::sys::path::append(
-          path, llvm::formatv("{0:2}-{1}.ll", phaseIndex, kLLVMIRPhase).str());
+          path,
+          llvm::formatv("{0:2}-{1}.ll", phaseIndex, translationPhase).str());
       if (failed(writeText(path, [&](raw_ostream &os) { os << *llvmIR; })))
         return 1;
     }
-    if (compileTo == kLLVMIRPhase)
+    if (compileTo == translationPhase)
       return failed(writeText(outputFile.empty() ? "-" : outputFile.getValue(),
                               [&](raw_ostream &os) { os << *llvmIR; }));
   }
   auto start = std::chrono::steady_clock::now();
-  if (failed(emitSharedLibrary(*module, options, outputFile)))
+  if (failed(backend->serialize(*module, options, outputFile)))
     return 1;
   if (verbose)
     llvm::errs() << llvm::formatv(
@@ -263,13 +277,23 @@ int run() {
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   hope::tools::setBugReportMessage();
+  registerAllTargetBackends();
+  SmallVector<StringRef> targets = getTargetBackendNames();
+  targetHelp = "What to compile for (default '" + targets.front().str() +
+               "'):";
+  for (StringRef name : targets)
+    targetHelp += " '" + name.str() + "': " +
+                  lookupTargetBackend(name)->getDescription().str() + ";";
+  targetHelp.pop_back();
+  targetName.setDescription(targetHelp);
+  targetName.setInitialValue(targets.front().str());
   registerAllPasses();
   registerAsmPrinterCLOptions();
   registerMLIRContextCLOptions();
   cl::HideUnrelatedOptions({&category, &hope::tools::getInputLimitsCategory()});
   cl::ParseCommandLineOptions(
       argc, argv,
-      "hope-compile: compile an nl model for the CPU into a shared library\n\n"
+      "hope-compile: compile an nl model into an artifact for a target\n\n"
       "  hope-compile model.mlir -o model.so\n"
       "  hope-compile model.mlir --compile-to=linalg      (print one phase)\n"
       "  hope-compile model.mlir -o model.so --dump-phases-to=phases/\n");

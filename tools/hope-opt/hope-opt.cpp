@@ -9,7 +9,10 @@
 
 #include "ToolSupport.h"
 
+#include "nl/Codegen/CPU/Passes.h"
+#include "nl/Codegen/InitAllTargetBackends.h"
 #include "nl/Codegen/Passes.h"
+#include "nl/Codegen/TargetBackend.h"
 #include "nl/IR/NLDialect.h"
 #include "nl/Transforms/Passes.h"
 
@@ -36,11 +39,16 @@ int main(int argc, char **argv) {
   registerAllPasses();
   nl::registerNLPasses();
   nl::registerNLCodegenPasses();
+  nl::registerNLCPUCodegenPasses();
 
   DialectRegistry registry;
   registerAllDialects(registry);
   registerAllExtensions(registry);
   registry.insert<nl::NLDialect>();
+  // The dialects of every backend's codegen marks.
+  nl::registerAllTargetBackends();
+  for (llvm::StringRef name : nl::getTargetBackendNames())
+    nl::lookupTargetBackend(name)->registerDialects(registry);
 
   auto [inputFile, outputFile] = registerAndParseCLIOptions(
       argc, argv, "HOPE compiler: nl dialect optimizer driver\n", registry);

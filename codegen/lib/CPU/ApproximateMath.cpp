@@ -7,7 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "nl/Codegen/Passes.h"
+#include "nl/Codegen/CPU/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -16,7 +16,7 @@
 
 namespace mlir::nl {
 #define GEN_PASS_DEF_NLAPPROXIMATEMATH
-#include "nl/Codegen/Passes.h.inc"
+#include "nl/Codegen/CPU/Passes.h.inc"
 } // namespace mlir::nl
 
 using namespace mlir;

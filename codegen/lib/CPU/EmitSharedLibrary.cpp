@@ -1,6 +1,6 @@
 //===- EmitSharedLibrary.cpp - LLVM dialect -> .so ------------------------===//
 
-#include "nl/Codegen/CPUPipeline.h"
+#include "nl/Codegen/CPU/CPUBackend.h"
 
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
@@ -26,8 +26,8 @@ using namespace mlir::nl;
 namespace {
 
 std::unique_ptr<llvm::TargetMachine>
-createTargetMachine(const CompileOptions &compileOptions, Location loc) {
-  const CPUTarget &target = compileOptions.target;
+createTargetMachine(const CPUTarget &target, unsigned optLevel,
+                    Location loc) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   std::string error;
@@ -44,8 +44,8 @@ createTargetMachine(const CompileOptions &compileOptions, Location loc) {
   return std::unique_ptr<llvm::TargetMachine>(llvmTarget->createTargetMachine(
       triple, target.cpu, target.featureString(), options, llvm::Reloc::PIC_,
       std::nullopt,
-      compileOptions.optLevel >= 3   ? llvm::CodeGenOptLevel::Aggressive
-      : compileOptions.optLevel == 0 ? llvm::CodeGenOptLevel::None
+      optLevel >= 3   ? llvm::CodeGenOptLevel::Aggressive
+      : optLevel == 0 ? llvm::CodeGenOptLevel::None
                                      : llvm::CodeGenOptLevel::Default));
 }
 
@@ -83,14 +83,15 @@ struct OptimizedModule {
 };
 
 FailureOr<OptimizedModule> translateAndOptimize(ModuleOp module,
-                                    const CompileOptions &options) {
+                                               const CPUTarget &target,
+                                               unsigned optLevel) {
   OptimizedModule result;
-  result.machine = createTargetMachine(options, module.getLoc());
+  result.machine = createTargetMachine(target, optLevel, module.getLoc());
   if (!result.machine)
     return failure();
   result.context = std::make_unique<llvm::LLVMContext>();
   result.module =
-      translate(module, *result.machine, options.optLevel, *result.context);
+      translate(module, *result.machine, optLevel, *result.context);
   if (!result.module)
     return failure();
   return result;
@@ -132,9 +133,10 @@ FailureOr<CPUTarget> CPUTarget::named(StringRef cpu, std::string &error) {
 }
 
 FailureOr<std::string>
-mlir::nl::translateToOptimizedLLVMIR(ModuleOp module,
-                                     const CompileOptions &options) {
-  FailureOr<OptimizedModule> optimized = translateAndOptimize(module, options);
+mlir::nl::translateToOptimizedLLVMIR(ModuleOp module, const CPUTarget &target,
+                                     unsigned optLevel) {
+  FailureOr<OptimizedModule> optimized =
+      translateAndOptimize(module, target, optLevel);
   if (failed(optimized))
     return failure();
   std::string text;
@@ -144,10 +146,12 @@ mlir::nl::translateToOptimizedLLVMIR(ModuleOp module,
 }
 
 LogicalResult mlir::nl::emitSharedLibrary(ModuleOp module,
-                                          const CompileOptions &options,
+                                          const CPUTarget &target,
+                                          unsigned optLevel,
                                           StringRef outputPath) {
   Location loc = module.getLoc();
-  FailureOr<OptimizedModule> optimized = translateAndOptimize(module, options);
+  FailureOr<OptimizedModule> optimized =
+      translateAndOptimize(module, target, optLevel);
   if (failed(optimized))
     return failure();
   llvm::TargetMachine *machine = optimized->machine.get();

@@ -5,14 +5,14 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "nl/Codegen/Passes.h"
+#include "nl/Codegen/CPU/Passes.h"
 
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::nl {
 #define GEN_PASS_DEF_NLLOWERVECTOROPS
-#include "nl/Codegen/Passes.h.inc"
+#include "nl/Codegen/CPU/Passes.h.inc"
 } // namespace mlir::nl
 
 using namespace mlir;

@@ -5,13 +5,13 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "nl/Codegen/Passes.h"
+#include "nl/Codegen/CPU/Passes.h"
 
 #include "mlir/IR/IRMapping.h"
 
 namespace mlir::nl {
 #define GEN_PASS_DEF_NLOUTERPARALLELLOOPS
-#include "nl/Codegen/Passes.h.inc"
+#include "nl/Codegen/CPU/Passes.h.inc"
 } // namespace mlir::nl
 
 using namespace mlir;

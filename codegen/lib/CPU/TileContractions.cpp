@@ -5,7 +5,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "nl/Codegen/Passes.h"
+#include "nl/Codegen/CPU/NLCPUDialect.h"
+#include "nl/Codegen/CPU/Passes.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Linalg/Utils/Utils.h"
@@ -15,7 +16,7 @@
 
 namespace mlir::nl {
 #define GEN_PASS_DEF_NLTILECONTRACTIONS
-#include "nl/Codegen/Passes.h.inc"
+#include "nl/Codegen/CPU/Passes.h.inc"
 } // namespace mlir::nl
 
 using namespace mlir;
@@ -138,7 +139,7 @@ struct TileContractionsPass
                  scf::SCFTilingOptions::LoopType::ForallOp);
     if (failed(tiled))
       return failure();
-    tiled->tiledOps.front()->setAttr(nl::NLDialect::getRegisterTileAttrName(),
+    tiled->tiledOps.front()->setAttr(nl::NLCPUDialect::getRegisterTileAttrName(),
                                      rewriter.getUnitAttr());
     return success();
   }
@@ -248,7 +249,7 @@ struct TileContractionsPass
                      scf::SCFTilingOptions::LoopType::ForOp);
     if (failed(tiled))
       return failure();
-    tiled->tiledOps.front()->setAttr(nl::NLDialect::getRegisterTileAttrName(),
+    tiled->tiledOps.front()->setAttr(nl::NLCPUDialect::getRegisterTileAttrName(),
                                      rewriter.getUnitAttr());
     return success();
   }

@@ -5,7 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "nl/Codegen/Passes.h"
+#include "nl/Codegen/CPU/Passes.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -13,7 +13,7 @@
 
 namespace mlir::nl {
 #define GEN_PASS_DEF_NLVECTORFRIENDLYLOOPORDER
-#include "nl/Codegen/Passes.h.inc"
+#include "nl/Codegen/CPU/Passes.h.inc"
 } // namespace mlir::nl
 
 using namespace mlir;

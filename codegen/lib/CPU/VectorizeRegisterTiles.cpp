@@ -5,7 +5,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "nl/Codegen/Passes.h"
+#include "nl/Codegen/CPU/NLCPUDialect.h"
+#include "nl/Codegen/CPU/Passes.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/Transforms/Transforms.h"
@@ -16,7 +17,7 @@
 
 namespace mlir::nl {
 #define GEN_PASS_DEF_NLVECTORIZEREGISTERTILES
-#include "nl/Codegen/Passes.h.inc"
+#include "nl/Codegen/CPU/Passes.h.inc"
 } // namespace mlir::nl
 
 using namespace mlir;
@@ -74,14 +75,14 @@ struct VectorizeRegisterTilesPass
     MLIRContext *context = &getContext();
     SmallVector<linalg::GenericOp> marked;
     getOperation()->walk([&](linalg::GenericOp op) {
-      if (op->hasAttr(nl::NLDialect::getRegisterTileAttrName()))
+      if (op->hasAttr(nl::NLCPUDialect::getRegisterTileAttrName()))
         marked.push_back(op);
     });
     if (marked.empty())
       return;
     IRRewriter rewriter(context);
     for (linalg::GenericOp op : marked) {
-      op->removeAttr(nl::NLDialect::getRegisterTileAttrName());
+      op->removeAttr(nl::NLCPUDialect::getRegisterTileAttrName());
       if (op.hasPureTensorSemantics() && hasStaticShapes(op))
         vectorizeBlock(rewriter, op);
     }

@@ -43,11 +43,6 @@ def NL_Dialect : Dialect {
     between streaming calls); results: `{nl.output = "y"}` or
     `{nl.state = "..."}`.
 
-    **Code generation marks.** `nl.register_tile` (unit) is put by the CPU
-    pass `nl-tile-contractions` on the register block of a contraction (a
-    linalg op) and removed by `nl-vectorize-register-tiles`; it never
-    appears in the IR users write.
-
     **Conventions.** Sequences of model width are `tensor<B x T x D>`; per-head
     sequences are `tensor<B x H x T x d>`; per-token rates are
     `tensor<B x H x T>` and per-chunk rates `tensor<B x H x ceil(T/C)>`.
@@ -72,10 +67,11 @@ def NL_Dialect : Dialect {
     static constexpr ::llvm::StringLiteral getManifestAttrName() {
       return ::llvm::StringLiteral("nl.manifest");
     }
-    /// Unit attribute that nl-tile-contractions puts on the register block
-    /// of a contraction (a linalg op) for nl-vectorize-register-tiles.
-    static constexpr ::llvm::StringLiteral getRegisterTileAttrName() {
-      return ::llvm::StringLiteral("nl.register_tile");
+    /// Module attribute: the facts of the target compiled for (a
+    /// dictionary), which the target backend records and nl-emit-entry-abi
+    /// writes into the manifest's target object.
+    static constexpr ::llvm::StringLiteral getTargetAttrName() {
+      return ::llvm::StringLiteral("nl.target");
     }
   }];
 }
