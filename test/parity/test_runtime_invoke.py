@@ -1,23 +1,24 @@
 """A compiled streaming memory level run the way a host program runs it: through the runtime's
 C API (libhope_runtime.so: module, session with options, hope_session_invoke_map by name),
 with inputs that borrow strided numpy memory (every other batch row of a buffer, a transposed
-token layout, a state broadcast over the batch with stride 0), the states of each call's output map fed by name to the next,
-in pieces, against the token-by-token reference on the whole sequence (float64, 1e-9). The
-other parity tests call the artifact's ABI directly; this one covers the runtime's invoke path
-(its checks, its copies of strided inputs, its output maps)."""
+token layout, a state broadcast over the batch with stride 0), the states of each call's
+output map fed by name to the next, in pieces, against the token-by-token reference on the
+whole sequence (float64, 1e-9). The other parity tests call the artifact's ABI directly; this
+one covers the runtime's invoke path (its checks, its copies of strided inputs, its output
+maps)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from artifact import compile_module
 from conftest import BUILD
 from memory_ir import memory_function
 from reference import memory as ref
 from runtime_api import Runtime, RuntimeApiError, Session
-from test_streaming import B, C, D, H, SPECS, T
+from streaming_case import streaming_case
+from test_streaming import B, D, H, SPECS, T
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +44,6 @@ def _strided(array: np.ndarray) -> np.ndarray:
 def test_invoke_map_streams_like_the_reference(runtime, hope_compile, tmp_path, name, threads):
     spec = SPECS[name]
     order = spec.momentum_order()
-    layout = ref.state_layout(spec.model, D, D)
     library = compile_module(hope_compile, memory_function(spec, H, D, D, "after", streaming=True),
                              tmp_path, "stream")
     session = Session(runtime, library, threads=threads)
@@ -54,21 +54,8 @@ def test_invoke_map_streams_like_the_reference(runtime, hope_compile, tmp_path, 
         states = [p["name"] for p in entry["inputs"] if p["role"] == "state"]
         read = entry["outputs"][0]["name"]
 
-        gen = torch.Generator().manual_seed(11)
-        rand = lambda *shape: torch.randn(*shape, generator=gen, dtype=torch.float64)
-        k, v, q = rand(B, H, T, D), rand(B, H, T, D), rand(B, H, T, D)
-        chunks = -(-T // C)
-        grain = lambda g: chunks if g == "chunk" else T
-        lr = 0.1 * torch.rand(B, H, T, generator=gen, dtype=torch.float64)
-        retention = 0.9 + 0.1 * torch.rand(B, H, grain(spec.rule.retention), generator=gen,
-                                           dtype=torch.float64)
-        momentum = [0.5 + 0.4 * torch.rand(B, H, grain(getattr(spec.rule, "momentum", "token")),
-                                           generator=gen, dtype=torch.float64) for _ in range(order)]
-        init = [0.3 * rand(H, *p.shape) + (1.0 if p.name == "norm" else 0.0) for p in layout]
-        y_ref, final_ref = ref.run_and_read(spec, init, k, v, lr, q, "after", retention, momentum)
-
-        def per_chunk(rate, a, b):
-            return rate[..., a // C: -(-b // C)] if rate.shape[-1] == chunks and T != chunks else rate[..., a:b]
+        case = streaming_case(spec, B, H, D, T, seed=11)
+        init = case.init
 
         # The first state: the initial parameters broadcast over the batch (stride 0), zero
         # momentum, reference = initial, no pending gradient, position 0.
@@ -82,8 +69,7 @@ def test_invoke_map_streams_like_the_reference(runtime, hope_compile, tmp_path, 
 
         pieces = []
         for a, b in [(0, 2), (2, 3), (3, 7)]:
-            rates = [lr[..., a:b], per_chunk(retention, a, b)] + [per_chunk(m, a, b) for m in momentum]
-            given = [k[..., a:b, :], v[..., a:b, :], *rates, q[..., a:b, :]]
+            given = [case.k[..., a:b, :], case.v[..., a:b, :], *case.rates(a, b), case.q[..., a:b, :]]
             inputs = dict(zip([n for n in names if n not in state], [_strided(t.numpy()) for t in given],
                               strict=True))
             outputs = session.invoke_map("forward", {**inputs, **state})
@@ -92,8 +78,8 @@ def test_invoke_map_streams_like_the_reference(runtime, hope_compile, tmp_path, 
             state = outputs
         assert int(state[states[-1]]) == T
         y = np.concatenate(pieces, axis=2)
-        assert np.abs(y - y_ref.numpy()).max() / np.abs(y_ref.numpy()).max() < 1e-9
-        for s, r in zip(states, final_ref):
+        assert np.abs(y - case.y_ref.numpy()).max() / np.abs(case.y_ref.numpy()).max() < 1e-9
+        for s, r in zip(states, case.final_ref):
             assert np.abs(state[s] - r.numpy()).max() / np.abs(r.numpy()).max() < 1e-9, s
     finally:
         session.close()

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from artifact import Artifact, compile_module
 from memory_ir import memory_function
+from streaming_case import streaming_case
 from reference import memory as ref
 
 B, H, D, T, C = 2, 2, 4, 7, 3
@@ -47,20 +47,8 @@ def test_pieces_equal_one_shot(hope_compile, tmp_path, name):
     artifact = Artifact(compile_module(
         hope_compile, memory_function(spec, H, D, D, "after", streaming=True), tmp_path, "stream"))
 
-    gen = torch.Generator().manual_seed(7)
-    rand = lambda *shape: torch.randn(*shape, generator=gen, dtype=torch.float64)
-    k, v, q = rand(B, H, T, D), rand(B, H, T, D), rand(B, H, T, D)
-    chunks = -(-T // C)
-    grain = lambda g: chunks if g == "chunk" else T
-    lr = 0.1 * torch.rand(B, H, T, generator=gen, dtype=torch.float64)
-    retention = 0.9 + 0.1 * torch.rand(B, H, grain(spec.rule.retention), generator=gen, dtype=torch.float64)
-    momentum = [0.5 + 0.4 * torch.rand(B, H, grain(getattr(spec.rule, "momentum", "token")), generator=gen,
-                                       dtype=torch.float64) for _ in range(order)]
-    init = [0.3 * rand(H, *p.shape) + (1.0 if p.name == "norm" else 0.0) for p in layout]
-    y_ref, final_ref = ref.run_and_read(spec, init, k, v, lr, q, "after", retention, momentum)
-
-    def per_chunk(rate, a, b):
-        return rate[..., a // C: -(-b // C)] if rate.shape[-1] == chunks and T != chunks else rate[..., a:b]
+    case = streaming_case(spec, B, H, D, T, seed=7)
+    k, v, q, init = case.k, case.v, case.q, case.init
 
     for bounds in _splits():
         state = [np.broadcast_to(w.numpy(), (B, *w.shape)).copy() for w in init]
@@ -70,7 +58,7 @@ def test_pieces_equal_one_shot(hope_compile, tmp_path, name):
         position = np.array(0, dtype=np.int64)
         pieces = []
         for a, b in zip(bounds, bounds[1:]):
-            rates = [lr[..., a:b]] + [per_chunk(retention, a, b)] + [per_chunk(m, a, b) for m in momentum]
+            rates = case.rates(a, b)
             inputs = [k[..., a:b, :], v[..., a:b, :], *rates, q[..., a:b, :]]
             outputs = artifact("forward", *[t.numpy() for t in inputs], *state, *reference, *pending, position)
             pieces.append(outputs[0])
@@ -81,7 +69,7 @@ def test_pieces_equal_one_shot(hope_compile, tmp_path, name):
             position = outputs[-1]
         assert int(position) == T
         y = np.concatenate(pieces, axis=2)
-        error = np.abs(y - y_ref.numpy()).max() / np.abs(y_ref.numpy()).max()
+        error = np.abs(y - case.y_ref.numpy()).max() / np.abs(case.y_ref.numpy()).max()
         assert error < 1e-9, f"reads, pieces {bounds}"
-        for s, r in zip(state, final_ref):
+        for s, r in zip(state, case.final_ref):
             assert np.abs(s - r.numpy()).max() / np.abs(r.numpy()).max() < 1e-9, f"final state, pieces {bounds}"
