@@ -18,6 +18,8 @@ packages=(
   # the runtime's JSON (it links no LLVM); hope-run's static LLVMSupport
   # needs zstd's CMake target
   nlohmann-json3-dev libzstd-dev
+  # memcheck of compiled code in the tests (test/Codegen/position-memcheck.mlir)
+  valgrind
 )
 missing=()
 for pkg in "${packages[@]}"; do
