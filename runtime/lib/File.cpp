@@ -72,29 +72,6 @@ FileBytes FileBytes::fromBuffer(std::string bytes, std::string name) {
   return file;
 }
 
-/// The folder of `path` ("." for a bare name).
-static std::string folderOf(const std::string &path) {
-  size_t slash = path.rfind('/');
-  if (slash == std::string::npos)
-    return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
-Error rt::checkWritable(const std::string &path) {
-  struct stat info;
-  if (stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode))
-    return makeError(HOPE_INVALID_ARGUMENT,
-                     "cannot write '" + path + "': it is a directory");
-  std::string folder = folderOf(path);
-  if (stat(folder.c_str(), &info) != 0 || !S_ISDIR(info.st_mode))
-    return makeError(HOPE_NOT_FOUND, "cannot write '" + path + "': no folder '" +
-                                         folder + "'");
-  if (access(folder.c_str(), W_OK | X_OK) != 0)
-    return makeError(HOPE_IO_ERROR, "cannot write '" + path + "': folder '" +
-                                        folder + "' is not writable");
-  return Error();
-}
-
 Error rt::writeFileAtomically(
     const std::string &path,
     const std::function<void(const std::function<void(const void *, size_t)> &)>

@@ -36,10 +36,6 @@ private:
   std::shared_ptr<void> storage;
 };
 
-/// Checks that `path` can be written (its folder exists and is writable,
-/// and it is not a directory), before work whose result goes there.
-Error checkWritable(const std::string &path);
-
 /// Writes the bytes `write` produces to `path` atomically: to a temporary
 /// file in the same folder, renamed over `path` once complete. `write` calls
 /// its argument with each piece in order.

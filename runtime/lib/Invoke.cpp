@@ -198,9 +198,11 @@ Expected<std::vector<TensorRef>> rt::invoke(const hope_session &session,
     args.push_back(descriptor.address());
 
   // The session's thread count applies to this call: OpenMP keeps it per
-  // OS thread, so it is set on the invoking thread each time.
-  if (session.threads > 0 && session.module->setThreads)
-    session.module->setThreads(session.threads);
+  // OS thread, so it is set on the invoking thread each time (the default
+  // too, or another session's count would stay).
+  if (session.module->setThreads)
+    session.module->setThreads(session.threads > 0 ? session.threads
+                                                   : defaultThreadCount());
   int32_t broken = session.module->entries[entryIndex](args.data());
   if (broken != 0) {
     // Nothing ran: the outputs were not allocated.

@@ -7,7 +7,9 @@
 
 #include <cstdlib>
 #include <dlfcn.h>
+#include <algorithm>
 #include <filesystem>
+#include <thread>
 
 using namespace hope;
 using namespace hope::rt;
@@ -36,6 +38,17 @@ Error rt::checkThreadCount(int64_t threads, const std::string &source) {
                        " threads is out of range (0 for the default, or 1 "
                        "to " +
                        std::to_string(HOPE_MAX_THREADS) + ")");
+}
+
+int32_t rt::defaultThreadCount() {
+  if (const char *env = getenv("OMP_NUM_THREADS")) {
+    long count = std::strtol(env, nullptr, 10);
+    if (count >= 1 && count <= HOPE_MAX_THREADS)
+      return static_cast<int32_t>(count);
+  }
+  unsigned cores = std::thread::hardware_concurrency();
+  return static_cast<int32_t>(
+      std::clamp<unsigned>(cores, 1, HOPE_MAX_THREADS));
 }
 
 Error rt::checkOmpNumThreads() {

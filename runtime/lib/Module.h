@@ -51,6 +51,11 @@ Error checkThreadCount(int64_t threads, const std::string &source);
 /// Checks OMP_NUM_THREADS, if set, before OpenMP reads it: a list of counts
 /// (OpenMP's nesting syntax), each 1 to HOPE_MAX_THREADS.
 Error checkOmpNumThreads();
+/// The thread count a session with `threads = 0` runs with: the first count
+/// of OMP_NUM_THREADS (checked when the module was loaded), else one per
+/// core. Set explicitly on each call, since OpenMP keeps the last count set
+/// on an OS thread, whichever session set it.
+int32_t defaultThreadCount();
 
 } // namespace hope::rt
 

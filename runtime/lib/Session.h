@@ -19,8 +19,8 @@ struct BoundWeight {
 
 struct hope_session : hope::rt::RefCounted<hope_session> {
   hope::rt::ModuleRef module;
-  /// Threads for the artifact's OpenMP loops, set in each invoke (0: leave
-  /// OpenMP's setting of the invoking thread).
+  /// Threads for the artifact's OpenMP loops, set in each invoke (0: the
+  /// default, rt::defaultThreadCount()).
   int32_t threads = 0;
   hope_device device = HOPE_DEVICE_HOST;
   /// Where runtime-made tensors come from; none: aligned_alloc.

@@ -28,11 +28,6 @@ hope_status *rt::nullArgument(const char *function, const char *name) {
                                                        "' is null"));
 }
 
-hope_code rt::codeOf(std::error_code error) {
-  return error == std::errc::no_such_file_or_directory ? HOPE_NOT_FOUND
-                                                       : HOPE_IO_ERROR;
-}
-
 extern "C" {
 
 uint32_t hope_api_version(void) {

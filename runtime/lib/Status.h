@@ -39,9 +39,6 @@ template <typename T> T *toHandle(Ref<T> ref) { return ref.release(); }
 /// A status for a null pointer given as argument `name` of `function`.
 hope_status *nullArgument(const char *function, const char *name);
 
-/// The code of an I/O error: NOT_FOUND for a missing file, IO_ERROR else.
-hope_code codeOf(std::error_code error);
-
 /// "[2, 7, 64]".
 template <typename Range> std::string formatList(const Range &values) {
   std::string text = "[";

@@ -25,12 +25,12 @@
 // RUN: python3 -c "n=6000; print('\"u.r\"() ({' * n + '}) : () -> ()' * n)" > %t.deeper.mlir
 // RUN: not hope-opt --allow-unregistered-dialect %t.deeper.mlir 2>&1 | FileCheck %s --check-prefix=DEEPER
 // RUN: not hope-compile %t.deeper.mlir --compile-to=input 2>&1 | FileCheck %s --check-prefix=DEEPER
-// DEEPER: hope-{{opt|compile}}: {{.*}}deeper.mlir:1:{{[0-9]+}}: nesting deeper than 10000 levels of ( [ { (--max-nesting)
+// DEEPER: hope-{{opt|compile}}: {{.*}}deeper.mlir:1:{{[0-9]+}}: nesting deeper than 10000 levels of ( [ { < (--max-nesting)
 // Brackets in strings and comments do not count: ((((((((
 // RUN: hope-opt --max-nesting=1 %s | FileCheck %s --check-prefix=STRING
 // STRING: "(((("
 // RUN: not hope-opt --max-nesting=0 %s 2>&1 | FileCheck %s --check-prefix=BOUND
-// BOUND: hope-opt: {{.*}}input-limits.mlir:[[@LINE+1]]:13: nesting deeper than 0 levels of ( [ { (--max-nesting)
+// BOUND: hope-opt: {{.*}}input-limits.mlir:[[@LINE+1]]:13: nesting deeper than 0 levels of ( [ { < (--max-nesting)
 func.func @f() -> () attributes {note = "(((("} {
   return
 }

@@ -40,6 +40,7 @@ class Runtime:
             "hope_module_load": ([ctypes.c_char_p, ctypes.POINTER(_p)], _p),
             "hope_module_release": ([_p], None),
             "hope_module_manifest": ([_p, ctypes.POINTER(ctypes.c_char_p)], _p),
+            "hope_module_threads": ([_p, ctypes.POINTER(ctypes.c_int32)], _p),
             "hope_session_create": ([_p, ctypes.POINTER(SessionOptions), ctypes.POINTER(_p)], _p),
             "hope_session_release": ([_p], None),
             "hope_tensor_wrap": ([ctypes.c_int, ctypes.c_size_t, _i64p, _i64p, _p, ctypes.POINTER(_p)], _p),
@@ -105,6 +106,12 @@ class Session:
     def close(self) -> None:
         self.rt.lib.hope_session_release(self.session)
         self.rt.lib.hope_module_release(self.module)
+
+    def module_threads(self) -> int:
+        """hope_module_threads: the OpenMP thread count of the calling thread now."""
+        threads = ctypes.c_int32()
+        self.rt.check(self.rt.lib.hope_module_threads(self.module, ctypes.byref(threads)))
+        return threads.value
 
     def entry(self, name: str) -> dict:
         return next(e for e in self.manifest["entry_points"] if e["name"] == name)

@@ -9,6 +9,8 @@ maps)."""
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -37,6 +39,16 @@ def _strided(array: np.ndarray) -> np.ndarray:
     view = storage[::2].transpose(0, 2, 1, 3) if transposed else storage[::2]
     assert not view.flags.c_contiguous and np.array_equal(view, array)
     return view
+
+
+def _zero_inputs(entry: dict) -> dict:
+    """Zeros for every input of `entry`: batch B, every other symbolic size 3 (tokens)."""
+    inputs = {}
+    for p in entry["inputs"]:
+        shape = [B if isinstance(s, str) and s.endswith("[0]") else 3 if isinstance(s, str) else s
+                 for s in p["shape"]]
+        inputs[p["name"]] = np.zeros(shape, dtype=np.int64 if p["dtype"] == "i64" else np.float64)
+    return inputs
 
 
 @pytest.mark.parametrize("name", ["momentum_mlp", "dgd_momentum_linear", "aggregated"])
@@ -94,14 +106,30 @@ def test_invoke_map_refuses_a_wrong_state(runtime, hope_compile, tmp_path):
     session = Session(runtime, library)
     try:
         entry = session.entry("forward")
-        inputs = {}
-        for p in entry["inputs"]:
-            shape = [B if isinstance(s, str) and s.endswith("[0]") else 3 if isinstance(s, str) else s
-                     for s in p["shape"]]
-            inputs[p["name"]] = np.zeros(shape, dtype=np.int64 if p["dtype"] == "i64" else np.float64)
+        inputs = _zero_inputs(entry)
         state = next(p["name"] for p in entry["inputs"] if p["role"] == "state" and p["shape"])
         inputs[state] = np.zeros((B + 1, *inputs[state].shape[1:]))
         with pytest.raises(RuntimeApiError, match=f"'{state}'"):
             session.invoke_map("forward", inputs)
     finally:
         session.close()
+
+
+def test_each_invoke_applies_its_sessions_thread_count(runtime, hope_compile, tmp_path):
+    """OpenMP keeps a thread count per OS thread: every invoke sets its session's count on the
+    invoking thread, and a session with the default (0) sets the default back instead of
+    inheriting the count another session left."""
+    spec = SPECS["gd_linear"]
+    library = compile_module(hope_compile, memory_function(spec, H, D, D, "after", streaming=True),
+                             tmp_path, "stream")
+    sessions = {threads: Session(runtime, library, threads=threads) for threads in (0, 3, 5)}
+    try:
+        entry = sessions[0].entry("forward")
+        inputs = _zero_inputs(entry)
+        default = int(os.environ.get("OMP_NUM_THREADS", "").split(",")[0] or os.cpu_count())
+        for threads in (3, 0, 5, 3, 0):
+            sessions[threads].invoke_map("forward", inputs)
+            assert sessions[threads].module_threads() == (threads or default), threads
+    finally:
+        for session in sessions.values():
+            session.close()

@@ -24,15 +24,25 @@ std::string nestingError(llvm::StringRef text, unsigned maxDepth) {
 TEST(ToolSupportTest, NestingDepthNamesLineAndColumn) {
   EXPECT_EQ(nestingError("{[()]}", 3), "");
   EXPECT_EQ(nestingError("a\n  {[(x)]}", 2),
-            "in.mlir:2:5: nesting deeper than 2 levels of ( [ { "
+            "in.mlir:2:5: nesting deeper than 2 levels of ( [ { < "
             "(--max-nesting)");
+}
+
+TEST(ToolSupportTest, NestingCountsAngleBrackets) {
+  // MLIR's parser recurses into a type's or attribute's parameters too.
+  EXPECT_EQ(nestingError("tuple<tuple<tuple<i32>>>", 2),
+            "in.mlir:1:18: nesting deeper than 2 levels of ( [ { < "
+            "(--max-nesting)");
+  EXPECT_EQ(nestingError("tuple<tuple<i32>>", 2), "");
+  // Arrows and comparisons are not brackets.
+  EXPECT_EQ(nestingError("(d0) -> (d0 >= 0, d0 <= 4)", 1), "");
 }
 
 TEST(ToolSupportTest, NestingIgnoresStringsAndComments) {
   EXPECT_EQ(nestingError("x = \"((((\\\"((\" // ((((\n{}", 1), "");
   // An unbalanced closer does not make room for deeper nesting.
   EXPECT_EQ(nestingError(")))(((", 2),
-            "in.mlir:1:6: nesting deeper than 2 levels of ( [ { "
+            "in.mlir:1:6: nesting deeper than 2 levels of ( [ { < "
             "(--max-nesting)");
 }
 

@@ -25,7 +25,7 @@ cl::opt<uint64_t> maxInputMiB(
     cl::value_desc("MiB"), cl::init(1024), cl::cat(getInputLimitsCategory()));
 cl::opt<unsigned> maxNesting(
     "max-nesting",
-    cl::desc("Refuse IR that nests brackets ( [ { deeper than this (default "
+    cl::desc("Refuse IR that nests brackets ( [ { < deeper than this (default "
              "10000; the parser's stack is 512 MiB)"),
     cl::value_desc("N"), cl::init(10000), cl::cat(getInputLimitsCategory()));
 
@@ -107,6 +107,12 @@ llvm::Error checkNestingDepth(const llvm::MemoryBuffer &text,
         while (i + 1 < buffer.size() && buffer[i + 1] != '\n')
           ++i;
       break;
+    case '<':
+      // `<=` compares; every other `<` opens a type or attribute's
+      // parameters, which MLIR's parser recurses into as into brackets.
+      if (i + 1 < buffer.size() && buffer[i + 1] == '=')
+        break;
+      [[fallthrough]];
     case '(':
     case '[':
     case '{':
@@ -114,8 +120,14 @@ llvm::Error checkNestingDepth(const llvm::MemoryBuffer &text,
         return fail(text.getBufferIdentifier() + ":" + llvm::Twine(line) +
                     ":" + llvm::Twine(i - lineStart + 1) +
                     ": nesting deeper than " + llvm::Twine(maxDepth) +
-                    " levels of ( [ { (--max-nesting)");
+                    " levels of ( [ { < (--max-nesting)");
       break;
+    case '>':
+      // `->` and `>=` close nothing.
+      if ((i > 0 && buffer[i - 1] == '-') ||
+          (i + 1 < buffer.size() && buffer[i + 1] == '='))
+        break;
+      [[fallthrough]];
     case ')':
     case ']':
     case '}':

@@ -32,7 +32,7 @@ llvm::cl::OptionCategory &getInputLimitsCategory();
 llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>>
 readRegularFile(llvm::StringRef path, uint64_t maxBytes);
 
-/// An error naming the first place where `text` nests brackets ( [ { deeper
+/// An error naming the first place where `text` nests brackets ( [ { < deeper
 /// than `maxDepth`, as "<name>:<line>:<column>: ...", outside string
 /// literals and // comments. A cheap bound on the recursion of MLIR's parser
 /// (one level of its stack per region, block list or attribute nesting).

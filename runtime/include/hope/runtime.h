@@ -218,9 +218,9 @@ HOPE_API hope_status *hope_module_model(const hope_module *module, const char **
 #define HOPE_MAX_THREADS 1024
 
 /* How many threads the module's parallel loops use on the calling thread
-   when no session sets a count: the OpenMP runtime's setting for this
-   thread; 1 for a module without parallel loops, which runs on the calling
-   thread. */
+   now: the OpenMP runtime's setting for this thread, which every invoke
+   sets to its session's count (or the default); 1 for a module without
+   parallel loops, which runs on the calling thread. */
 HOPE_API hope_status *hope_module_threads(const hope_module *module, int32_t *threads);
 
 HOPE_API hope_status *hope_module_entry_point_count(const hope_module *module,
