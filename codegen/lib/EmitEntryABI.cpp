@@ -3,11 +3,12 @@
 // The exported symbols of an artifact (docs/artifact-abi.md), emitted in the
 // LLVM dialect next to MLIR's C interface functions:
 //
-//   int32_t hope_entry_E(void **args) {
-//     int32_t failed = _mlir_ciface_E.preconditions(args[0], ..., args[n-1]);
+//   int32_t hope_entry_E(void **args, const hope_services *services) {
+//     int32_t failed = _mlir_ciface_E.preconditions(args[0], ..., args[n-1],
+//                                                   services);
 //     if (failed) return failed;          // only if E has preconditions
 //     Results r;                          // one descriptor or a struct of them
-//     _mlir_ciface_E(&r, args[0], ..., args[n-1]);
+//     _mlir_ciface_E(&r, args[0], ..., args[n-1], services);
 //     *(Desc_j *)args[n + j] = r.j;       // for every result j
 //     return 0;
 //   }
@@ -17,7 +18,6 @@
 #include "nl/Codegen/Passes.h"
 #include "nl/IR/NLDialect.h"
 
-#include "mlir/Dialect/LLVMIR/FunctionCallUtils.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/Support/JSON.h"
@@ -83,6 +83,7 @@ FailureOr<std::string> writeManifest(ModuleOp module, StringAttr manifest,
                             "represent: ")
            << target;
   (*entries)["target"] = std::move(*facts);
+  (*entries)["services"] = kServicesVersion;
 
   std::string text;
   llvm::raw_string_ostream os(text);
@@ -105,6 +106,13 @@ FailureOr<std::string> writeManifest(ModuleOp module, StringAttr manifest,
   return text;
 }
 
+/// Whether nl-route-allocations gave `function` the service table.
+bool takesServices(LLVM::LLVMFuncOp function) {
+  unsigned count = function.getNumArguments();
+  return count > 0 &&
+         function.getArgAttr(count - 1, NLDialect::getServicesAttrName()) != nullptr;
+}
+
 struct EmitEntryABIPass : nl::impl::NLEmitEntryABIBase<EmitEntryABIPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -113,7 +121,6 @@ struct EmitEntryABIPass : nl::impl::NLEmitEntryABIBase<EmitEntryABIPass> {
     Location loc = module.getLoc();
     MLIRContext *ctx = &getContext();
     auto ptrType = LLVM::LLVMPointerType::get(ctx);
-    auto voidType = LLVM::LLVMVoidType::get(ctx);
     auto i32Type = builder.getI32Type();
     constexpr StringLiteral kInterfacePrefix = "_mlir_ciface_";
 
@@ -136,10 +143,16 @@ struct EmitEntryABIPass : nl::impl::NLEmitEntryABIBase<EmitEntryABIPass> {
         interface.emitError("no function '") << name << "' behind it";
         return signalPassFailure();
       }
+      // nl-route-allocations appended the service table to both.
+      if (!takesServices(interface) || !takesServices(callee)) {
+        interface.emitError("takes no service table: run "
+                            "nl-route-allocations first");
+        return signalPassFailure();
+      }
       Type resultType = callee.getFunctionType().getReturnType();
       bool hasResults = !isa<LLVM::LLVMVoidType>(resultType);
       unsigned numInputs =
-          interface.getNumArguments() - (hasResults ? 1 : 0);
+          interface.getNumArguments() - 1 - (hasResults ? 1 : 0);
       SmallVector<Type> resultTypes;
       if (auto results = dyn_cast<LLVM::LLVMStructType>(resultType);
           results && !results.getBody().empty() &&
@@ -150,11 +163,12 @@ struct EmitEntryABIPass : nl::impl::NLEmitEntryABIBase<EmitEntryABIPass> {
 
       auto entry = LLVM::LLVMFuncOp::create(
           builder, loc, ("hope_entry_" + name).str(),
-          LLVM::LLVMFunctionType::get(i32Type, {ptrType}));
+          LLVM::LLVMFunctionType::get(i32Type, {ptrType, ptrType}));
       OpBuilder::InsertionGuard guard(builder);
       Block *body = entry.addEntryBlock(builder);
       builder.setInsertionPointToStart(body);
       Value args = body->getArgument(0);
+      Value services = body->getArgument(1);
       auto slot = [&](unsigned index) -> Value {
         Value address = LLVM::GEPOp::create(
             builder, loc, ptrType, ptrType, args,
@@ -167,9 +181,15 @@ struct EmitEntryABIPass : nl::impl::NLEmitEntryABIBase<EmitEntryABIPass> {
       };
       if (auto check = module.lookupSymbol<LLVM::LLVMFuncOp>(
               (kInterfacePrefix + getPreconditionCheckName(name)).str())) {
+        if (!takesServices(check)) {
+          check.emitError("takes no service table: run "
+                          "nl-route-allocations first");
+          return signalPassFailure();
+        }
         SmallVector<Value> checkArgs;
-        for (unsigned input = 0; input < check.getNumArguments(); ++input)
+        for (unsigned input = 0; input + 1 < check.getNumArguments(); ++input)
           checkArgs.push_back(slot(input));
+        checkArgs.push_back(services);
         Value failed = LLVM::CallOp::create(builder, loc, check, checkArgs)
                            .getResult();
         Value broken = LLVM::ICmpOp::create(builder, loc,
@@ -193,6 +213,7 @@ struct EmitEntryABIPass : nl::impl::NLEmitEntryABIBase<EmitEntryABIPass> {
       }
       for (unsigned input = 0; input < numInputs; ++input)
         callArgs.push_back(slot(input));
+      callArgs.push_back(services);
       LLVM::CallOp::create(builder, loc, TypeRange{},
                            SymbolRefAttr::get(interface), callArgs);
       if (hasResults) {
@@ -238,19 +259,6 @@ struct EmitEntryABIPass : nl::impl::NLEmitEntryABIBase<EmitEntryABIPass> {
                            builder.getStringAttr(text));
     module->removeAttr(NLDialect::getManifestAttrName());
     module->removeAttr(NLDialect::getTargetAttrName());
-
-    // hope_free: outputs are released by the allocator that made them.
-    FailureOr<LLVM::LLVMFuncOp> freeFn =
-        LLVM::lookupOrCreateFreeFn(builder, module);
-    if (failed(freeFn))
-      return signalPassFailure();
-    auto freeEntry = LLVM::LLVMFuncOp::create(
-        builder, loc, "hope_free",
-        LLVM::LLVMFunctionType::get(voidType, {ptrType}));
-    Block *body = freeEntry.addEntryBlock(builder);
-    builder.setInsertionPointToStart(body);
-    LLVM::CallOp::create(builder, loc, *freeFn, body->getArgument(0));
-    LLVM::ReturnOp::create(builder, loc, ValueRange{});
   }
 };
 

@@ -84,7 +84,7 @@ struct PrepareEntryPointsPass
       return signalPassFailure();
     }
     llvm::json::Object manifest{{"format", "hope-artifact"},
-                                {"version", 3},
+                                {"version", 4},
                                 {"model", modelName},
                                 {"entry_points", std::move(entryPoints)}};
     std::string text;

@@ -83,6 +83,12 @@ static LogicalResult verifyRoleAttribute(Operation *op, NamedAttribute attr,
 LogicalResult NLDialect::verifyRegionArgAttribute(Operation *op, unsigned,
                                                   unsigned argIndex,
                                                   NamedAttribute attr) {
+  if (attr.getName() == getServicesAttrName()) {
+    if (!isa<UnitAttr>(attr.getValue()))
+      return op->emitError() << "'" << getServicesAttrName() << "' on argument #"
+                             << argIndex << " must be a unit attribute";
+    return success();
+  }
   return verifyRoleAttribute(op, attr, {"input", "weight", "state"},
                              "argument", argIndex);
 }

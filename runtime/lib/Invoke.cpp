@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Services.h"
 #include "Session.h"
 #include "Shapes.h"
 #include "Status.h"
@@ -80,18 +81,17 @@ static std::string callerInputNames(const EntryPoint &entry) {
 static Expected<std::vector<TensorRef>>
 takeOutputs(const hope_session &session, const EntryPoint &entry,
             std::vector<Descriptor> &descriptors, DimBindings &dims,
-            const std::set<void *> &inputBuffers) {
+            const std::set<void *> &inputBuffers,
+            const CallServices &services) {
   // Own every distinct buffer first, so that any error below frees them.
   // A buffer that is an input's was not allocated by the artifact: copy it.
   std::map<void *, std::shared_ptr<void>> owners;
-  ModuleRef module = session.module;
   for (Descriptor &descriptor : descriptors) {
     void *buffer = descriptor.allocated();
     if (!buffer || inputBuffers.count(buffer) ||
         inputBuffers.count(descriptor.aligned()) || owners.count(buffer))
       continue;
-    owners[buffer] = std::shared_ptr<void>(
-        buffer, [module](void *buffer) { module->freeBuffer(buffer); });
+    owners[buffer] = services.own(buffer);
   }
 
   std::vector<TensorRef> outputs;
@@ -203,7 +203,11 @@ Expected<std::vector<TensorRef>> rt::invoke(const hope_session &session,
   if (session.module->setThreads)
     session.module->setThreads(session.threads > 0 ? session.threads
                                                    : defaultThreadCount());
-  int32_t broken = session.module->entries[entryIndex](args.data());
+  // Every buffer of the call, the outputs' too, comes from the session's
+  // allocator through the table (hope/artifact.h).
+  CallServices services(session.allocator);
+  int32_t broken =
+      session.module->entries[entryIndex](args.data(), services.table());
   if (broken != 0) {
     // Nothing ran: the outputs were not allocated.
     if (broken < 0 || static_cast<size_t>(broken) > entry.preconditions.size())
@@ -227,7 +231,7 @@ Expected<std::vector<TensorRef>> rt::invoke(const hope_session &session,
   std::vector<Descriptor> outputs(
       std::make_move_iterator(descriptors.begin() + inputs.size()),
       std::make_move_iterator(descriptors.end()));
-  return takeOutputs(session, entry, outputs, dims, inputBuffers);
+  return takeOutputs(session, entry, outputs, dims, inputBuffers, services);
 }
 
 Expected<TensorMapRef> rt::invokeByName(const hope_session &session,

@@ -10,6 +10,7 @@
 #include "Json.h"
 #include "Status.h"
 #include "Tensor.h"
+#include "hope/artifact.h"
 
 #include <algorithm>
 #include <map>
@@ -346,6 +347,17 @@ Expected<std::unique_ptr<Manifest>> rt::parseManifest(std::string_view json) {
     return makeError(HOPE_UNSUPPORTED,
                      "compiled for target '" + kind +
                          "'; this runtime has no backend for it");
+  int64_t services = 0;
+  if (!field(r, *value, root, "services", services))
+    return invalid(r.error());
+  if (services < 1)
+    return invalid("'services' is " + std::to_string(services) +
+                   ", not a service table version (1 or more)");
+  if (services > HOPE_SERVICES_VERSION)
+    return makeError(HOPE_UNSUPPORTED,
+                     "the artifact needs service table version " +
+                         std::to_string(services) + "; this runtime provides " +
+                         std::to_string(HOPE_SERVICES_VERSION));
 
   RawManifest raw;
   if (!read(r, *value, root, raw))
@@ -354,6 +366,7 @@ Expected<std::unique_ptr<Manifest>> rt::parseManifest(std::string_view json) {
   auto manifest = std::make_unique<Manifest>();
   manifest->json = std::string(json);
   manifest->kind = manifest->save(kind);
+  manifest->services = services;
   if (Error error = Validator(*manifest).run(raw))
     return error;
   return manifest;

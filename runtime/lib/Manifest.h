@@ -52,14 +52,17 @@ struct EntryPoint {
 };
 
 /// The manifest format this runtime reads (3: the target names its kind;
-/// entries return a status and may list preconditions).
-constexpr int64_t kManifestVersion = 3;
+/// entries return a status and may list preconditions; 4: entries take the
+/// service table, which the manifest's `services` versions).
+constexpr int64_t kManifestVersion = 4;
 
 struct Manifest {
   std::string json;
   /// The target's kind: "cpu" is the only one this runtime runs.
   std::string_view kind;
   std::string_view model;
+  /// The service table version the artifact needs (hope/artifact.h).
+  int64_t services = 0;
   std::string_view triple;
   std::string_view cpu;
   std::vector<std::string_view> features;

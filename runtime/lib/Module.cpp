@@ -111,8 +111,6 @@ Expected<ModuleRef> rt::loadModule(const std::string &givenPath) {
     return makeError(HOPE_NOT_FOUND,
                      givenPath + ": no symbol '" + symbol + "'" + what);
   };
-  if (!file->symbols.count("hope_free"))
-    return missing("hope_free", " (frees the outputs)");
   for (const EntryPoint &entry : (*manifest)->entryPoints) {
     std::string symbol = "hope_entry_" + std::string(entry.name);
     if (!file->symbols.count(symbol))
@@ -138,10 +136,6 @@ Expected<ModuleRef> rt::loadModule(const std::string &givenPath) {
       return missing(name, " (dlsym failed)");
     return symbol;
   };
-  Expected<void *> freeBuffer = resolve("hope_free");
-  if (!freeBuffer)
-    return freeBuffer.takeError();
-  module->freeBuffer = reinterpret_cast<hope_module::FreeFn>(*freeBuffer);
   for (const EntryPoint &entry : module->manifest->entryPoints) {
     Expected<void *> fn = resolve("hope_entry_" + std::string(entry.name));
     if (!fn)

@@ -4,6 +4,7 @@
 #define HOPE_RUNTIME_LIB_MODULE_H
 
 #include "Manifest.h"
+#include "hope/artifact.h"
 #include "Ref.h"
 
 #include <memory>
@@ -11,12 +12,11 @@
 #include <vector>
 
 /// An artifact loaded with dlopen, with its validated manifest and resolved
-/// entry points. It is unloaded when the last reference goes: sessions and
-/// output buffers (freed by its hope_free) hold one.
+/// entry points. It is unloaded when the last reference goes: sessions hold
+/// one.
 struct hope_module : hope::rt::RefCounted<hope_module> {
   /// Returns 0, or the 1-based number of the precondition the call broke.
-  using EntryFn = int32_t (*)(void **args);
-  using FreeFn = void (*)(void *buffer);
+  using EntryFn = hope_entry_fn;
   using SetThreadsFn = void (*)(int);
   using GetThreadsFn = int (*)();
 
@@ -27,7 +27,6 @@ struct hope_module : hope::rt::RefCounted<hope_module> {
   void *handle = nullptr;
   /// One per manifest entry point, in its order.
   std::vector<EntryFn> entries;
-  FreeFn freeBuffer = nullptr;
   /// The OpenMP runtime the artifact uses, if it has parallel loops
   /// (found through its own dependencies); else null.
   SetThreadsFn setThreads = nullptr;

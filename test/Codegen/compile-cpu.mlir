@@ -15,7 +15,7 @@
 // MANIFEST-NOT: nl.target
 // MANIFEST: llvm.mlir.global external constant @hope_manifest(
 // MANIFEST-SAME: \22target\22:{\22kind\22:\22cpu\22,\22cpu\22:\22x86-64\22,\22features\22:[{{.*}}\22sse2\22{{.*}}],\22triple\22:\22x86_64-
-// MANIFEST-SAME: \22version\22:3
+// MANIFEST-SAME: \22version\22:4
 
 // The artifact for the baseline loads here (every x86-64 CPU has its
 // features).

@@ -23,10 +23,11 @@
 // LINALG: linalg.generic
 
 // RUN: hope-compile %s --compile-to=llvm | FileCheck %s --check-prefix=LLVM
-// LLVM-DAG: llvm.func @hope_entry_forward(%{{.*}}: !llvm.ptr)
+// LLVM-DAG: llvm.func @hope_entry_forward(%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr)
 // LLVM-DAG: llvm.call @_mlir_ciface_forward
 // LLVM-DAG: llvm.mlir.global external constant @hope_manifest
-// LLVM-DAG: llvm.func @hope_free(%{{.*}}: !llvm.ptr)
+// LLVM-NOT: llvm.func @hope_free
+// LLVM-NOT: llvm.func @malloc
 
 // RUN: rm -rf %t.phases && hope-compile %s -o %t.so --dump-phases-to=%t.phases
 // RUN: ls %t.phases | FileCheck %s --check-prefix=DUMP
@@ -41,8 +42,9 @@
 // DUMP-NEXT: 08-llvm-ir.ll
 // RUN: llvm-nm -D --defined-only %t.so | FileCheck %s --check-prefix=SYMBOLS
 // SYMBOLS-DAG: T hope_entry_forward
-// SYMBOLS-DAG: T hope_free
 // SYMBOLS-DAG: R hope_manifest
+// RUN: llvm-nm -D --undefined-only %t.so | FileCheck %s --check-prefix=IMPORTS
+// IMPORTS-NOT: {{ (malloc|free|aligned_alloc|hope_.*)$}}
 
 // Errors: unknown phase, unknown target, no output.
 // RUN: not hope-compile %s --compile-to=nowhere 2>&1 | FileCheck %s --check-prefix=BADPHASE

@@ -80,6 +80,35 @@ def _descriptor_type(rank: int):
     return Descriptor
 
 
+_libc = ctypes.CDLL(None)
+_libc.aligned_alloc.restype = ctypes.c_void_p
+_libc.aligned_alloc.argtypes = [ctypes.c_size_t, ctypes.c_size_t]
+_libc.free.argtypes = [ctypes.c_void_p]
+
+_AllocFn = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint64)
+_FreeFn = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
+
+
+@_AllocFn
+def _services_alloc(_context, size, alignment):
+    alignment = max(alignment, 64)
+    return _libc.aligned_alloc(alignment, max(-(-size // alignment) * alignment, alignment))
+
+
+@_FreeFn
+def _services_free(_context, pointer):
+    _libc.free(pointer)
+
+
+class Services(ctypes.Structure):
+    """runtime/include/hope/artifact.h's hope_services, version 1: the C library's memory."""
+    _fields_ = [("struct_size", ctypes.c_uint32), ("version", ctypes.c_uint32),
+                ("context", ctypes.c_void_p), ("alloc", _AllocFn), ("free", _FreeFn)]
+
+
+SERVICES = Services(ctypes.sizeof(Services), 1, None, _services_alloc, _services_free)
+
+
 class PreconditionError(ValueError):
     """The artifact refused a call whose inputs break a precondition."""
 
@@ -128,7 +157,8 @@ class Artifact:
         args = (ctypes.c_void_p * len(pointers))(*pointers)
         function = getattr(self.library, f"hope_entry_{name}")
         function.restype = ctypes.c_int32
-        broken = function(args)
+        function.argtypes = [ctypes.c_void_p, ctypes.POINTER(Services)]
+        broken = function(args, ctypes.byref(SERVICES))
         if broken:
             precondition = entry["preconditions"][broken - 1]
             raise PreconditionError(f"{name}: {precondition['message']}")
@@ -144,5 +174,5 @@ class Artifact:
             strides = tuple(d.strides[i] * np.dtype(numpy_type).itemsize for i in range(rank))
             view = np.lib.stride_tricks.as_strided(base[d.offset:], shape=shape, strides=strides)
             results.append(view.copy())
-            self.library.hope_free(ctypes.c_void_p(d.allocated))
+            _libc.free(ctypes.c_void_p(d.allocated))
         return results

@@ -38,3 +38,8 @@ def hope_models() -> Path:
 @pytest.fixture(scope="session")
 def hope_run() -> Path:
     return _tool("hope-run")
+
+
+@pytest.fixture(scope="session")
+def hope_opt() -> Path:
+    return _tool("hope-opt")

@@ -122,3 +122,30 @@ def memory_function(spec: ref.MemorySpec, heads: int, d_in: int, d_out: int, poi
   return %y, {finals}{stream_out} : {seq_out}, {", ".join(final_list)}{stream_types}
 }}
 """
+
+
+def builder_spec(spec: ref.MemorySpec, heads: int, d_in: int, d_out: int, point: str,
+                 element: str = "f64", retention: bool = True) -> dict:
+    """The same memory level as `memory_function(...)` (not streaming) for `hope-models
+    memory-level --memory-spec` (tools/hope-models/MemorySpec.cpp)."""
+    model, objective, rule = spec.model, spec.objective, spec.rule
+    fields = {"name": "M", "heads": heads, "input_width": d_in, "output_width": d_out,
+              "dtype": element, "chunk": spec.chunk, "read_point": point, "retention": retention,
+              "lr": rule.lr, "retention_rate": rule.retention,
+              "linearize": None if spec.chunk_aggregated is None
+              else (spec.chunk_aggregated.linearize or "sequence")}
+    if isinstance(model, ref.LinearModel):
+        fields["model"] = "linear"
+    else:
+        fields.update(model="mlp", depth=model.depth, hidden=model.hidden,
+                      activation=model.activation, residual=model.residual, norm=model.norm)
+    if isinstance(objective, ref.Dot):
+        fields["objective"] = "dot"
+    else:
+        fields.update(objective="l2", reduction=objective.reduction, half=objective.half)
+    if isinstance(rule, ref.MomentumGD):
+        fields.update(rule="momentum_gd", order=rule.order, newton_schulz=rule.newton_schulz,
+                      momentum_rate=rule.momentum)
+    else:
+        fields.update(rule="dgd", dgd_momentum=rule.momentum, step_size=rule.step_size)
+    return fields

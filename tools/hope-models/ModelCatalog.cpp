@@ -36,6 +36,7 @@ unsigned Overrides::getGiven() const {
   given |= cmsVariant ? kCmsVariant : 0;
   given |= mixer ? kMixer : 0;
   given |= streaming ? kStreaming : 0;
+  given |= memorySpec ? kMemorySpec : 0;
   return given;
 }
 
@@ -69,6 +70,8 @@ llvm::StringRef hope::models::getOverrideFlag(Override override) {
     return "--mixer";
   case kStreaming:
     return "--streaming";
+  case kMemorySpec:
+    return "--memory-spec";
   }
   return "?";
 }
@@ -138,7 +141,8 @@ llvm::ArrayRef<ModelInfo> hope::models::getModels() {
          "period 8"},
         {"gated-delta", "linear, dot-product objective, DGD (the gated delta "
                         "rule), chunk 4"}},
-       kWidth | kHeads | kChunk | kHidden | kDtype | kReadPoint | kLinearize},
+       kWidth | kHeads | kChunk | kHidden | kDtype | kReadPoint | kLinearize |
+           kMemorySpec},
   };
   return models;
 }
@@ -310,6 +314,10 @@ static std::optional<std::string>
 buildMemoryLevelModel(StringRef config, const Overrides &overrides,
                       OpBuilder &builder, Location loc) {
   using Config = MemoryLevelConfig;
+  if (overrides.memorySpec) {
+    buildMemoryLevel(builder, loc, *overrides.memorySpec);
+    return std::nullopt;
+  }
   Config level;
   level.chunk = 4;
   if (config.starts_with("mlp-")) {

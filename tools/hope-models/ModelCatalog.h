@@ -5,6 +5,7 @@
 #define HOPE_MODELS_MODELCATALOG_H
 
 #include "nl/IR/NLAttrs.h"
+#include "nl/Models/MemoryLevel.h"
 #include "nl/Models/Models.h"
 
 #include "mlir/IR/Builders.h"
@@ -33,7 +34,8 @@ enum Override : unsigned {
   kCmsVariant = 1 << 11,
   kMixer = 1 << 12,
   kStreaming = 1 << 13,
-  kLastOverride = kStreaming,
+  kMemorySpec = 1 << 14,
+  kLastOverride = kMemorySpec,
 };
 
 /// The overrides given on the command line (unset: the config's value).
@@ -57,6 +59,8 @@ struct Overrides {
   std::optional<mlir::nl::models::HopeMixer> mixer;
   /// hope-block: the streaming form (state carried between pieces).
   std::optional<bool> streaming;
+  /// memory-level: the whole level, from --memory-spec.
+  std::optional<mlir::nl::models::MemoryLevelConfig> memorySpec;
 
   /// The set of overrides given (a mask of Override).
   unsigned getGiven() const;

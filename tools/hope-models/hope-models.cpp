@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "InitialState.h"
+#include "MemorySpec.h"
 #include "ModelCatalog.h"
 #include "ToolSupport.h"
 #include "WeightsFile.h"
@@ -147,6 +148,13 @@ cl::opt<double> maxLr("max-lr",
                                "--config=titans-pytorch: 1)"),
                       cl::value_desc("x"), cl::cat(overrideCategory));
 
+cl::opt<std::string> memorySpec(
+    "memory-spec",
+    cl::desc("memory-level: every field of the memory level from a JSON "
+             "object (keys: see docs/models.md); replaces the config and "
+             "the other overrides"),
+    cl::value_desc("file.json"), cl::cat(overrideCategory));
+
 /// "hope-models: <message>" on stderr; returns the exit code 1.
 int fail(const llvm::Twine &message) {
   llvm::errs() << "hope-models: " << message << "\n";
@@ -252,6 +260,20 @@ std::optional<std::string> parseOverrides(const ModelInfo &model,
       return "--max-lr must be positive, got " + std::to_string(maxLr);
     overrides.maxLr = maxLr;
   }
+  if (memorySpec.getNumOccurrences()) {
+    if (overrides.getGiven())
+      return "--memory-spec gives every field of the memory level: do not "
+             "combine it with other overrides";
+    llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>> file =
+        hope::tools::readInput(memorySpec);
+    if (!file)
+      return llvm::toString(file.takeError());
+    llvm::Expected<mlir::nl::models::MemoryLevelConfig> spec =
+        parseMemorySpec((*file)->getBuffer());
+    if (!spec)
+      return memorySpec + ": " + llvm::toString(spec.takeError());
+    overrides.memorySpec = *spec;
+  }
   unsigned unsupported = overrides.getGiven() & ~model.overrides;
   for (unsigned bit = 1; bit <= kLastOverride; bit <<= 1)
     if (unsupported & bit)
@@ -272,6 +294,8 @@ std::string describeCommand(const ModelInfo &model, const ConfigInfo &config) {
       text += " --" + option->ArgStr.str() + "=" + option->getValue();
   if (streaming)
     text += " --streaming";
+  if (memorySpec.getNumOccurrences())
+    text += " --memory-spec=" + memorySpec;
   for (cl::opt<double> *scale : {&maxLr, &etaScale})
     if (scale->getNumOccurrences())
       text += (" --" + scale->ArgStr + "=" +

@@ -123,10 +123,12 @@ static const CompilePhase kCPUPhases[] = {
        // Vector transfers of register blocks become one row each first.
        addPipeline(pm, "convert-vector-to-scf{full-unroll=true},"
                        "convert-scf-to-openmp,expand-strided-metadata,"
-                       "lower-affine,finalize-memref-to-llvm,"
+                       "lower-affine,"
+                       "finalize-memref-to-llvm{use-generic-functions=true},"
                        "convert-scf-to-cf,convert-vector-to-llvm,"
                        "convert-math-to-llvm,convert-math-to-libm,"
                        "convert-to-llvm,reconcile-unrealized-casts");
+       pm.addPass(createNLRouteAllocations());
        pm.addPass(createNLEmitEntryABI());
      }},
 };

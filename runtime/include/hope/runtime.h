@@ -11,8 +11,8 @@
 |*  - Objects (module, session, tensor, tensor map) are reference counted:   *|
 |*    a create/load/read call returns one reference, *_retain adds one,       *|
 |*    *_release drops one (NULL is a no-op for both). An object lives while   *|
-|*    anything refers to it: a session keeps its module, an output keeps the *|
-|*    module whose code allocated it, a map keeps its tensors.               *|
+|*    anything refers to it: a session keeps its module, a map keeps its     *|
+|*    tensors.                                                                *|
 |*  - Out-parameters are written only on success. Strings and arrays that a  *|
 |*    query returns belong to the queried object and live as long as it.     *|
 |*  - Shapes and strides count elements; strides may be any integers.        *|
@@ -255,11 +255,13 @@ HOPE_API hope_status *hope_module_output(const hope_module *module, const char *
 /* A module with its weights bound. */
 typedef struct hope_session hope_session;
 
-/* Where the runtime allocates the tensors it makes for a session (dense
-   copies of strided inputs, copies of outputs): `alloc` returns `bytes`
-   bytes aligned to `alignment` (a power of two, at least 64) or NULL;
-   `free` releases what `alloc` returned. Both may be called from any thread
-   that invokes the session, and `free` as long as such a tensor lives. */
+/* Where every buffer of a session's calls comes from: the tensors the
+   runtime makes (dense copies of strided inputs, copies of outputs) and
+   everything the artifact allocates (its temporaries and outputs).
+   `alloc` returns `bytes` bytes aligned to `alignment` (a power of two, at
+   least 64) or NULL; `free` releases what `alloc` returned. Both are called
+   from any thread, the artifact's parallel loops included (they must be
+   thread-safe), and `free` as long as such a tensor lives. */
 typedef struct hope_allocator {
   void *(*alloc)(void *ctx, size_t bytes, size_t alignment);
   void (*free)(void *ctx, void *ptr);

@@ -27,7 +27,8 @@ Object example() {
   };
   return Object{
       {"format", "hope-artifact"},
-      {"version", 3},
+      {"version", 4},
+      {"services", 1},
       {"model", "titans_memory"},
       {"target", Object{{"kind", "cpu"},
                         {"triple", "x86_64-unknown-linux-gnu"},
@@ -104,6 +105,8 @@ TEST(Manifest, EveryMissingOrIllTypedFieldIsNamed) {
             "invalid manifest: missing value at manifest.format");
   EXPECT_EQ(errorAfter([](Object &m) { m["version"] = "1"; }),
             "invalid manifest: expected integer at manifest.version");
+  EXPECT_EQ(errorAfter([](Object &m) { m.erase("services"); }),
+            "invalid manifest: missing value at manifest.services");
   EXPECT_EQ(errorAfter([](Object &m) { m.erase("model"); }),
             "invalid manifest: missing value at manifest.model");
   EXPECT_EQ(errorAfter([](Object &m) { m["target"] = Array{}; }),
@@ -143,9 +146,15 @@ TEST(Manifest, EveryBadValueIsNamed) {
   EXPECT_EQ(errorAfter([](Object &m) { m["format"] = "onnx"; }),
             "invalid manifest: 'format' is 'onnx', not 'hope-artifact'");
   EXPECT_EQ(errorAfter([](Object &m) { m["version"] = 1; }),
-            "unsupported manifest version 1 (this runtime reads version 3)");
-  EXPECT_EQ(errorAfter([](Object &m) { m["version"] = 2; }),
-            "unsupported manifest version 2 (this runtime reads version 3)");
+            "unsupported manifest version 1 (this runtime reads version 4)");
+  EXPECT_EQ(errorAfter([](Object &m) { m["version"] = 3; }),
+            "unsupported manifest version 3 (this runtime reads version 4)");
+  EXPECT_EQ(errorAfter([](Object &m) { m["services"] = 0; }),
+            "invalid manifest: 'services' is 0, not a service table version "
+            "(1 or more)");
+  EXPECT_EQ(errorAfter([](Object &m) { m["services"] = 2; }),
+            "the artifact needs service table version 2; this runtime "
+            "provides 1");
   // Another target's artifact: refused by kind, whatever else it holds.
   EXPECT_EQ(errorAfter([](Object &m) {
               m["target"] = Object{{"kind", "cuda"}, {"arch", "sm_90"}};

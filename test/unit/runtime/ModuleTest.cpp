@@ -3,6 +3,7 @@
 #include "TestUtil.h"
 
 #include "HostTarget.h"
+#include "hope/artifact.h"
 
 #include "llvm/Support/FileSystem.h"
 
@@ -90,6 +91,16 @@ TEST(Module, AMissingEntrySymbolIsNamed) {
             std::string(HOPE_FAKE_MISSING_ENTRY) +
                 ": no symbol 'hope_entry_backward' for entry point "
                 "'backward'");
+}
+
+TEST(Module, ANewerServiceTableIsRefused) {
+  hope::Expected<Module> module = Module::load(HOPE_FAKE_NEW_SERVICES);
+  EXPECT_EQ(codeOf(module), HOPE_UNSUPPORTED);
+  EXPECT_EQ(loadError(HOPE_FAKE_NEW_SERVICES),
+            std::string(HOPE_FAKE_NEW_SERVICES) +
+                ": the artifact needs service table version 99; this "
+                "runtime provides " +
+                std::to_string(HOPE_SERVICES_VERSION));
 }
 
 TEST(Module, EveryMissingCPUFeatureIsNamed) {

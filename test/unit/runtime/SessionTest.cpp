@@ -349,6 +349,19 @@ TEST(SessionOptions, AreCheckedAndApplied) {
   }
   EXPECT_EQ(counts.allocs, 2);
   EXPECT_EQ(counts.frees, 2);
+  // It makes every buffer of the artifact too, through the service table
+  // (hope/artifact.h): the three outputs of stats, released with them.
+  counts = {};
+  {
+    hope::Session session = take(hope::Session::create(module, &options));
+    std::vector<Tensor> outputs = take(session.invoke(
+        "stats", {tensorOf<double>({3}, {1, 2, 4}), tensorOf<int64_t>({}, {2})}));
+    EXPECT_EQ(valuesOf<double>(outputs[0]), (std::vector<double>{14}));
+    EXPECT_EQ(counts.allocs, 3);
+    EXPECT_EQ(counts.frees, 0);
+  }
+  EXPECT_EQ(counts.allocs, 3);
+  EXPECT_EQ(counts.frees, 3);
   allocator.free = nullptr;
   EXPECT_EQ(createError(options), "hope_session_create: the allocator needs "
                                   "both alloc and free");

@@ -25,6 +25,9 @@ inline std::string getPreconditionCheckName(llvm::StringRef entry) {
   return (entry + ".preconditions").str();
 }
 
+/// The service table version the artifacts of this compiler need.
+constexpr int64_t kServicesVersion = 1;
+
 #define GEN_PASS_DECL
 #include "nl/Codegen/Passes.h.inc"
 

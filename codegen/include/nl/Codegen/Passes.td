@@ -158,17 +158,42 @@ def NLOutlinePreconditions : Pass<"nl-outline-preconditions",
                            "mlir::func::FuncDialect"];
 }
 
+def NLRouteAllocations : Pass<"nl-route-allocations", "mlir::ModuleOp"> {
+  let summary = "Allocate every buffer through the runtime's service table";
+  let description = [{
+    After lowering to the LLVM dialect with
+    `finalize-memref-to-llvm{use-generic-functions=true}`: appends a
+    `!llvm.ptr` argument marked `nl.services` (the `hope_services` table of
+    runtime/include/hope/artifact.h) to every function defined in the module,
+    passes it on at every call of such a function, and replaces each call of
+    MLIR's generic allocation functions (`_mlir_memref_to_llvm_alloc`,
+    `_mlir_memref_to_llvm_aligned_alloc`, `_mlir_memref_to_llvm_free`) by a
+    call through the table: `services->alloc(services->context, bytes,
+    alignment)` and `services->free(services->context, pointer)`.
+
+    So the artifact calls no symbol of the runtime, every byte it allocates
+    (outputs too) comes from the allocator of the session that called it, and
+    concurrent calls share no state: the table reaches the parallel loops'
+    bodies as a value of their function. A call of `malloc`, `free` or
+    `aligned_alloc` left in a function is an error: it would bypass the
+    table. See docs/artifact-abi.md.
+  }];
+  let dependentDialects = ["mlir::LLVM::LLVMDialect"];
+}
+
 def NLEmitEntryABI : Pass<"nl-emit-entry-abi", "mlir::ModuleOp"> {
   let summary = "Emit the artifact's exported symbols in the LLVM dialect";
   let description = [{
-    After lowering to the LLVM dialect: for each entry point `E` (a function
-    with a `_mlir_ciface_E` interface) emits `int32_t hope_entry_E(void
-    **args)` (inputs, then outputs, as pointers to memref descriptors), which
-    first runs `E.preconditions` when `nl-outline-preconditions` made one and
-    returns the number of the failed precondition (0: success), the
+    After `nl-route-allocations`: for each entry point `E` (a function with a
+    `_mlir_ciface_E` interface) emits `int32_t hope_entry_E(void **args,
+    const hope_services *services)` (inputs, then outputs, as pointers to
+    memref descriptors; the runtime's service table), which first runs
+    `E.preconditions` when `nl-outline-preconditions` made one and returns
+    the number of the failed precondition (0: success), and the
     `hope_manifest` string: the `nl.manifest` module attribute with the
     `target` object made from the `nl.target` module attribute (the facts
-    the target backend recorded), and `hope_free`. See docs/artifact-abi.md.
+    the target backend recorded) and the service table version the artifact
+    needs. See docs/artifact-abi.md.
   }];
   let dependentDialects = ["mlir::LLVM::LLVMDialect"];
 }

@@ -73,6 +73,12 @@ def NL_Dialect : Dialect {
     static constexpr ::llvm::StringLiteral getTargetAttrName() {
       return ::llvm::StringLiteral("nl.target");
     }
+    /// Unit argument attribute: the argument is the runtime's service table
+    /// (runtime/include/hope/artifact.h), which nl-route-allocations appends
+    /// to every function of an artifact.
+    static constexpr ::llvm::StringLiteral getServicesAttrName() {
+      return ::llvm::StringLiteral("nl.services");
+    }
   }];
 }
 

@@ -4,7 +4,8 @@
 |* FAKE_VARIANT selects a broken twin for the error tests:                    *|
 |*   0 good, 1 an ill-typed manifest field, 2 an entry point without its      *|
 |*   symbol, 3 CPU features no host has, 4 outputs that break the manifest,   *|
-|*   5 an input name that is long and holds a control character.              *|
+|*   5 an input name that is long and holds a control character,             *|
+|*   6 a service table version no runtime provides.                          *|
 |* FAKE_TRIPLE (from CMake) is the host's triple.                             *|
 |*                                                                            *|
 |* Entry points:                                                              *|
@@ -16,6 +17,8 @@
 |*       precondition 1: k >= 0                                               *|
 |*   echo(a[N]) -> b[N], returning a's own buffer (not to be freed)           *|
 \*===----------------------------------------------------------------------===*/
+
+#include "hope/artifact.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -48,6 +51,12 @@
 #define X_NAME "\"x\""
 #endif
 
+#if FAKE_VARIANT == 6
+#define SERVICES "99"
+#else
+#define SERVICES "1"
+#endif
+
 #if FAKE_VARIANT == 2
 #define BACKWARD ", {\"name\": \"backward\", \"inputs\": [], \"outputs\": []}"
 #else
@@ -57,7 +66,7 @@
 /* The manifest is data: kept as written. */
 /* clang-format off */
 const char hope_manifest[] =
-"{\"format\": \"hope-artifact\", \"version\": 3, \"model\": \"fake\",\n"
+"{\"format\": \"hope-artifact\", \"version\": 4, \"services\": " SERVICES ", \"model\": \"fake\",\n"
 " \"target\": {\"kind\": \"cpu\", \"triple\": \"" FAKE_TRIPLE "\", \"cpu\": \"generic\",\n"
 "            \"features\": [" FEATURES "]},\n"
 " \"entry_points\": [\n"
@@ -105,9 +114,12 @@ typedef struct {
   int64_t offset;
 } MemRef0I;
 
-void hope_free(void *buffer) { free(buffer); }
+/* Every buffer comes from the runtime, as compiled artifacts' do. */
+static void *allocate(const hope_services *services, size_t bytes) {
+  return services->alloc(services->context, bytes, 64);
+}
 
-int32_t hope_entry_forward(void **args) {
+int32_t hope_entry_forward(void **args, const hope_services *services) {
   const MemRef3F *x = args[0];
   const MemRef1F *w = args[1];
   const MemRef2F *state = args[2];
@@ -117,11 +129,11 @@ int32_t hope_entry_forward(void **args) {
 #if FAKE_VARIANT == 4
   T += 1; /* a y the manifest does not allow */
 #endif
-  y->allocated = y->aligned = malloc(sizeof(float) * (B * T * D + 1));
+  y->allocated = y->aligned = allocate(services, sizeof(float) * (B * T * D + 1));
   y->offset = 0;
   y->sizes[0] = B, y->sizes[1] = T, y->sizes[2] = D;
   y->strides[0] = T * D, y->strides[1] = D, y->strides[2] = 1;
-  next->allocated = next->aligned = malloc(sizeof(float) * (B * D + 1));
+  next->allocated = next->aligned = allocate(services, sizeof(float) * (B * D + 1));
   next->offset = 0;
   next->sizes[0] = B, next->sizes[1] = D;
   next->strides[0] = D, next->strides[1] = 1;
@@ -141,7 +153,7 @@ int32_t hope_entry_forward(void **args) {
   return 0;
 }
 
-int32_t hope_entry_stats(void **args) {
+int32_t hope_entry_stats(void **args, const hope_services *services) {
   const MemRef1D *v = args[0];
   const MemRef0I *k = args[1];
   MemRef0D *total = args[2];
@@ -151,15 +163,15 @@ int32_t hope_entry_stats(void **args) {
   double sum = 0;
   if (K < 0)
     return 1; /* precondition 1 fails: nothing allocated */
-  total->allocated = total->aligned = malloc(sizeof(double));
+  total->allocated = total->aligned = allocate(services, sizeof(double));
   total->offset = 0;
   /* Column-major: pairs[i][j] lives at j * N + i. */
-  pairs->allocated = pairs->aligned = malloc(sizeof(double) * (2 * N + 1));
+  pairs->allocated = pairs->aligned = allocate(services, sizeof(double) * (2 * N + 1));
   pairs->offset = 0;
   pairs->sizes[0] = N, pairs->sizes[1] = 2;
   pairs->strides[0] = 1, pairs->strides[1] = N;
   /* One element before the data, skipped by the offset. */
-  idx->allocated = idx->aligned = malloc(sizeof(int64_t) * (N + 1));
+  idx->allocated = idx->aligned = allocate(services, sizeof(int64_t) * (N + 1));
   idx->offset = 1;
   idx->sizes[0] = N, idx->strides[0] = 1;
   idx->aligned[0] = -1;
@@ -174,7 +186,8 @@ int32_t hope_entry_stats(void **args) {
   return 0;
 }
 
-int32_t hope_entry_echo(void **args) {
+int32_t hope_entry_echo(void **args, const hope_services *services) {
+  (void)services;
   const MemRef1F *a = args[0];
   MemRef1F *b = args[1];
   *b = *a; /* the input's own buffer: the runtime must copy, not free it */
