@@ -33,14 +33,13 @@ import threading
 import time
 from pathlib import Path
 
+from . import baselines as B
+from . import cubin as K
+from . import ours as O
+from . import report as R
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-sys.path.insert(0, str(HERE))
-
-import baselines as B  # noqa: E402
-import cubin as K  # noqa: E402
-import ours as O  # noqa: E402
-import report as R  # noqa: E402
 
 # Test-only (--ours-on-cpu): the column "ours" with CPU artifacts of the dry run's tiny models,
 # to exercise its plumbing where no CUDA target exists. Sizes = baselines.DRY_CASES.
@@ -108,8 +107,9 @@ class Worker:
         self.log = open(log, "a")
         self.log.write(f"\n=== {' '.join(cmd)}\n")
         self.log.flush()
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.log, text=True,
-                                     start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        pythonpath = os.pathsep.join([str(HERE.parent)] + [p for p in [os.environ.get("PYTHONPATH")] if p])
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.log, text=True, start_new_session=True,
+                                     env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": pythonpath})
         self.lines: queue.Queue = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -120,7 +120,6 @@ class Worker:
 
     def _last_error(self) -> str:
         """The last line of the worker's stderr (its exception, for a Python error)."""
-        self.log.flush()
         lines = [l for l in Path(self.log.name).read_text(errors="replace").splitlines() if l.strip()]
         return lines[-1][:300] if lines else "no output"
 
@@ -149,7 +148,7 @@ class Worker:
                     f" while compiling ({time.monotonic() - compiling_since:.0f} s)" if compiling_since else ""), "skipped"
             if line is None:
                 code = self.proc.wait()
-                self.log.close()
+                self.log.close()  # the child has exited: everything it wrote is in the file
                 if code == 0:
                     return results, None, "skipped"
                 return results, f"worker exit {code}: {self._last_error()} (gpu-check.log)", "failed"
@@ -163,7 +162,7 @@ class Worker:
 
 
 def worker_cmd(kind: str, args, extra: list[str]) -> list[str]:
-    return [sys.executable, str(Path(__file__).resolve()), "--worker", kind, "--work", str(args.work),
+    return [sys.executable, "-m", "gpucheck.main", "--worker", kind, "--work", str(args.work),
             "--device", args.device, "--repeat", str(args.repeat), *extra]
 
 

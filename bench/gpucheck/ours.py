@@ -22,7 +22,7 @@ import statistics
 import subprocess
 from pathlib import Path
 
-from baselines import Case, emit, flops_for, input_for, rel_err, weights_for
+from .baselines import Case, emit, flops_for, input_for, rel_err, weights_for
 
 TARGET_FLAGS = ["--target=cuda", "--gpu=sm_80,sm_90"]
 RUN_FLAGS = ["--device=cuda"]

@@ -1,0 +1,166 @@
+"""bench/gpu-check in its dry-run mode, end to end on the CPU (docs/gpu-results.md), and the
+pieces a GPU run depends on that can be checked here: the worker deadlines (compile cap,
+budget, a failing worker), the MLIR string and PTX parsing, the report's verdicts.
+
+The dry run builds the cubins and PTX with mlir-opt-22 and ptxas (a missing tool fails the
+test: the CUDA toolkit is part of these machines), compiles the loader and checks its kernel
+parameters against the PTX's .entry, runs the PyTorch columns at tiny sizes (torch.compile with
+its `eager` backend: dynamo's graph capture, no code generation, to stay within the budget;
+the inductor compile of the same steps is test/reference/test_chunk_parallel.py's), and writes
+the JSON and markdown. ~40 s on the 2-core machine.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "bench"))
+
+from gpucheck import cubin as K  # noqa: E402
+from gpucheck import main as G  # noqa: E402
+from gpucheck import report as R  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def dry_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("gpu-check")
+    env = {**os.environ, "HOPE_PYTHON": sys.executable}
+    t0 = time.monotonic()
+    result = subprocess.run([str(REPO / "bench" / "gpu-check"), "--dry-run", "--out", str(out),
+                             "--compile-backend", "eager", "--compile-models", "hope-block", "--repeat", "2"],
+                            capture_output=True, text=True, env=env, timeout=300)
+    print(f"dry run: {time.monotonic() - t0:.0f} s")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return out, json.loads((out / "gpu-check.json").read_text())
+
+
+def test_dry_run_builds_and_checks_the_images(dry_run):
+    out, doc = dry_run
+    ptxas = doc["ptxas"]
+    for chip in K.CHIPS:
+        assert ptxas[chip]["reproduces_mlir_cubin"], chip
+        assert ptxas[chip]["registers"] > 0 and ptxas[chip]["barriers"] == 1
+        assert ptxas[chip]["spill_store_bytes"] == 0 and ptxas[chip]["spill_load_bytes"] == 0
+        assert ptxas[chip]["shared_bytes"] == 2 * 16 * 16 * 4  # W and E in workgroup memory
+        assert (out / "carried" / f"chunked_memory.{chip}.cubin").read_bytes()[:4] == b"\x7fELF"
+        assert f"ptx->{chip}" in ptxas
+    assert ".target sm_80" in (out / "carried" / "chunked_memory.ptx").read_text()
+    assert doc["prepared"]["loader_abi"] == {"loader_params": 55, "ptx_params": 55, "matches": True}
+    cubin = doc["cubin"]
+    if cubin.get("driver") is None:  # the usual case here: no driver
+        assert "libcuda.so.1" in cubin["error"]
+    else:  # a machine with a GPU runs the real check
+        assert cubin["passed"], cubin
+
+
+def test_dry_run_rows(dry_run):
+    _, doc = dry_run
+    rows = {(r["case"], r["column"]): r for r in doc["rows"]}
+    cases = {r["case"] for r in doc["rows"]}
+    assert len(cases) == 4 and len(rows) == 12
+    for case in cases:
+        eager = rows[(case, "eager")]
+        assert eager["status"] == "ok" and eager["within_tolerance"] and eager["f32_vs_f64"] < 1e-5, eager
+        assert len(eager["seconds"]) == 2
+        ours = rows[(case, "ours")]
+        assert ours["status"] == "not available" and ours["reason"] == "not available (no CUDA artifact carried)"
+        compiled = rows[(case, "torch.compile")]
+        if case.startswith("hope-block"):
+            assert compiled["status"] == "ok" and compiled["within_tolerance"] and compiled["backend"] == "eager"
+            assert compiled["compile_s"] >= 0
+        else:
+            assert compiled["status"] == "skipped" and "--compile-models" in compiled["reason"]
+    assert doc["passed"] and doc["dry_run"] and doc["tf32"]
+
+
+def test_dry_run_markdown(dry_run):
+    out, doc = dry_run
+    text = (out / "gpu-check.md").read_text()
+    assert "(dry run on the CPU: not a GPU result)" in text and doc["commit"] in text
+    assert "| model | batch | T | column | ms |" in text
+    assert text.count("not available (no CUDA artifact carried)") == 4
+
+
+# ---------------------------------------------------------------- worker deadlines
+
+
+def _worker(tmp_path, script: str) -> G.Worker:
+    return G.Worker([sys.executable, "-c", script], tmp_path / "log")
+
+
+def test_compile_cap_kills_the_worker(tmp_path):
+    w = _worker(tmp_path, "import time; print('READY', flush=True); time.sleep(60)")
+    t0 = time.monotonic()
+    rows, why, status = w.run(time.monotonic() + 60, compile_cap=1.0)
+    assert time.monotonic() - t0 < 10
+    assert rows == [] and why == "compile exceeded the 1 s cap" and status == "skipped"
+    assert w.proc.returncode is not None
+
+
+def test_compile_cap_ends_at_compiled(tmp_path):
+    w = _worker(tmp_path, "import time, json; print('READY', flush=True); time.sleep(0.2); "
+                          "print('COMPILED 0.2', flush=True); time.sleep(1.5); "
+                          "print('RESULT ' + json.dumps({'case': 'c'}), flush=True)")
+    rows, why, _ = w.run(time.monotonic() + 30, compile_cap=1.0)
+    assert rows == [{"case": "c"}] and why is None
+
+
+def test_budget_keeps_earlier_results(tmp_path):
+    w = _worker(tmp_path, "import time, json; print('RESULT ' + json.dumps({'case': 'a'}), flush=True); "
+                          "time.sleep(60)")
+    rows, why, status = w.run(time.monotonic() + 2)
+    assert rows == [{"case": "a"}] and why == "the time budget ran out" and status == "skipped"
+
+
+def test_failing_worker_is_a_failure(tmp_path):
+    w = _worker(tmp_path, "raise SystemExit('boom')")
+    rows, why, status = w.run(time.monotonic() + 30)
+    assert rows == [] and status == "failed" and "exit 1" in why and "boom" in why
+
+
+# ---------------------------------------------------------------- parsing and verdicts
+
+
+def test_mlir_string_unescape():
+    assert K.unescape_mlir_string(r"a\0A\\b\22\00") == b"a\n\\b\"\x00"
+
+
+def test_extract_object_needs_exactly_one():
+    one = '#gpu.object<#nvvm.target<chip = "sm_90">, properties = {O = 2 : i32}, bin = "\\7FELF">'
+    assert K.extract_object(one) == ('chip = "sm_90"', "bin", b"\x7fELF")
+    with pytest.raises(K.PrepareError):
+        K.extract_object(one + one)
+
+
+def test_ptx_entry_params():
+    ptx = ".visible .entry chunked_memory(\n .param .u64 p0,\n .param .u64 .ptr .align 1 p1,\n .param .f32 p2\n)"
+    assert K.ptx_entry_params(ptx) == ["u64", "u64", "f32"]
+    with pytest.raises(K.PrepareError):
+        K.ptx_entry_params(ptx, "other")
+
+
+def test_report_flags_what_failed():
+    base = {"case": "m-B1-T8", "model": "m", "batch": 1, "tokens": 8}
+    rows = [{**base, "column": "eager", "status": "ok", "median_ms": 2.0, "tokens_per_s": 4000.0, "tflops": 0.1,
+             "f32_vs_f64": 2e-4, "tolerance": 1e-4, "within_tolerance": False},
+            {**base, "column": "ours", "status": "ok", "median_ms": 1.0, "tokens_per_s": 8000.0, "tflops": 0.2,
+             "f32_vs_f64": 1e-6, "tolerance": 1e-4, "within_tolerance": True, "bitwise_equal_runs": False}]
+    table = "\n".join(R.rows_table(rows))
+    assert "2.0e-04 (1e-04) OVER" in table
+    assert "2.00x faster" in table and "runs not bitwise equal" in table
+    cubin = {"driver": {"version": 13000, "cuda": "13.0"}, "device": {"chip": "sm_90"}, "selected": "sm_90",
+             "passed": False, "blocks": 24, "threads": 256,
+             "images": [{"label": "sm_80", "loaded": False, "error": "device kernel image is invalid",
+                         "error_code": 200},
+                        {"label": "sm_90", "loaded": True, "max_rel_err_o": 1e-7, "max_rel_err_w": 2e-7,
+                         "tolerance": 1e-5, "bitwise_equal_runs": True, "passed": True, "registers": 40,
+                         "ptxas_registers": 32, "registers_match_ptxas": False, "launch_ms": 0.01}]}
+    text = "\n".join(R.cubin_summary(cubin))
+    assert "registers 40 (driver) vs 32 (ptxas -v): DIFFER" in text
+    assert "sm_80 cubin: not loaded" in text and "sm_90 cubin (the runtime's pick): passed" in text
