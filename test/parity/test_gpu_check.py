@@ -87,6 +87,74 @@ def test_dry_run_markdown(dry_run):
     assert text.count("not available (no CUDA artifact carried)") == 4
 
 
+# ---------------------------------------------------------------- the loader over a stand-in driver
+
+
+@pytest.fixture(scope="module")
+def standin(tmp_path_factory):
+    """libcuda_standin.c built as libcuda.so.1 (see its header)."""
+    lib = tmp_path_factory.mktemp("standin")
+    subprocess.run(["cc", "-std=c11", "-D_POSIX_C_SOURCE=200809L", "-O2", "-Wall", "-Wextra", "-Werror",
+                    "-ffp-contract=off", "-shared", "-fPIC", "-o", str(lib / "libcuda.so.1"),
+                    str(Path(__file__).with_name("libcuda_standin.c"))], check=True)
+    return lib
+
+
+def _loader_run(dry_run, standin, monkeypatch, tmp_path, **env):
+    out, _ = dry_run
+    carried = out / "carried"
+    manifest = json.loads((carried / "manifest.json").read_text())["cubin"]
+    monkeypatch.setenv("LD_LIBRARY_PATH", str(standin))
+    for k, v in env.items():
+        monkeypatch.setenv(k, str(v))
+    return K.run_loader(carried / "cubin_check", carried, manifest, work=tmp_path), manifest
+
+
+def test_loader_on_sm90(dry_run, standin, monkeypatch, tmp_path):
+    """The cubin of the chip is picked, the other chip's refused, the PTX loads; the cubin's
+    register count (its .nv.info) is ptxas -v's."""
+    ptx_regs = json.loads((dry_run[0] / "carried" / "manifest.json").read_text())["cubin"]["ptxas"]["ptx->sm_90"]
+    report, manifest = _loader_run(dry_run, standin, monkeypatch, tmp_path, STANDIN_PTX_REGS=ptx_regs["registers"])
+    assert report["passed"] and report["exit_code"] == 0 and report["selected"] == "sm_90", report
+    images = {i["label"]: i for i in report["images"]}
+    assert not images["sm_80"]["loaded"] and images["sm_80"]["error_code"] == 209
+    for label in ("sm_90", "ptx"):
+        assert images[label]["passed"] and images[label]["bitwise_equal_runs"]
+        assert images[label]["max_rel_err_o"] < 1e-5 and images[label]["max_rel_err_w"] < 1e-5
+        assert images[label]["registers_match_ptxas"] is True, images[label]
+    assert images["sm_90"]["registers"] == manifest["ptxas"]["sm_90"]["registers"]
+    text = "\n".join(R.cubin_summary(report))
+    assert "sm_90 cubin (the runtime's pick): passed" in text and "(ptxas -v): match" in text
+
+
+def test_loader_reports_a_register_mismatch(dry_run, standin, monkeypatch, tmp_path):
+    report, manifest = _loader_run(dry_run, standin, monkeypatch, tmp_path,
+                                   STANDIN_PTX_REGS=manifest_regs(dry_run) + 1)
+    ptx = next(i for i in report["images"] if i["label"] == "ptx")
+    assert ptx["registers_match_ptxas"] is False and "DIFFER" in "\n".join(R.cubin_summary(report))
+
+
+def manifest_regs(dry_run) -> int:
+    return json.loads((dry_run[0] / "carried" / "manifest.json").read_text())["cubin"]["ptxas"]["ptx->sm_90"]["registers"]
+
+
+def test_loader_catches_a_wrong_result(dry_run, standin, monkeypatch, tmp_path):
+    report, _ = _loader_run(dry_run, standin, monkeypatch, tmp_path, STANDIN_CORRUPT=1)
+    assert not report["passed"] and report["exit_code"] == 1
+    sm90 = next(i for i in report["images"] if i["label"] == "sm_90")
+    assert not sm90["passed"] and sm90["max_rel_err_o"] > 1e-3
+
+
+def test_loader_on_a_chip_without_cubin(dry_run, standin, monkeypatch, tmp_path):
+    """sm_100: no cubin, so the PTX is the pick; its ptxas figure comes from this machine's ptxas."""
+    report, _ = _loader_run(dry_run, standin, monkeypatch, tmp_path, STANDIN_CC=100, STANDIN_PTX_REGS=7)
+    assert report["selected"] == "ptx" and report["passed"]
+    assert all(not i["loaded"] for i in report["images"] if i["label"] != "ptx")
+    ptx = next(i for i in report["images"] if i["label"] == "ptx")
+    assert ptx["ptxas_where"] == "this machine's ptxas" and ptx["ptxas_registers"] > 0
+    assert ptx["registers_match_ptxas"] is (ptx["ptxas_registers"] == 7)
+
+
 # ---------------------------------------------------------------- worker deadlines
 
 
