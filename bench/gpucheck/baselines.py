@@ -140,23 +140,22 @@ def flops_for(case: Case) -> int:
 
 
 def tf32_off() -> dict:
-    """Float32 matmuls and convolutions in IEEE float32 (no TF32); returns the flags as set."""
+    """Float32 matmuls and convolutions in IEEE float32 (no TF32); returns the flags as read back.
+    The legacy flags, not torch >= 2.9's fp32_precision: setting only some of the new ones makes
+    the legacy getters, which torch's own code still reads, raise ("a mix of the legacy and new
+    APIs"); the legacy setters keep both views consistent."""
+    import warnings
+
     import torch
 
-    b = torch.backends
-    if hasattr(b.cuda.matmul, "fp32_precision"):  # torch >= 2.9: the new API only (no mixing)
-        b.fp32_precision = "ieee"
-        b.cuda.matmul.fp32_precision = "ieee"
-        b.cudnn.fp32_precision = "ieee"
-        b.cudnn.conv.fp32_precision = "ieee"
-        b.cudnn.rnn.fp32_precision = "ieee"
-        return {"api": "fp32_precision", "cuda.matmul": b.cuda.matmul.fp32_precision,
-                "cudnn.conv": b.cudnn.conv.fp32_precision}
-    b.cuda.matmul.allow_tf32 = False
-    b.cudnn.allow_tf32 = False
-    torch.set_float32_matmul_precision("highest")
-    return {"api": "allow_tf32", "cuda.matmul.allow_tf32": b.cuda.matmul.allow_tf32,
-            "cudnn.allow_tf32": b.cudnn.allow_tf32}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # their deprecation notice
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        torch.set_float32_matmul_precision("highest")
+        return {"cuda.matmul.allow_tf32": torch.backends.cuda.matmul.allow_tf32,
+                "cudnn.allow_tf32": torch.backends.cudnn.allow_tf32,
+                "float32_matmul_precision": torch.get_float32_matmul_precision()}
 
 
 class Timer:

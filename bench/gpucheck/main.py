@@ -252,16 +252,21 @@ def run(args) -> int:
             skipped(case, "eager", why or "the eager worker ended early (gpu-check.log)", status)
     have_ref = {c.key for c in cases if (args.work / f"y64-{c.key}.npy").exists()}
 
-    # 3. ours
-    w = Worker(worker_cmd("ours", args, ["--cases", cases_arg, "--carried", str(carried.resolve())]), log)
-    rows, why, status = w.run(deadline)
-    add(rows)
+    # 3. ours (a worker only when an artifact travelled)
+    if manifest["ours"]["models"]:
+        w = Worker(worker_cmd("ours", args, ["--cases", cases_arg, "--carried", str(carried.resolve())]), log)
+        rows, why, status = w.run(deadline)
+        add(rows)
+    else:
+        rows, why, status = [], O.NOT_CARRIED, "not available"
     for case in cases:
         if case.key not in {r.get("case") for r in rows}:
             skipped(case, "ours", why or "the ours worker ended early (gpu-check.log)", status)
 
-    # 4. torch.compile, one process per case (its compile capped)
-    for case in cases:
+    # 4. torch.compile, one process per case (its compile capped); the Titans memory's cheap
+    # compiles first, then the HOPE block's largest batch, so that a run cut short by the budget
+    # loses the least
+    for case in sorted(cases, key=lambda c: (c.model == "hope-block", -c.batch)):
         if args.compile_models is not None and case.model not in args.compile_models.split(","):
             skipped(case, "torch.compile", "not selected (--compile-models)")
             continue

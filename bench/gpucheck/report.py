@@ -76,7 +76,7 @@ def rows_table(rows: list[dict]) -> list[str]:
 
 
 def _flags(tf32: dict) -> str:
-    return ", ".join(f"{k} {v}" for k, v in tf32.items() if k != "api") or "flags not read"
+    return ", ".join(f"{k} {v}" for k, v in tf32.items()) or "flags not read"
 
 
 def markdown(doc: dict) -> str:
