@@ -31,8 +31,12 @@ def cubin_summary(cubin: dict) -> list[str]:
         regs = image.get("registers")
         ptxas = image.get("ptxas_registers")
         match = image.get("registers_match_ptxas")
-        reg_text = (f"registers {regs} (driver) vs {ptxas} (ptxas -v): {'match' if match else 'DIFFER'}"
-                    if match is not None else f"registers {regs} (driver; no ptxas figure for this chip)")
+        if regs is None:
+            reg_text = "registers: not reported by the driver"
+        elif match is None:
+            reg_text = f"registers {regs} (driver; no ptxas figure for this chip)"
+        else:
+            reg_text = f"registers {regs} (driver) vs {ptxas} (ptxas -v): {'match' if match else 'DIFFER'}"
         lines.append(f"- {name}{pick}: {'passed' if image.get('passed') else 'FAILED'}: max error "
                      f"{image['max_rel_err_o']:.1e} (o) / {image['max_rel_err_w']:.1e} (W), tolerance "
                      f"{image['tolerance']:.0e}; two launches bitwise equal: {image['bitwise_equal_runs']}; "
@@ -92,9 +96,11 @@ def markdown(doc: dict) -> str:
     lines.append(f"Driver: {('CUDA ' + drv['cuda'] + ' (' + str(drv['version']) + ')') if drv else 'none'}"
                  f"{'; ' + m['nvidia_smi'] if m.get('nvidia_smi') else ''}. torch {m.get('torch', '?')}, "
                  f"Python {m.get('python', '?')}; TF32 off ({_flags(doc.get('tf32', {}))}). "
-                 f"Times: {'CUDA events' if not doc['dry_run'] else 'wall clock'}, median of {doc['repeat']} "
+                 f"Times: {'CUDA events' if doc.get('device') == 'cuda' else 'wall clock'}, median of {doc['repeat']} "
                  f"calls after warm-up; torch.compile capped at {doc['compile_cap_s']:.0f} s of compiling. "
-                 f"Total {doc['wall_s']:.0f} s.")
+                 f"Total {doc['wall_s']:.0f} s"
+                 + (f"; INCOMPLETE: {len(doc['incomplete'])} rows cut by the time budget" if doc.get("incomplete") else "")
+                 + ".")
     lines.append("")
     lines += cubin_summary(doc.get("cubin", {}))
     lines.append("")

@@ -76,7 +76,9 @@ def test_dry_run_rows(dry_run):
             assert compiled["compile_s"] >= 0
         else:
             assert compiled["status"] == "skipped" and "--compile-models" in compiled["reason"]
-    assert doc["passed"] and doc["dry_run"] and doc["tf32"]
+    assert doc["passed"] and doc["dry_run"] and not doc["incomplete"]
+    assert doc["tf32"] == {"cuda.matmul.allow_tf32": False, "cudnn.allow_tf32": False,
+                           "float32_matmul_precision": "highest"}
 
 
 def test_dry_run_markdown(dry_run):
@@ -153,6 +155,25 @@ def test_loader_on_a_chip_without_cubin(dry_run, standin, monkeypatch, tmp_path)
     ptx = next(i for i in report["images"] if i["label"] == "ptx")
     assert ptx["ptxas_where"] == "this machine's ptxas" and ptx["ptxas_registers"] > 0
     assert ptx["registers_match_ptxas"] is (ptx["ptxas_registers"] == 7)
+
+
+def test_carried_run_cut_by_the_budget(dry_run, standin, tmp_path):
+    """The GPU-side command itself (--carried, full sizes) over the stand-in driver with a budget
+    too short for any PyTorch column: the cubin check runs, every row is reported skipped and the
+    run is marked incomplete, never estimated."""
+    out, _ = dry_run
+    env = {**os.environ, "HOPE_PYTHON": sys.executable, "LD_LIBRARY_PATH": str(standin), "STANDIN_PTX_REGS": "1"}
+    result = subprocess.run([str(REPO / "bench" / "gpu-check"), "--carried", str(out / "carried"), "--out",
+                             str(tmp_path), "--device", "cpu", "--budget-s", "2"],
+                            capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    doc = json.loads((tmp_path / "gpu-check.json").read_text())
+    assert not doc["dry_run"] and doc["cubin"]["passed"] and doc["cubin"]["selected"] == "sm_90"
+    assert {r["status"] for r in doc["rows"] if r["column"] != "ours"} == {"skipped"}
+    assert len(doc["incomplete"]) == 8  # eager and torch.compile of the 4 cases
+    text = (tmp_path / "gpu-check.md").read_text()
+    assert "INCOMPLETE: 8 rows cut by the time budget" in text and "ms |" in text
+    assert "registers 1 (driver) vs" in text and "DIFFER" in text  # the stand-in's PTX count
 
 
 # ---------------------------------------------------------------- worker deadlines
