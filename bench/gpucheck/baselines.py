@@ -63,8 +63,9 @@ CASES = [
     Case("titans-memory", 8, 8192, 384, 1, 64, hidden=1536, note="README module, batch 8, T 8192"),
 ]
 DRY_CASES = [
-    Case("hope-block", 1, 40, 32, 2, 8, 4, 64, "dry run"),
-    Case("hope-block", 2, 40, 32, 2, 8, 4, 64, "dry run"),
+    # hope-models hope-block --config=tiny's sizes (C_other 2, C_mem 4; CMS hidden 64)
+    Case("hope-block", 1, 40, 32, 2, 4, 2, 64, "dry run"),
+    Case("hope-block", 2, 42, 32, 2, 4, 2, 64, "dry run"),
     # 256 tokens: one full step of 256 // 64 = 4 chunks (the step torch.compile compiles)
     Case("titans-memory", 1, 256, 32, 1, 64, hidden=128, note="dry run"),
     Case("titans-memory", 2, 256, 32, 1, 64, hidden=128, note="dry run"),

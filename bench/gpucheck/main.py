@@ -44,8 +44,9 @@ REPO = HERE.parents[1]
 # Test-only (--ours-on-cpu): the column "ours" with CPU artifacts of the dry run's tiny models,
 # to exercise its plumbing where no CUDA target exists. Sizes = baselines.DRY_CASES.
 DRY_OURS_MODELS = {
-    "titans-memory": ("titans-memory", "--config=titans-pytorch", "--width=32", "--heads=1", "--hidden=128",
-                      "--chunk=4", "--linearize=sequence"),
+    "hope-block": ("hope-block", "--config=tiny"),
+    "titans-memory": ("titans-memory", "--config=titans-pytorch", "--width=32", "--heads=1", "--chunk=64",
+                      "--linearize=sequence"),
 }
 
 

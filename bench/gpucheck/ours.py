@@ -17,6 +17,7 @@ Until the CUDA target exists the table is empty. Adding a model is one line, e.g
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import statistics
 import subprocess
@@ -52,10 +53,16 @@ def _shared_libraries(binary: Path) -> dict[str, Path]:
     return carried
 
 
+def weight_shapes(ir_text: str) -> dict[str, tuple]:
+    """{name: shape} of the arguments {nl.weight = NAME} of hope-models' IR ('?' dims: None)."""
+    shapes = {}
+    for dims, name in re.findall(r"tensor<([^>]*)>\s*\{nl\.weight = \"(\w+)\"", ir_text):
+        shapes[name] = tuple(None if p == "?" else int(p) for p in dims.split("x")[:-1])
+    return shapes
+
+
 def prepare_ours(dest: Path, build: Path, cases: list[Case], models: dict, target_flags: list[str]) -> dict:
     """Compiles the listed models into dest/ours; returns the manifest entry."""
-    from reference import weights as W
-
     entry = {"target_flags": target_flags, "models": {}}
     wanted = {c.model: c for c in cases if c.model in models}
     if not wanted:
@@ -65,21 +72,23 @@ def prepare_ours(dest: Path, build: Path, cases: list[Case], models: dict, targe
     for model, case in wanted.items():
         ir, so = out / f"{model}.mlir", out / f"{model}.so"
         _run([str(build / "bin" / "hope-models"), *models[model], "-o", str(ir)], f"hope-models {model}")
-        signature = W.mlir_signature(ir)
-        weights = weights_for(case)
-        mismatched = {n: (tuple(weights[n].shape) if n in weights else None, s) for n, s in signature.items()
-                      if n in weights and tuple(weights[n].shape) != s}
-        missing = [n for n in weights if n not in signature]
-        if mismatched or missing:
+        # the weights the GPU side generates must be exactly the IR's, name and shape
+        expected = weight_shapes(ir.read_text())
+        generated = {n: tuple(t.shape) for n, t in weights_for(case).items()}
+        if generated != expected:
+            differ = sorted(n for n in expected.keys() | generated.keys() if expected.get(n) != generated.get(n))
             raise RuntimeError(f"{model}: the generated weights do not fit the IR's arguments: "
-                               f"shapes {mismatched}, not in the IR {missing}")
+                               + ", ".join(f"{n} {generated.get(n)} vs the IR's {expected.get(n)}" for n in differ))
         _run([str(build / "bin" / "hope-compile"), str(ir), *target_flags, "-o", str(so)], f"hope-compile {model}")
         ir.unlink()
         entry["models"][model] = {"artifact": so.name, "hope_models_args": list(models[model])}
     hope_run = out / "hope-run"
     shutil.copy2(build / "bin" / "hope-run", hope_run)
-    for name, path in _shared_libraries(hope_run).items():
-        shutil.copy2(path, out / "lib" / name)
+    # the runtime (hope-run's) and the OpenMP runtime (the artifacts' host code): not on the GPU machine
+    for binary in [hope_run] + [out / m["artifact"] for m in entry["models"].values()]:
+        for name, path in _shared_libraries(binary).items():
+            shutil.copy2(path, out / "lib" / name)
+    entry["libraries"] = sorted(p.name for p in (out / "lib").iterdir())
     return entry
 
 

@@ -28,11 +28,14 @@ from gpucheck import report as R  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def dry_run(tmp_path_factory):
+def dry_run(tmp_path_factory, hope_models, hope_compile, hope_run):
+    """The dry run, with the column ours made of CPU artifacts of the tiny models (--ours-on-cpu:
+    its plumbing, from hope-models to hope-run's timings, where no CUDA target exists yet)."""
     out = tmp_path_factory.mktemp("gpu-check")
     env = {**os.environ, "HOPE_PYTHON": sys.executable}
     t0 = time.monotonic()
     result = subprocess.run([str(REPO / "bench" / "gpu-check"), "--dry-run", "--out", str(out),
+                             "--build-dir", str(hope_run.parents[1]), "--ours-on-cpu",
                              "--compile-backend", "eager", "--compile-models", "hope-block", "--repeat", "2"],
                             capture_output=True, text=True, env=env, timeout=300)
     print(f"dry run: {time.monotonic() - t0:.0f} s")
@@ -68,8 +71,9 @@ def test_dry_run_rows(dry_run):
         eager = rows[(case, "eager")]
         assert eager["status"] == "ok" and eager["within_tolerance"] and eager["f32_vs_f64"] < 1e-5, eager
         assert len(eager["seconds"]) == 2
-        ours = rows[(case, "ours")]
-        assert ours["status"] == "not available" and ours["reason"] == "not available (no CUDA artifact carried)"
+        ours = rows[(case, "ours")]  # CPU artifacts here
+        assert ours["status"] == "ok" and ours["within_tolerance"] and ours["f32_vs_f64"] < 1e-5, ours
+        assert ours["bitwise_equal_runs"] and len(ours["seconds"]) == 2
         compiled = rows[(case, "torch.compile")]
         if case.startswith("hope-block"):
             assert compiled["status"] == "ok" and compiled["within_tolerance"] and compiled["backend"] == "eager"
@@ -86,7 +90,7 @@ def test_dry_run_markdown(dry_run):
     text = (out / "gpu-check.md").read_text()
     assert "(dry run on the CPU: not a GPU result)" in text and doc["commit"] in text
     assert "| model | batch | T | column | ms |" in text
-    assert text.count("not available (no CUDA artifact carried)") == 4
+    assert text.count("| ours |") == 4
 
 
 # ---------------------------------------------------------------- the loader over a stand-in driver
@@ -157,21 +161,27 @@ def test_loader_on_a_chip_without_cubin(dry_run, standin, monkeypatch, tmp_path)
     assert ptx["registers_match_ptxas"] is (ptx["ptxas_registers"] == 7)
 
 
-def test_carried_run_cut_by_the_budget(dry_run, standin, tmp_path):
-    """The GPU-side command itself (--carried, full sizes) over the stand-in driver with a budget
-    too short for any PyTorch column: the cubin check runs, every row is reported skipped and the
-    run is marked incomplete, never estimated."""
-    out, _ = dry_run
+def test_carried_run_cut_by_the_budget(standin, tmp_path):
+    """The GPU-side command itself (--prepare, then --carried at full sizes) over the stand-in
+    driver with a budget too short for any PyTorch column: the cubin check runs, every row is
+    reported skipped and the run is marked incomplete, never estimated; no artifact travelled,
+    so ours is "not available"."""
     env = {**os.environ, "HOPE_PYTHON": sys.executable, "LD_LIBRARY_PATH": str(standin), "STANDIN_PTX_REGS": "1"}
-    result = subprocess.run([str(REPO / "bench" / "gpu-check"), "--carried", str(out / "carried"), "--out",
-                             str(tmp_path), "--device", "cpu", "--budget-s", "2"],
+    carried = tmp_path / ".gpucheck"
+    subprocess.run([str(REPO / "bench" / "gpu-check"), "--prepare", str(carried)], env=env, check=True)
+    assert sorted(p.name for p in carried.iterdir()) == [
+        "chunked_memory.ptx", "chunked_memory.sm_80.cubin", "chunked_memory.sm_90.cubin", "cubin_check",
+        "manifest.json"]
+    result = subprocess.run([str(REPO / "bench" / "gpu-check"), "--carried", str(carried), "--out",
+                             str(tmp_path / "out"), "--device", "cpu", "--budget-s", "2"],
                             capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    doc = json.loads((tmp_path / "gpu-check.json").read_text())
+    doc = json.loads((tmp_path / "out" / "gpu-check.json").read_text())
     assert not doc["dry_run"] and doc["cubin"]["passed"] and doc["cubin"]["selected"] == "sm_90"
     assert {r["status"] for r in doc["rows"] if r["column"] != "ours"} == {"skipped"}
     assert len(doc["incomplete"]) == 8  # eager and torch.compile of the 4 cases
-    text = (tmp_path / "gpu-check.md").read_text()
+    assert [r["reason"] for r in doc["rows"] if r["column"] == "ours"] == ["not available (no CUDA artifact carried)"] * 4
+    text = (tmp_path / "out" / "gpu-check.md").read_text()
     assert "INCOMPLETE: 8 rows cut by the time budget" in text and "ms |" in text
     assert "registers 1 (driver) vs" in text and "DIFFER" in text  # the stand-in's PTX count
 
