@@ -27,10 +27,21 @@ from gpucheck import main as G  # noqa: E402
 from gpucheck import report as R  # noqa: E402
 
 
+def _tools():
+    """--prepare's tools and a C compiler; a test without them is skipped (failed under CI=true)."""
+    missing = [name for name, found in (
+        ("mlir-opt-22", K.find_tool("mlir-opt-22", ["/usr/lib/llvm-22/bin"])),
+        ("ptxas (CUDA toolkit)", K.find_tool("ptxas", ["/usr/local/cuda/bin"])),
+        ("cc", K.find_tool("cc"))) if not found]
+    if missing:
+        pytest.skip(f"not found: {', '.join(missing)}")
+
+
 @pytest.fixture(scope="module")
 def dry_run(tmp_path_factory, hope_models, hope_compile, hope_run):
     """The dry run, with the column ours made of CPU artifacts of the tiny models (--ours-on-cpu:
     its plumbing, from hope-models to hope-run's timings, where no CUDA target exists yet)."""
+    _tools()
     out = tmp_path_factory.mktemp("gpu-check")
     env = {**os.environ, "HOPE_PYTHON": sys.executable}
     t0 = time.monotonic()
@@ -99,6 +110,7 @@ def test_dry_run_markdown(dry_run):
 @pytest.fixture(scope="module")
 def standin(tmp_path_factory):
     """libcuda_standin.c built as libcuda.so.1 (see its header)."""
+    _tools()
     lib = tmp_path_factory.mktemp("standin")
     subprocess.run(["cc", "-std=c11", "-D_POSIX_C_SOURCE=200809L", "-O2", "-Wall", "-Wextra", "-Werror",
                     "-ffp-contract=off", "-shared", "-fPIC", "-o", str(lib / "libcuda.so.1"),
