@@ -119,11 +119,12 @@ def ptxas_figures(ptxas: str, ptx: Path, chip: str, out: Path, opt_level: int | 
 
 
 def ptx_entry_params(ptx_text: str, kernel: str = KERNEL) -> list[str]:
-    """The .param types of `.entry kernel(...)` in PTX text: e.g. ["u64", ..., "f32"]."""
+    """The .param types of `.entry kernel(...)` in PTX text, "ptr" for a pointer (`.u64 .ptr`):
+    e.g. ["ptr", "ptr", "u64", ..., "f32"]."""
     m = re.search(r"\.entry\s+" + re.escape(kernel) + r"\s*\((.*?)\)", ptx_text, re.S)
     if not m:
         raise PrepareError(f"no .entry {kernel} in the PTX")
-    return re.findall(r"\.param\s+\.(\w+)", m[1])
+    return ["ptr" if ptr else kind for kind, ptr in re.findall(r"\.param\s+\.(\w+)(\s+\.ptr)?", m[1])]
 
 
 def prepare_images(dest: Path, mlir_opt: str, ptxas: str) -> dict:

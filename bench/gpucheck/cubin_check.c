@@ -360,8 +360,10 @@ done:
 static void describe(void) {
   /* The parameter list the loader passes, in the PTX .param spelling. */
   printf("{\"kernel\": \"chunked_memory\", \"threads\": %d, \"params\": [", THREADS);
-  for (int i = 0; i < PARAMS; ++i)
-    printf("%s\"%s\"", i ? ", " : "", i == PARAMS - 1 ? "f32" : "u64");
+  for (int i = 0; i < PARAMS; ++i) {
+    int word = i % DESC_WORDS; /* the allocated and aligned pointers lead each descriptor */
+    printf("%s\"%s\"", i ? ", " : "", i == PARAMS - 1 ? "f32" : word < 2 ? "ptr" : "u64");
+  }
   printf("]}\n");
 }
 
