@@ -205,12 +205,16 @@ def usable_loader(carried: Path, work: Path) -> tuple[Path | None, str]:
             return None, f"carried loader failed ({e}) and none could be built: {e2}"
 
 
-def run_loader(loader: Path, images_dir: Path, manifest: dict, blocks: int = 24, work: Path | None = None) -> dict:
+def run_loader(loader: Path, images_dir: Path, manifest: dict, blocks: int = 24, work: Path | None = None,
+               timeout: float = 60) -> dict:
     """Runs the loader over every carried image; adds ptxas's figures next to the driver's (for
     a chip the manifest lacks, from the ptxas of the machine it runs on, if it has one)."""
     args = [f"{label}={images_dir / entry['file']}" for label, entry in manifest["images"].items()]
-    result = subprocess.run([str(loader), "--blocks", str(blocks), *args], capture_output=True, text=True,
-                            timeout=120)
+    try:
+        result = subprocess.run([str(loader), "--blocks", str(blocks), *args], capture_output=True, text=True,
+                                timeout=timeout)
+    except subprocess.TimeoutExpired:  # e.g. a kernel that never returns: the rest of the run goes on
+        return {"passed": False, "driver": None, "error": f"the loader did not finish within {timeout:.0f} s"}
     try:
         report = json.loads(result.stdout)
     except json.JSONDecodeError:

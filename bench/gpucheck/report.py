@@ -10,12 +10,13 @@ def _fmt(value, spec: str, empty: str = "") -> str:
     return empty if value is None else format(value, spec)
 
 
-def cubin_summary(cubin: dict) -> list[str]:
+def cubin_summary(cubin: dict, dry_run: bool = False) -> list[str]:
     """Sentences on the cubin check."""
     if not cubin:
         return ["Cubin check: not run."]
-    if cubin.get("driver") is None:
-        return [f"Cubin check: no driver: {cubin.get('error', 'unknown error')}."]
+    if cubin.get("driver") is None:  # no driver, or the loader did not report
+        verdict = "nothing launched (a dry run needs no driver)" if dry_run else "FAILED, nothing launched"
+        return [f"Cubin check: {verdict}: {cubin.get('error', 'unknown error')}."]
     lines = []
     selected = cubin.get("selected")
     for image in cubin.get("images", []):
@@ -102,7 +103,7 @@ def markdown(doc: dict) -> str:
                  + (f"; INCOMPLETE: {len(doc['incomplete'])} rows cut by the time budget" if doc.get("incomplete") else "")
                  + ".")
     lines.append("")
-    lines += cubin_summary(doc.get("cubin", {}))
+    lines += cubin_summary(doc.get("cubin", {}), doc["dry_run"])
     lines.append("")
     lines += rows_table(doc.get("rows", []))
     for note in doc.get("notes", []):

@@ -104,6 +104,8 @@ def test_dry_run_markdown(dry_run):
     out, doc = dry_run
     text = (out / "gpu-check.md").read_text()
     assert "(dry run on the CPU: not a GPU result)" in text and doc["commit"] in text
+    if doc["cubin"].get("driver") is None:
+        assert "Cubin check: nothing launched (a dry run needs no driver): libcuda.so.1" in text
     assert "| model | batch | T | column | ms |" in text
     assert text.count("| ours |") == 4 and text.count("not available (no CUDA artifact carried)") == 2
 
@@ -258,6 +260,18 @@ def test_ptx_entry_params():
     assert K.ptx_entry_params(ptx) == ["u64", "ptr", "f32"]
     with pytest.raises(K.PrepareError):
         K.ptx_entry_params(ptx, "other")
+
+
+def test_loader_timeout_is_reported(tmp_path):
+    """A kernel that never returns (here: a loader that sleeps) fails the cubin check, and the run goes on."""
+    loader = tmp_path / "cubin_check"
+    loader.write_text("#!/bin/sh\nsleep 600\n")
+    loader.chmod(0o755)
+    t0 = time.monotonic()
+    report = K.run_loader(loader, tmp_path, {"images": {}}, timeout=1)
+    assert time.monotonic() - t0 < 30
+    assert not report["passed"] and "did not finish within 1 s" in report["error"]
+    assert "FAILED, nothing launched" in R.cubin_summary(report)[0]
 
 
 def test_report_flags_what_failed():
