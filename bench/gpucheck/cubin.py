@@ -21,6 +21,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 
@@ -210,11 +211,17 @@ def run_loader(loader: Path, images_dir: Path, manifest: dict, blocks: int = 24,
     """Runs the loader over every carried image; adds ptxas's figures next to the driver's (for
     a chip the manifest lacks, from the ptxas of the machine it runs on, if it has one)."""
     args = [f"{label}={images_dir / entry['file']}" for label, entry in manifest["images"].items()]
+    # its own process group, killed whole at the timeout (e.g. a kernel that never returns): the
+    # rest of the run goes on
+    proc = subprocess.Popen([str(loader), "--blocks", str(blocks), *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
-        result = subprocess.run([str(loader), "--blocks", str(blocks), *args], capture_output=True, text=True,
-                                timeout=timeout)
-    except subprocess.TimeoutExpired:  # e.g. a kernel that never returns: the rest of the run goes on
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
         return {"passed": False, "driver": None, "error": f"the loader did not finish within {timeout:.0f} s"}
+    result = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
     try:
         report = json.loads(result.stdout)
     except json.JSONDecodeError:
