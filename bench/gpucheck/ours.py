@@ -7,11 +7,15 @@ names and shapes of the IR's arguments, and carries the artifact with hope-run, 
 library and the OpenMP runtime (DIR/ours/). On the GPU, each case of a listed model runs with
 `hope-run RUN_FLAGS --repeat=1+repeat --timings-json` (host wall clock per call, copies
 included) on the same weights and input as the PyTorch columns; its output is checked against
-the float64 PyTorch reference and the warm-up call's output against the last one's, bitwise.
-A model without a carried artifact is reported "not available (no CUDA artifact carried)".
+the float64 PyTorch reference, and a one-call run's output against the timed run's last call,
+bitwise. A model without a carried artifact is reported "not available (no CUDA artifact
+carried)".
 
-Until the CUDA target exists the table is empty. Adding a model is one line, e.g.
+Until the CUDA target exists the table is empty. Adding a model is one line (the arguments
+giving the cases' sizes, baselines.CASES):
     "hope-block": ("hope-block", "--chunk-memory=64"),
+    "titans-memory": ("titans-memory", "--config=titans-pytorch", "--width=384", "--heads=1",
+                      "--chunk=64", "--linearize=sequence"),
 """
 
 from __future__ import annotations
