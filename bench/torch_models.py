@@ -409,9 +409,10 @@ class ChunkedHopeBlock:
     """hope_block(x, weights, opts, return_state) computed chunk-parallel; with compile=True the
     per-step function is torch.compile'd (one compiled graph per static configuration)."""
 
-    def __init__(self, compile: bool = False, fullgraph: bool = True):
+    def __init__(self, compile: bool = False, fullgraph: bool = True, backend: str = "inductor"):
         self.compile = compile
         self.fullgraph = fullgraph
+        self.backend = backend  # "eager": dynamo's graph capture only (tests of the drivers)
         self._steps = {}
 
     def step_fn(self, cfg: _HopeCfg, full: bool):
@@ -421,7 +422,7 @@ class ChunkedHopeBlock:
             def step(st, x, q, start, at_end):
                 return _hope_step(cfg, st, x, q, start, at_end)
 
-            self._steps[cfg] = torch.compile(step, dynamic=False, fullgraph=self.fullgraph)
+            self._steps[cfg] = torch.compile(step, dynamic=False, fullgraph=self.fullgraph, backend=self.backend)
         return self._steps[cfg]
 
     def self_modifying_titans(self, h, weights, so):
@@ -461,9 +462,9 @@ class ChunkedHopeBlock:
         return (y, final) if return_state else y
 
 
-def make_hope_block(compile: bool = False, fullgraph: bool = True) -> ChunkedHopeBlock:
+def make_hope_block(compile: bool = False, fullgraph: bool = True, backend: str = "inductor") -> ChunkedHopeBlock:
     """A callable (x, weights, opts=HopeOptions(), return_state=False) -> y (, final)."""
-    return ChunkedHopeBlock(compile, fullgraph)
+    return ChunkedHopeBlock(compile, fullgraph, backend)
 
 
 def hope_block_chunked(x, weights, opts: HopeOptions = HopeOptions(), return_state: bool = False):
@@ -641,9 +642,11 @@ class ChunkedTitansMemory:
     with compile=True the per-block step is torch.compile'd. block_chunks: the chunks per step
     when linearize is None (otherwise K = linearize / chunk)."""
 
-    def __init__(self, compile: bool = False, fullgraph: bool = True, block_chunks: int | None = None):
+    def __init__(self, compile: bool = False, fullgraph: bool = True, block_chunks: int | None = None,
+                 backend: str = "inductor"):
         self.compile = compile
         self.fullgraph = fullgraph
+        self.backend = backend
         self.block_chunks = block_chunks
         self._steps = {}
 
@@ -654,7 +657,7 @@ class ChunkedTitansMemory:
             def step(theta, ref, moms, k, v, lr, q, alpha, betas):
                 return _titans_step(cfg, theta, ref, moms, k, v, lr, q, alpha, betas)
 
-            self._steps[cfg] = torch.compile(step, dynamic=False, fullgraph=self.fullgraph)
+            self._steps[cfg] = torch.compile(step, dynamic=False, fullgraph=self.fullgraph, backend=self.backend)
         return self._steps[cfg]
 
     def __call__(self, x, weights, opts: TitansOptions = TitansOptions(), init_momentum=None,
@@ -747,9 +750,10 @@ class ChunkedTitansMemory:
         return y, final
 
 
-def make_titans_memory(compile: bool = False, fullgraph: bool = True, block_chunks: int | None = None):
+def make_titans_memory(compile: bool = False, fullgraph: bool = True, block_chunks: int | None = None,
+                       backend: str = "inductor"):
     """A callable (x, weights, opts=TitansOptions(), init_momentum=None, return_state=False)."""
-    return ChunkedTitansMemory(compile, fullgraph, block_chunks)
+    return ChunkedTitansMemory(compile, fullgraph, block_chunks, backend)
 
 
 def titans_memory_chunked(x, weights, opts: TitansOptions = TitansOptions(), init_momentum=None,
