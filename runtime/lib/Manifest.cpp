@@ -44,6 +44,9 @@ struct RawTarget {
 };
 struct RawManifest {
   std::string model;
+  /// Read before the rest: a CUDA target keeps its host's facts in
+  /// target.host.
+  bool cuda = false;
   RawTarget target;
   std::vector<RawEntry> entryPoints;
 };
@@ -124,10 +127,16 @@ bool read(JsonReader &r, const Json &value, Where where, RawTarget &target) {
 }
 
 bool read(JsonReader &r, const Json &value, Where where, RawManifest &manifest) {
-  return r.object(value, where) &&
-         field(r, value, where, "model", manifest.model) &&
-         field(r, value, where, "target", manifest.target) &&
-         field(r, value, where, "entry_points", manifest.entryPoints);
+  if (!r.object(value, where) ||
+      !field(r, value, where, "model", manifest.model))
+    return false;
+  const std::string target = JsonReader::field(where, "target");
+  const Json *targetValue = r.member(value, where, "target");
+  if (!targetValue ||
+      !(manifest.cuda ? field(r, *targetValue, target, "host", manifest.target)
+                      : read(r, *targetValue, target, manifest.target)))
+    return false;
+  return field(r, value, where, "entry_points", manifest.entryPoints);
 }
 
 bool isIdentifier(std::string_view name) {
@@ -331,7 +340,7 @@ Expected<std::unique_ptr<Manifest>> rt::parseManifest(std::string_view json) {
     return invalid(r.error());
   if (format != "hope-artifact")
     return invalid("'format' is '" + format + "', not 'hope-artifact'");
-  if (version != kManifestVersion)
+  if (version != kManifestVersion && version != kCudaManifestVersion)
     return makeError(HOPE_UNSUPPORTED,
                      "unsupported manifest version " + std::to_string(version) +
                          " (this runtime reads version " +
@@ -342,12 +351,21 @@ Expected<std::unique_ptr<Manifest>> rt::parseManifest(std::string_view json) {
   if (!targetValue || !r.object(*targetValue, target) ||
       !field(r, *targetValue, target, "kind", kind))
     return invalid(r.error());
-  if (kind != "cpu")
+  if (kind != "cpu" && !isCudaKind(kind))
     return makeError(HOPE_UNSUPPORTED,
                      "compiled for target '" + kind +
                          "'; this runtime has no backend for it");
+  // CUDA artifacts come in the format with the service table (4), CPU
+  // artifacts still in 3 until the compiler emits 4.
+  int64_t expected = isCudaKind(kind) ? kCudaManifestVersion : kManifestVersion;
+  if (version != expected)
+    return makeError(HOPE_UNSUPPORTED,
+                     "unsupported manifest version " + std::to_string(version) +
+                         " for target '" + kind + "' (this runtime reads " +
+                         "version " + std::to_string(expected) + " for it)");
 
   RawManifest raw;
+  raw.cuda = isCudaKind(kind);
   if (!read(r, *value, root, raw))
     return invalid(r.error());
 
@@ -356,5 +374,8 @@ Expected<std::unique_ptr<Manifest>> rt::parseManifest(std::string_view json) {
   manifest->kind = manifest->save(kind);
   if (Error error = Validator(*manifest).run(raw))
     return error;
+  if (manifest->isCuda())
+    if (Error error = parseCudaManifest(r, *value, *manifest))
+      return error;
   return manifest;
 }
