@@ -99,7 +99,8 @@ Expected<SessionRef> rt::createSession(hope_module *module,
       return error;
     session->threads = options->threads;
   }
-  if (has(offsetof(hope_session_options, device), sizeof(hope_device))) {
+  if (has(offsetof(hope_session_options, device), sizeof(hope_device)) &&
+      options->device != 0) { // 0: the artifact's device
     if (options->device != HOPE_DEVICE_HOST &&
         options->device != HOPE_DEVICE_CUDA)
       return makeError(HOPE_UNSUPPORTED,

@@ -288,7 +288,8 @@ typedef struct hope_session_options {
      (OMP_NUM_THREADS, else one per core). */
   int32_t threads;
   /* Where the session runs: HOPE_DEVICE_HOST for CPU artifacts,
-     HOPE_DEVICE_CUDA for artifacts compiled for "cuda" or "cuda-emulated".
+     HOPE_DEVICE_CUDA for artifacts compiled for "cuda" or "cuda-emulated";
+     0 for the artifact's device.
      A CUDA session has its own stream: its calls run one at a time, each
      returning when its kernels are done. Inputs and states are device
      tensors (hope_tensor_to_device), outputs are device tensors, and

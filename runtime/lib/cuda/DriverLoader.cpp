@@ -22,12 +22,20 @@ using namespace hope::rt::cuda;
 std::string DriverApi::describe(CUresult result) const {
   const char *name = nullptr;
   const char *text = nullptr;
+  // A driver that cannot name its errors (the toolkit's stub cannot) gets
+  // the names the stand-in knows.
+  const DriverApi &known = emulatedDriver();
   if (!cuGetErrorName || cuGetErrorName(result, &name) != CUDA_SUCCESS ||
-      !name)
-    return "CUDA error " + std::to_string(result);
+      !name) {
+    if (known.cuGetErrorName(result, &name) != CUDA_SUCCESS)
+      return "CUDA error " + std::to_string(result);
+    known.cuGetErrorString(result, &text);
+  } else if (!cuGetErrorString ||
+             cuGetErrorString(result, &text) != CUDA_SUCCESS) {
+    text = nullptr;
+  }
   std::string description = name;
-  if (cuGetErrorString && cuGetErrorString(result, &text) == CUDA_SUCCESS &&
-      text)
+  if (text)
     description += std::string(" (") + text + ")";
   return description;
 }

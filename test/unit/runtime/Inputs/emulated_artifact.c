@@ -17,6 +17,7 @@
 |*   forward(x[N], w[N] weight, state[N] state) -> y[N], state[N]             *|
 |*       t = x * w (a temporary); y = t + state; state' = state + t          *|
 |*       precondition 1: N > 0                                                *|
+|*   square(x[N]) -> y[N] = x * x: one launch of scale                       *|
 |*   broken(x[N]) -> y[N]: launches scale with 2048 threads per block (an    *|
 |*       invalid launch), then accumulate, which must not run                 *|
 |*   stray(x[N]) -> y[N]: launches kernel number 7, which does not exist      *|
@@ -65,6 +66,9 @@ const char hope_manifest[] =
 "    {\"name\": \"y\", \"role\": \"output\", \"dtype\": \"f32\", \"shape\": [\"N\"]},\n"
 "    {\"name\": \"state\", \"role\": \"state\", \"dtype\": \"f32\", \"shape\": [\"N\"]}],\n"
 "   \"preconditions\": [{\"message\": \"x must not be empty\", \"inputs\": [\"x\"]}]},\n"
+"  {\"name\": \"square\",\n"
+"   \"inputs\": [{\"name\": \"x\", \"role\": \"input\", \"dtype\": \"f32\", \"shape\": [\"N\"]}],\n"
+"   \"outputs\": [{\"name\": \"y\", \"role\": \"output\", \"dtype\": \"f32\", \"shape\": [\"N\"]}]},\n"
 "  {\"name\": \"broken\",\n"
 "   \"inputs\": [{\"name\": \"x\", \"role\": \"input\", \"dtype\": \"f32\", \"shape\": [\"N\"]}],\n"
 "   \"outputs\": [{\"name\": \"y\", \"role\": \"output\", \"dtype\": \"f32\", \"shape\": [\"N\"]}]},\n"
@@ -159,6 +163,14 @@ int32_t hope_entry_forward(void **args, const hope_services *s) {
   float *next = output(s, args[4], n);
   launch(s, 1, 32, 65536, state->aligned, t, next, n);
   s->device_free(s->context, t);
+  return 0;
+}
+
+int32_t hope_entry_square(void **args, const hope_services *s) {
+  const MemRef1F *x = args[0];
+  int64_t n = x->sizes[0];
+  float *y = output(s, args[1], n);
+  launch(s, 0, 64, 0, x->aligned, x->aligned, y, n);
   return 0;
 }
 
