@@ -85,6 +85,12 @@ void hostFree(void *, void *pointer) { std::free(pointer); }
 void *deviceAlloc(void *context, uint64_t bytes) {
   Call &call = callOf(context);
   std::lock_guard<std::mutex> lock(call.mutex);
+  // The host code may call from threads of its own parallel loops, where
+  // the context is not current yet.
+  if (Error error = call.session.stream->gpu->makeCurrent()) {
+    call.fail(std::move(error));
+    return nullptr;
+  }
   Expected<CUdeviceptr> pointer = call.session.stream->arena->allocate(bytes);
   if (!pointer) {
     call.fail(prefixError(pointer.takeError(), "device_alloc: "));
@@ -126,6 +132,10 @@ int32_t launch(void *context, uint32_t kernel, const uint32_t grid[3],
   const DriverApi &api = call.api();
   LoadedModule &module = *call.session.module;
   std::string what = "kernel " + std::string(kernels[kernel].name);
+  if (Error error = call.session.stream->gpu->makeCurrent()) {
+    call.fail(std::move(error));
+    return 1;
+  }
   CUfunction function = module.functions[kernel];
   {
     // More dynamic shared memory than the manifest declared: allow it.

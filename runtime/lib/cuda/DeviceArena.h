@@ -35,8 +35,9 @@ struct ArenaStats {
 
 class DeviceArena {
 public:
-  /// `synchronize` waits for the stream (before memory goes back to the
-  /// driver). The driver's context must be current on every calling thread.
+  /// Blocks are used on `stream`, which is drained before memory goes back
+  /// to the driver. Allocating needs the driver's context current on the
+  /// calling thread; freeing only caches, and needs none.
   DeviceArena(const DriverApi &driver, CUstream stream)
       : driver(driver), stream(stream) {}
   ~DeviceArena();
