@@ -121,16 +121,51 @@ struct Capability {
   bool specific;
 };
 std::optional<Capability> capabilityOf(std::string_view chip) {
+  if (chip.substr(0, 3) != "sm_")
+    return std::nullopt;
   std::string_view digits = chip.substr(3);
-  bool specific = !digits.empty() && !(digits.back() >= '0' && digits.back() <= '9');
+  bool specific = !digits.empty() && (digits.back() == 'a' || digits.back() == 'f');
   if (specific)
     digits.remove_suffix(1);
-  if (digits.size() < 2)
+  if (digits.size() < 2 || digits.size() > 3)
     return std::nullopt;
-  int major = std::stoi(std::string(digits.substr(0, digits.size() - 1)));
-  return Capability{major, digits.back() - '0', specific};
+  int value = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9')
+      return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  return Capability{value / 10, value % 10, specific};
 }
 } // namespace
+
+std::optional<size_t> cuda::selectImage(const std::vector<ImageSpec> &specs,
+                                        int major, int minor) {
+  std::optional<size_t> cubin, ptx;
+  auto newer = [&](std::optional<size_t> current, const Capability &given) {
+    if (!current)
+      return true;
+    Capability old = *capabilityOf(specs[*current].chip);
+    return std::make_pair(given.major, given.minor) >
+           std::make_pair(old.major, old.minor);
+  };
+  for (size_t i = 0; i < specs.size(); ++i) {
+    std::optional<Capability> cap = capabilityOf(specs[i].chip);
+    if (!cap)
+      continue;
+    bool fits = cap->specific ? cap->major == major && cap->minor == minor
+                              : std::make_pair(cap->major, cap->minor) <=
+                                    std::make_pair(major, minor);
+    if (!fits)
+      continue;
+    // A cubin runs on devices of its major version only.
+    if (specs[i].format == "cubin" && cap->major == major && newer(cubin, *cap))
+      cubin = i;
+    if (specs[i].format == "ptx" && newer(ptx, *cap))
+      ptx = i;
+  }
+  return cubin ? cubin : ptx;
+}
 
 Expected<std::pair<size_t, std::string>>
 CudaArtifact::choose(const CudaDevice &device) {
@@ -147,39 +182,14 @@ CudaArtifact::choose(const CudaDevice &device) {
                      path + ": compiled for 'cuda-emulated': its kernels run "
                             "only on the CPU stand-in, not on " +
                          device.describe());
-  // A cubin of the same major version and a minor version up to the
-  // device's runs on it (the exact one preferred); else PTX of a version
-  // up to the device's, compiled by the driver.
-  std::optional<size_t> cubin, ptx;
-  auto better = [&](std::optional<size_t> current, const Capability &given) {
-    if (!current)
-      return true;
-    Capability old = *capabilityOf(specs[*current].chip);
-    return std::make_pair(given.major, given.minor) >
-           std::make_pair(old.major, old.minor);
-  };
-  for (size_t i = 0; i < specs.size(); ++i) {
-    std::optional<Capability> cap = capabilityOf(specs[i].chip);
-    if (!cap)
-      continue;
-    bool fits = cap->specific
-                    ? cap->major == device.major && cap->minor == device.minor
-                    : std::make_pair(cap->major, cap->minor) <=
-                          std::make_pair(device.major, device.minor);
-    if (!fits)
-      continue;
-    if (specs[i].format == "cubin" && cap->major == device.major &&
-        better(cubin, *cap))
-      cubin = i;
-    if (specs[i].format == "ptx" && better(ptx, *cap))
-      ptx = i;
+  if (std::optional<size_t> chosen =
+          selectImage(specs, device.major, device.minor)) {
+    const ImageSpec &spec = specs[*chosen];
+    std::string how = std::string(spec.format) + " " + std::string(spec.chip);
+    if (spec.format == "ptx")
+      how += " (JIT for " + device.chip() + ")";
+    return std::make_pair(*chosen, how);
   }
-  if (cubin)
-    return std::make_pair(*cubin,
-                          "cubin " + std::string(specs[*cubin].chip));
-  if (ptx)
-    return std::make_pair(*ptx, "ptx " + std::string(specs[*ptx].chip) +
-                                    " (JIT for " + device.chip() + ")");
   std::vector<std::string> have;
   for (const ImageSpec &spec : specs)
     have.push_back(std::string(spec.format) + " " + std::string(spec.chip));

@@ -15,6 +15,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,14 @@ public:
 
   explicit CudaDevice(const DriverApi &driver) : driver(driver) {}
 };
+
+/// The image of `images` (a CUDA manifest's) for a device of compute
+/// capability `major`.`minor`: the cubin of that capability, else a cubin of
+/// the same major version and a lower minor one (never an architecture-
+/// specific one like sm_90a but on its own chip), else the PTX of the
+/// highest chip not above the device; nullopt if none runs there.
+std::optional<size_t> selectImage(const std::vector<ImageSpec> &images,
+                                  int major, int minor);
 
 /// An artifact's module loaded onto a device, with its kernels resolved.
 struct LoadedModule {

@@ -9,6 +9,7 @@
 
 #include "TestUtil.h"
 
+#include "cuda/CudaDevice.h"
 #include "cuda/EmulatedDriver.h"
 
 #include <cstdlib>
@@ -267,4 +268,45 @@ TEST(CudaArtifacts, DriverThatCannotInitialiseIsAClearError) {
 }
 #endif
 
+} // namespace
+
+namespace {
+using hope::rt::ImageSpec;
+using hope::rt::cuda::selectImage;
+
+TEST(CudaImages, TheDevicesCapabilityPicksTheImage) {
+  std::vector<ImageSpec> images = {{"cubin", "sm_80", "i0", 1},
+                                   {"cubin", "sm_90", "i1", 1},
+                                   {"ptx", "sm_80", "i2", 1},
+                                   {"cubin", "sm_90a", "i3", 1}};
+  EXPECT_EQ(selectImage(images, 9, 0), 1u); // its own cubin (or sm_90a's)
+  EXPECT_EQ(selectImage(images, 8, 0), 0u);
+  EXPECT_EQ(selectImage(images, 8, 6), 0u); // sm_80's cubin runs on 8.6
+  EXPECT_EQ(selectImage(images, 8, 9), 0u);
+  EXPECT_EQ(selectImage(images, 10, 0), 2u); // no sm_10x cubin: PTX JIT
+  EXPECT_EQ(selectImage(images, 12, 0), 2u);
+  EXPECT_EQ(selectImage(images, 7, 5), std::nullopt); // nothing this old
+  // An architecture-specific cubin runs only on its own chip.
+  std::vector<ImageSpec> specific = {{"cubin", "sm_90a", "i0", 1}};
+  EXPECT_EQ(selectImage(specific, 9, 0), 0u);
+  EXPECT_EQ(selectImage(specific, 10, 0), std::nullopt);
+  // The newest PTX not above the device.
+  std::vector<ImageSpec> ptx = {{"ptx", "sm_80", "i0", 1},
+                                {"ptx", "sm_90", "i1", 1},
+                                {"ptx", "sm_100", "i2", 1}};
+  EXPECT_EQ(selectImage(ptx, 9, 0), 1u);
+  EXPECT_EQ(selectImage(ptx, 8, 9), 0u);
+  EXPECT_EQ(selectImage(ptx, 12, 0), 2u);
+}
+
+#ifdef HOPE_CUDA_ARTIFACT
+// The artifact with real cubins and PTX (built by nvcc) loads here and its
+// images are read from the file; running it needs a GPU.
+TEST(CudaImages, RealImagesAreReadFromTheFile) {
+  Module module = take(Module::load(HOPE_CUDA_ARTIFACT));
+  EXPECT_EQ(module.kernelCount(), 2u);
+  std::string manifest(module.manifest());
+  EXPECT_NE(manifest.find("\"chip\": \"sm_90\""), std::string::npos);
+}
+#endif
 } // namespace

@@ -6,7 +6,9 @@
 |* exported as hope_kernel_<name>, each running every block and thread on    *|
 |* the CPU. EMU_VARIANT selects a broken twin: 0 good, 1 a kernel without    *|
 |* its symbol, 2 an image whose size differs from the manifest's, 3 target  *|
-|* "cuda" (sm_80, sm_90) with images no driver can load.                     *|
+|* "cuda" (sm_80, sm_90) with images no driver can load, 4 target "cuda"    *|
+|* with real cubins (sm_80, sm_90) and PTX (sm_80) of Inputs/cuda_kernels.cu *|
+|* (built where nvcc is; runs on a GPU).                                     *|
 |* EMU_TRIPLE (from CMake) is the host's triple.                             *|
 |*                                                                            *|
 |* Kernels (params: float *a, float *b, float *out, int64_t n):              *|
@@ -39,7 +41,17 @@
 #define IMAGE_BYTES "9"
 #endif
 
-#if EMU_VARIANT == 3
+#define STRING(x) #x
+#define DIGITS(x) STRING(x)
+
+#if EMU_VARIANT == 4
+/* Built by nvcc from Inputs/cuda_kernels.cu (EmbedImages.cmake). */
+#include "cuda_images.h"
+#define TARGET "\"kind\": \"cuda\", \"chips\": [\"sm_80\", \"sm_90\"], \"ptx_version\": \"9.0\","
+#define IMAGES "{\"format\": \"cubin\", \"chip\": \"sm_90\", \"symbol\": \"hope_image_0\", \"bytes\": " DIGITS(HOPE_IMAGE_0_BYTES) "}, " \
+               "{\"format\": \"cubin\", \"chip\": \"sm_80\", \"symbol\": \"hope_image_1\", \"bytes\": " DIGITS(HOPE_IMAGE_1_BYTES) "}, " \
+               "{\"format\": \"ptx\", \"chip\": \"sm_80\", \"symbol\": \"hope_image_2\", \"bytes\": " DIGITS(HOPE_IMAGE_2_BYTES) "}"
+#elif EMU_VARIANT == 3
 #define TARGET "\"kind\": \"cuda\", \"chips\": [\"sm_80\", \"sm_90\"], \"ptx_version\": \"8.0\","
 #define IMAGES "{\"format\": \"cubin\", \"chip\": \"sm_90\", \"symbol\": \"hope_image_0\", \"bytes\": 9}, " \
                "{\"format\": \"ptx\", \"chip\": \"sm_80\", \"symbol\": \"hope_image_1\", \"bytes\": 9}"
@@ -79,7 +91,9 @@ const char hope_manifest[] =
 
 /* The emulated image: its bytes are not used (the kernels are below). In
    the "cuda" twin, a cubin and PTX that no driver can load. */
+#if EMU_VARIANT != 4
 const char hope_image_0[9] = "emulated";
+#endif
 #if EMU_VARIANT == 3
 const char hope_image_1[9] = "not ptx!";
 #endif
