@@ -46,3 +46,11 @@
 // RUN:     --module=%hope_obj_root/test/unit/runtime/libhope-emulated-artifact-cuda.so \
 // RUN:     --function=square --input=3xf32=1 2>&1 | FileCheck %s --check-prefix=STUB %}
 // STUB: hope-run: error: {{.*}}: cannot run on the CUDA device: cannot initialise the CUDA driver (cuInit): CUDA_ERROR_STUB_LIBRARY (CUDA driver is a stub library)
+
+// --list shows the target and the kernels, without a driver.
+// RUN: %hope_obj_root/bin/hope-run --list \
+// RUN:     --module=%hope_obj_root/test/unit/runtime/libhope-emulated-artifact-cuda.so \
+// RUN:     | FileCheck %s --check-prefix=LIST
+// LIST: target cuda (sm_80, sm_90), kernels:
+// LIST-NEXT: scale: block 64x1x1, 0 bytes of shared memory
+// LIST-NEXT: accumulate: block 32x1x1, 65536 bytes of shared memory

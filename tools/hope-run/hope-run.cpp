@@ -173,6 +173,33 @@ static void printSignatures(const hope::Module &module) {
   outs() << "model " << escaped(module.model()) << " ("
          << escaped(module.triple()) << ", cpu " << escaped(module.cpu())
          << ")\n";
+  // A CUDA artifact's target and kernels, from its manifest (checked by the
+  // runtime when it loaded the artifact).
+  if (module.kernelCount() > 0)
+    if (Expected<json::Value> manifest = json::parse(module.manifest())) {
+      const json::Object *root = manifest->getAsObject();
+      const json::Object *target = root->getObject("target");
+      const json::Array *chips = target->getArray("chips");
+      outs() << "target " << escaped(*target->getString("kind"));
+      if (chips) {
+        SmallVector<std::string> names;
+        for (const json::Value &chip : *chips)
+          names.push_back(escaped(*chip.getAsString()));
+        outs() << " (" << join(names, ", ") << ")";
+      }
+      outs() << ", kernels:\n";
+      for (const json::Value &kernel : *root->getArray("kernels")) {
+        const json::Object &spec = *kernel.getAsObject();
+        const json::Array &block = *spec.getArray("block");
+        outs() << formatv("  {0}: block {1}x{2}x{3}, {4} bytes of shared "
+                          "memory\n",
+                          escaped(*spec.getString("name")), *block[0].getAsInteger(),
+                          *block[1].getAsInteger(), *block[2].getAsInteger(),
+                          *spec.getInteger("shared_bytes"));
+      }
+    } else {
+      consumeError(manifest.takeError());
+    }
   for (std::string_view name : module.entryPoints()) {
     hope::Expected<hope::Signature> signature = module.signature(name);
     if (!signature)

@@ -99,7 +99,8 @@ Expected<const DriverApi *> cuda::loadDriver() {
   // Once per process and path: the library stays loaded (the driver does
   // not support being unloaded while contexts exist).
   static std::mutex mutex;
-  static std::map<std::string, DriverApi> loaded;
+  // Never destroyed: devices refer to it until the process ends.
+  static auto &loaded = *new std::map<std::string, DriverApi>;
   std::lock_guard<std::mutex> lock(mutex);
   const char *override = std::getenv(kDriverPathVariable);
   std::string path =
