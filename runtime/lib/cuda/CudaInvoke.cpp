@@ -359,8 +359,11 @@ Expected<std::vector<TensorRef>> cuda::invoke(const hope_session &hopeSession,
   services.device_alloc = deviceAlloc;
   services.device_free = deviceFree;
   services.launch = launch;
-  auto entryFn =
-      reinterpret_cast<hope_entry_fn>(hopeSession.module->entries[entryIndex]);
+  // The module keeps entry points as the CPU ABI's type; a CUDA artifact's
+  // take the service table (manifest version 4). Cast through void (*)(),
+  // the generic function pointer.
+  auto entryFn = reinterpret_cast<hope_entry_fn>(
+      reinterpret_cast<void (*)()>(hopeSession.module->entries[entryIndex]));
   int32_t broken = entryFn(args.data(), &services);
 
   // Kernels fail asynchronously too: their errors show when the stream is
