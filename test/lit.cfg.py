@@ -26,6 +26,21 @@ config.substitutions.append(("%hope_obj_root", config.hope_obj_root))
 if platform.machine() in ("x86_64", "AMD64"):
     config.available_features.add("x86_64")
 
+# The NVIDIA driver, where this machine has one (the runtime loads it with
+# dlopen), and the CUDA toolkit's link stub of it (tests load it in its place).
+import ctypes
+try:
+    ctypes.CDLL("libcuda.so.1")
+    config.available_features.add("cuda-driver")
+except OSError:
+    pass
+for stub in ("/usr/local/cuda/lib64/stubs/libcuda.so",
+             "/usr/local/cuda/targets/x86_64-linux/lib/stubs/libcuda.so"):
+    if os.path.exists(stub):
+        config.available_features.add("cuda-stub")
+        config.substitutions.append(("%cuda_stub", stub))
+        break
+
 # With CI=true (scripts/test.sh) a test must not be skipped for lack of a
 # feature it REQUIRES: CI is x86_64. Tests needing a tool (e.g. ptxas for CUDA)
 # add a feature found with lit.util.which above and list it here.

@@ -175,6 +175,22 @@ Expected<ArtifactFile> rt::parseArtifactFile(const FileBytes &file) {
     return invalid("bad dynamic symbol table: it lies outside the file");
   std::string_view names = elf.slice(strings->sh_offset, strings->sh_size);
 
+  // The file range of a symbol's bytes, inside its section's data.
+  auto rangeOf = [&](const Elf64_Sym &symbol)
+      -> std::optional<std::pair<uint64_t, uint64_t>> {
+    std::optional<Elf64_Shdr> home = symbol.st_shndx < SHN_LORESERVE
+                                         ? section(symbol.st_shndx)
+                                         : std::nullopt;
+    if (!home || home->sh_type == SHT_NOBITS ||
+        !elf.contains(home->sh_offset, home->sh_size) ||
+        symbol.st_value < home->sh_addr ||
+        symbol.st_value - home->sh_addr > home->sh_size ||
+        symbol.st_size > home->sh_size - (symbol.st_value - home->sh_addr))
+      return std::nullopt;
+    return std::make_pair(home->sh_offset + (symbol.st_value - home->sh_addr),
+                          uint64_t(symbol.st_size));
+  };
+
   ArtifactFile artifact;
   std::optional<Elf64_Sym> manifest;
   uint64_t count = symbols->sh_size / symbols->sh_entsize;
@@ -194,6 +210,8 @@ Expected<ArtifactFile> rt::parseArtifactFile(const FileBytes &file) {
     std::string name(rest.substr(0, end));
     if (name == "hope_manifest")
       manifest = symbol;
+    if (auto range = rangeOf(symbol))
+      artifact.ranges[name] = *range;
     artifact.symbols.insert(std::move(name));
   }
   if (!manifest)
@@ -202,21 +220,36 @@ Expected<ArtifactFile> rt::parseArtifactFile(const FileBytes &file) {
                             "artifact?)");
 
   // The bytes the symbol names, inside its section's data in the file.
-  std::optional<Elf64_Shdr> home = manifest->st_shndx < SHN_LORESERVE
-                                       ? section(manifest->st_shndx)
-                                       : std::nullopt;
-  if (!home || home->sh_type == SHT_NOBITS ||
-      !elf.contains(home->sh_offset, home->sh_size) ||
-      manifest->st_value < home->sh_addr ||
-      manifest->st_value - home->sh_addr > home->sh_size ||
-      manifest->st_size > home->sh_size - (manifest->st_value - home->sh_addr))
+  std::optional<std::pair<uint64_t, uint64_t>> range = rangeOf(*manifest);
+  if (!range)
     return invalid("symbol 'hope_manifest' lies outside its section's data");
-  std::string_view text =
-      elf.slice(home->sh_offset + (manifest->st_value - home->sh_addr),
-                manifest->st_size);
+  std::string_view text = elf.slice(range->first, range->second);
   size_t end = text.find('\0');
   if (end == std::string_view::npos)
     return invalid("symbol 'hope_manifest' is not a NUL-terminated string");
   artifact.manifest = std::string(text.substr(0, end));
+  artifact.file = file;
   return artifact;
+}
+
+Expected<std::string_view>
+ArtifactFile::symbolBytes(const std::string &name, uint64_t expected,
+                          const std::string &what) const {
+  const std::string &path = file.name();
+  if (!symbols.count(name))
+    return makeError(HOPE_NOT_FOUND, path + ": no symbol '" + name +
+                                         "' (" + what + ")");
+  auto range = ranges.find(name);
+  if (range == ranges.end())
+    return makeError(HOPE_INVALID_FORMAT,
+                     path + ": symbol '" + name + "' (" + what +
+                         ") lies outside its section's data in the file");
+  if (range->second.second != expected)
+    return makeError(HOPE_INVALID_FORMAT,
+                     path + ": symbol '" + name + "' (" + what + ") has " +
+                         std::to_string(range->second.second) +
+                         " bytes but the manifest says " +
+                         std::to_string(expected));
+  // Checked against the file's length when the range was recorded.
+  return file.bytes().substr(range->second.first, range->second.second);
 }

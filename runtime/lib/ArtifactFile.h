@@ -14,6 +14,7 @@
 
 #include "File.h"
 
+#include <map>
 #include <set>
 #include <string>
 
@@ -24,6 +25,17 @@ struct ArtifactFile {
   std::string manifest;
   /// Every function or object the library defines and exports.
   std::set<std::string> symbols;
+  /// The file range (offset, size) of each exported symbol whose bytes lie
+  /// inside its section's data in the file (the images of CUDA artifacts).
+  std::map<std::string, std::pair<uint64_t, uint64_t>> ranges;
+  /// The file's bytes, which the ranges index.
+  FileBytes file;
+
+  /// The bytes of the exported data symbol `name`, which must hold
+  /// `expected` bytes; errors name the file and `what` ("image 0").
+  Expected<std::string_view> symbolBytes(const std::string &name,
+                                         uint64_t expected,
+                                         const std::string &what) const;
 };
 
 /// Reads the artifact at `path`. Checks that it is a 64-bit little-endian

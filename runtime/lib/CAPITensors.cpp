@@ -1,5 +1,6 @@
 //===- CAPITensors.cpp - the C API: dtypes, tensors, maps and files -------===//
 
+#include "DeviceTensors.h"
 #include "Manifest.h"
 #include "Npy.h"
 #include "Safetensors.h"
@@ -176,7 +177,10 @@ hope_status *hope_tensor_copy_to(const hope_tensor *tensor, void *dst,
                                   std::to_string(byte_size) + " were given"));
   if (bytes)
     HOPE_CHECK_ARG(dst);
-  copyDense(*tensor, dst);
+  Expected<TensorRef> host = toHost(TensorRef(const_cast<hope_tensor *>(tensor)));
+  if (!host)
+    return toStatus(prefixError(host.takeError(), "hope_tensor_copy_to: "));
+  copyDense(**host, dst);
   return nullptr;
 }
 
@@ -260,7 +264,15 @@ hope_status *hope_safetensors_write(const char *path,
                                     const hope_tensor_map *map) {
   HOPE_CHECK_ARG(path);
   HOPE_CHECK_ARG(map);
-  return toStatus(rt::writeSafetensors(path, *map));
+  // Device tensors are written from host copies.
+  TensorMapRef onHost(new hope_tensor_map);
+  for (const auto &[name, tensor] : map->entries) {
+    Expected<TensorRef> host = toHost(tensor);
+    if (!host)
+      return toStatus(host.takeError());
+    onHost->set(name, std::move(*host));
+  }
+  return toStatus(rt::writeSafetensors(path, *onHost));
 }
 
 hope_status *hope_npy_read(const char *path, hope_tensor **out) {
@@ -276,7 +288,10 @@ hope_status *hope_npy_read(const char *path, hope_tensor **out) {
 hope_status *hope_npy_write(const char *path, const hope_tensor *tensor) {
   HOPE_CHECK_ARG(path);
   HOPE_CHECK_ARG(tensor);
-  return toStatus(rt::writeNpy(path, *tensor));
+  Expected<TensorRef> host = toHost(TensorRef(const_cast<hope_tensor *>(tensor)));
+  if (!host)
+    return toStatus(host.takeError());
+  return toStatus(rt::writeNpy(path, **host));
 }
 
 } // extern "C"

@@ -7,6 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Invoke.h"
+#include "MemRefDescriptor.h"
 #include "Services.h"
 #include "Session.h"
 #include "Shapes.h"
@@ -20,52 +22,21 @@
 using namespace hope;
 using namespace hope::rt;
 
-static_assert(sizeof(void *) == sizeof(int64_t),
-              "memref descriptors are read as 64-bit words");
-
-namespace {
-/// A ranked memref descriptor as 64-bit words: allocated, aligned, offset,
-/// sizes[rank], strides[rank].
-class Descriptor {
-public:
-  explicit Descriptor(size_t rank) : words(3 + 2 * rank, 0) {}
-
-  /// A dense, row-major input.
-  static Descriptor input(const hope_tensor &tensor) {
-    Descriptor descriptor(tensor.shape.size());
-    descriptor.setPointer(0, tensor.data);
-    descriptor.setPointer(1, tensor.data);
-    std::vector<int64_t> strides = denseStrides(tensor.shape);
-    for (size_t i = 0; i < tensor.shape.size(); ++i) {
-      descriptor.sizes()[i] = tensor.shape[i];
-      descriptor.strides()[i] = strides[i];
-    }
-    return descriptor;
-  }
-
-  void *address() { return words.data(); }
-  size_t rank() const { return (words.size() - 3) / 2; }
-  void *allocated() const { return pointer(0); }
-  void *aligned() const { return pointer(1); }
-  int64_t offset() const { return words[2]; }
-  int64_t *sizes() { return words.data() + 3; }
-  int64_t *strides() { return words.data() + 3 + rank(); }
-  Shape sizesView() const { return Shape(words.data() + 3, rank()); }
-  Shape stridesView() const { return Shape(words.data() + 3 + rank(), rank()); }
-
-private:
-  void *pointer(size_t word) const {
-    void *p;
-    std::memcpy(&p, &words[word], sizeof(p));
-    return p;
-  }
-  void setPointer(size_t word, void *p) {
-    std::memcpy(&words[word], &p, sizeof(p));
-  }
-
-  std::vector<int64_t> words;
-};
-} // namespace
+/// Inputs live where the session runs: the caller copies them there
+/// (hope_tensor_to_device), and so decides when copies happen.
+static Error checkDevice(const hope_session &session, const EntryPoint &entry,
+                         const TensorSpec &spec, const hope_tensor &tensor) {
+  if (tensor.device == session.device)
+    return Error();
+  bool toHost = session.device == HOPE_DEVICE_HOST;
+  return makeError(HOPE_INVALID_ARGUMENT,
+                   std::string(entry.name) + ": " + spec.describe() +
+                       " is on " + std::string(nameOf(tensor.device)) +
+                       " but the session runs on " +
+                       std::string(nameOf(session.device)) +
+                       (toHost ? ": copy it with hope_tensor_to_host"
+                               : ": copy it with hope_tensor_to_device"));
+}
 
 /// Lists the names of `specs` whose role is not weight: "x, state".
 static std::string callerInputNames(const EntryPoint &entry) {
@@ -74,6 +45,29 @@ static std::string callerInputNames(const EntryPoint &entry) {
     if (spec.role != HOPE_ROLE_WEIGHT)
       names.emplace_back(spec.name);
   return join(names);
+}
+
+Expected<int64_t> rt::checkOutput(const EntryPoint &entry, size_t index,
+                                  const Descriptor &descriptor,
+                                  DimBindings &dims) {
+  const TensorSpec &spec = entry.outputs[index];
+  auto broken = [&](const std::string &what) {
+    return makeError(HOPE_INTERNAL, std::string(entry.name) +
+                                        ": the artifact returned " +
+                                        spec.describe() + " " + what);
+  };
+  Shape shape = descriptor.sizesView();
+  Expected<int64_t> count = numElements(shape);
+  if (!count)
+    return broken("with an invalid shape " + formatShape(shape));
+  if (std::optional<std::string> why = dims.match(spec, shape, spec.describe()))
+    return broken("with shape " + formatShape(shape) +
+                  " but its manifest declares " + spec.formatShape() + *why);
+  if (*count > 0 && !descriptor.aligned())
+    return broken("with a null buffer");
+  if (descriptor.offset() < 0)
+    return broken("with a negative offset");
+  return count;
 }
 
 /// Takes ownership of the outputs in `descriptors`, checks them against
@@ -98,23 +92,10 @@ takeOutputs(const hope_session &session, const EntryPoint &entry,
   for (size_t j = 0; j < descriptors.size(); ++j) {
     Descriptor &descriptor = descriptors[j];
     const TensorSpec &spec = entry.outputs[j];
-    auto broken = [&](const std::string &what) {
-      return makeError(HOPE_INTERNAL, std::string(entry.name) +
-                                          ": the artifact returned " +
-                                          spec.describe() + " " + what);
-    };
-    Shape shape = descriptor.sizesView();
-    Expected<int64_t> count = numElements(shape);
+    Expected<int64_t> count = checkOutput(entry, j, descriptor, dims);
     if (!count)
-      return broken("with an invalid shape " + formatShape(shape));
-    if (std::optional<std::string> why =
-            dims.match(spec, shape, spec.describe()))
-      return broken("with shape " + formatShape(shape) +
-                    " but its manifest declares " + spec.formatShape() + *why);
-    if (*count > 0 && !descriptor.aligned())
-      return broken("with a null buffer");
-    if (descriptor.offset() < 0)
-      return broken("with a negative offset");
+      return count.takeError();
+    Shape shape = descriptor.sizesView();
 
     char *data = static_cast<char *>(descriptor.aligned()) +
                  descriptor.offset() * int64_t(sizeOf(spec.dtype));
@@ -134,10 +115,9 @@ takeOutputs(const hope_session &session, const EntryPoint &entry,
   return outputs;
 }
 
-Expected<std::vector<TensorRef>> rt::invoke(const hope_session &session,
-                                            size_t entryIndex,
-                                            Span<hope_tensor *> callerInputs) {
-  const EntryPoint &entry = session.module->manifest->entryPoints[entryIndex];
+Expected<std::vector<TensorRef>>
+rt::checkInputs(const hope_session &session, const EntryPoint &entry,
+                Span<hope_tensor *> callerInputs, DimBindings &dims) {
   auto invalid = [&](const std::string &message) {
     return makeError(HOPE_INVALID_ARGUMENT,
                      std::string(entry.name) + ": " + message);
@@ -152,8 +132,7 @@ Expected<std::vector<TensorRef>> rt::invoke(const hope_session &session,
                    ") but got " + std::to_string(callerInputs.size()));
 
   // Every input, weights included, checked before anything runs.
-  DimBindings dims;
-  std::vector<TensorRef> inputs; // dense; keeps temporary copies alive
+  std::vector<TensorRef> inputs;
   size_t next = 0;
   for (const TensorSpec &spec : entry.inputs) {
     TensorRef tensor;
@@ -179,6 +158,43 @@ Expected<std::vector<TensorRef>> rt::invoke(const hope_session &session,
       return invalid(spec.describe() + " has shape " +
                      formatShape(tensor->shape) + " but the artifact expects " +
                      spec.formatShape() + *why);
+    if (Error error = checkDevice(session, entry, spec, *tensor))
+      return error;
+    inputs.push_back(std::move(tensor));
+  }
+  return inputs;
+}
+
+Error rt::preconditionError(const EntryPoint &entry, int32_t broken) {
+  if (broken < 0 || static_cast<size_t>(broken) > entry.preconditions.size())
+    return makeError(HOPE_INTERNAL, std::string(entry.name) +
+                                        ": the artifact returned status " +
+                                        std::to_string(broken) +
+                                        ", which its manifest does not list");
+  const Precondition &precondition = entry.preconditions[broken - 1];
+  bool one = precondition.inputs.size() == 1;
+  std::vector<std::string> names(precondition.inputs.begin(),
+                                 precondition.inputs.end());
+  return makeError(HOPE_INVALID_ARGUMENT,
+                   std::string(entry.name) +
+                       (one ? ": input '" : ": inputs '") +
+                       join(names, "', '") + (one ? "' breaks" : "' break") +
+                       " a precondition: " + std::string(precondition.message));
+}
+
+Expected<std::vector<TensorRef>> rt::invoke(const hope_session &session,
+                                            size_t entryIndex,
+                                            Span<hope_tensor *> callerInputs) {
+  const EntryPoint &entry = session.module->manifest->entryPoints[entryIndex];
+  DimBindings dims;
+  Expected<std::vector<TensorRef>> checked =
+      checkInputs(session, entry, callerInputs, dims);
+  if (!checked)
+    return checked.takeError();
+  if (session.cuda)
+    return cuda::invoke(session, entryIndex, std::move(*checked), dims);
+  std::vector<TensorRef> inputs; // dense; keeps temporary copies alive
+  for (const TensorRef &tensor : *checked) {
     Expected<TensorRef> dense = toDense(tensor, session.allocatorOrNull());
     if (!dense)
       return dense.takeError();
@@ -208,25 +224,8 @@ Expected<std::vector<TensorRef>> rt::invoke(const hope_session &session,
   CallServices services(session.allocator);
   int32_t broken =
       session.module->entries[entryIndex](args.data(), services.table());
-  if (broken != 0) {
-    // Nothing ran: the outputs were not allocated.
-    if (broken < 0 || static_cast<size_t>(broken) > entry.preconditions.size())
-      return makeError(HOPE_INTERNAL, std::string(entry.name) +
-                                          ": the artifact returned status " +
-                                          std::to_string(broken) +
-                                          ", which its manifest does not list");
-    const Precondition &precondition = entry.preconditions[broken - 1];
-    bool one = precondition.inputs.size() == 1;
-    std::vector<std::string> names(precondition.inputs.begin(),
-                                   precondition.inputs.end());
-    return makeError(HOPE_INVALID_ARGUMENT,
-                     std::string(entry.name) +
-                         (one ? ": input '" : ": inputs '") +
-                         join(names, "', '") +
-                         (one ? "' breaks" : "' break") +
-                         " a precondition: " +
-                         std::string(precondition.message));
-  }
+  if (broken != 0) // nothing ran: the outputs were not allocated
+    return preconditionError(entry, broken);
 
   std::vector<Descriptor> outputs(
       std::make_move_iterator(descriptors.begin() + inputs.size()),

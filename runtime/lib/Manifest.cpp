@@ -45,6 +45,9 @@ struct RawTarget {
 };
 struct RawManifest {
   std::string model;
+  /// Read before the rest: a CUDA target keeps its host's facts in
+  /// target.host.
+  bool cuda = false;
   RawTarget target;
   std::vector<RawEntry> entryPoints;
 };
@@ -125,10 +128,16 @@ bool read(JsonReader &r, const Json &value, Where where, RawTarget &target) {
 }
 
 bool read(JsonReader &r, const Json &value, Where where, RawManifest &manifest) {
-  return r.object(value, where) &&
-         field(r, value, where, "model", manifest.model) &&
-         field(r, value, where, "target", manifest.target) &&
-         field(r, value, where, "entry_points", manifest.entryPoints);
+  if (!r.object(value, where) ||
+      !field(r, value, where, "model", manifest.model))
+    return false;
+  const std::string target = JsonReader::field(where, "target");
+  const Json *targetValue = r.member(value, where, "target");
+  if (!targetValue ||
+      !(manifest.cuda ? field(r, *targetValue, target, "host", manifest.target)
+                      : read(r, *targetValue, target, manifest.target)))
+    return false;
+  return field(r, value, where, "entry_points", manifest.entryPoints);
 }
 
 bool isIdentifier(std::string_view name) {
@@ -343,7 +352,7 @@ Expected<std::unique_ptr<Manifest>> rt::parseManifest(std::string_view json) {
   if (!targetValue || !r.object(*targetValue, target) ||
       !field(r, *targetValue, target, "kind", kind))
     return invalid(r.error());
-  if (kind != "cpu")
+  if (kind != "cpu" && !isCudaKind(kind))
     return makeError(HOPE_UNSUPPORTED,
                      "compiled for target '" + kind +
                          "'; this runtime has no backend for it");
@@ -360,6 +369,7 @@ Expected<std::unique_ptr<Manifest>> rt::parseManifest(std::string_view json) {
                          std::to_string(HOPE_SERVICES_VERSION));
 
   RawManifest raw;
+  raw.cuda = isCudaKind(kind);
   if (!read(r, *value, root, raw))
     return invalid(r.error());
 
@@ -369,5 +379,8 @@ Expected<std::unique_ptr<Manifest>> rt::parseManifest(std::string_view json) {
   manifest->services = services;
   if (Error error = Validator(*manifest).run(raw))
     return error;
+  if (manifest->isCuda())
+    if (Error error = parseCudaManifest(r, *value, *manifest))
+      return error;
   return manifest;
 }

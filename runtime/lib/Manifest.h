@@ -11,6 +11,8 @@
 
 #include "hope/runtime.hpp"
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <deque>
 #include <memory>
 #include <string>
@@ -56,6 +58,30 @@ struct EntryPoint {
 /// service table, which the manifest's `services` versions).
 constexpr int64_t kManifestVersion = 4;
 
+/// A GPU kernel of a CUDA artifact: its index in the manifest's list is the
+/// kernel number the host code passes to the service table's `launch`.
+struct KernelSpec {
+  std::string_view name;
+  uint32_t block[3] = {1, 1, 1};
+  uint32_t sharedBytes = 0;
+};
+
+/// A device image of a CUDA artifact (one module holding every kernel):
+/// the bytes of the exported data symbol `symbol`.
+struct ImageSpec {
+  /// "cubin", "ptx" or "emulated".
+  std::string_view format;
+  /// "sm_90"; empty for "emulated".
+  std::string_view chip;
+  std::string_view symbol;
+  uint64_t bytes = 0;
+};
+
+/// Whether `kind` is a target kind of the CUDA backend.
+inline bool isCudaKind(std::string_view kind) {
+  return kind == "cuda" || kind == "cuda-emulated";
+}
+
 struct Manifest {
   std::string json;
   /// The target's kind: "cpu" is the only one this runtime runs.
@@ -67,6 +93,14 @@ struct Manifest {
   std::string_view cpu;
   std::vector<std::string_view> features;
   std::vector<EntryPoint> entryPoints;
+
+  /// CUDA artifacts only (cuda/CudaManifest.cpp): the chips it was compiled
+  /// for, the PTX ISA version, its kernels and its images.
+  std::vector<std::string_view> chips;
+  std::string_view ptxVersion;
+  std::vector<KernelSpec> kernels;
+  std::vector<ImageSpec> images;
+  bool isCuda() const { return isCudaKind(kind); }
 
   /// The entry point called `name`, or null.
   const EntryPoint *find(std::string_view name) const;
@@ -87,6 +121,12 @@ std::string_view nameOf(hope_role role);
 /// naming its path (e.g. manifest.entry_points[0].inputs[1].dtype); errors
 /// have no file name prefix.
 Expected<std::unique_ptr<Manifest>> parseManifest(std::string_view json);
+
+class JsonReader;
+/// Reads and checks the fields of a CUDA artifact's manifest `root` into
+/// `manifest` (cuda/CudaManifest.cpp); errors like parseManifest's.
+Error parseCudaManifest(JsonReader &reader, const nlohmann::json &root,
+                        Manifest &manifest);
 
 } // namespace hope::rt
 

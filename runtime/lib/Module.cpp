@@ -4,6 +4,7 @@
 #include "ArtifactFile.h"
 #include "HostTarget.h"
 #include "Status.h"
+#include "cuda/CudaDevice.h"
 
 #include <cstdlib>
 #include <dlfcn.h>
@@ -15,6 +16,7 @@ using namespace hope;
 using namespace hope::rt;
 
 hope_module::~hope_module() {
+  cuda.reset(); // its module on the device refers to the library's code
   if (handle)
     dlclose(handle);
 }
@@ -111,6 +113,14 @@ Expected<ModuleRef> rt::loadModule(const std::string &givenPath) {
     return makeError(HOPE_NOT_FOUND,
                      givenPath + ": no symbol '" + symbol + "'" + what);
   };
+  const bool isCuda = (*manifest)->isCuda();
+  if ((*manifest)->kind == "cuda-emulated")
+    for (const KernelSpec &kernel : (*manifest)->kernels) {
+      std::string symbol = "hope_kernel_" + std::string(kernel.name);
+      if (!file->symbols.count(symbol))
+        return missing(symbol, " for emulated kernel '" +
+                                   std::string(kernel.name) + "'");
+    }
   for (const EntryPoint &entry : (*manifest)->entryPoints) {
     std::string symbol = "hope_entry_" + std::string(entry.name);
     if (!file->symbols.count(symbol))
@@ -121,6 +131,14 @@ Expected<ModuleRef> rt::loadModule(const std::string &givenPath) {
   ModuleRef module(new hope_module);
   module->path = givenPath;
   module->manifest = std::move(*manifest);
+  if (isCuda) {
+    // The images come from the file, before any of the artifact's code runs.
+    Expected<std::unique_ptr<cuda::CudaArtifact>> images =
+        cuda::CudaArtifact::read(*module->manifest, *file);
+    if (!images)
+      return images.takeError();
+    module->cuda = std::move(*images);
+  }
   // RTLD_LOCAL: two artifacts export the same names. RTLD_NOW: a missing
   // dependency fails here rather than in the middle of a call.
   module->handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
@@ -136,6 +154,8 @@ Expected<ModuleRef> rt::loadModule(const std::string &givenPath) {
       return missing(name, " (dlsym failed)");
     return symbol;
   };
+  if (isCuda)
+    module->cuda->attach(module->handle);
   for (const EntryPoint &entry : module->manifest->entryPoints) {
     Expected<void *> fn = resolve("hope_entry_" + std::string(entry.name));
     if (!fn)

@@ -11,6 +11,10 @@
 #include <string>
 #include <vector>
 
+namespace hope::rt::cuda {
+class CudaArtifact;
+} // namespace hope::rt::cuda
+
 /// An artifact loaded with dlopen, with its validated manifest and resolved
 /// entry points. It is unloaded when the last reference goes: sessions hold
 /// one.
@@ -31,6 +35,8 @@ struct hope_module : hope::rt::RefCounted<hope_module> {
   /// (found through its own dependencies); else null.
   SetThreadsFn setThreads = nullptr;
   GetThreadsFn getThreads = nullptr;
+  /// A CUDA artifact's images and its module on the device; else null.
+  std::unique_ptr<hope::rt::cuda::CudaArtifact> cuda;
 
   /// The index of the entry point `name`; NOT_FOUND names the choices.
   hope::Expected<size_t> findEntry(const std::string &name) const;

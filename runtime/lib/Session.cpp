@@ -4,6 +4,8 @@
 #include "Safetensors.h"
 #include "Shapes.h"
 #include "Status.h"
+#include "DeviceTensors.h"
+#include "cuda/CudaSession.h"
 
 #include <cstddef>
 #include <set>
@@ -41,12 +43,47 @@ static Error mismatch(const std::string &source, const TensorSpec &spec,
                        given + " but the artifact expects " + expected);
 }
 
+/// Opens the device of a CUDA session (its stream, the module's kernels).
+static Expected<SessionRef> attachDevice(SessionRef session) {
+  if (session->device != HOPE_DEVICE_CUDA)
+    return session;
+  Expected<std::shared_ptr<cuda::CudaSession>> device =
+      cuda::CudaSession::create(*session->module);
+  if (!device)
+    return device.takeError();
+  session->cuda = std::move(*device);
+  return session;
+}
+
+Expected<TensorRef> rt::toSessionDevice(const hope_session &session,
+                                        const TensorRef &tensor) {
+  if (!session.cuda) {
+    Expected<TensorRef> host = toHost(tensor);
+    if (!host)
+      return host.takeError();
+    return toDense(*host, session.allocatorOrNull());
+  }
+  // Another session's tensor on the same device is usable as it is: every
+  // call and copy has finished when it returns.
+  if (tensor->device == HOPE_DEVICE_CUDA && isDense(*tensor) &&
+      static_cast<cuda::CudaStream *>(tensor->memory.get())->gpu ==
+          session.cuda->stream->gpu)
+    return tensor;
+  Expected<TensorRef> host = toHost(tensor);
+  if (!host)
+    return host.takeError();
+  return session.cuda->upload(**host);
+}
+
 Expected<SessionRef> rt::createSession(hope_module *module,
                                        const hope_session_options *options) {
   SessionRef session(new hope_session);
   session->module = module;
+  // The device the artifact was compiled for, unless the options say one.
+  const Manifest &manifest = *module->manifest;
+  session->device = manifest.isCuda() ? HOPE_DEVICE_CUDA : HOPE_DEVICE_HOST;
   if (!options)
-    return session;
+    return attachDevice(std::move(session));
   // Fields past the caller's struct_size keep their defaults.
   auto has = [&](size_t offset, size_t size) {
     return options->struct_size >= offset + size;
@@ -62,13 +99,23 @@ Expected<SessionRef> rt::createSession(hope_module *module,
       return error;
     session->threads = options->threads;
   }
-  if (has(offsetof(hope_session_options, device), sizeof(hope_device))) {
-    if (options->device != HOPE_DEVICE_HOST)
+  if (has(offsetof(hope_session_options, device), sizeof(hope_device)) &&
+      options->device != 0) { // 0: the artifact's device
+    if (options->device != HOPE_DEVICE_HOST &&
+        options->device != HOPE_DEVICE_CUDA)
       return makeError(HOPE_UNSUPPORTED,
                        "hope_session_create: device " +
                            std::to_string(int(options->device)) +
-                           " is not supported (only HOPE_DEVICE_HOST)");
-    session->device = options->device;
+                           " is not supported (HOPE_DEVICE_HOST or "
+                           "HOPE_DEVICE_CUDA)");
+    if (options->device != session->device)
+      return makeError(
+          HOPE_UNSUPPORTED,
+          "hope_session_create: " + module->path + " is compiled for target '" +
+              std::string(manifest.kind) + "', which runs on " +
+              std::string(nameOf(session->device)) + ", not on " +
+              std::string(nameOf(options->device)) +
+              (manifest.isCuda() ? " (hope-run --device=cuda)" : ""));
   }
   if (has(offsetof(hope_session_options, allocator),
           sizeof(const hope_allocator *)) &&
@@ -79,7 +126,7 @@ Expected<SessionRef> rt::createSession(hope_module *module,
                        "and free");
     session->allocator = *options->allocator;
   }
-  return session;
+  return attachDevice(std::move(session));
 }
 
 Error rt::loadWeights(hope_session &session, const std::string &path) {
@@ -127,6 +174,12 @@ Error rt::loadWeights(hope_session &session, const std::string &path) {
       return tensor.takeError();
     loaded[std::string(spec->name)] = std::move(*tensor);
   }
+  for (auto &[name, tensor] : loaded) {
+    Expected<TensorRef> placed = toSessionDevice(session, tensor);
+    if (!placed)
+      return placed.takeError();
+    tensor = std::move(*placed);
+  }
   for (auto &[name, tensor] : loaded)
     session.weights[name] = {std::move(tensor), HOPE_WEIGHT_CONSTANT};
   return Error();
@@ -155,6 +208,15 @@ Error rt::setWeight(hope_session &session, const std::string &name,
   if (!matchesStatically(*spec, tensor->shape))
     return mismatch(source, *spec, "shape", formatShape(tensor->shape),
                     spec->formatShape());
+  // On a device, a host tensor is copied there now (a device tensor is
+  // bound as it is, so a mutable weight can change between calls).
+  if (tensor->device != session.device ||
+      (session.cuda && !isDense(*tensor))) {
+    Expected<TensorRef> placed = toSessionDevice(session, tensor);
+    if (!placed)
+      return placed.takeError();
+    tensor = std::move(*placed);
+  }
   session.weights[name] = {std::move(tensor), kind};
   return Error();
 }

@@ -10,6 +10,10 @@
 #include <optional>
 
 namespace hope::rt {
+namespace cuda {
+class CudaSession;
+} // namespace cuda
+
 /// A bound weight and how it may change.
 struct BoundWeight {
   TensorRef tensor;
@@ -27,6 +31,9 @@ struct hope_session : hope::rt::RefCounted<hope_session> {
   std::optional<hope_allocator> allocator;
   /// Bound weights by name (one binding serves every entry point).
   std::map<std::string, hope::rt::BoundWeight, std::less<>> weights;
+  /// A session on a CUDA device: its stream, arena and module on the
+  /// device; null on the host.
+  std::shared_ptr<hope::rt::cuda::CudaSession> cuda;
 
   const hope_allocator *allocatorOrNull() const {
     return allocator ? &*allocator : nullptr;
@@ -45,6 +52,11 @@ Expected<SessionRef> createSession(hope_module *module,
 /// checking dtypes and static sizes before copying, and that the file holds
 /// nothing else; all or nothing.
 Error loadWeights(hope_session &session, const std::string &path);
+
+/// A dense copy of `tensor` where `session` runs (the tensor itself if it
+/// is there already and dense).
+Expected<TensorRef> toSessionDevice(const hope_session &session,
+                                    const TensorRef &tensor);
 
 /// Binds the weight `name` to `tensor`, checking its dtype and static sizes.
 Error setWeight(hope_session &session, const std::string &name,

@@ -48,6 +48,16 @@ std::string_view rt::nameOf(hope_dtype dtype) {
   return "<invalid dtype>";
 }
 
+std::string_view rt::nameOf(hope_device device) {
+  switch (device) {
+  case HOPE_DEVICE_HOST:
+    return "the host";
+  case HOPE_DEVICE_CUDA:
+    return "the CUDA device";
+  }
+  return "<invalid device>";
+}
+
 std::optional<hope_dtype> rt::parseDType(std::string_view name) {
   if (name == "f32")
     return HOPE_DTYPE_F32;

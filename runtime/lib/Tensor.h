@@ -3,6 +3,7 @@
 #ifndef HOPE_RUNTIME_LIB_TENSOR_H
 #define HOPE_RUNTIME_LIB_TENSOR_H
 
+#include "DeviceMemory.h"
 #include "Ref.h"
 
 #include "hope/runtime.hpp"
@@ -24,6 +25,8 @@ struct hope_tensor : hope::rt::RefCounted<hope_tensor> {
   std::vector<int64_t> strides;
   void *data = nullptr;
   std::shared_ptr<void> storage;
+  /// The device memory `data` lies in; null on the host.
+  std::shared_ptr<hope::rt::DeviceMemory> memory;
 };
 
 namespace hope::rt {
@@ -39,6 +42,8 @@ bool isKnown(hope_dtype dtype);
 size_t sizeOf(hope_dtype dtype);
 /// "f32", "f64", "i64" (and the reserved "bool", "i32", "f16", "bf16").
 std::string_view nameOf(hope_dtype dtype);
+/// "the host", "the CUDA device".
+std::string_view nameOf(hope_device device);
 /// An implemented dtype by name.
 std::optional<hope_dtype> parseDType(std::string_view name);
 

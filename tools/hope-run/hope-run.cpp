@@ -89,6 +89,25 @@ static cl::opt<int64_t> numThreads(
              "0: OMP_NUM_THREADS, else one per core)"),
     cl::init(0), cl::value_desc("n"), cl::cat(category));
 
+static cl::opt<std::string> deviceName(
+    "device",
+    cl::desc("Where the session runs: host, or cuda (an NVIDIA GPU through "
+             "its driver, libcuda.so.1; for an artifact compiled for "
+             "cuda-emulated, the runtime's CPU stand-in for it). Default: "
+             "the device the artifact was compiled for. On cuda, the inputs, "
+             "states and weights are copied to the device before the first "
+             "call (not timed) and the outputs back after the last"),
+    cl::value_desc("host|cuda"), cl::cat(category));
+
+static cl::opt<bool> profile(
+    "profile",
+    cl::desc("On a device: print to stderr the image loaded, each kernel's "
+             "launches and device time (CUDA events, summed over the calls), "
+             "the launches per call and the device memory used (in use, "
+             "peak, reserved by the session's arena); also in "
+             "--timings-json"),
+    cl::cat(category));
+
 static cl::opt<unsigned> repeat(
     "repeat",
     cl::desc("Call the entry point this many times on the same inputs and "
@@ -154,6 +173,33 @@ static void printSignatures(const hope::Module &module) {
   outs() << "model " << escaped(module.model()) << " ("
          << escaped(module.triple()) << ", cpu " << escaped(module.cpu())
          << ")\n";
+  // A CUDA artifact's target and kernels, from its manifest (checked by the
+  // runtime when it loaded the artifact).
+  if (module.kernelCount() > 0)
+    if (Expected<json::Value> manifest = json::parse(module.manifest())) {
+      const json::Object *root = manifest->getAsObject();
+      const json::Object *target = root->getObject("target");
+      const json::Array *chips = target->getArray("chips");
+      outs() << "target " << escaped(*target->getString("kind"));
+      if (chips) {
+        SmallVector<std::string> names;
+        for (const json::Value &chip : *chips)
+          names.push_back(escaped(*chip.getAsString()));
+        outs() << " (" << join(names, ", ") << ")";
+      }
+      outs() << ", kernels:\n";
+      for (const json::Value &kernel : *root->getArray("kernels")) {
+        const json::Object &spec = *kernel.getAsObject();
+        const json::Array &block = *spec.getArray("block");
+        outs() << formatv("  {0}: block {1}x{2}x{3}, {4} bytes of shared "
+                          "memory\n",
+                          escaped(*spec.getString("name")), *block[0].getAsInteger(),
+                          *block[1].getAsInteger(), *block[2].getAsInteger(),
+                          *spec.getInteger("shared_bytes"));
+      }
+    } else {
+      consumeError(manifest.takeError());
+    }
   for (std::string_view name : module.entryPoints()) {
     hope::Expected<hope::Signature> signature = module.signature(name);
     if (!signature)
@@ -414,7 +460,8 @@ static std::optional<int64_t> peakResidentBytes() {
 /// The median, fastest and slowest of `seconds` on stderr (with --repeat)
 /// and all of them in --timings-json.
 static Error reportTimings(StringRef function, int32_t threads,
-                           ArrayRef<double> seconds) {
+                           ArrayRef<double> seconds,
+                           std::optional<json::Object> device) {
   SmallVector<double> sorted(seconds);
   llvm::sort(sorted);
   double median = sorted.size() % 2
@@ -434,6 +481,8 @@ static Error reportTimings(StringRef function, int32_t threads,
                        {"median_seconds", median}};
   if (std::optional<int64_t> peak = peakResidentBytes())
     timings["peak_rss_bytes"] = *peak;
+  if (device)
+    timings["device"] = std::move(*device);
   std::error_code ec;
   raw_fd_ostream os(timingsJson, ec);
   if (ec)
@@ -441,6 +490,62 @@ static Error reportTimings(StringRef function, int32_t threads,
                              "': " + ec.message());
   os << formatv("{0:2}", json::Value(std::move(timings))) << "\n";
   return Error::success();
+}
+
+/// "1.5 MiB".
+static std::string formatBytes(uint64_t bytes) {
+  const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double value = double(bytes);
+  size_t unit = 0;
+  while (value >= 1024 && unit + 1 < std::size(units)) {
+    value /= 1024;
+    ++unit;
+  }
+  return unit == 0 ? formatv("{0} B", bytes).str()
+                   : formatv("{0:f1} {1}", value, units[unit]).str();
+}
+
+/// --profile: what the session's calls did on the device, on stderr, and
+/// the same as JSON.
+static json::Object reportProfile(StringRef function,
+                                  const hope::Module &module,
+                                  const hope::Session &session) {
+  hope_device_stats stats = session.deviceStats();
+  auto [image, device] = session.deviceInfo();
+  errs() << formatv("hope-run: {0} on {1}, image {2}: {3} calls, {4} kernel "
+                    "launches per call\n",
+                    function, device, image, stats.calls,
+                    stats.last_call_launches);
+  json::Array kernels;
+  size_t width = 6;
+  for (size_t k = 0; k < module.kernelCount(); ++k)
+    if (hope::Expected<hope_kernel_stats> kernel = session.kernelStats(k))
+      width = std::max(width, StringRef(kernel->name).size());
+  errs() << "  " << left_justify("kernel", width)
+         << "    launches    total ms   ms/launch\n";
+  for (size_t k = 0; k < module.kernelCount(); ++k) {
+    hope::Expected<hope_kernel_stats> kernel = session.kernelStats(k);
+    if (!kernel)
+      continue;
+    double each = kernel->launches ? kernel->milliseconds / kernel->launches : 0;
+    errs() << "  " << left_justify(escaped(kernel->name), width)
+           << formatv(" {0,11} {1,11:f3} {2,11:f4}\n", kernel->launches,
+                      kernel->milliseconds, each);
+    kernels.push_back(json::Object{{"name", kernel->name},
+                                   {"launches", int64_t(kernel->launches)},
+                                   {"milliseconds", kernel->milliseconds}});
+  }
+  errs() << formatv("hope-run: device memory: {0} in use, {1} peak, {2} "
+                    "reserved\n",
+                    formatBytes(stats.bytes_in_use),
+                    formatBytes(stats.bytes_peak),
+                    formatBytes(stats.bytes_reserved));
+  return json::Object{{"device", std::string(device)},
+                      {"image", std::string(image)},
+                      {"launches_per_call", int64_t(stats.last_call_launches)},
+                      {"kernels", std::move(kernels)},
+                      {"device_bytes_peak", int64_t(stats.bytes_peak)},
+                      {"device_bytes_reserved", int64_t(stats.bytes_reserved)}};
 }
 
 /// Checks that `path`, given with `flag`, can be written, before the run
@@ -522,17 +627,44 @@ static Error run() {
   hope_session_options options{};
   options.struct_size = sizeof(options);
   options.threads = int32_t(numThreads);
-  options.device = HOPE_DEVICE_HOST;
+  if (deviceName.empty())
+    options.device = hope_device(0); // the artifact's
+  else if (deviceName == "host")
+    options.device = HOPE_DEVICE_HOST;
+  else if (deviceName == "cuda")
+    options.device = HOPE_DEVICE_CUDA;
+  else
+    return createStringError("--device=" + deviceName +
+                             ": expected host or cuda");
   Expected<hope::Session> session =
       lift(hope::Session::create(*module, &options));
   if (!session)
     return session.takeError();
+  bool onDevice = session->device() != HOPE_DEVICE_HOST;
+  if (profile && onDevice)
+    if (Error error = lift(session->setProfiling(true)))
+      return error;
   if (!weightsPath.empty())
     if (Error error = lift(session->loadWeights(weightsPath)))
       return error;
   Expected<hope::TensorMap> given = gatherInputs(*name, *signature);
   if (!given)
     return given.takeError();
+  if (onDevice) {
+    // Inputs and states go to the device once, before the timed calls.
+    Expected<hope::TensorMap> copies = lift(hope::TensorMap::create());
+    if (!copies)
+      return copies.takeError();
+    for (size_t i = 0; i < given->size(); ++i) {
+      auto [inputName, tensor] = given->entry(i);
+      Expected<hope::Tensor> copy = lift(session->toDevice(tensor));
+      if (!copy)
+        return copy.takeError();
+      if (Error error = lift(copies->set(inputName, *copy)))
+        return error;
+    }
+    given = std::move(copies);
+  }
 
   if (repeat == 0)
     return createStringError("--repeat must be at least 1");
@@ -550,7 +682,14 @@ static Error run() {
   }
   // The count the calls used: the session set it on this thread (else it
   // is OpenMP's default); 1 for an artifact without parallel loops.
-  if (Error error = reportTimings(*name, module->threads(), seconds))
+  std::optional<json::Object> deviceReport;
+  if (profile && onDevice)
+    deviceReport = reportProfile(*name, *module, *session);
+  else if (profile)
+    errs() << "hope-run: --profile: " << *name
+           << " runs on the host: no kernels to time\n";
+  if (Error error = reportTimings(*name, module->threads(), seconds,
+                                  std::move(deviceReport)))
     return error;
 
   for (size_t j = 0; j < results.size(); ++j) {
@@ -593,7 +732,9 @@ int main(int argc, char **argv) {
       "  hope-run --module=model.so --function=forward "
       "--weights=w.safetensors \\\n"
       "      --input=1x128x64xf32=@x.npy --output=@y.npy \\\n"
-      "      --state-in=s.safetensors --state-out=s2.safetensors\n");
+      "      --state-in=s.safetensors --state-out=s2.safetensors\n"
+      "  hope-run --module=model-cuda.so --device=cuda --profile "
+      "--repeat=10 ...\n");
   if (modulePath.empty()) {
     WithColor::error(errs(), "hope-run") << "--module is required\n";
     return 1;

@@ -19,7 +19,7 @@ extern "C" {
 /* The table version this header describes. The table only grows at its end:
    an artifact needing version N (its manifest's "services") runs with any
    table of version N or later. */
-#define HOPE_SERVICES_VERSION 1
+#define HOPE_SERVICES_VERSION 2
 
 typedef struct hope_services {
   /* sizeof the caller's table, and its version. */
@@ -35,6 +35,25 @@ typedef struct hope_services {
      comes from `alloc`; the caller releases the outputs with `free`. */
   void *(*alloc)(void *context, uint64_t bytes, uint64_t alignment);
   void (*free)(void *context, void *pointer);
+
+  /* Version 2: device memory and kernels (GPU targets), stream-ordered on
+     the session's stream. Errors are sticky: a failed service records the
+     first error of the call and returns NULL or nonzero, every later
+     `launch` of the call does nothing, and the runtime reports the error
+     when the entry point returns (so host code may ignore the results).
+     `device_alloc` returns `bytes` bytes of device memory (256-byte
+     aligned) or NULL; `device_free` releases it (NULL is a no-op); the
+     outputs' buffers come from `device_alloc` and belong to the caller.
+     `launch` runs kernel number `kernel` (its index in the manifest's
+     "kernels") on `grid` blocks of `block` threads with `shared_bytes` of
+     dynamic shared memory; `params` holds one pointer per kernel parameter,
+     as cuLaunchKernel's kernelParams. Returns 0 when the launch was
+     enqueued. */
+  void *(*device_alloc)(void *context, uint64_t bytes);
+  void (*device_free)(void *context, void *pointer);
+  int32_t (*launch)(void *context, uint32_t kernel, const uint32_t grid[3],
+                    const uint32_t block[3], uint32_t shared_bytes,
+                    void **params);
 } hope_services;
 
 /* Entry point `E` of an artifact: `hope_entry_E`. Returns 0 when it ran, or

@@ -41,7 +41,7 @@
 /* The version of this API. The minor version grows when functions or enum
    values are added; the major version when anything changes incompatibly. */
 #define HOPE_API_VERSION_MAJOR 1
-#define HOPE_API_VERSION_MINOR 0
+#define HOPE_API_VERSION_MINOR 1
 
 #ifdef __cplusplus
 extern "C" {
@@ -70,6 +70,9 @@ typedef enum hope_code {
   HOPE_OUT_OF_MEMORY = 6,
   /* An artifact's entry point returned something its manifest forbids. */
   HOPE_INTERNAL = 7,
+  /* The device or its driver failed: a kernel launch, a copy, a device
+     allocation that is not out of memory. */
+  HOPE_DEVICE_ERROR = 8,
 } hope_code;
 
 /* The status's message: one line naming what failed and why; "OK" for NULL. */
@@ -96,10 +99,15 @@ typedef enum hope_dtype {
   HOPE_DTYPE_BF16 = 7, /* reserved */
 } hope_dtype;
 
-/* Where a tensor's elements live. Only the host's memory today; the
+/* Where a tensor's elements live, and where a session runs. The
    enumeration grows with targets. */
 typedef enum hope_device {
   HOPE_DEVICE_HOST = 1,
+  /* An NVIDIA GPU through the CUDA driver (libcuda.so.1, loaded when the
+     first such session is created), or, for artifacts compiled for
+     "cuda-emulated", the runtime's CPU stand-in for it. A CUDA tensor's
+     data is a device address: copy it with hope_tensor_to_host. */
+  HOPE_DEVICE_CUDA = 2,
 } hope_device;
 
 /* The role of an entry point's parameter (the manifest's `role`). */
@@ -140,7 +148,7 @@ HOPE_API hope_status *hope_tensor_wrap(hope_dtype dtype, size_t rank,
 HOPE_API void hope_tensor_retain(hope_tensor *tensor);
 HOPE_API void hope_tensor_release(hope_tensor *tensor);
 
-/* Where the elements live (HOPE_DEVICE_HOST for every tensor today). */
+/* Where the elements live. */
 HOPE_API hope_status *hope_tensor_device(const hope_tensor *tensor, hope_device *device);
 
 HOPE_API hope_status *hope_tensor_dtype(const hope_tensor *tensor, hope_dtype *dtype);
@@ -149,14 +157,18 @@ HOPE_API hope_status *hope_tensor_shape(const hope_tensor *tensor, size_t *rank,
                                const int64_t **shape, const int64_t **strides);
 /* The number of elements (the product of the shape). */
 HOPE_API hope_status *hope_tensor_numel(const hope_tensor *tensor, int64_t *numel);
-/* The first element. Outputs may be strided: read them through the strides
-   or with hope_tensor_copy_to. A wrapped tensor's memory is the caller's,
+/* The first element (a device address for a device tensor). Outputs may be
+   strided: read them through the strides or with hope_tensor_copy_to. A wrapped tensor's memory is the caller's,
    which the runtime never writes through, whatever this pointer's type. */
 HOPE_API hope_status *hope_tensor_data(const hope_tensor *tensor, void **data);
-/* Copies the elements, dense and row-major, into `dst`; `byte_size` must be
-   numel times the element size. */
+/* Copies the elements, dense and row-major, into `dst` (host memory, also
+   for a device tensor); `byte_size` must be numel times the element size. */
 HOPE_API hope_status *hope_tensor_copy_to(const hope_tensor *tensor, void *dst,
                                  size_t byte_size);
+
+/* A dense copy of `tensor` on the host; a host tensor itself (retained). */
+HOPE_API hope_status *hope_tensor_to_host(const hope_tensor *tensor,
+                                          hope_tensor **out);
 
 /*===-- Named tensors -----------------------------------------------------===*/
 
@@ -277,14 +289,23 @@ typedef struct hope_session_options {
      the invoking thread at the start of every invoke; 0: OpenMP's default
      (OMP_NUM_THREADS, else one per core). */
   int32_t threads;
-  /* Where the session runs: HOPE_DEVICE_HOST, the only device today. */
+  /* Where the session runs: HOPE_DEVICE_HOST for CPU artifacts,
+     HOPE_DEVICE_CUDA for artifacts compiled for "cuda" or "cuda-emulated";
+     0 for the artifact's device.
+     A CUDA session has its own stream: its calls run one at a time, each
+     returning when its kernels are done. Inputs and states are device
+     tensors (hope_tensor_to_device), outputs are device tensors, and
+     weights given as host tensors are copied to the device when bound
+     (update a mutable weight through a device tensor). */
   hope_device device;
   /* NULL: the C library's aligned_alloc and free. */
   const hope_allocator *allocator;
 } hope_session_options;
 
 /* A new session of `module`; `options` NULL means the defaults (threads 0,
-   the host, the C library's allocator). The options are copied (the
+   the artifact's device, the C library's allocator). A CUDA session opens
+   the device and loads the artifact's kernels onto it; without an NVIDIA
+   driver or GPU it fails, naming what is missing. The options are copied (the
    allocator struct too). */
 HOPE_API hope_status *hope_session_create(hope_module *module,
                                  const hope_session_options *options,
@@ -338,6 +359,68 @@ HOPE_API hope_status *hope_session_invoke_map(hope_session *session,
                                      const char *function,
                                      const hope_tensor_map *inputs,
                                      hope_tensor_map **outputs);
+
+/*===-- Devices -----------------------------------------------------------===*/
+
+/* Where the session runs. */
+HOPE_API hope_status *hope_session_device(const hope_session *session,
+                                          hope_device *device);
+
+/* A dense copy of `tensor` where `session` runs (for a host session, or a
+   tensor already on the session's device: the tensor itself, retained). The
+   copy is complete when this returns. */
+HOPE_API hope_status *hope_tensor_to_device(hope_session *session,
+                                            const hope_tensor *tensor,
+                                            hope_tensor **out);
+
+/* Counters of a session on a device (all zero for a host session). */
+typedef struct hope_device_stats {
+  /* Set to sizeof(hope_device_stats): fields past it are not written. */
+  size_t struct_size;
+  /* Calls that ran, and the kernels they launched. */
+  uint64_t calls;
+  uint64_t launches;
+  /* Kernels the last call launched. */
+  uint64_t last_call_launches;
+  /* Device memory of the session's arena: held by live tensors and the
+     running call, the most that ever was, and taken from the driver
+     (cached blocks included). */
+  uint64_t bytes_in_use;
+  uint64_t bytes_peak;
+  uint64_t bytes_reserved;
+} hope_device_stats;
+
+HOPE_API hope_status *hope_session_device_stats(const hope_session *session,
+                                                hope_device_stats *stats);
+
+/* Times every kernel launch of later calls with device events (off by
+   default: two events per launch). */
+HOPE_API hope_status *hope_session_set_profiling(hope_session *session,
+                                                 int32_t enabled);
+
+/* The module's GPU kernels (0 for a CPU artifact). */
+HOPE_API hope_status *hope_module_kernel_count(const hope_module *module,
+                                               size_t *count);
+
+/* Kernel `index` of the session's module: its name, how often calls
+   launched it, and the milliseconds those launches took on the device
+   (measured while profiling was on). */
+typedef struct hope_kernel_stats {
+  const char *name;
+  uint64_t launches;
+  double milliseconds;
+} hope_kernel_stats;
+
+HOPE_API hope_status *hope_session_kernel_stats(const hope_session *session,
+                                                size_t index,
+                                                hope_kernel_stats *stats);
+
+/* Which of the artifact's images the session loaded ("cubin sm_90",
+   "ptx sm_80 (JIT for sm_90)", "emulated") and on which device ("NVIDIA
+   H100 80GB HBM3 (sm_90, driver 13.0)"); NULL for a host session. */
+HOPE_API hope_status *hope_session_device_info(const hope_session *session,
+                                               const char **image,
+                                               const char **device);
 
 #ifdef __cplusplus
 }

@@ -232,6 +232,14 @@ public:
     return data;
   }
 
+  /// A dense host copy (this tensor itself if it is on the host).
+  Expected<Tensor> toHost() const {
+    hope_tensor *out = nullptr;
+    if (auto error = takeStatus(hope_tensor_to_host(get(), &out)))
+      return error;
+    return Tensor(out);
+  }
+
   /// The elements, dense and row-major; fails if T is not the dtype.
   template <typename T> Expected<std::vector<T>> toVector() const {
     if (dtype() != DTypeOf<T>::value)
@@ -373,6 +381,13 @@ public:
     return names;
   }
 
+  /// The GPU kernels of a CUDA artifact (0 for a CPU artifact).
+  size_t kernelCount() const {
+    size_t count = 0;
+    detail::ignore(hope_module_kernel_count(get(), &count));
+    return count;
+  }
+
   Expected<Signature> signature(std::string_view function) const {
     std::string name(function);
     size_t nInputs = 0, nOutputs = 0;
@@ -447,6 +462,40 @@ public:
     for (hope_tensor *tensor : out)
       outputs.emplace_back(tensor);
     return outputs;
+  }
+
+  hope_device device() const {
+    hope_device device = HOPE_DEVICE_HOST;
+    detail::ignore(hope_session_device(get(), &device));
+    return device;
+  }
+  /// A dense copy of `tensor` where the session runs.
+  Expected<Tensor> toDevice(const Tensor &tensor) {
+    hope_tensor *out = nullptr;
+    if (auto error = takeStatus(hope_tensor_to_device(get(), tensor.get(), &out)))
+      return error;
+    return Tensor(out);
+  }
+  hope_device_stats deviceStats() const {
+    hope_device_stats stats{};
+    stats.struct_size = sizeof(stats);
+    detail::ignore(hope_session_device_stats(get(), &stats));
+    return stats;
+  }
+  Error setProfiling(bool enabled) {
+    return takeStatus(hope_session_set_profiling(get(), enabled ? 1 : 0));
+  }
+  Expected<hope_kernel_stats> kernelStats(size_t index) const {
+    hope_kernel_stats stats{};
+    if (auto error = takeStatus(hope_session_kernel_stats(get(), index, &stats)))
+      return error;
+    return stats;
+  }
+  /// The image loaded and the device ("" for a host session).
+  std::pair<std::string_view, std::string_view> deviceInfo() const {
+    const char *image = nullptr, *device = nullptr;
+    detail::ignore(hope_session_device_info(get(), &image, &device));
+    return {image ? image : "", device ? device : ""};
   }
 
   /// Inputs and states by name -> every output by name.

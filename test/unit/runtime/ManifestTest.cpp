@@ -152,14 +152,14 @@ TEST(Manifest, EveryBadValueIsNamed) {
   EXPECT_EQ(errorAfter([](Object &m) { m["services"] = 0; }),
             "invalid manifest: 'services' is 0, not a service table version "
             "(1 or more)");
-  EXPECT_EQ(errorAfter([](Object &m) { m["services"] = 2; }),
-            "the artifact needs service table version 2; this runtime "
-            "provides 1");
+  EXPECT_EQ(errorAfter([](Object &m) { m["services"] = 3; }),
+            "the artifact needs service table version 3; this runtime "
+            "provides 2");
   // Another target's artifact: refused by kind, whatever else it holds.
   EXPECT_EQ(errorAfter([](Object &m) {
-              m["target"] = Object{{"kind", "cuda"}, {"arch", "sm_90"}};
+              m["target"] = Object{{"kind", "rocm"}, {"arch", "gfx90a"}};
             }),
-            "compiled for target 'cuda'; this runtime has no backend for it");
+            "compiled for target 'rocm'; this runtime has no backend for it");
   EXPECT_EQ(errorAfter([](Object &m) {
               entry(m, 0)["preconditions"] =
                   Array{Object{{"message", "m"}, {"inputs", Array{"nope"}}}};
@@ -217,3 +217,124 @@ TEST(Manifest, MalformedJSON) {
 }
 
 } // namespace
+
+namespace {
+/// The example as a CUDA artifact (docs/artifact-abi.md, "CUDA artifacts").
+Object cudaExample() {
+  Object manifest = example();
+  manifest["version"] = 4;
+  manifest["services"] = 2;
+  manifest["target"] = Object{
+      {"kind", "cuda"},
+      {"chips", Array{"sm_80", "sm_90"}},
+      {"ptx_version", "8.0"},
+      {"host", Object{{"triple", "x86_64-unknown-linux-gnu"},
+                      {"cpu", "x86-64"},
+                      {"features", Array{}}}}};
+  manifest["kernels"] =
+      Array{Object{{"name", "memory_stage_0"},
+                   {"block", Array{256, 1, 1}},
+                   {"shared_bytes", 16384}},
+            Object{{"name", "linear_1"},
+                   {"block", Array{16, 16, 1}},
+                   {"shared_bytes", 0}}};
+  manifest["images"] = Array{
+      Object{{"format", "cubin"}, {"chip", "sm_90"}, {"symbol", "hope_image_0"},
+             {"bytes", 4096}},
+      Object{{"format", "ptx"}, {"chip", "sm_80"}, {"symbol", "hope_image_1"},
+             {"bytes", 9000}}};
+  return manifest;
+}
+
+std::string cudaErrorAfter(const std::function<void(Object &)> &change) {
+  Object manifest = cudaExample();
+  change(manifest);
+  return messageOf(parseManifest(text(std::move(manifest))));
+}
+
+Object &kernel(Object &manifest, size_t i) {
+  return *(*manifest.getArray("kernels"))[i].getAsObject();
+}
+Object &image(Object &manifest, size_t i) {
+  return *(*manifest.getArray("images"))[i].getAsObject();
+}
+} // namespace
+
+TEST(Manifest, ParsesACudaArtifact) {
+  std::unique_ptr<Manifest> manifest = take(parseManifest(text(cudaExample())));
+  EXPECT_TRUE(manifest->isCuda());
+  EXPECT_EQ(manifest->services, 2);
+  EXPECT_EQ(manifest->triple, "x86_64-unknown-linux-gnu"); // target.host
+  EXPECT_EQ(manifest->cpu, "x86-64");
+  EXPECT_EQ(manifest->chips, (std::vector<std::string_view>{"sm_80", "sm_90"}));
+  EXPECT_EQ(manifest->ptxVersion, "8.0");
+  ASSERT_EQ(manifest->kernels.size(), 2u);
+  EXPECT_EQ(manifest->kernels[1].name, "linear_1");
+  EXPECT_EQ(manifest->kernels[1].block[1], 16u);
+  EXPECT_EQ(manifest->kernels[0].sharedBytes, 16384u);
+  ASSERT_EQ(manifest->images.size(), 2u);
+  EXPECT_EQ(manifest->images[1].format, "ptx");
+  EXPECT_EQ(manifest->images[1].chip, "sm_80");
+  EXPECT_EQ(manifest->images[1].symbol, "hope_image_1");
+  EXPECT_EQ(manifest->images[1].bytes, 9000u);
+}
+
+TEST(Manifest, EveryBadCudaValueIsNamed) {
+  EXPECT_EQ(cudaErrorAfter([](Object &m) { m.erase("services"); }),
+            "invalid manifest: missing value at manifest.services");
+  EXPECT_EQ(cudaErrorAfter([](Object &m) { m["services"] = 3; }),
+            "the artifact needs service table version 3; this runtime "
+            "provides 2");
+  EXPECT_EQ(cudaErrorAfter([](Object &m) {
+              m.getObject("target")->erase("host");
+            }),
+            "invalid manifest: missing value at manifest.target.host");
+  EXPECT_EQ(cudaErrorAfter([](Object &m) {
+              (*m.getObject("target"))["chips"] = Array{"sm_90", "volta"};
+            }),
+            "invalid manifest: chip 'volta' at manifest.target.chips[1] is not "
+            "an architecture name like sm_90");
+  EXPECT_EQ(cudaErrorAfter([](Object &m) {
+              (*m.getObject("target"))["kind"] = "cuda-emulated";
+            }),
+            "invalid manifest: a 'cuda-emulated' target has no 'chips' (its "
+            "kernels are host code)");
+  EXPECT_EQ(cudaErrorAfter([](Object &m) { m.erase("kernels"); }),
+            "invalid manifest: missing value at manifest.kernels");
+  EXPECT_EQ(cudaErrorAfter([](Object &m) {
+              kernel(m, 1)["block"] = Array{64, 32, 1};
+            }),
+            "invalid manifest: kernel 'linear_1': a block of 2048 threads "
+            "exceeds CUDA's 1024");
+  EXPECT_EQ(cudaErrorAfter([](Object &m) {
+              kernel(m, 1)["block"] = Array{1, 1};
+            }),
+            "invalid manifest: kernel 'linear_1': 'block' has 2 sizes "
+            "(expected 3: x, y, z)");
+  EXPECT_EQ(cudaErrorAfter([](Object &m) { kernel(m, 1)["name"] = "a-b"; }),
+            "invalid manifest: kernel name 'a-b' at manifest.kernels[1] is not "
+            "a C identifier");
+  EXPECT_EQ(cudaErrorAfter([](Object &m) {
+              kernel(m, 1)["name"] = "memory_stage_0";
+            }),
+            "invalid manifest: two kernels are named 'memory_stage_0'");
+  EXPECT_EQ(cudaErrorAfter([](Object &m) {
+              kernel(m, 0)["shared_bytes"] = -1;
+            }),
+            "invalid manifest: kernel 'memory_stage_0': shared_bytes -1 is out "
+            "of range");
+  EXPECT_EQ(cudaErrorAfter([](Object &m) { image(m, 1)["chip"] = "sm_75"; }),
+            "invalid manifest: image 1 is for chip 'sm_75', which is not one "
+            "of the target's chips");
+  EXPECT_EQ(cudaErrorAfter([](Object &m) { image(m, 0)["format"] = "fatbin"; }),
+            "invalid manifest: image 0 has format 'fatbin' (expected cubin or "
+            "ptx for target 'cuda')");
+  EXPECT_EQ(cudaErrorAfter([](Object &m) {
+              image(m, 1)["symbol"] = "hope_image_0";
+            }),
+            "invalid manifest: two images are in symbol 'hope_image_0'");
+  EXPECT_EQ(cudaErrorAfter([](Object &m) { image(m, 1)["bytes"] = 0; }),
+            "invalid manifest: image 1: bytes 0 is out of range (1 to 2^30)");
+  EXPECT_EQ(cudaErrorAfter([](Object &m) { m["images"] = Array{}; }),
+            "invalid manifest: a 'cuda' artifact needs at least one image");
+}

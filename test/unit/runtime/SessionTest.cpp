@@ -309,10 +309,16 @@ TEST(SessionOptions, AreCheckedAndApplied) {
             "hope_session_create: options.threads: -1 threads is out of "
             "range (0 for the default, or 1 to 1024)");
   options.threads = 2;
-  options.device = hope_device(2);
+  options.device = hope_device(7);
   EXPECT_EQ(createError(options),
-            "hope_session_create: device 2 is not supported (only "
-            "HOPE_DEVICE_HOST)");
+            "hope_session_create: device 7 is not supported (HOPE_DEVICE_HOST "
+            "or HOPE_DEVICE_CUDA)");
+  // A CPU artifact runs on the host only.
+  options.device = HOPE_DEVICE_CUDA;
+  EXPECT_NE(createError(options).find(
+                "is compiled for target 'cpu', which runs on the host, not on "
+                "the CUDA device"),
+            std::string::npos);
   options.device = HOPE_DEVICE_HOST;
   options.struct_size = 0;
   EXPECT_EQ(createError(options),

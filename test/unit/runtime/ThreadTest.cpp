@@ -62,4 +62,44 @@ TEST(Threads, TwoThreadsInvokingOneSessionGetOneThreadsResults) {
   EXPECT_EQ(concurrent[1], second);
 }
 
+/// square's output for x = [seed + call, ...] on a CUDA session: inputs
+/// copied to the device, outputs back, in every call.
+std::vector<std::vector<float>> runOnDevice(Session &session, float seed,
+                                            int calls) {
+  std::vector<std::vector<float>> results;
+  for (int call = 0; call < calls; ++call) {
+    std::vector<float> x = {seed + call, seed + call + 1, seed + call + 2};
+    Tensor input = take(session.toDevice(take(Tensor::fromValues<float>({3}, x))));
+    std::vector<Tensor> outputs = take(session.invoke("square", {input}));
+    if (outputs.empty())
+      return results;
+    results.push_back(take(outputs[0].toVector<float>()));
+  }
+  return results;
+}
+
+// The CUDA backend's session state (stream, arena, counters, the module on
+// the device) under two threads, over the CPU stand-in for the driver.
+TEST(Threads, TwoThreadsInvokingOneCudaSession) {
+  Module module = take(Module::load(HOPE_EMULATED_GOOD));
+  Session session = take(Session::create(module));
+  ASSERT_FALSE(session.setProfiling(true));
+  const int calls = 50;
+  std::vector<std::vector<float>> first = runOnDevice(session, 0, calls);
+  std::vector<std::vector<float>> second = runOnDevice(session, 100, calls);
+  std::vector<std::vector<float>> concurrent[2];
+  std::thread a([&] { concurrent[0] = runOnDevice(session, 0, calls); });
+  std::thread b([&] { concurrent[1] = runOnDevice(session, 100, calls); });
+  std::thread reader([&] {
+    for (int i = 0; i < 100; ++i)
+      (void)session.deviceStats();
+  });
+  a.join();
+  b.join();
+  reader.join();
+  EXPECT_EQ(concurrent[0], first);
+  EXPECT_EQ(concurrent[1], second);
+  EXPECT_EQ(session.deviceStats().calls, uint64_t(4 * calls));
+}
+
 } // namespace
