@@ -3,6 +3,7 @@ import os
 import platform
 
 import lit.formats
+import lit.util
 from lit.llvm import llvm_config
 
 config.name = "HOPE"
@@ -41,10 +42,18 @@ for stub in ("/usr/local/cuda/lib64/stubs/libcuda.so",
         config.substitutions.append(("%cuda_stub", stub))
         break
 
+# ptxas (the CUDA toolkit) for the CUDA backend's kernel checks.
+ptxas = lit.util.which("ptxas", os.pathsep.join(
+    [os.environ.get("CUDA_ROOT", "/usr/local/cuda") + "/bin", "/usr/local/cuda/bin",
+     os.environ.get("PATH", "")]))
+if ptxas:
+    config.available_features.add("ptxas")
+    llvm_config.with_environment("PATH", os.path.dirname(ptxas), append_path=True)
+
 # With CI=true (scripts/test.sh) a test must not be skipped for lack of a
 # feature it REQUIRES: CI is x86_64. Tests needing a tool (e.g. ptxas for CUDA)
 # add a feature found with lit.util.which above and list it here.
-ci_required_features = ["x86_64"]
+ci_required_features = ["x86_64", "ptxas"]
 if os.environ.get("CI") == "true":
     missing = [f for f in ci_required_features if f not in config.available_features]
     if missing:

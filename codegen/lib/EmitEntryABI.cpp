@@ -65,9 +65,11 @@ FailureOr<llvm::json::Value> toJSON(Attribute attr) {
 }
 
 /// The manifest text: `manifest` (the entry points) with the target object
-/// made from `target`, whose `kind`, if any, comes first (artifact-abi.md).
+/// made from `target`, whose `kind`, if any, comes first (artifact-abi.md),
+/// and the backend's own top-level `fields` (may be null).
 FailureOr<std::string> writeManifest(ModuleOp module, StringAttr manifest,
-                                     DictionaryAttr target) {
+                                     DictionaryAttr target,
+                                     DictionaryAttr fields) {
   llvm::Expected<llvm::json::Value> parsed =
       llvm::json::parse(manifest.getValue());
   if (!parsed) {
@@ -83,7 +85,18 @@ FailureOr<std::string> writeManifest(ModuleOp module, StringAttr manifest,
                             "represent: ")
            << target;
   (*entries)["target"] = std::move(*facts);
+  // The table version CPU code needs; a backend needing a later one (a GPU
+  // target's launches) records it among its fields.
   (*entries)["services"] = kServicesVersion;
+  if (fields)
+    for (NamedAttribute field : fields) {
+      FailureOr<llvm::json::Value> value = toJSON(field.getValue());
+      if (failed(value))
+        return module.emitError("nl.manifest_fields holds a value that JSON "
+                                "cannot represent: ")
+               << field.getValue();
+      (*entries)[field.getName().getValue()] = std::move(*value);
+    }
 
   std::string text;
   llvm::raw_string_ostream os(text);
@@ -248,7 +261,10 @@ struct EmitEntryABIPass : nl::impl::NLEmitEntryABIBase<EmitEntryABIPass> {
                        "target's facts on the module");
       return signalPassFailure();
     }
-    FailureOr<std::string> written = writeManifest(module, manifest, target);
+    auto fields = module->getAttrOfType<DictionaryAttr>(
+        NLDialect::getManifestFieldsAttrName());
+    FailureOr<std::string> written =
+        writeManifest(module, manifest, target, fields);
     if (failed(written))
       return signalPassFailure();
     std::string text = std::move(*written);
@@ -259,6 +275,7 @@ struct EmitEntryABIPass : nl::impl::NLEmitEntryABIBase<EmitEntryABIPass> {
                            builder.getStringAttr(text));
     module->removeAttr(NLDialect::getManifestAttrName());
     module->removeAttr(NLDialect::getTargetAttrName());
+    module->removeAttr(NLDialect::getManifestFieldsAttrName());
   }
 };
 

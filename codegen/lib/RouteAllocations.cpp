@@ -42,11 +42,13 @@ constexpr llvm::StringLiteral kGenericFree = "_mlir_memref_to_llvm_free";
 constexpr int64_t kDefaultAlignment = 16;
 
 // Field numbers of hope_services: {i32 struct_size, i32 version,
-// ptr context, ptr alloc, ptr free, ...}.
+// ptr context, ptr alloc, ptr free, ptr device_alloc, ptr device_free, ...}.
 enum ServicesField : int32_t {
   kContextField = 2,
   kAllocField = 3,
   kFreeField = 4,
+  kDeviceAllocField = 5,
+  kDeviceFreeField = 6,
 };
 
 struct RouteAllocationsPass
@@ -57,8 +59,11 @@ struct RouteAllocationsPass
     auto ptrType = LLVM::LLVMPointerType::get(ctx);
     auto i32Type = IntegerType::get(ctx, 32);
     auto i64Type = IntegerType::get(ctx, 64);
-    auto tableType = LLVM::LLVMStructType::getLiteral(
-        ctx, {i32Type, i32Type, ptrType, ptrType, ptrType});
+    // The table's first fields, as far as the functions used.
+    SmallVector<Type> fields = {i32Type, i32Type, ptrType, ptrType, ptrType};
+    if (device)
+      fields.append({ptrType, ptrType});
+    auto tableType = LLVM::LLVMStructType::getLiteral(ctx, fields);
     StringAttr marker = StringAttr::get(ctx, NLDialect::getServicesAttrName());
 
     // Every function with a body gets the table as its last argument.
@@ -119,11 +124,22 @@ struct RouteAllocationsPass
       Value context = field(kContextField);
       ValueRange operands = call.getArgOperands();
       if (*callee == kGenericFree) {
-        Value fn = field(kFreeField);
+        Value fn = field(device ? kDeviceFreeField : kFreeField);
         auto type = LLVM::LLVMFunctionType::get(
             LLVM::LLVMVoidType::get(ctx), {ptrType, ptrType});
         LLVM::CallOp::create(builder, loc, type,
                              ValueRange{fn, context, operands[0]});
+        call.erase();
+        return WalkResult::advance();
+      }
+      if (device) {
+        // device_alloc(context, bytes): the driver aligns to 256 bytes, more
+        // than any alignment MLIR asks for.
+        Value fn = field(kDeviceAllocField);
+        auto type = LLVM::LLVMFunctionType::get(ptrType, {ptrType, i64Type});
+        auto routed = LLVM::CallOp::create(
+            builder, loc, type, ValueRange{fn, context, operands.back()});
+        call.getResult().replaceAllUsesWith(routed.getResult());
         call.erase();
         return WalkResult::advance();
       }

@@ -22,13 +22,20 @@ void NLDialect::initialize() {
 // `nl.level` is written by nl-assign-levels: one level number (>= 1) per
 // component of a component op. `nl.manifest` is the artifact manifest that
 // nl-prepare-entry-points records on the module, `nl.target` the facts of
-// the target the backend compiles for.
+// the target the backend compiles for, `nl.manifest_fields` the manifest
+// fields a backend adds (a GPU target's kernels and images).
 LogicalResult NLDialect::verifyOperationAttribute(Operation *op,
                                                   NamedAttribute attr) {
   if (attr.getName() == getManifestAttrName()) {
     if (!isa<ModuleOp>(op) || !isa<StringAttr>(attr.getValue()))
       return op->emitError() << "'" << getManifestAttrName()
                              << "' must be a string on a module";
+    return success();
+  }
+  if (attr.getName() == getManifestFieldsAttrName()) {
+    if (!isa<ModuleOp>(op) || !isa<DictionaryAttr>(attr.getValue()))
+      return op->emitError() << "'" << getManifestFieldsAttrName()
+                             << "' must be a dictionary on a module";
     return success();
   }
   if (attr.getName() == getTargetAttrName()) {

@@ -72,6 +72,13 @@ cl::opt<std::string> cpuName(
              "this architecture such as x86-64-v3 or znver4. The artifact "
              "records its features; the runtime refuses a CPU lacking one"),
     cl::init("host"), cl::cat(category));
+cl::opt<std::string> gpuNames(
+    "gpu",
+    cl::desc("GPU chips to compile kernels for, for GPU targets (--target="
+             "cuda): a comma-separated list such as sm_90 or sm_80,sm_90 "
+             "(default sm_80,sm_90); the artifact holds a cubin and PTX per "
+             "chip, and its host code is compiled for the baseline x86-64"),
+    cl::value_desc("chips"), cl::init(""), cl::cat(category));
 cl::opt<unsigned> optLevel(
     "O", cl::desc("LLVM optimisation level, 0 to 3 (default 3)"),
     cl::Prefix, cl::init(3), cl::cat(category));
@@ -176,13 +183,26 @@ int run() {
                           : modelName.getValue();
   if (options.modelName == "-")
     options.modelName = "model";
-  options.chip = cpuName;
+  // The chip comes from --cpu or --gpu, whichever the target reads; the
+  // other one does not apply to it.
+  bool gpuTarget = backend->getChipOptionName() == "gpu";
+  cl::opt<std::string> &chipOption = gpuTarget ? gpuNames : cpuName;
+  cl::opt<std::string> &otherOption = gpuTarget ? cpuName : gpuNames;
+  if (otherOption.getNumOccurrences()) {
+    llvm::errs() << "hope-compile: --" << otherOption.ArgStr
+                 << " does not apply to --target=" << backend->getName()
+                 << " (it takes --" << chipOption.ArgStr << ")\n";
+    return 1;
+  }
+  options.chip = chipOption.getNumOccurrences()
+                     ? chipOption.getValue()
+                     : backend->getDefaultChip().str();
   std::string targetError;
   FailureOr<DictionaryAttr> facts =
       backend->getTargetFacts(&context, options, targetError);
   if (failed(facts)) {
-    llvm::errs() << "hope-compile: --cpu=" << cpuName << ": " << targetError
-                 << "\n";
+    llvm::errs() << "hope-compile: --" << chipOption.ArgStr << "="
+                 << options.chip << ": " << targetError << "\n";
     return 1;
   }
   options.target = *facts;

@@ -10,6 +10,7 @@
 #include "ToolSupport.h"
 
 #include "nl/Codegen/CPU/Passes.h"
+#include "nl/Codegen/CUDA/Passes.h"
 #include "nl/Codegen/InitAllTargetBackends.h"
 #include "nl/Codegen/Passes.h"
 #include "nl/Codegen/TargetBackend.h"
@@ -40,6 +41,7 @@ int main(int argc, char **argv) {
   nl::registerNLPasses();
   nl::registerNLCodegenPasses();
   nl::registerNLCPUCodegenPasses();
+  nl::registerNLCUDACodegenPasses();
 
   DialectRegistry registry;
   registerAllDialects(registry);

@@ -10,11 +10,15 @@
 #define NL_CODEGEN_INITALLTARGETBACKENDS_H
 
 #include "nl/Codegen/CPU/CPUBackend.h"
+#include "nl/Codegen/CUDA/CUDABackend.h"
 
 namespace mlir::nl {
 
 /// Registers every backend; the first is hope-compile's default target.
-inline void registerAllTargetBackends() { registerCPUBackend(); }
+inline void registerAllTargetBackends() {
+  registerCPUBackend();
+  registerCUDABackend();
+}
 
 } // namespace mlir::nl
 

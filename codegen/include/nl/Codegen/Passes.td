@@ -177,7 +177,16 @@ def NLRouteAllocations : Pass<"nl-route-allocations", "mlir::ModuleOp"> {
     bodies as a value of their function. A call of `malloc`, `free` or
     `aligned_alloc` left in a function is an error: it would bypass the
     table. See docs/artifact-abi.md.
+
+    With `device=true` (the host code of GPU targets, whose buffers all live
+    on the device) the generic functions become the table's `device_alloc`
+    and `device_free` (version 2) instead.
   }];
+  let options = [
+    Option<"device", "device", "bool", /*default=*/"false",
+           "Allocate device memory (device_alloc, device_free) instead of "
+           "host memory (alloc, free)">,
+  ];
   let dependentDialects = ["mlir::LLVM::LLVMDialect"];
 }
 

@@ -35,6 +35,11 @@ public:
   /// tools load them before parsing (and verify their attributes).
   virtual void registerDialects(DialectRegistry &registry) const {}
 
+  /// The hope-compile option that names the chip (`options.chip`): "cpu"
+  /// for CPU targets, "gpu" for GPU targets; and its value when not given.
+  virtual llvm::StringRef getChipOptionName() const { return "cpu"; }
+  virtual llvm::StringRef getDefaultChip() const { return "host"; }
+
   /// The facts of the target `options.chip` names, as the manifest's target
   /// object records them. Fails with a message naming what is wrong.
   virtual FailureOr<DictionaryAttr>

@@ -79,6 +79,12 @@ def NL_Dialect : Dialect {
     static constexpr ::llvm::StringLiteral getServicesAttrName() {
       return ::llvm::StringLiteral("nl.services");
     }
+    /// Module attribute: further top-level manifest fields a target backend
+    /// records (a dictionary, e.g. a GPU target's kernels and images), which
+    /// nl-emit-entry-abi writes into the manifest.
+    static constexpr ::llvm::StringLiteral getManifestFieldsAttrName() {
+      return ::llvm::StringLiteral("nl.manifest_fields");
+    }
   }];
 }
 

@@ -1,0 +1,123 @@
+//===- Passes.td - CUDA code generation passes -------------*- tablegen -*-===//
+//
+// The passes of the CUDA backend (codegen/lib/CUDA/): kernels formed from
+// the buffers-and-loops form, their images, and the host side's calls
+// through the runtime's service table.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NL_CODEGEN_CUDA_PASSES_TD
+#define NL_CODEGEN_CUDA_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+//===----------------------------------------------------------------------===//
+// Kernels
+//===----------------------------------------------------------------------===//
+
+def NLCUDAFormKernels : Pass<"nl-cuda-form-kernels", "mlir::ModuleOp"> {
+  let summary = "One gpu.launch per memory stage and per loop nest outside them";
+  let description = [{
+    On buffers and loops (after `convert-linalg-to-parallel-loops`), for the
+    body of every function:
+
+    - A memory stage (a top-level `scf.for`: the chunk loop that
+      `nl-lower-memories` builds) becomes ONE `gpu.launch` that walks every
+      chunk: the grid is batch x heads (one thread block per (batch, head),
+      from the dimensions 0 and 1 of its state), the chunk `scf.for` runs
+      inside the kernel, and each `scf.parallel` nest of the chunk's work
+      loses its batch and head dimensions (they become the block ids) and
+      has its other dimensions shared by the block's `threads` threads
+      (a block-stride loop over their linearised iteration space, which
+      also covers the last, partial chunk), followed by a `gpu.barrier`.
+      Reductions stay sequential per output element: results are
+      deterministic and no atomics are used. Buffers the chunk's work
+      allocates are allocated before the launch at their upper bound
+      (batch-sized dimensions stay, token dimensions take their static
+      bound) and reshaped inside. Buffers the loop carries (states,
+      momenta, chunk-start references, accumulators) get one fixed buffer
+      each: in workgroup memory (`#gpu.address_space<workgroup>`, one
+      (batch, head) slice per block) when the block's share of all of them
+      fits `shared-memory-bytes`, else in global memory with a remark; each
+      iteration's new value is copied into it behind a barrier.
+    - Every other top-level `scf.parallel` nest (work outside the chunk
+      loops) becomes a `gpu.launch` of `threads` threads per block over its
+      linearised iteration space, so the number of launches of a call does
+      not depend on the sequence length.
+
+    The pass proves that blocks of a memory stage are independent: every
+    access to a buffer the kernel writes must index dimensions 0 and 1 with
+    the block's batch and head, else it fails naming the access. Host code
+    never reads device memory: a `memref.load` or `memref.store` left at a
+    function's top level is an error. Top-level buffers that no result
+    aliases are freed at the function's end.
+
+    Kernels are named `memory_stage_<i>` and `loop_nest_<i>` in module
+    `hope_kernels` (for `gpu-kernel-outlining`).
+  }];
+  let options = [
+    Option<"threads", "threads", "int64_t", /*default=*/"256",
+           "Threads per block (at least 128 for memory stages)">,
+    Option<"sharedMemoryBytes", "shared-memory-bytes", "int64_t",
+           /*default=*/"49152",
+           "Workgroup memory a memory-stage block may use for its carried "
+           "buffers (static shared memory: at most 48 KiB)">,
+  ];
+  let dependentDialects = ["mlir::gpu::GPUDialect",
+                           "mlir::scf::SCFDialect",
+                           "mlir::memref::MemRefDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
+//===----------------------------------------------------------------------===//
+// Images and host side
+//===----------------------------------------------------------------------===//
+
+def NLCUDASerializeKernels : Pass<"nl-cuda-serialize-kernels",
+                                  "mlir::ModuleOp"> {
+  let summary = "Kernel modules to cubins per chip and PTX, as exported data";
+  let description = [{
+    After `nvvm-attach-target` (one `#nvvm.target` per chip) and the lowering
+    of every `gpu.module` to NVVM: each `gpu.module` is compiled to one cubin
+    per chip (ptxas, from `toolkit`) and to PTX for its first chip (the JIT
+    fallback for newer GPUs), as upstream's `gpu-module-to-binary` does.
+    Each image becomes an exported constant `hope_image_<i>`
+    (`llvm.mlir.global external constant`) that the runtime reads from the
+    artifact file; the `gpu.module` becomes an empty `gpu.binary` marker for
+    the launches. The manifest's `images` (format, chip, symbol, bytes) and
+    `kernels` (name, block, shared_bytes: static workgroup memory per block)
+    are recorded in the module attribute `nl.manifest_fields`, which
+    `nl-emit-entry-abi` merges into the manifest; a kernel's number is its
+    index in `kernels`.
+  }];
+  let options = [
+    Option<"toolkit", "toolkit", "std::string", /*default=*/"\"\"",
+           "CUDA toolkit root (ptxas, libdevice; default $CUDA_ROOT, "
+           "$CUDA_HOME or /usr/local/cuda)">,
+    Option<"withPTX", "ptx", "bool", /*default=*/"true",
+           "Also embed PTX for the first chip">,
+  ];
+  let dependentDialects = ["mlir::LLVM::LLVMDialect",
+                           "mlir::gpu::GPUDialect"];
+}
+
+def NLCUDALaunchThroughServices : Pass<"nl-cuda-launch-through-services",
+                                       "mlir::ModuleOp"> {
+  let summary = "Kernel launches and device buffers through the service table";
+  let description = [{
+    On the LLVM dialect after `gpu-to-llvm` and `nl-cuda-serialize-kernels`:
+    every `gpu.launch_func` becomes a call of the service table's `launch`
+    (version 2, runtime/include/hope/artifact.h) with the kernel's number in
+    the manifest, grid and block as `uint32_t[3]`, 0 dynamic shared bytes
+    and `params`, one pointer per kernel parameter as `gpu-to-llvm`
+    marshalled them (memrefs expanded into their descriptor fields). The
+    table is the enclosing function's last argument, which
+    `nl-route-allocations{device=true}` adds (it also routes the buffers to
+    `device_alloc` / `device_free`); a function without one is an error. Launch statuses are ignored: errors are sticky
+    in the call's context (the contract). The `gpu.binary` markers are
+    removed.
+  }];
+  let dependentDialects = ["mlir::LLVM::LLVMDialect"];
+}
+
+#endif // NL_CODEGEN_CUDA_PASSES_TD

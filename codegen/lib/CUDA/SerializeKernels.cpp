@@ -1,0 +1,169 @@
+//===- SerializeKernels.cpp - nl-cuda-serialize-kernels -------------------===//
+//
+// gpu.module (NVVM, one #nvvm.target per chip) -> a cubin per chip and PTX
+// per chip, each an exported constant hope_image_<i>; the manifest's
+// `kernels` and `images` recorded in nl.manifest_fields.
+//
+//===----------------------------------------------------------------------===//
+
+#include "nl/Codegen/CUDA/Passes.h"
+#include "nl/IR/NLDialect.h"
+
+#include "mlir/Dialect/GPU/IR/CompilationInterfaces.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/SymbolTable.h"
+#include "llvm/Support/Process.h"
+
+namespace mlir::nl {
+#define GEN_PASS_DEF_NLCUDASERIALIZEKERNELS
+#include "nl/Codegen/CUDA/Passes.h.inc"
+} // namespace mlir::nl
+
+using namespace mlir;
+using namespace mlir::nl;
+
+namespace {
+
+/// The toolkit root: the option, else $CUDA_ROOT, $CUDA_HOME, /usr/local/cuda.
+std::string toolkitRoot(StringRef option) {
+  if (!option.empty())
+    return option.str();
+  for (const char *name : {"CUDA_ROOT", "CUDA_HOME"})
+    if (std::optional<std::string> value = llvm::sys::Process::GetEnv(name))
+      if (!value->empty())
+        return *value;
+  return "/usr/local/cuda";
+}
+
+/// Static workgroup memory of kernel `kernel`: the address-space-3 globals
+/// it takes the address of.
+int64_t sharedBytes(LLVM::LLVMFuncOp kernel, gpu::GPUModuleOp gpuModule) {
+  llvm::SmallDenseSet<StringRef> seen;
+  int64_t bytes = 0;
+  kernel.walk([&](LLVM::AddressOfOp address) {
+    auto global = gpuModule.lookupSymbol<LLVM::GlobalOp>(address.getGlobalName());
+    if (!global || global.getAddrSpace() != 3 ||
+        !seen.insert(global.getSymName()).second)
+      return;
+    DataLayout layout = DataLayout::closest(global);
+    bytes += layout.getTypeSize(global.getGlobalType());
+  });
+  return bytes;
+}
+
+/// The block size the kernel was formed with (gpu.known_block_size, which
+/// the NVVM lowering turns into nvvm.reqntid).
+SmallVector<int64_t> blockSize(LLVM::LLVMFuncOp kernel) {
+  for (StringRef name : {"nvvm.reqntid", "nvvm.maxntid", "gpu.known_block_size"})
+    if (auto sizes = kernel->getAttrOfType<DenseI32ArrayAttr>(name)) {
+      SmallVector<int64_t> block(sizes.asArrayRef().begin(),
+                                 sizes.asArrayRef().end());
+      block.resize(3, 1);
+      return block;
+    }
+  return {};
+}
+
+struct SerializeKernelsPass
+    : nl::impl::NLCUDASerializeKernelsBase<SerializeKernelsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    MLIRContext *ctx = &getContext();
+    Builder b(ctx);
+    std::string root = toolkitRoot(toolkit);
+    SmallVector<gpu::GPUModuleOp> gpuModules(module.getOps<gpu::GPUModuleOp>());
+
+    // The manifest's kernels: every kernel of every module, in order.
+    SmallVector<Attribute> kernels;
+    for (gpu::GPUModuleOp gpuModule : gpuModules)
+      for (auto function : gpuModule.getOps<LLVM::LLVMFuncOp>()) {
+        if (!function->hasAttr(NVVM::NVVMDialect::getKernelFuncAttrName()))
+          continue;
+        SmallVector<int64_t> block = blockSize(function);
+        if (block.empty()) {
+          function.emitError("kernel without a known block size: form "
+                             "kernels with nl-cuda-form-kernels");
+          return signalPassFailure();
+        }
+        kernels.push_back(b.getDictionaryAttr(
+            {b.getNamedAttr("name", b.getStringAttr(function.getSymName())),
+             b.getNamedAttr("block", b.getI64ArrayAttr(block)),
+             b.getNamedAttr("shared_bytes",
+                            b.getI64IntegerAttr(
+                                sharedBytes(function, gpuModule)))}));
+      }
+
+    // PTX from clones, before the modules become cubins in place.
+    OwningOpRef<ModuleOp> ptxModule = ModuleOp::create(module.getLoc());
+    {
+      OpBuilder builder(ptxModule->getBodyRegion());
+      for (gpu::GPUModuleOp gpuModule : gpuModules)
+        builder.clone(*gpuModule);
+    }
+    SymbolTable ptxSymbols(*ptxModule);
+    if (withPTX &&
+        failed(gpu::transformGpuModulesToBinaries(
+            *ptxModule, nullptr,
+            gpu::TargetOptions(root, {}, "", "",
+                               gpu::CompilationTarget::Assembly,
+                               [&]() { return &ptxSymbols; }))))
+      return signalPassFailure();
+    SymbolTable symbols(module);
+    if (failed(gpu::transformGpuModulesToBinaries(
+            module, nullptr,
+            gpu::TargetOptions(root, {}, "", "", gpu::CompilationTarget::Binary,
+                               [&]() { return &symbols; }))))
+      return signalPassFailure();
+
+    // Every object becomes an exported constant.
+    SmallVector<Attribute> images;
+    OpBuilder builder(ctx);
+    builder.setInsertionPointToEnd(module.getBody());
+    auto embed = [&](gpu::BinaryOp binary) -> LogicalResult {
+      for (auto object : binary.getObjects().getAsRange<gpu::ObjectAttr>()) {
+        auto target = dyn_cast<NVVM::NVVMTargetAttr>(object.getTarget());
+        if (!target)
+          return binary.emitError("an image for a target other than NVVM");
+        bool ptx = object.getFormat() == gpu::CompilationTarget::Assembly;
+        std::string bytes = object.getObject().str();
+        // The driver takes PTX as a NUL-terminated string.
+        if (ptx)
+          bytes.push_back('\0');
+        std::string symbol = "hope_image_" + std::to_string(images.size());
+        auto type = LLVM::LLVMArrayType::get(builder.getI8Type(), bytes.size());
+        LLVM::GlobalOp::create(builder, binary.getLoc(), type,
+                               /*isConstant=*/true, LLVM::Linkage::External,
+                               symbol, builder.getStringAttr(bytes));
+        images.push_back(b.getDictionaryAttr(
+            {b.getNamedAttr("format", b.getStringAttr(ptx ? "ptx" : "cubin")),
+             b.getNamedAttr("chip", b.getStringAttr(target.getChip())),
+             b.getNamedAttr("symbol", b.getStringAttr(symbol)),
+             b.getNamedAttr("bytes",
+                            b.getI64IntegerAttr(
+                                static_cast<int64_t>(bytes.size())))}));
+      }
+      return success();
+    };
+    for (auto binary : module.getOps<gpu::BinaryOp>())
+      if (failed(embed(binary)))
+        return signalPassFailure();
+    for (auto binary : ptxModule->getOps<gpu::BinaryOp>())
+      if (failed(embed(binary)))
+        return signalPassFailure();
+
+    NamedAttrList fields;
+    if (auto existing = module->getAttrOfType<DictionaryAttr>(
+            NLDialect::getManifestFieldsAttrName()))
+      fields.append(existing.getValue());
+    fields.set("kernels", b.getArrayAttr(kernels));
+    fields.set("images", b.getArrayAttr(images));
+    module->setAttr(NLDialect::getManifestFieldsAttrName(),
+                    fields.getDictionary(ctx));
+  }
+};
+
+} // namespace

@@ -1,0 +1,33 @@
+// nl-cuda-form-kernels refuses what it cannot run on the device or prove
+// block-independent, with located errors.
+
+// RUN: hope-opt %s --nl-cuda-form-kernels --split-input-file -verify-diagnostics
+
+func.func @host_access(%a: memref<?x2xf32>) -> f32 {
+  %c0 = arith.constant 0 : index
+  // expected-error @+1 {{host code would access device memory here}}
+  %x = memref.load %a[%c0, %c0] : memref<?x2xf32>
+  return %x : f32
+}
+
+// -----
+
+func.func @race(%init: memref<?x2x4xf32>, %n: index) -> memref<?x2x4xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c4 = arith.constant 4 : index
+  %b = memref.dim %init, %c0 : memref<?x2x4xf32>
+  %r = scf.for %i = %c0 to %n step %c1 iter_args(%s = %init) -> (memref<?x2x4xf32>) {
+    %new = memref.alloc(%b) : memref<?x2x4xf32>
+    scf.parallel (%x, %y, %z) = (%c0, %c0, %c0) to (%b, %c2, %c4) step (%c1, %c1, %c1) {
+      // Every block reads batch 0: another block writes it.
+      // expected-error @+1 {{not at the block's (batch, head): blocks could race}}
+      %v = memref.load %s[%c0, %y, %z] : memref<?x2x4xf32>
+      memref.store %v, %new[%x, %y, %z] : memref<?x2x4xf32>
+      scf.reduce
+    }
+    scf.yield %new : memref<?x2x4xf32>
+  }
+  return %r : memref<?x2x4xf32>
+}
