@@ -53,6 +53,8 @@ enum ServicesField : int32_t {
 
 struct RouteAllocationsPass
     : nl::impl::NLRouteAllocationsBase<RouteAllocationsPass> {
+  using NLRouteAllocationsBase::NLRouteAllocationsBase;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     MLIRContext *ctx = &getContext();
