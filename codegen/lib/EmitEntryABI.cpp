@@ -276,6 +276,12 @@ struct EmitEntryABIPass : nl::impl::NLEmitEntryABIBase<EmitEntryABIPass> {
     module->removeAttr(NLDialect::getManifestAttrName());
     module->removeAttr(NLDialect::getTargetAttrName());
     module->removeAttr(NLDialect::getManifestFieldsAttrName());
+
+    // The marker has served: LLVM would warn about an unknown parameter
+    // attribute when translating.
+    for (auto function : module.getOps<LLVM::LLVMFuncOp>())
+      for (unsigned i = 0, e = function.getNumArguments(); i < e; ++i)
+        function.removeArgAttr(i, NLDialect::getServicesAttrName());
   }
 };
 
