@@ -13,6 +13,7 @@
 #include "nl/Codegen/CUDA/InspectPasses.h"
 #include "nl/IR/NLDialect.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -101,6 +102,8 @@ private:
   FailureOr<Formula> eval(Value value);
   FailureOr<Formula> evalOp(Operation *op, Value value);
   FailureOr<Formula> dimOf(Value buffer, int64_t dim);
+  FailureOr<Formula> evalAffine(AffineExpr expr, ValueRange operands,
+                                unsigned numDims, Value value);
   FailureOr<Formula> bytesOf(Value buffer);
   LogicalResult walk(Block &block, const Formula &multiplicity, Costs &costs);
   LogicalResult walkFor(scf::ForOp loop, const Formula &multiplicity,
@@ -171,6 +174,28 @@ FailureOr<Formula> CostAnalysis::evalOp(Operation *op, Value value) {
       return unknown(value, "a memref.dim of a dimension that is not constant");
     return dimOf(dim.getSource(), *index);
   }
+  if (auto apply = dyn_cast<affine::AffineApplyOp>(op))
+    return evalAffine(apply.getAffineMap().getResult(0),
+                      apply.getMapOperands(),
+                      apply.getAffineMap().getNumDims(), value);
+  if (isa<affine::AffineMinOp, affine::AffineMaxOp>(op)) {
+    bool isMin = isa<affine::AffineMinOp>(op);
+    AffineMap map = isMin ? cast<affine::AffineMinOp>(op).getAffineMap()
+                          : cast<affine::AffineMaxOp>(op).getAffineMap();
+    std::optional<Formula> result;
+    for (AffineExpr expr : map.getResults()) {
+      FailureOr<Formula> term =
+          evalAffine(expr, op->getOperands(), map.getNumDims(), value);
+      if (failed(term))
+        return failure();
+      result = !result ? *term
+               : isMin ? Formula::min(*result, *term, /*assumeVarSide=*/true)
+                       : Formula::max(*result, *term);
+    }
+    if (!result)
+      return unknown(value, "an empty affine min/max");
+    return *result;
+  }
   if (op->getNumOperands() != 2)
     return unknown(value, "an index computed by '" +
                               op->getName().getStringRef() + "'");
@@ -196,6 +221,38 @@ FailureOr<Formula> CostAnalysis::evalOp(Operation *op, Value value) {
     return Formula::min(*a, *b, /*assumeVarSide=*/true);
   return unknown(value, "an index computed by '" +
                             op->getName().getStringRef() + "'");
+}
+
+FailureOr<Formula> CostAnalysis::evalAffine(AffineExpr expr,
+                                            ValueRange operands,
+                                            unsigned numDims, Value value) {
+  if (auto constant = dyn_cast<AffineConstantExpr>(expr))
+    return Formula(static_cast<double>(constant.getValue()));
+  if (auto dim = dyn_cast<AffineDimExpr>(expr))
+    return eval(operands[dim.getPosition()]);
+  if (auto symbol = dyn_cast<AffineSymbolExpr>(expr))
+    return eval(operands[numDims + symbol.getPosition()]);
+  auto binary = cast<AffineBinaryOpExpr>(expr);
+  FailureOr<Formula> a = evalAffine(binary.getLHS(), operands, numDims, value);
+  if (failed(a))
+    return failure();
+  FailureOr<Formula> b = evalAffine(binary.getRHS(), operands, numDims, value);
+  if (failed(b))
+    return failure();
+  switch (binary.getKind()) {
+  case AffineExprKind::Add:
+    return *a + *b;
+  case AffineExprKind::Mul:
+    return *a * *b;
+  case AffineExprKind::FloorDiv:
+    return Formula::floorDiv(*a, *b);
+  case AffineExprKind::CeilDiv:
+    return Formula::ceilDiv(*a, *b);
+  case AffineExprKind::Mod:
+    return *a - *b * Formula::floorDiv(*a, *b);
+  default:
+    return unknown(value, "an affine expression it does not know");
+  }
 }
 
 FailureOr<Formula> CostAnalysis::dimOf(Value buffer, int64_t dim) {
@@ -400,9 +457,10 @@ FailureOr<DictionaryAttr> CostAnalysis::analyse(gpu::LaunchOp launch) {
   reason.clear();
   reasonLoc.reset();
   auto fail = [&]() -> FailureOr<DictionaryAttr> {
-    launch.emitWarning("no costs for kernel '")
-            .attachNote(reasonLoc.value_or(launch.getLoc()))
-        << launch.getFunction().value_or("") << "': cannot express " << reason;
+    InFlightDiagnostic warning = launch.emitWarning();
+    warning << "no costs for kernel '" << launch.getFunction().value_or("")
+            << "': cannot express " << reason;
+    warning.attachNote(reasonLoc.value_or(launch.getLoc())) << "here";
     return failure();
   };
 
