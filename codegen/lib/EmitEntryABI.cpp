@@ -32,8 +32,8 @@ using namespace mlir::nl;
 
 namespace {
 
-/// The JSON value of a target fact: a string, integer, boolean, or an array
-/// or dictionary of them.
+/// The JSON value of a target fact: a string, integer, float, boolean, or an
+/// array or dictionary of them.
 FailureOr<llvm::json::Value> toJSON(Attribute attr) {
   if (auto string = dyn_cast<StringAttr>(attr))
     return llvm::json::Value(string.str());
@@ -41,6 +41,8 @@ FailureOr<llvm::json::Value> toJSON(Attribute attr) {
     return llvm::json::Value(boolean.getValue());
   if (auto integer = dyn_cast<IntegerAttr>(attr))
     return llvm::json::Value(integer.getInt());
+  if (auto number = dyn_cast<FloatAttr>(attr))
+    return llvm::json::Value(number.getValueAsDouble());
   if (auto array = dyn_cast<ArrayAttr>(attr)) {
     llvm::json::Array values;
     for (Attribute element : array) {
