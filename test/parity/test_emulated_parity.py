@@ -162,3 +162,75 @@ def test_the_check_can_fail(hope_models, hope_compile, runtime, tmp_path):
         assert _error(case.run(session, np.float64), case.reference()) > 1e-3
     finally:
         session.close()
+
+
+def _run_model(runtime, library, name, data, weights, numpy_type):
+    """Entry point `name` of an emulated artifact on one data input, every weight bound by its
+    manifest name from `weights` (torch tensors)."""
+    session = Session(runtime, library, device=DEVICE_CUDA)
+    try:
+        entry = session.entry(name)
+        for spec in entry["inputs"]:
+            if spec["role"] == "weight":
+                session.set_weight(spec["name"], weights[spec["name"]].numpy().astype(numpy_type))
+        (data_name,) = [spec["name"] for spec in entry["inputs"] if spec["role"] != "weight"]
+        outputs = session.invoke_map(name, {data_name: data.astype(numpy_type)})
+        return [outputs[spec["name"]] for spec in entry["outputs"]]
+    finally:
+        session.close()
+
+
+def _compile_model(hope_models, hope_compile, tmp_path, name, model_args):
+    """-O0: LLVM's optimisation of the ~80 emulated kernels of a HOPE block takes half a minute;
+    unoptimised they still run the tiny sizes in a second."""
+    source, library = tmp_path / f"{name}.mlir", tmp_path / f"{name}.so"
+    for command in ([hope_models, *model_args, "-o", source],
+                    [hope_compile, source, "--target=cuda-emulated", "-O0", "-o", library]):
+        result = subprocess.run([str(c) for c in command], capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr[-4000:]
+    return library
+
+
+@pytest.mark.parametrize("element,tolerance", [("f64", 1e-9), ("f32", 1e-5)])
+def test_hope_block(hope_models, hope_compile, runtime, tmp_path, element, tolerance):
+    """The HOPE block (self-modifying Titans: five memories in one chunk loop, then the CMS
+    chain), as test_hope_block_parity.py checks it on the CPU: batch 3, 11 tokens (chunks 2 and
+    4: neither divides it)."""
+    from reference import hope_block as HB
+    from reference import weights as W
+    dim, heads, cms_hidden, eta_scale, tokens = 16, 2, 64, 0.3, 11
+    library = _compile_model(hope_models, hope_compile, tmp_path, "hope_block", [
+        "hope-block", "--config=tiny", f"--width={dim}", f"--heads={heads}",
+        f"--hidden={dim // heads}", "--chunk=2", "--chunk-memory=4", f"--eta-scale={eta_scale}",
+        f"--dtype={element}"])
+    weights = W.generate(W.hope_block_shapes(dim=dim, heads=heads, cms_hidden=(cms_hidden,) * 3),
+                         seed=3, dtype=torch.float64)
+    x = torch.randn(B, tokens, dim, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
+    options = HB.HopeOptions(HB.SelfModOptions(heads=heads, chunk_other=2, chunk_mem=4,
+                                               eta_scale=eta_scale))
+    reference = HB.hope_block(x, weights, options)
+    numpy_type = np.float64 if element == "f64" else np.float32
+    (y,) = _run_model(runtime, library, "hope_block", x.numpy(), weights, numpy_type)
+    error = _error([y], [reference])
+    print(f"hope block {element} error {error:.1e}")
+    assert error < tolerance
+
+
+def test_titans_memory(hope_compile, runtime, tmp_path):
+    """models/titans_memory.mlir as shipped (width 384, 4 heads, chunk 64), as
+    test_titans_memory_parity.py checks it on the CPU, at batch 3 and T = 150."""
+    from pathlib import Path
+    from reference import titans_memory as TM
+    from reference import weights as W
+    model = Path(__file__).resolve().parents[2] / "models" / "titans_memory.mlir"
+    library = tmp_path / "titans.so"
+    result = subprocess.run([str(hope_compile), str(model), "--target=cuda-emulated", "-O0",
+                             "-o", str(library)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-4000:]
+    weights = W.generate(W.titans_memory_shapes(), seed=5, dtype=torch.float64)
+    x = torch.randn(B, 150, 384, generator=torch.Generator().manual_seed(6), dtype=torch.float64)
+    reference = TM.titans_memory(x, weights)
+    (y,) = _run_model(runtime, library, "titans_memory", x.numpy(), weights, np.float32)
+    error = _error([y], [reference])
+    print(f"titans memory float32 error {error:.1e}")
+    assert error < 1e-5

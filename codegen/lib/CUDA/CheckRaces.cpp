@@ -92,6 +92,9 @@ private:
   unsigned walkBlock(Block &block, unsigned interval);
   LogicalResult collect(Operation *op, unsigned interval, unsigned segment);
   LogicalResult checkPair(const Access &a, const Access &b, Value root);
+  LogicalResult checkSharedViews();
+  bool variesBetweenBlocks(Value value, DenseMap<Value, bool> &memo);
+  bool dependsOnBlockId(Value value) const;
 
   std::optional<int64_t> constantOf(Value value) const;
   bool isThreadVar(Value value) const;
@@ -543,7 +546,68 @@ LogicalResult KernelRaceChecker::checkPair(const Access &first,
   return failure();
 }
 
+/// Whether `value` may differ between blocks that run at the same time:
+/// blocks do not wait for each other, so they may be at different iterations
+/// of a loop, and they load what they will.
+bool KernelRaceChecker::variesBetweenBlocks(Value value,
+                                            DenseMap<Value, bool> &memo) {
+  if (auto known = memo.find(value); known != memo.end())
+    return known->second;
+  memo[value] = false;
+  bool varies = false;
+  if (auto loop = scf::getForInductionVarOwner(value)) {
+    varies = true;
+  } else if (Operation *def = value.getDefiningOp()) {
+    if (def->getNumRegions() || !isMemoryEffectFree(def))
+      varies = true;
+    else
+      for (Value operand : def->getOperands())
+        varies = varies || variesBetweenBlocks(operand, memo);
+  }
+  memo[value] = varies;
+  return varies;
+}
+
+bool KernelRaceChecker::dependsOnBlockId(Value value) const {
+  Operation *def = value.getDefiningOp();
+  if (!def)
+    return false;
+  if (isa<gpu::BlockIdOp>(def))
+    return true;
+  return llvm::any_of(def->getOperands(),
+                      [&](Value operand) { return dependsOnBlockId(operand); });
+}
+
+/// A memref.view of a buffer the blocks share whose sizes change between
+/// blocks (e.g. with the chunk a block is at) lays the blocks' slices out
+/// differently at once: they may overlap. A view at a block's own offset
+/// (its slot) is the block's alone.
+LogicalResult KernelRaceChecker::checkSharedViews() {
+  DenseMap<Value, bool> memo;
+  WalkResult result = kernel.walk([&](memref::ViewOp view) -> WalkResult {
+    if (dependsOnBlockId(view.getByteShift()))
+      return WalkResult::advance();
+    for (Value size : view.getSizes())
+      if (variesBetweenBlocks(size, memo)) {
+        SmallVector<Value> roots;
+        collectRoots(view.getSource(), roots);
+        InFlightDiagnostic diagnostic = view.emitError("possible race on ")
+            << describe(roots.front())
+            << ": its blocks' slices are laid out by a size that differs "
+               "between blocks (blocks run at their own pace), so the "
+               "slices of two blocks may overlap";
+        if (Operation *def = size.getDefiningOp())
+          diagnostic.attachNote(def->getLoc()) << "the size";
+        return WalkResult::interrupt();
+      }
+    return WalkResult::advance();
+  });
+  return failure(result.wasInterrupted());
+}
+
 LogicalResult KernelRaceChecker::check() {
+  if (failed(checkSharedViews()))
+    return failure();
   unsigned first = nextInterval++;
   intervals.insert(first);
   walkBlock(kernel.getBody().front(), first);

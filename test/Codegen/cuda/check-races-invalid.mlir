@@ -126,3 +126,38 @@ module attributes {gpu.container_module} {
     }
   }
 }
+
+// -----
+
+// Blocks walk the chunks at their own pace: a buffer shared by the blocks
+// (each its [batch, head] slice), viewed at the current chunk's size, lays
+// out a block in a partial chunk over another block's slice.
+module attributes {gpu.container_module} {
+  gpu.module @kernels {
+    gpu.func @chunk_sized_view(%buffer: memref<?xi8>, %batch: index, %tokens: index) kernel attributes {known_block_size = array<i32: 128, 1, 1>} {
+      %c0 = arith.constant 0 : index
+      %c1 = arith.constant 1 : index
+      %c4 = arith.constant 4 : index
+      %cst = arith.constant 1.0 : f32
+      %b = gpu.block_id x
+      %h = gpu.block_id y
+      %t = gpu.thread_id x
+      %chunks = arith.ceildivui %tokens, %c4 : index
+      scf.for %chunk = %c0 to %chunks step %c1 {
+        %start = arith.muli %chunk, %c4 : index
+        %end = arith.addi %start, %c4 : index
+        %stop = arith.minui %end, %tokens : index
+        // expected-note @+1 {{the size}}
+        %size = arith.subi %stop, %start : index
+        // expected-error @+1 {{possible race on kernel argument #0 (memref<?xi8>): its blocks' slices are laid out by a size that differs between blocks (blocks run at their own pace), so the slices of two blocks may overlap}}
+        %view = memref.view %buffer[%c0][%batch, %size] : memref<?xi8> to memref<?x2x?xf32>
+        %inside = arith.cmpi ult, %t, %size : index
+        scf.if %inside {
+          memref.store %cst, %view[%b, %h, %t] : memref<?x2x?xf32>
+        }
+        gpu.barrier
+      }
+      gpu.return
+    }
+  }
+}

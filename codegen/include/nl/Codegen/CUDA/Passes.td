@@ -153,6 +153,12 @@ def NLCUDACheckRaces : Pass<"nl-cuda-check-races", "mlir::ModuleOp"> {
       another thread may touch in the interval is rejected, naming the
       buffer and both accesses.
 
+    Blocks do not wait for each other: a `memref.view` of a buffer the
+    blocks share (not at an offset that depends on the block id) whose
+    sizes may differ between blocks (they change with a loop's iterations or
+    come from memory) would lay the blocks' slices out differently at once,
+    and is rejected.
+
     Buffers are told apart by their root (through views); two kernel
     arguments that a launch passes views of one buffer count as one buffer.
     Blocks are independent by construction (`nl-cuda-form-kernels` proves
