@@ -95,7 +95,9 @@ private:
   const KernelUniformity &uniformity;
   /// Uniform values of the kernel -> their values in the emulating function.
   IRMapping uniformMapping;
-  Value blockIds[3], blockDims[3], gridDims[3], threadCount;
+  Value blockIds[3], blockDims[3], gridDims[3], threadCount, sharedBytes;
+  /// The block's dynamic shared memory, when the kernel uses it.
+  Value dynamicShared;
   Block *blockBody = nullptr;
   std::vector<std::unique_ptr<Segment>> segments;
   DenseMap<Operation *, Segment *> segmentOfLoop;
@@ -117,7 +119,8 @@ FailureOr<func::FuncOp> KernelEmulator::run(OpBuilder &moduleBuilder) {
   SmallVector<Type> inputs;
   for (Type type : kernel.getArgumentTypes())
     inputs.push_back(withoutGPUSpace(type));
-  inputs.append(6, index);
+  // Grid, block, dynamic shared memory bytes.
+  inputs.append(7, index);
   auto function = func::FuncOp::create(
       moduleBuilder, loc, ("hope_emulated_" + kernel.getName()).str(),
       FunctionType::get(ctx, inputs, {}));
@@ -132,6 +135,7 @@ FailureOr<func::FuncOp> KernelEmulator::run(OpBuilder &moduleBuilder) {
     gridDims[d] = entry->getArgument(numArguments + d);
     blockDims[d] = entry->getArgument(numArguments + 3 + d);
   }
+  sharedBytes = entry->getArgument(numArguments + 6);
 
   OpBuilder b = OpBuilder::atBlockBegin(entry);
   threadCount = arith::MulIOp::create(
@@ -308,6 +312,16 @@ LogicalResult KernelEmulator::emitBlock(Block &source, OpBuilder &builder) {
     if (containsBarrier(&op))
       return op.emitError("a barrier inside this op cannot be emulated (run "
                           "nl-cuda-check-races first)");
+    // Dynamic shared memory: the launch's bytes, one buffer per block.
+    if (isa<gpu::DynamicSharedMemoryOp>(op)) {
+      if (!dynamicShared)
+        dynamicShared = allocaInBlock(
+            MemRefType::get({ShapedType::kDynamic},
+                            IntegerType::get(op.getContext(), 8)),
+            sharedBytes, loc);
+      uniformMapping.map(op.getResult(0), dynamicShared);
+      continue;
+    }
     // Uniform work: once per block, before the open segment.
     if (op.getNumRegions() == 0 && op.getNumResults() &&
         llvm::all_of(op.getResults(),

@@ -5,7 +5,8 @@
 //
 //   void hope_kernel_K(void **params, const uint32_t grid[3],
 //                      const uint32_t block[3], uint32_t shared_bytes) {
-//     hope_emulated_K(*(T0 *)params[0], ..., grid[0..2], block[0..2], NULL);
+//     hope_emulated_K(*(T0 *)params[0], ..., grid[0..2], block[0..2],
+//                     shared_bytes, NULL);
 //   }
 //
 //===----------------------------------------------------------------------===//
@@ -44,12 +45,13 @@ struct ExportEmulatedKernelsPass
       Location loc = function.getLoc();
       auto name = function->getAttrOfType<StringAttr>(kEmulatedKernelAttrName);
       ArrayRef<Type> params = function.getFunctionType().getParams();
-      // The parameters, grid and block (6), and the service table.
+      // The parameters, grid and block (6), dynamic shared bytes and the
+      // service table.
       unsigned count = function.getNumArguments();
-      if (!name || count < 7 ||
+      if (!name || count < 8 ||
           !function.getArgAttr(count - 1, NLDialect::getServicesAttrName())) {
         function.emitError("an emulated kernel needs its parameters, grid, "
-                           "block and the service table (run "
+                           "block, shared bytes and the service table (run "
                            "nl-route-allocations first)");
         return signalPassFailure();
       }
@@ -58,7 +60,7 @@ struct ExportEmulatedKernelsPass
                            "service table, which it is not given");
         return signalPassFailure();
       }
-      unsigned numParams = count - 7;
+      unsigned numParams = count - 8;
       function.setLinkage(LLVM::Linkage::Internal);
 
       OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
@@ -86,6 +88,8 @@ struct ExportEmulatedKernelsPass
           Type wide = params[numParams + (array - 1) * 3 + d];
           arguments.push_back(LLVM::ZExtOp::create(b, loc, wide, value));
         }
+      arguments.push_back(LLVM::ZExtOp::create(b, loc, params[numParams + 6],
+                                               body->getArgument(3)));
       arguments.push_back(LLVM::ZeroOp::create(b, loc, ptr));
       LLVM::CallOp::create(b, loc, function, arguments);
       LLVM::ReturnOp::create(b, loc, ValueRange{});

@@ -15,6 +15,8 @@ module attributes {gpu.container_module} {
     %c256 = arith.constant 256 : index
     %c64 = arith.constant 64 : index
     gpu.launch_func @kernels::@mirror blocks in (%blocks, %c1, %c1) threads in (%c128, %c1, %c1) args(%in : memref<?x256xf32>, %out : memref<?x256xf32>, %c256 : index, %c64 : index, %c128 : index)
+    %bytes = arith.constant 512 : i32
+    gpu.launch_func @kernels::@stage blocks in (%blocks, %c1, %c1) threads in (%c128, %c1, %c1) dynamic_shared_memory_size %bytes args(%in : memref<?x256xf32>)
     return
   }
   gpu.module @kernels {
@@ -43,11 +45,24 @@ module attributes {gpu.container_module} {
       }
       gpu.return
     }
+    gpu.func @stage(%in: memref<?x256xf32>) kernel attributes {known_block_size = array<i32: 128, 1, 1>} {
+      %c0 = arith.constant 0 : index
+      %b = gpu.block_id x
+      %t = gpu.thread_id x
+      %shared = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+      %floats = memref.view %shared[%c0][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<128xf32, #gpu.address_space<workgroup>>
+      %v = memref.load %in[%b, %t] : memref<?x256xf32>
+      memref.store %v, %floats[%t] : memref<128xf32, #gpu.address_space<workgroup>>
+      gpu.barrier
+      %w = memref.load %floats[%t] : memref<128xf32, #gpu.address_space<workgroup>>
+      memref.store %w, %in[%b, %t] : memref<?x256xf32>
+      gpu.return
+    }
   }
 }
 
 // CHECK-LABEL: func.func private @hope_emulated_mirror(
-// CHECK-SAME: %[[IN:[^:]*]]: memref<?x256xf32>, %[[OUT:[^:]*]]: memref<?x256xf32>, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %[[GX:[^:]*]]: index, %[[GY:[^:]*]]: index, %[[GZ:[^:]*]]: index, %[[BX:[^:]*]]: index, %[[BY:[^:]*]]: index, %[[BZ:[^:]*]]: index)
+// CHECK-SAME: %[[IN:[^:]*]]: memref<?x256xf32>, %[[OUT:[^:]*]]: memref<?x256xf32>, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %[[GX:[^:]*]]: index, %[[GY:[^:]*]]: index, %[[GZ:[^:]*]]: index, %[[BX:[^:]*]]: index, %[[BY:[^:]*]]: index, %[[BZ:[^:]*]]: index, %{{.*}}: index)
 // CHECK-SAME: hope_emulated_kernel = "mirror"
 // CHECK: %[[XY:.*]] = arith.muli %[[BX]], %[[BY]]
 // CHECK: %[[THREADS:.*]] = arith.muli %[[XY]], %[[BZ]]
@@ -67,7 +82,14 @@ module attributes {gpu.container_module} {
 // CHECK: memref.store %{{.*}}, %[[OUT]]
 // CHECK-NOT: gpu.barrier
 // CHECK: scf.reduce
-// The launch still names the kernel, now a declaration.
+// Dynamic shared memory: the launch's bytes (the last argument), per block.
+// CHECK-LABEL: func.func private @hope_emulated_stage(
+// CHECK-SAME: %[[BYTES:[^:]*]]: index) attributes
+// CHECK: scf.parallel
+// CHECK: %[[SHARED:.*]] = memref.alloca(%[[BYTES]]) : memref<?xi8>
+// CHECK: memref.view %[[SHARED]]
+// The launches still name the kernels, now declarations.
 // CHECK: gpu.module @kernels
 // CHECK-NEXT: llvm.func @mirror() attributes {gpu.kernel}
+// CHECK-NEXT: llvm.func @stage() attributes {gpu.kernel}
 // CHECK: llvm.mlir.global external constant @hope_image_0

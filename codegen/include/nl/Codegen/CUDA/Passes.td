@@ -175,11 +175,13 @@ def NLCUDAEmulateKernels : Pass<"nl-cuda-emulate-kernels", "mlir::ModuleOp"> {
     becomes a host function
 
       func.func private @hope_emulated_K(<K's arguments>,
-          %grid_x, %grid_y, %grid_z, %block_x, %block_y, %block_z : index)
+          %grid_x, %grid_y, %grid_z, %block_x, %block_y, %block_z,
+          %shared_bytes : index)
 
     whose body is an `scf.parallel` over the grid (OpenMP threads once
     lowered) in which one block runs: workgroup memory (workgroup
-    attributions and `#gpu.address_space<workgroup>` allocations) is a
+    attributions, `#gpu.address_space<workgroup>` allocations and
+    `gpu.dynamic_shared_memory`, of the launch's `shared_bytes`) is a
     buffer of the block (`memref.alloca`), and the kernel body is split at
     each `gpu.barrier` into segments, each an `scf.for` over the block's
     threads. Uniform `scf.for` / `scf.if` ops holding barriers run once per
@@ -221,7 +223,7 @@ def NLCUDAExportEmulatedKernels : Pass<"nl-cuda-export-emulated-kernels",
 
     which loads each parameter from `params` (one pointer per parameter,
     memrefs expanded into their descriptor fields, as the host code's
-    launch passes them), widens grid and block and calls
+    launch passes them), widens grid, block and shared bytes and calls
     `hope_emulated_<name>` (made private). Emulated kernels allocate on the
     stack only: one that uses its service table argument is an error. The
     empty `gpu.module`s are removed.
