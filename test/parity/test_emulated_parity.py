@@ -5,7 +5,8 @@ copies) over its CPU stand-in for the driver. Every memory level `hope-models me
 has a config for (built through --memory-spec with the same model, objective, rule and chunk as
 the config), batch 3, T a multiple of the chunk, not one, and below it; float64 to 1e-9 and
 float32 to 1e-5 (semantics doc, section 8). A forward call launches as many kernels at T=64 as at
-T=4096."""
+T=4096. The HOPE block (both mixers, the nested CMS) and the shipped Titans memory too, against
+the references their CPU parity tests use, batch 3."""
 
 from __future__ import annotations
 
@@ -233,4 +234,28 @@ def test_titans_memory(hope_compile, runtime, tmp_path):
     (y,) = _run_model(runtime, library, "titans_memory", x.numpy(), weights, np.float32)
     error = _error([y], [reference])
     print(f"titans memory float32 error {error:.1e}")
+    assert error < 1e-5
+
+
+@pytest.mark.parametrize("variant", ["attention", "nested-cms"])
+def test_hope_block_variants(hope_models, hope_compile, runtime, tmp_path, variant):
+    """HOPE-Attention (`--mixer=attention`) and the nested CMS (`--cms=nested`), seeded by
+    hope-models, as test_hope_block_parity.py checks them on the CPU: batch 3, 13 tokens,
+    float32 against float64."""
+    from safetensors.torch import load_file
+    from reference import hope_block as HB
+    weights_file = tmp_path / "weights.safetensors"
+    option = "--mixer=attention" if variant == "attention" else "--cms=nested"
+    library = _compile_model(hope_models, hope_compile, tmp_path, "hope_variant", [
+        "hope-block", "--config=tiny", option, "--eta-scale=0.3", "--seed=11",
+        f"--weights-out={weights_file}"])
+    weights = {key: value.double() for key, value in load_file(str(weights_file)).items()}
+    x = torch.randn(B, 13, 32, generator=torch.Generator().manual_seed(12), dtype=torch.float64)
+    selfmod = HB.SelfModOptions(heads=2, chunk_other=2, chunk_mem=4, eta_scale=0.3)
+    options = (HB.HopeOptions(HB.SelfModOptions(heads=2), mixer="attention")
+               if variant == "attention" else HB.HopeOptions(selfmod, cms_variant="nested"))
+    reference = HB.hope_block(x, weights, options)
+    (y,) = _run_model(runtime, library, "hope_block", x.numpy(), weights, np.float32)
+    error = _error([y], [reference])
+    print(f"hope block {variant} float32 error {error:.1e}")
     assert error < 1e-5
