@@ -157,8 +157,9 @@ static const CompilePhase kCUDAPhases[] = {
     {"llvm", "host code in the LLVM dialect, launching through the service "
              "table, with the artifact's exported symbols",
      [](OpPassManager &pm, const CompileOptions &) {
-       addPipeline(pm, "gpu-to-llvm,"
-                       "finalize-memref-to-llvm{use-generic-functions},"
+       // memref first: gpu-to-llvm's own memref patterns would call malloc.
+       addPipeline(pm, "finalize-memref-to-llvm{use-generic-functions},"
+                       "gpu-to-llvm,"
                        "convert-math-to-llvm,convert-to-llvm,"
                        "reconcile-unrealized-casts");
        NLRouteAllocationsOptions routing;
