@@ -37,23 +37,6 @@ using namespace mlir::nl::cuda;
 
 namespace {
 
-/// The buffers a memref value may view (through views and selects).
-void collectRoots(Value value, SmallVectorImpl<Value> &roots) {
-  while (Operation *def = value.getDefiningOp()) {
-    if (auto select = dyn_cast<arith::SelectOp>(def)) {
-      collectRoots(select.getTrueValue(), roots);
-      collectRoots(select.getFalseValue(), roots);
-      return;
-    }
-    auto view = dyn_cast<ViewLikeOpInterface>(def);
-    if (!view)
-      break;
-    value = view.getViewSource();
-  }
-  if (!llvm::is_contained(roots, value))
-    roots.push_back(value);
-}
-
 /// One load or store of a kernel.
 struct Access {
   Operation *op;
@@ -634,24 +617,16 @@ LogicalResult KernelRaceChecker::check() {
 struct CheckRacesPass : nl::impl::NLCUDACheckRacesBase<CheckRacesPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    // Each kernel's launches' operands.
-    llvm::StringMap<SmallVector<SmallVector<Value>>> launches;
-    module.walk([&](gpu::LaunchFuncOp launch) {
-      launches[(launch.getKernelModuleName().getValue() + "::" +
-                launch.getKernelName().getValue())
-                   .str()]
-          .push_back(SmallVector<Value>(launch.getKernelOperands()));
-    });
+    KernelLaunches launches = collectLaunches(module);
     for (auto gpuModule : module.getOps<gpu::GPUModuleOp>())
       for (auto kernel : gpuModule.getOps<gpu::GPUFuncOp>()) {
         if (!kernel.isKernel())
           continue;
-        KernelUniformity uniformity(kernel);
+        ArrayRef<SmallVector<Value>> operands = launchesOf(launches, kernel);
+        KernelUniformity uniformity(kernel,
+                                    findReadOnlyArguments(kernel, operands));
         if (failed(verifyBarrierPlacement(kernel, uniformity)))
           return signalPassFailure();
-        auto &operands = launches[(gpuModule.getName() + "::" +
-                                   kernel.getName())
-                                      .str()];
         KernelRaceChecker checker(kernel, uniformity, operands);
         findAliases(kernel, operands, checker.aliases);
         if (failed(checker.check()))

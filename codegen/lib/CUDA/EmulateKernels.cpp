@@ -348,6 +348,10 @@ LogicalResult KernelEmulator::emitBlock(Block &source, OpBuilder &builder) {
     if (isa<memref::AllocOp>(op))
       return op.emitError("cannot emulate an allocation of global memory "
                           "inside a kernel");
+    // Per-thread arithmetic (thread ids, indices): computed in each segment
+    // that uses it (resolve), rather than opening a segment of its own.
+    if (op.getNumRegions() == 0 && isMemoryEffectFree(&op))
+      continue;
     if (!open)
       open = &openSegment(builder, loc);
     llvm::SetVector<Value> used(op.getOperands().begin(),
@@ -377,6 +381,7 @@ struct EmulateKernelsPass
     Builder b(ctx);
     SmallVector<Attribute> kernels;
     SmallVector<gpu::GPUFuncOp> emulated;
+    KernelLaunches launches = collectLaunches(module);
     for (auto gpuModule : module.getOps<gpu::GPUModuleOp>()) {
       for (auto kernel : gpuModule.getOps<gpu::GPUFuncOp>()) {
         if (!kernel.isKernel())
@@ -387,7 +392,9 @@ struct EmulateKernelsPass
                            "with nl-cuda-form-kernels");
           return signalPassFailure();
         }
-        KernelUniformity uniformity(kernel);
+        KernelUniformity uniformity(
+            kernel,
+            findReadOnlyArguments(kernel, launchesOf(launches, kernel)));
         if (failed(verifyBarrierPlacement(kernel, uniformity)))
           return signalPassFailure();
         OpBuilder moduleBuilder(gpuModule);
