@@ -50,7 +50,7 @@
 // RUN: not hope-compile %s --compile-to=nowhere 2>&1 | FileCheck %s --check-prefix=BADPHASE
 // BADPHASE: hope-compile: unknown phase 'nowhere' (see --list-phases)
 // RUN: not hope-compile %s --target=tpu -o %t.so 2>&1 | FileCheck %s --check-prefix=BADTARGET
-// BADTARGET: hope-compile: unknown --target='tpu'; this build compiles for: cpu, cuda{{$}}
+// BADTARGET: hope-compile: unknown --target='tpu'; this build compiles for: cpu, cuda, cuda-emulated{{$}}
 // RUN: hope-compile --target=cpu --list-phases | FileCheck %s --check-prefix=PHASES
 // RUN: hope-compile --help | FileCheck %s --check-prefix=HELP
 // HELP: --target=<string> {{.*}}What to compile for (default 'cpu'): 'cpu': a shared library

@@ -29,6 +29,16 @@ class SessionOptions(ctypes.Structure):
                 ("device", ctypes.c_int), ("allocator", _p)]
 
 
+class DeviceStats(ctypes.Structure):
+    _fields_ = [("struct_size", ctypes.c_size_t), ("calls", ctypes.c_uint64),
+                ("launches", ctypes.c_uint64), ("last_call_launches", ctypes.c_uint64),
+                ("bytes_in_use", ctypes.c_uint64), ("bytes_peak", ctypes.c_uint64),
+                ("bytes_reserved", ctypes.c_uint64)]
+
+
+DEVICE_HOST, DEVICE_CUDA = 1, 2  # hope_device
+
+
 class Runtime:
     """libhope_runtime.so, loaded from the build's lib/ folder."""
 
@@ -56,6 +66,9 @@ class Runtime:
             "hope_tensor_map_entry": ([_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_char_p),
                                        ctypes.POINTER(_p)], _p),
             "hope_session_invoke_map": ([_p, ctypes.c_char_p, _p, ctypes.POINTER(_p)], _p),
+            "hope_session_set_weight": ([_p, ctypes.c_char_p, _p, ctypes.c_int], _p),
+            "hope_session_device_stats": ([_p, ctypes.POINTER(DeviceStats)], _p),
+            "hope_tensor_to_device": ([_p, _p, ctypes.POINTER(_p)], _p),
         }
         for name, (argtypes, restype) in signatures.items():
             function = getattr(lib, name)
@@ -90,15 +103,17 @@ class Runtime:
 
 
 class Session:
-    """A module loaded from `path` and one session of it, `threads` per invoke."""
+    """A module loaded from `path` and one session of it, `threads` per invoke, on `device`
+    (DEVICE_CUDA for "cuda" and "cuda-emulated" artifacts)."""
 
-    def __init__(self, runtime: Runtime, path: Path, threads: int = 0):
+    def __init__(self, runtime: Runtime, path: Path, threads: int = 0, device: int = DEVICE_HOST):
         self.rt = runtime
         self.module, self.session = _p(), _p()
         runtime.check(runtime.lib.hope_module_load(str(path).encode(), ctypes.byref(self.module)))
-        options = SessionOptions(ctypes.sizeof(SessionOptions), threads, 1, None)
+        options = SessionOptions(ctypes.sizeof(SessionOptions), threads, device, None)
         runtime.check(runtime.lib.hope_session_create(self.module, ctypes.byref(options),
                                                       ctypes.byref(self.session)))
+        self.device = device
         text = ctypes.c_char_p()
         runtime.check(runtime.lib.hope_module_manifest(self.module, ctypes.byref(text)))
         self.manifest = json.loads(text.value)
@@ -113,12 +128,28 @@ class Session:
         self.rt.check(self.rt.lib.hope_module_threads(self.module, ctypes.byref(threads)))
         return threads.value
 
+    def set_weight(self, name: str, array: np.ndarray) -> None:
+        """hope_session_set_weight, as a mutable weight (a device session copies it when bound;
+        a host session borrows the array, kept alive here)."""
+        array = np.ascontiguousarray(array)
+        self.__dict__.setdefault("_weights", {})[name] = array
+        tensor = self.rt.wrap(array)
+        try:
+            self.rt.check(self.rt.lib.hope_session_set_weight(self.session, name.encode(), tensor, 2))
+        finally:
+            self.rt.lib.hope_tensor_release(tensor)
+
+    def device_stats(self) -> DeviceStats:
+        stats = DeviceStats(ctypes.sizeof(DeviceStats))
+        self.rt.check(self.rt.lib.hope_session_device_stats(self.session, ctypes.byref(stats)))
+        return stats
+
     def entry(self, name: str) -> dict:
         return next(e for e in self.manifest["entry_points"] if e["name"] == name)
 
     def invoke_map(self, function: str, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """hope_session_invoke_map: every array is wrapped (not copied) and the outputs, by
-        name, copied out dense."""
+        """hope_session_invoke_map: every array is wrapped (not copied; on a device, copied
+        there) and the outputs, by name, copied out dense."""
         lib, check = self.rt.lib, self.rt.check
         keep = list(inputs.values())  # the wrapped memory lives until the call returns
         map_in, map_out = _p(), _p()
@@ -126,6 +157,13 @@ class Session:
         try:
             for name, array in inputs.items():
                 tensor = self.rt.wrap(array)
+                if self.device != DEVICE_HOST:
+                    on_device = _p()
+                    try:
+                        check(lib.hope_tensor_to_device(self.session, tensor, ctypes.byref(on_device)))
+                    finally:
+                        lib.hope_tensor_release(tensor)
+                    tensor = on_device
                 try:
                     check(lib.hope_tensor_map_set(map_in, name.encode(), tensor))
                 finally:

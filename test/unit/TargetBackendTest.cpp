@@ -22,7 +22,8 @@ TEST(TargetBackendTest, RegistryFindsEachBackendOnce) {
   registerAllTargetBackends();
   // Registering again (a second tool set-up in one process) adds nothing.
   registerAllTargetBackends();
-  EXPECT_EQ(getTargetBackendNames(), (SmallVector<StringRef>{"cpu", "cuda"}));
+  EXPECT_EQ(getTargetBackendNames(),
+            (SmallVector<StringRef>{"cpu", "cuda", "cuda-emulated"}));
   const TargetBackend *cuda = lookupTargetBackend("cuda");
   ASSERT_NE(cuda, nullptr);
   EXPECT_EQ(cuda->getName(), "cuda");

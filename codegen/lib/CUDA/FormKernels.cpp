@@ -19,6 +19,7 @@
 #include "nl/Codegen/CUDA/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
@@ -404,6 +405,10 @@ struct FormKernelsPass : nl::impl::NLCUDAFormKernelsBase<FormKernelsPass> {
                     type.getDimSize(1) == stage.heads;
       Value bytes = indexConstant(
           b, loc, type.getElementType().getIntOrFloatBitWidth() / 8);
+      // A buffer the blocks share is viewed at its bounds: blocks walk the
+      // chunks independently, so a layout following the current chunk's
+      // size would let a block in a partial chunk overlap another's slice.
+      SmallVector<Value> viewSizes;
       unsigned dynamic = 0;
       for (int64_t d = 0; d < type.getRank(); ++d) {
         Value bound;
@@ -418,6 +423,7 @@ struct FormKernelsPass : nl::impl::NLCUDAFormKernelsBase<FormKernelsPass> {
                    << d << " of this temporary of a memory stage before the "
                            "launch (neither defined before it nor bounded "
                            "by a constant)";
+          viewSizes.push_back(shared ? bound : size);
         }
         bytes = arith::MulIOp::create(b, loc, bytes, bound);
       }
@@ -439,8 +445,18 @@ struct FormKernelsPass : nl::impl::NLCUDAFormKernelsBase<FormKernelsPass> {
             stage.blockH);
         offset = arith::MulIOp::create(ab, loc, block, bytes);
       }
-      Value view = memref::ViewOp::create(ab, loc, type, buffer, offset,
-                                          alloc.getDynamicSizes());
+      Value view =
+          memref::ViewOp::create(ab, loc, type, buffer, offset, viewSizes);
+      // Its sizes are still the allocation's.
+      for (Operation *user : llvm::make_early_inc_range(alloc->getUsers()))
+        if (auto dim = dyn_cast<memref::DimOp>(user))
+          if (std::optional<int64_t> d = dim.getConstantIndex()) {
+            OpFoldResult size = alloc.getMixedSizes()[*d];
+            OpBuilder db(dim);
+            dim.replaceAllUsesWith(getValueOrCreateConstantIndexOp(
+                db, dim.getLoc(), size));
+            dim.erase();
+          }
       alloc.replaceAllUsesWith(view);
       alloc.erase();
       if (shared)

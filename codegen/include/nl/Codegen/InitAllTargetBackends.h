@@ -18,6 +18,7 @@ namespace mlir::nl {
 inline void registerAllTargetBackends() {
   registerCPUBackend();
   registerCUDABackend();
+  registerCUDAEmulatedBackend();
 }
 
 } // namespace mlir::nl

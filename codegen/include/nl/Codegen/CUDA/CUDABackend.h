@@ -41,6 +41,11 @@ inline constexpr llvm::StringLiteral kCUDAPTXVersion = "8.0";
 /// Registers the CUDA backend as target 'cuda' (once; later calls do nothing).
 void registerCUDABackend();
 
+/// Registers target 'cuda-emulated' (codegen/lib/CUDA/EmulatedBackend.cpp):
+/// the cuda target's kernels compiled for the CPU. Registers 'cuda' first,
+/// whose phases it shares.
+void registerCUDAEmulatedBackend();
+
 } // namespace mlir::nl
 
 #endif // NL_CODEGEN_CUDA_CUDABACKEND_H

@@ -120,4 +120,115 @@ def NLCUDALaunchThroughServices : Pass<"nl-cuda-launch-through-services",
   let dependentDialects = ["mlir::LLVM::LLVMDialect"];
 }
 
+
+//===----------------------------------------------------------------------===//
+// Emulation on the CPU (--target=cuda-emulated)
+//===----------------------------------------------------------------------===//
+
+def NLCUDACheckRaces : Pass<"nl-cuda-check-races", "mlir::ModuleOp"> {
+  let summary = "Prove every kernel's barriers uniform and its threads race-free";
+  let description = [{
+    On the outlined kernels (`gpu.func` in a `gpu.module`, after
+    `gpu-kernel-outlining`): what the emulator (`nl-cuda-emulate-kernels`)
+    needs to run a kernel's threads one after another, and what it rejects
+    otherwise, with an error located at the ops involved:
+
+    - Every `gpu.barrier` is at the kernel's top level or inside `scf.for`
+      / `scf.if` ops whose operands are uniform (the same in every thread of
+      a block: built from the kernel's arguments, block ids and sizes,
+      constants and uniform loops' induction variables by ops without
+      memory effects; a loaded value or the thread id is not uniform).
+    - Between two barriers (the barrier intervals: the code between two
+      barriers on some path, around a loop's back edge and past an `scf.if`
+      too), no two threads of a block touch the same element of a buffer
+      when one of them writes it. An access is proven private to its thread
+      when its indices determine a thread-distinct value: the thread id of a
+      one-dimensional block, or the induction variable of a loop from the
+      thread id stepping by the block size, possibly offset by uniform
+      values and delinearised by `remui` / `divui` (the last digit bounded
+      by the loop's upper bound or an enclosing `scf.if`'s `ult` guard);
+      two accesses of one buffer are disjoint across threads when they index
+      the same positions with the same such expression. Accesses guarded by
+      `thread_id == 0` run in one thread. Anything else that writes a buffer
+      another thread may touch in the interval is rejected, naming the
+      buffer and both accesses.
+
+    Blocks do not wait for each other: a `memref.view` of a buffer the
+    blocks share (not at an offset that depends on the block id) whose
+    sizes may differ between blocks (they change with a loop's iterations or
+    come from memory) would lay the blocks' slices out differently at once,
+    and is rejected.
+
+    Buffers are told apart by their root (through views); two kernel
+    arguments that a launch passes views of one buffer count as one buffer.
+    Blocks are independent by construction (`nl-cuda-form-kernels` proves
+    it for memory stages; a loop nest's kernel indexes by its global
+    thread number), so only threads of one block are compared.
+  }];
+  let dependentDialects = ["mlir::gpu::GPUDialect"];
+}
+
+def NLCUDAEmulateKernels : Pass<"nl-cuda-emulate-kernels", "mlir::ModuleOp"> {
+  let summary = "Outlined kernels as host functions that run every block and thread";
+  let description = [{
+    After `nl-cuda-check-races`: each kernel `gpu.func @K` of a `gpu.module`
+    becomes a host function
+
+      func.func private @hope_emulated_K(<K's arguments>,
+          %grid_x, %grid_y, %grid_z, %block_x, %block_y, %block_z,
+          %shared_bytes : index)
+
+    whose body is an `scf.parallel` over the grid (OpenMP threads once
+    lowered) in which one block runs: workgroup memory (workgroup
+    attributions, `#gpu.address_space<workgroup>` allocations and
+    `gpu.dynamic_shared_memory`, of the launch's `shared_bytes`) is a
+    buffer of the block (`memref.alloca`), and the kernel body is split at
+    each `gpu.barrier` into segments, each an `scf.for` over the block's
+    threads. Uniform `scf.for` / `scf.if` ops holding barriers run once per
+    block around their segments; uniform ops without memory effects run once
+    per block; a value computed by a thread in one segment and used in a
+    later one is kept per thread (an array indexed by the thread). Memory
+    spaces are dropped. With the kernel's arguments expanded as
+    `gpu-to-llvm` expands a launch's operands, the lowered function takes
+    exactly the launch's `kernelParams` (`nl-cuda-export-emulated-kernels`
+    builds the exported entry from it).
+
+    Each `gpu.func` becomes an `llvm.func` declaration marked `gpu.kernel`
+    in its `gpu.module`: the launches keep naming it (a launch's operands are
+    not checked against a declaration, so `gpu-to-llvm` can expand them),
+    until `nl-cuda-export-emulated-kernels` removes the module. The manifest's
+    `kernels` (name, block: the kernel's known block size, shared_bytes: its
+    static workgroup memory) and `images` (one `emulated` image,
+    `hope_image_0`, whose bytes are not used) are recorded in
+    `nl.manifest_fields`, as `nl-cuda-serialize-kernels` does for cubins.
+  }];
+  let dependentDialects = ["mlir::func::FuncDialect",
+                           "mlir::scf::SCFDialect",
+                           "mlir::memref::MemRefDialect",
+                           "mlir::arith::ArithDialect",
+                           "mlir::LLVM::LLVMDialect"];
+}
+
+def NLCUDAExportEmulatedKernels : Pass<"nl-cuda-export-emulated-kernels",
+                                       "mlir::ModuleOp"> {
+  let summary = "Export each emulated kernel with the runtime's launch signature";
+  let description = [{
+    On the LLVM dialect, after `nl-route-allocations` and
+    `nl-cuda-launch-through-services`: for each lowered
+    `hope_emulated_<name>` emits the function the runtime's CPU stand-in for
+    the driver calls at a launch (runtime/lib/cuda/EmulatedDriver.h):
+
+      void hope_kernel_<name>(void **params, const uint32_t grid[3],
+                              const uint32_t block[3], uint32_t shared_bytes);
+
+    which loads each parameter from `params` (one pointer per parameter,
+    memrefs expanded into their descriptor fields, as the host code's
+    launch passes them), widens grid, block and shared bytes and calls
+    `hope_emulated_<name>` (made private). Emulated kernels allocate on the
+    stack only: one that uses its service table argument is an error. The
+    empty `gpu.module`s are removed.
+  }];
+  let dependentDialects = ["mlir::LLVM::LLVMDialect"];
+}
+
 #endif // NL_CODEGEN_CUDA_PASSES_TD
