@@ -221,7 +221,9 @@ Expected<std::vector<TensorRef>> rt::invoke(const hope_session &session,
                                                    : defaultThreadCount());
   // Every buffer of the call, the outputs' too, comes from the session's
   // allocator through the table (hope/artifact.h).
-  CallServices services(session.allocator);
+  CallServices services(session.allocator, session.allocator
+                                                    ? nullptr
+                                                    : session.hostBlocks);
   int32_t broken =
       session.module->entries[entryIndex](args.data(), services.table());
   if (broken != 0) // nothing ran: the outputs were not allocated

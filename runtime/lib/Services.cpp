@@ -11,8 +11,9 @@ using namespace hope::rt;
 // vector width the code was compiled for needs no more.
 constexpr uint64_t kMinAlignment = 64;
 
-CallServices::CallServices(std::optional<hope_allocator> allocator)
-    : allocator(allocator) {
+CallServices::CallServices(std::optional<hope_allocator> allocator,
+                           std::shared_ptr<HostBlockCache> blocks)
+    : allocator(allocator), blocks(std::move(blocks)) {
   services.struct_size = sizeof(hope_services);
   services.version = HOPE_SERVICES_VERSION;
   services.context = this;
@@ -32,6 +33,8 @@ void *CallServices::alloc(void *context, uint64_t bytes, uint64_t alignment) {
     return nullptr;
   if (self->allocator)
     return self->allocator->alloc(self->allocator->ctx, rounded, alignment);
+  if (self->blocks)
+    return self->blocks->allocate(rounded, alignment);
   return std::aligned_alloc(alignment, rounded);
 }
 
@@ -41,6 +44,8 @@ void CallServices::free(void *context, void *pointer) {
     return;
   if (self->allocator)
     self->allocator->free(self->allocator->ctx, pointer);
+  else if (self->blocks)
+    self->blocks->release(pointer);
   else
     std::free(pointer);
 }
@@ -50,5 +55,8 @@ std::shared_ptr<void> CallServices::own(void *buffer) const {
     return std::shared_ptr<void>(buffer, [copy = *allocator](void *buffer) {
       copy.free(copy.ctx, buffer);
     });
+  if (blocks) // the cache lives as long as the buffer's owners
+    return std::shared_ptr<void>(
+        buffer, [blocks = blocks](void *buffer) { blocks->release(buffer); });
   return std::shared_ptr<void>(buffer, std::free);
 }

@@ -9,6 +9,7 @@
 #ifndef HOPE_RUNTIME_LIB_SERVICES_H
 #define HOPE_RUNTIME_LIB_SERVICES_H
 
+#include "HostBlockCache.h"
 #include "hope/artifact.h"
 #include "hope/runtime.h"
 
@@ -21,8 +22,10 @@ namespace hope::rt {
 /// them. Not copyable: the table points at this object.
 class CallServices {
 public:
-  /// Allocates from `allocator`, or aligned_alloc when it is empty.
-  explicit CallServices(std::optional<hope_allocator> allocator);
+  /// Allocates from `allocator`, or from the session's `blocks` when it is
+  /// empty.
+  CallServices(std::optional<hope_allocator> allocator,
+               std::shared_ptr<HostBlockCache> blocks);
   CallServices(const CallServices &) = delete;
   CallServices &operator=(const CallServices &) = delete;
 
@@ -36,6 +39,7 @@ private:
   static void free(void *context, void *pointer);
 
   std::optional<hope_allocator> allocator;
+  std::shared_ptr<HostBlockCache> blocks;
   hope_services services;
 };
 

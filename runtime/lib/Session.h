@@ -3,6 +3,7 @@
 #ifndef HOPE_RUNTIME_LIB_SESSION_H
 #define HOPE_RUNTIME_LIB_SESSION_H
 
+#include "HostBlockCache.h"
 #include "Module.h"
 #include "TensorMap.h"
 
@@ -29,6 +30,10 @@ struct hope_session : hope::rt::RefCounted<hope_session> {
   hope_device device = HOPE_DEVICE_HOST;
   /// Where runtime-made tensors come from; none: aligned_alloc.
   std::optional<hope_allocator> allocator;
+  /// Without an allocator: the large blocks of finished calls, for the next
+  /// calls (no page faults in the steady state).
+  std::shared_ptr<hope::rt::HostBlockCache> hostBlocks =
+      std::make_shared<hope::rt::HostBlockCache>();
   /// Bound weights by name (one binding serves every entry point).
   std::map<std::string, hope::rt::BoundWeight, std::less<>> weights;
   /// A session on a CUDA device: its stream, arena and module on the
