@@ -298,7 +298,10 @@ typedef struct hope_session_options {
      weights given as host tensors are copied to the device when bound
      (update a mutable weight through a device tensor). */
   hope_device device;
-  /* NULL: the C library's aligned_alloc and free. */
+  /* NULL: the C library's aligned_alloc and free, except that the session
+     keeps its calls' large blocks (64 KiB and more; at most the most bytes
+     one of its calls had in use at once) for its next calls and frees them
+     when it is destroyed: a steady stream of calls faults no page in. */
   const hope_allocator *allocator;
 } hope_session_options;
 
