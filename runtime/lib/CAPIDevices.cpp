@@ -11,12 +11,6 @@
 using namespace hope;
 using namespace hope::rt;
 
-#define HOPE_CHECK_ARG(arg)                                                    \
-  do {                                                                         \
-    if (!(arg))                                                                \
-      return nullArgument(__func__, #arg);                                     \
-  } while (false)
-
 extern "C" {
 
 hope_status *hope_session_device(const hope_session *session,
@@ -103,12 +97,7 @@ hope_status *hope_session_kernel_stats(const hope_session *session,
   HOPE_CHECK_ARG(stats);
   const std::vector<KernelSpec> &kernels = session->module->manifest->kernels;
   if (index >= kernels.size())
-    return toStatus(makeError(HOPE_INVALID_ARGUMENT,
-                              "hope_session_kernel_stats: index " +
-                                  std::to_string(index) +
-                                  " is out of range (" +
-                                  std::to_string(kernels.size()) +
-                                  " kernels)"));
+    return indexOutOfRange(__func__, index, kernels.size(), "kernels");
   stats->name = kernels[index].name.data();
   stats->launches = 0;
   stats->milliseconds = 0;

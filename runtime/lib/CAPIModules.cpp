@@ -6,12 +6,6 @@
 using namespace hope;
 using namespace hope::rt;
 
-#define HOPE_CHECK_ARG(arg)                                                    \
-  do {                                                                         \
-    if (!(arg))                                                                \
-      return nullArgument(__func__, #arg);                                     \
-  } while (false)
-
 /// Fills `param` from `spec`; its pointers live in the module's manifest.
 static void describe(const TensorSpec &spec, hope_param *param) {
   param->name = spec.name.data();
@@ -107,12 +101,7 @@ hope_status *hope_module_entry_point_name(const hope_module *module,
   HOPE_CHECK_ARG(name);
   const auto &entries = module->manifest->entryPoints;
   if (index >= entries.size())
-    return toStatus(makeError(HOPE_INVALID_ARGUMENT,
-                              "hope_module_entry_point_name: index " +
-                                  std::to_string(index) +
-                                  " is out of range (" +
-                                  std::to_string(entries.size()) +
-                                  " entry points)"));
+    return indexOutOfRange(__func__, index, entries.size(), "entry points");
   *name = entries[index].name.data();
   return nullptr;
 }

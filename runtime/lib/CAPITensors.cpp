@@ -12,12 +12,6 @@
 using namespace hope;
 using namespace hope::rt;
 
-#define HOPE_CHECK_ARG(arg)                                                    \
-  do {                                                                         \
-    if (!(arg))                                                                \
-      return nullArgument(__func__, #arg);                                     \
-  } while (false)
-
 static hope_status *invalidDType(const char *function, hope_dtype dtype) {
   if (isKnown(dtype))
     return toStatus(makeError(HOPE_UNSUPPORTED,
@@ -222,12 +216,7 @@ hope_status *hope_tensor_map_entry(const hope_tensor_map *map, size_t index,
                                    const char **name, hope_tensor **tensor) {
   HOPE_CHECK_ARG(map);
   if (index >= map->entries.size())
-    return toStatus(makeError(HOPE_INVALID_ARGUMENT,
-                              "hope_tensor_map_entry: index " +
-                                  std::to_string(index) +
-                                  " is out of range (" +
-                                  std::to_string(map->entries.size()) +
-                                  " entries)"));
+    return indexOutOfRange(__func__, index, map->entries.size(), "entries");
   if (name)
     *name = map->entries[index].first.c_str();
   if (tensor)

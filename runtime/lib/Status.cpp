@@ -28,6 +28,14 @@ hope_status *rt::nullArgument(const char *function, const char *name) {
                                                        "' is null"));
 }
 
+hope_status *rt::indexOutOfRange(const char *function, size_t index,
+                                 size_t count, const char *things) {
+  return toStatus(makeError(HOPE_INVALID_ARGUMENT,
+                            std::string(function) + ": index " +
+                                std::to_string(index) + " is out of range (" +
+                                std::to_string(count) + " " + things + ")"));
+}
+
 extern "C" {
 
 uint32_t hope_api_version(void) {

@@ -39,6 +39,11 @@ template <typename T> T *toHandle(Ref<T> ref) { return ref.release(); }
 /// A status for a null pointer given as argument `name` of `function`.
 hope_status *nullArgument(const char *function, const char *name);
 
+/// A status for an `index` not below `count` given to `function`, whose
+/// object has `count` `things` ("entry points", "kernels", ...).
+hope_status *indexOutOfRange(const char *function, size_t index, size_t count,
+                             const char *things);
+
 /// "[2, 7, 64]".
 template <typename Range> std::string formatList(const Range &values) {
   std::string text = "[";
@@ -67,5 +72,13 @@ std::string join(const Range &names, const std::string &separator = ", ") {
 }
 
 } // namespace hope::rt
+
+/// Returns nullArgument's status from a C API function when `arg` is null.
+#define HOPE_CHECK_ARG(arg)                                                    \
+  do {                                                                         \
+    if (!(arg))                                                                \
+      return ::hope::rt::nullArgument(__func__, #arg);                         \
+  } while (false)
+
 
 #endif // HOPE_RUNTIME_LIB_STATUS_H

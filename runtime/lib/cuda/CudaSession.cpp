@@ -66,15 +66,9 @@ Error CudaStream::copyToHost(void *hostDst, const void *deviceSrc,
     return Error();
   if (Error error = gpu->makeCurrent())
     return error;
-  const DriverApi &api = gpu->driver;
-  if (Error error =
-          api.check(api.cuMemcpyDtoHAsync(hostDst, address(deviceSrc), bytes,
-                                          stream),
-                    "cannot copy " + std::to_string(bytes) +
-                        " bytes from the device"))
-    return error;
-  return synchronize("cannot copy " + std::to_string(bytes) +
-                     " bytes from the device");
+  return finishCopy(gpu->driver.cuMemcpyDtoHAsync(hostDst, address(deviceSrc),
+                                                  bytes, stream),
+                    bytes, "from");
 }
 
 Error CudaStream::copyFromHost(void *deviceDst, const void *hostSrc,
@@ -83,16 +77,19 @@ Error CudaStream::copyFromHost(void *deviceDst, const void *hostSrc,
     return Error();
   if (Error error = gpu->makeCurrent())
     return error;
-  const DriverApi &api = gpu->driver;
-  if (Error error =
-          api.check(api.cuMemcpyHtoDAsync(address(deviceDst), hostSrc, bytes,
-                                          stream),
-                    "cannot copy " + std::to_string(bytes) +
-                        " bytes to the device"))
+  return finishCopy(gpu->driver.cuMemcpyHtoDAsync(address(deviceDst), hostSrc,
+                                                  bytes, stream),
+                    bytes, "to");
+}
+
+Error CudaStream::finishCopy(CUresult enqueued, size_t bytes,
+                             const char *direction) {
+  std::string what = "cannot copy " + std::to_string(bytes) + " bytes " +
+                     direction + " the device";
+  if (Error error = gpu->driver.check(enqueued, what))
     return error;
-  // The host buffer may go once this returns.
-  return synchronize("cannot copy " + std::to_string(bytes) +
-                     " bytes to the device");
+  // Synchronous for the caller: its host buffer may go once this returns.
+  return synchronize(what);
 }
 
 Expected<std::shared_ptr<CudaSession>>

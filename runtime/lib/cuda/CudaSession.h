@@ -52,6 +52,9 @@ public:
 private:
   explicit CudaStream(std::shared_ptr<CudaDevice> device)
       : gpu(std::move(device)) {}
+  /// Checks the result of enqueuing a copy of `bytes` bytes ("to" or
+  /// "from" the device) and waits for it.
+  Error finishCopy(CUresult enqueued, size_t bytes, const char *direction);
 };
 
 struct KernelStats {
