@@ -53,6 +53,8 @@ enum ServicesField : int32_t {
 
 struct RouteAllocationsPass
     : nl::impl::NLRouteAllocationsBase<RouteAllocationsPass> {
+  using Base::Base;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     MLIRContext *ctx = &getContext();

@@ -18,12 +18,18 @@
 
 #include "nl/Codegen/CUDA/Passes.h"
 
+#include "StridedLoop.h"
+#include "WorkgroupPlacement.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ValueBoundsOpInterface.h"
+#include "llvm/ADT/SetVector.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 #include "llvm/ADT/SmallBitVector.h"
 
@@ -36,6 +42,7 @@ namespace mlir::nl {
 
 using namespace mlir;
 using namespace mlir::nl;
+using mlir::nl::cuda::emitStridedLoop;
 
 namespace {
 
@@ -54,29 +61,6 @@ Value rootBuffer(Value value) {
     value = view.getViewSource();
   }
   return value;
-}
-
-/// Emits `for (i = first; i < count; i += stride) body(delinearise(i))` over
-/// a row-major iteration space of `extents`.
-void emitStridedLoop(OpBuilder &b, Location loc, Value first, Value stride,
-                     ArrayRef<Value> extents,
-                     function_ref<void(OpBuilder &, ArrayRef<Value>)> body) {
-  Value count = indexConstant(b, loc, 1);
-  for (Value extent : extents)
-    count = arith::MulIOp::create(b, loc, count, extent);
-  scf::ForOp::create(
-      b, loc, first, count, stride, ValueRange{},
-      [&](OpBuilder &nb, Location nloc, Value linear, ValueRange) {
-        SmallVector<Value> indices(extents.size());
-        Value rest = linear;
-        for (int64_t d = static_cast<int64_t>(extents.size()) - 1; d >= 0;
-             --d) {
-          indices[d] = arith::RemUIOp::create(nb, nloc, rest, extents[d]);
-          rest = arith::DivUIOp::create(nb, nloc, rest, extents[d]);
-        }
-        body(nb, indices);
-        scf::YieldOp::create(nb, nloc);
-      });
 }
 
 /// The trip counts of a parallel loop's dimensions `dims`.
@@ -132,8 +116,47 @@ struct FormKernelsPass : nl::impl::NLCUDAFormKernelsBase<FormKernelsPass> {
     }
   }
 
+  /// A scalar read once on the host from an argument's buffer (a weight's
+  /// element hoisted out of the loops that use it), and the pure scalar
+  /// ops computed from it, move into the loops that use them: host code
+  /// must not read device memory. Arguments' buffers are never written by
+  /// the function, so reading later reads the same value.
+  void sinkScalarReads(Block &body) {
+    llvm::SetVector<Operation *> reads;
+    for (Operation &op : body) {
+      bool fromDevice = false;
+      if (auto load = dyn_cast<memref::LoadOp>(op))
+        fromDevice = isa<BlockArgument>(rootBuffer(load.getMemRef()));
+      else if (op.getNumRegions() == 0 && op.getNumResults() != 0 &&
+               isMemoryEffectFree(&op))
+        fromDevice = llvm::any_of(op.getOperands(), [&](Value operand) {
+          return reads.contains(operand.getDefiningOp());
+        });
+      if (fromDevice && llvm::none_of(op.getResultTypes(), [](Type type) {
+            return isa<ShapedType>(type);
+          }))
+        reads.insert(&op);
+    }
+    for (Operation *op : llvm::reverse(reads)) {
+      bool inLoops = !op->use_empty() &&
+                     llvm::all_of(op->getUsers(), [&](Operation *user) {
+        return user->getBlock() != &body;
+      });
+      if (!inLoops)
+        continue;
+      for (OpOperand &use : llvm::make_early_inc_range(op->getUses())) {
+        OpBuilder b(use.getOwner());
+        Operation *copy = b.clone(*op);
+        use.set(copy->getResult(
+            cast<OpResult>(use.get()).getResultNumber()));
+      }
+      op->erase();
+    }
+  }
+
   LogicalResult formKernels(func::FuncOp function) {
     Block &body = function.getBody().front();
+    sinkScalarReads(body);
     SmallVector<Operation *> work;
     for (Operation &op : body) {
       if (isa<scf::ForOp, scf::ParallelOp>(op)) {
@@ -291,6 +314,12 @@ struct FormKernelsPass : nl::impl::NLCUDAFormKernelsBase<FormKernelsPass> {
       if (inner.getNumRegionIterArgs())
         loops.push_back(inner);
     });
+    // What the loops carry goes to workgroup memory where it fits: the
+    // chunk loop's values (states, momenta, references) first.
+    SmallVector<cuda::WorkgroupCandidate> candidates;
+    for (auto [k, buffer] : llvm::enumerate(carried))
+      candidates.push_back(
+          {buffer, "value " + std::to_string(k) + " the chunk loop carries"});
     for (scf::ForOp inner : loops) {
       if (inner != loop && failed(checkCarried(inner)))
         return failure();
@@ -301,8 +330,25 @@ struct FormKernelsPass : nl::impl::NLCUDAFormKernelsBase<FormKernelsPass> {
         OpBuilder ib(inner);
         for (Value init : inner.getInitArgs())
           fixed.push_back(allocLike(ib, loc, init));
+        for (auto [k, buffer] : llvm::enumerate(fixed))
+          candidates.push_back({buffer, "value " + std::to_string(k) +
+                                            " an inner loop carries"});
       }
       decarry(inner, fixed, stage);
+    }
+    cuda::StageBlock block;
+    block.launch = launch;
+    block.name = launch.getFunctionAttr().getValue().str();
+    block.batch = batch;
+    block.heads = heads;
+    block.blockB = stage.blockB;
+    block.blockH = stage.blockH;
+    block.thread = stage.thread;
+    block.threadCount = stage.threadCount;
+    for (Value buffer :
+         cuda::placeInWorkgroupMemory(block, candidates, sharedMemoryBytes)) {
+      stage.shared.erase(buffer);
+      buffer.getDefiningOp()->erase();
     }
     if (failed(hoistTemporaries(stage)))
       return failure();
@@ -549,8 +595,11 @@ struct FormKernelsPass : nl::impl::NLCUDAFormKernelsBase<FormKernelsPass> {
       };
       std::optional<unsigned> bDim = dimOf(store.getIndices()[0]);
       std::optional<unsigned> hDim = dimOf(store.getIndices()[1]);
-      if (!bDim || !hDim || (batchDim && (*batchDim != *bDim ||
-                                           *headDim != *hDim))) {
+      // With one head, canonicalisation replaced the head's index by 0.
+      bool singleHead = stage.heads == 1 && !hDim &&
+                        isConstantIntValue(store.getIndices()[1], 0);
+      if (!bDim || (!hDim && !singleHead) ||
+          (batchDim && (*batchDim != *bDim || headDim != hDim))) {
         consistent = false;
         return;
       }
@@ -565,10 +614,11 @@ struct FormKernelsPass : nl::impl::NLCUDAFormKernelsBase<FormKernelsPass> {
     OpBuilder b(nest);
     SmallVector<unsigned> rest;
     for (unsigned d = 0; d < nest.getNumLoops(); ++d)
-      if (d != *batchDim && d != *headDim)
+      if (d != *batchDim && d != headDim)
         rest.push_back(d);
-    DenseMap<unsigned, Value> fixed = {{*batchDim, stage.blockB},
-                                       {*headDim, stage.blockH}};
+    DenseMap<unsigned, Value> fixed = {{*batchDim, stage.blockB}};
+    if (headDim)
+      fixed[*headDim] = stage.blockH;
     SmallVector<Value> counts = tripCounts(b, nest, rest);
     if (rest.empty()) {
       // One iteration per block: thread 0 runs it.
@@ -633,7 +683,7 @@ struct FormKernelsPass : nl::impl::NLCUDAFormKernelsBase<FormKernelsPass> {
       if (!*shared)
         return success();
       if (indices.size() < 2 || indices[0] != stage.blockB ||
-          indices[1] != stage.blockH)
+          !cuda::isHeadIndex(indices[1], stage.blockH, stage.heads))
         return op->emitError("an access to a buffer shared by the blocks of "
                              "a memory stage that is not at the block's "
                              "(batch, head): blocks could race");
