@@ -250,16 +250,34 @@ struct PackKernelParamsPass
     return success();
   }
 
-  /// Arguments that every launch passes the same value as an earlier one
-  /// are replaced by it and removed.
+  /// Arguments that every launch passes the same constant, or the same
+  /// value as an earlier argument, are replaced by it and removed.
   void mergeEqualArguments(gpu::GPUFuncOp kernel,
                            ArrayRef<gpu::LaunchFuncOp> kernelLaunches) {
     if (kernelLaunches.empty())
       return;
     unsigned count = kernel.getNumArguments();
     llvm::BitVector erase(count);
+    // Constants every launch passes become constants of the kernel, which
+    // ptxas can then fold (block sizes, extents, strides).
+    OpBuilder kb = OpBuilder::atBlockBegin(&kernel.getBody().front());
+    for (unsigned i = 0; i < count; ++i) {
+      auto constant = gpu::LaunchFuncOp(kernelLaunches.front())
+                          .getKernelOperands()[i]
+                          .getDefiningOp<arith::ConstantOp>();
+      if (!constant ||
+          !llvm::all_of(kernelLaunches, [&](gpu::LaunchFuncOp launch) {
+            auto other = launch.getKernelOperands()[i]
+                             .getDefiningOp<arith::ConstantOp>();
+            return other && other.getValue() == constant.getValue();
+          }))
+        continue;
+      kernel.getArgument(i).replaceAllUsesWith(
+          kb.clone(*constant)->getResult(0));
+      erase.set(i);
+    }
     for (unsigned j = 0; j < count; ++j)
-      for (unsigned i = 0; i < j; ++i) {
+      for (unsigned i = 0; i < j && !erase.test(j); ++i) {
         if (erase.test(i))
           continue;
         bool equal = llvm::all_of(kernelLaunches, [&](gpu::LaunchFuncOp l) {

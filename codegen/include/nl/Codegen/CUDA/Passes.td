@@ -109,7 +109,9 @@ def NLCUDAPackKernelParams : Pass<"nl-cuda-pack-kernel-params",
     `memref.reinterpret_cast` (identity strides from the sizes); the host
     passes `memref.extract_strided_metadata`'s base and `memref.dim`s.
     Scalars that every launch of a kernel passes identically (after CSE of
-    the host code) become one argument.
+    the host code) become one argument, and constants every launch passes
+    become constants of the kernel (so that ptxas folds block sizes,
+    extents and strides).
 
     Both sides must then use the bare-pointer convention:
     `convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=true}` and
