@@ -345,6 +345,39 @@ struct FormKernelsPass : nl::impl::NLCUDAFormKernelsBase<FormKernelsPass> {
     block.blockH = stage.blockH;
     block.thread = stage.thread;
     block.threadCount = stage.threadCount;
+    // Then the chunk's scratch, which goes to the block's slot of one
+    // arena when workgroup memory is full.
+    DenseSet<Value> listed;
+    for (const cuda::WorkgroupCandidate &candidate : candidates)
+      listed.insert(candidate.buffer);
+    launch.walk([&](memref::AllocOp alloc) {
+      MemRefType type = alloc.getType();
+      if (listed.contains(alloc.getResult()) || type.getRank() < 2 ||
+          type.isDynamicDim(1) ||
+          type.getDimSize(1) != heads)
+        return;
+      cuda::WorkgroupCandidate scratch;
+      scratch.buffer = alloc.getResult();
+      scratch.what = "scratch";
+      scratch.scratch = true;
+      for (int64_t d = 2; d < type.getRank(); ++d) {
+        if (!type.isDynamicDim(d))
+          continue;
+        std::optional<int64_t> bound = constantBound(
+            alloc.getDynamicSizes()[type.getDynamicDimIndex(d)]);
+        if (!bound)
+          return;
+        scratch.bounds.push_back(*bound);
+      }
+      // Bounds are indexed by dimension - 2: fill static dimensions too.
+      SmallVector<int64_t> bounds;
+      unsigned next = 0;
+      for (int64_t d = 2; d < type.getRank(); ++d)
+        bounds.push_back(type.isDynamicDim(d) ? scratch.bounds[next++]
+                                              : type.getDimSize(d));
+      scratch.bounds = bounds;
+      candidates.push_back(scratch);
+    });
     for (Value buffer :
          cuda::placeInWorkgroupMemory(block, candidates, sharedMemoryBytes)) {
       stage.shared.erase(buffer);
@@ -516,6 +549,18 @@ struct FormKernelsPass : nl::impl::NLCUDAFormKernelsBase<FormKernelsPass> {
       }
     }
     return std::nullopt;
+  }
+
+  /// A constant bounding `size` from above, if one is known.
+  static std::optional<int64_t> constantBound(Value size) {
+    if (std::optional<int64_t> count = chunkCountBound(size))
+      return count;
+    FailureOr<int64_t> bound = ValueBoundsConstraintSet::computeConstantBound(
+        presburger::BoundType::UB, ValueBoundsConstraintSet::Variable(size),
+        /*stopCondition=*/nullptr, /*closedUB=*/true);
+    if (failed(bound))
+      return std::nullopt;
+    return *bound;
   }
 
   /// A value bounding `size` from above, available before `launch`.

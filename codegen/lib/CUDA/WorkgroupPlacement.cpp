@@ -106,11 +106,14 @@ void redirect(Value from, Value to, const StageBlock &block, Value zero) {
     if (auto dim = dyn_cast<memref::DimOp>(owner)) {
       int64_t d = *dim.getConstantIndex();
       auto type = cast<MemRefType>(from.getType());
-      Value size =
-          d == 0 ? block.batch
-                 : arith::ConstantIndexOp::create(
-                       b, loc, d == 1 ? block.heads : type.getDimSize(d))
-                       .getResult();
+      Value size;
+      if (d == 0)
+        size = block.batch;
+      else if (d == 1 || !type.isDynamicDim(d))
+        size = arith::ConstantIndexOp::create(
+            b, loc, d == 1 ? block.heads : type.getDimSize(d));
+      else
+        size = memref::DimOp::create(b, loc, to, d);
       dim.replaceAllUsesWith(size);
       dim.erase();
       continue;
@@ -142,20 +145,28 @@ void redirect(Value from, Value to, const StageBlock &block, Value zero) {
   }
 }
 
-/// The bytes of one block's slice of a [batch, heads, ...] buffer, or why
-/// it has none that fits a fixed size.
-FailureOr<int64_t> sliceBytes(MemRefType type, std::string &why) {
+/// The bytes of one block's slice of a [batch, heads, ...] buffer (dynamic
+/// dimensions at their `bounds`, in order), or why it has no fixed size.
+FailureOr<int64_t> sliceBytes(MemRefType type, ArrayRef<int64_t> bounds,
+                              std::string &why) {
   if (!type.getLayout().isIdentity() || type.getMemorySpace() ||
-      !type.getElementType().isIntOrFloat()) {
-    why = "it is not a plain buffer of numbers in global memory";
+      !type.getElementType().isIntOrFloat() || type.getRank() < 2) {
+    why = "it is not a plain [batch, heads, ...] buffer of numbers in "
+          "global memory";
     return failure();
   }
   int64_t bytes = type.getElementTypeBitWidth() / 8;
   for (int64_t d = 2; d < type.getRank(); ++d) {
     if (type.isDynamicDim(d)) {
-      why = "its slice per (batch, head) has the dynamic size of dimension " +
-            std::to_string(d);
-      return failure();
+      if (d - 2 >= static_cast<int64_t>(bounds.size()) ||
+          bounds[d - 2] <= 0) {
+        why = "its slice per (batch, head) has the unbounded dynamic size "
+              "of dimension " +
+              std::to_string(d);
+        return failure();
+      }
+      bytes *= bounds[d - 2];
+      continue;
     }
     bytes *= type.getDimSize(d);
   }
@@ -178,64 +189,127 @@ mlir::nl::cuda::placeInWorkgroupMemory(const StageBlock &block,
   Block &body = launch.getBody().front();
   auto workgroup = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
 
-  // Which candidates fit, in order.
-  int64_t used = 0;
-  SmallVector<std::pair<WorkgroupCandidate, int64_t>> placed; // and offset
+  // Where each candidate goes, in order: workgroup memory while it fits,
+  // then (scratch only) the block's slot of a global arena.
+  struct Placement {
+    const WorkgroupCandidate *candidate;
+    SmallVector<int64_t> shape; // [1, 1, bounds...]
+    bool onChip;
+    int64_t offset;
+  };
+  int64_t used = 0, arenaBytes = 0;
+  SmallVector<Placement> placements;
   for (const WorkgroupCandidate &candidate : candidates) {
     auto type = cast<MemRefType>(candidate.buffer.getType());
     auto remark = [&](const Twine &why) {
-      emitRemark(loc) << "kernel " << block.name << ": " << candidate.what
-                      << " (" << type << ") stays in global memory: " << why;
+      if (!candidate.scratch)
+        emitRemark(loc) << "kernel " << block.name << ": " << candidate.what
+                        << " (" << type << ") stays in global memory: "
+                        << why;
     };
     std::string why;
-    FailureOr<int64_t> bytes = sliceBytes(type, why);
+    FailureOr<int64_t> bytes = sliceBytes(type, candidate.bounds, why);
     if (failed(bytes)) {
       remark(why);
       continue;
     }
     if (Operation *use = findUnsupportedUse(candidate.buffer, block)) {
-      std::string name = use->getName().getStringRef().str();
-      remark("'" + name + "' at " +
-             [&] {
-               std::string text;
-               llvm::raw_string_ostream os(text);
-               use->getLoc().print(os);
-               return text;
-             }() +
+      std::string where;
+      llvm::raw_string_ostream os(where);
+      use->getLoc().print(os);
+      remark("'" + use->getName().getStringRef() + "' at " + where +
              " does not access it at the block's (batch, head)");
       continue;
     }
+    SmallVector<int64_t> shape = {1, 1};
+    for (int64_t d = 2; d < type.getRank(); ++d)
+      shape.push_back(type.isDynamicDim(d) ? candidate.bounds[d - 2]
+                                           : type.getDimSize(d));
     int64_t offset = llvm::alignTo(used, kSliceAlignment);
-    if (offset + *bytes > limitBytes) {
-      remark("its " + Twine(*bytes) + " bytes per block do not fit: " +
-             Twine(offset) + " of the " + Twine(limitBytes) +
-             " bytes of workgroup memory per block are taken");
+    if (offset + *bytes <= limitBytes) {
+      used = offset + *bytes;
+      placements.push_back({&candidate, shape, true, offset});
       continue;
     }
-    used = offset + *bytes;
-    placed.push_back({candidate, offset});
+    if (candidate.scratch) {
+      int64_t slot = llvm::alignTo(arenaBytes, kSliceAlignment);
+      arenaBytes = slot + *bytes;
+      placements.push_back({&candidate, shape, false, slot});
+      continue;
+    }
+    remark("its " + Twine(*bytes) + " bytes per block do not fit: " +
+           Twine(offset) + " of the " + Twine(limitBytes) +
+           " bytes of workgroup memory per block are taken");
   }
-  if (placed.empty())
+  if (placements.empty())
     return {};
 
   OpBuilder kb = OpBuilder::atBlockBegin(&body);
   Value zero = arith::ConstantIndexOp::create(kb, loc, 0);
-  auto bytesType = MemRefType::get({ShapedType::kDynamic}, kb.getI8Type(),
-                                   MemRefLayoutAttrInterface(), workgroup);
-  Value smem = gpu::DynamicSharedMemoryOp::create(kb, loc, bytesType);
+  Value smem;
+  if (used) {
+    auto bytesType = MemRefType::get({ShapedType::kDynamic}, kb.getI8Type(),
+                                     MemRefLayoutAttrInterface(), workgroup);
+    smem = gpu::DynamicSharedMemoryOp::create(kb, loc, bytesType);
+  }
+  // The arena: one slot of `slotBytes` per block, allocated on the host.
+  Value arena, slotBase;
+  if (arenaBytes) {
+    int64_t slotBytes = llvm::alignTo(arenaBytes, kSliceAlignment);
+    OpBuilder hb(launch);
+    Value blocks = arith::MulIOp::create(
+        hb, loc, block.batch,
+        arith::ConstantIndexOp::create(hb, loc, block.heads * slotBytes));
+    arena = memref::AllocOp::create(
+        hb, loc, MemRefType::get({ShapedType::kDynamic}, hb.getI8Type()),
+        ValueRange{blocks});
+    Value index = arith::AddIOp::create(
+        kb, loc,
+        arith::MulIOp::create(
+            kb, loc, block.blockB,
+            arith::ConstantIndexOp::create(kb, loc, block.heads)),
+        block.blockH);
+    slotBase = arith::MulIOp::create(
+        kb, loc, index, arith::ConstantIndexOp::create(kb, loc, slotBytes));
+  }
+
   SmallVector<Value> unused;
   bool copiedBack = false;
-  for (auto &[placedCandidate, offset] : placed) {
-    const WorkgroupCandidate &candidate = placedCandidate;
+  for (const Placement &placement : placements) {
+    const WorkgroupCandidate &candidate = *placement.candidate;
     auto type = cast<MemRefType>(candidate.buffer.getType());
-    SmallVector<int64_t> shape(type.getShape());
-    shape[0] = 1;
-    shape[1] = 1;
-    auto sliceType = MemRefType::get(shape, type.getElementType(),
-                                     MemRefLayoutAttrInterface(), workgroup);
-    Value slice = memref::ViewOp::create(
-        kb, loc, sliceType, smem,
-        arith::ConstantIndexOp::create(kb, loc, offset), ValueRange{});
+    auto sliceType =
+        MemRefType::get(placement.shape, type.getElementType(),
+                        MemRefLayoutAttrInterface(),
+                        placement.onChip ? Attribute(workgroup) : Attribute());
+    Value offset = arith::ConstantIndexOp::create(kb, loc, placement.offset);
+    if (!placement.onChip)
+      offset = arith::AddIOp::create(kb, loc, slotBase, offset);
+    Value slice = memref::ViewOp::create(kb, loc, sliceType,
+                                         placement.onChip ? smem : arena,
+                                         offset, ValueRange{});
+    // A buffer of the kernel with dynamic sizes: its part of the slice.
+    bool dynamicSlice = llvm::any_of(
+        llvm::drop_begin(type.getShape(), 2),
+        [](int64_t size) { return ShapedType::isDynamic(size); });
+    if (dynamicSlice) {
+      if (auto alloc = candidate.buffer.getDefiningOp<memref::AllocOp>();
+          alloc && launch->isProperAncestor(alloc)) {
+        OpBuilder ab(alloc);
+        SmallVector<OpFoldResult> offsets(type.getRank(), ab.getIndexAttr(0));
+        SmallVector<OpFoldResult> strides(type.getRank(), ab.getIndexAttr(1));
+        SmallVector<OpFoldResult> sizes = {ab.getIndexAttr(1),
+                                           ab.getIndexAttr(1)};
+        for (int64_t d = 2; d < type.getRank(); ++d)
+          sizes.push_back(
+              type.isDynamicDim(d)
+                  ? OpFoldResult(
+                        alloc.getDynamicSizes()[type.getDynamicDimIndex(d)])
+                  : OpFoldResult(ab.getIndexAttr(type.getDimSize(d))));
+        slice = memref::SubViewOp::create(ab, loc, slice, offsets, sizes,
+                                          strides);
+      }
+    }
     redirect(candidate.buffer, slice, block, zero);
 
     // The host reads the final value: copy it back after the last chunk.
@@ -268,9 +342,11 @@ mlir::nl::cuda::placeInWorkgroupMemory(const StageBlock &block,
       unused.push_back(candidate.buffer);
   }
 
-  OpBuilder hb(launch);
-  Value size = arith::ConstantIntOp::create(hb, loc, hb.getI32Type(),
-                                            llvm::alignTo(used, kSliceAlignment));
-  launch.getDynamicSharedMemorySizeMutable().assign(size);
+  if (used) {
+    OpBuilder hb(launch);
+    Value size = arith::ConstantIntOp::create(
+        hb, loc, hb.getI32Type(), llvm::alignTo(used, kSliceAlignment));
+    launch.getDynamicSharedMemorySizeMutable().assign(size);
+  }
   return unused;
 }

@@ -34,6 +34,15 @@ struct WorkgroupCandidate {
   Value buffer;
   /// What it holds, for remarks.
   std::string what;
+  /// For each dimension after the first two: its size, or for a dynamic
+  /// one an upper bound (a chunk's tokens: the chunk size). May be empty
+  /// when those dimensions are static.
+  SmallVector<int64_t> bounds;
+  /// Scratch of the kernel (allocated inside it): when workgroup memory is
+  /// full it goes to the block's slot of one global arena instead, so that
+  /// every slice is at a constant offset from one block base (one live
+  /// address instead of one per buffer), without a remark.
+  bool scratch = false;
 };
 
 /// Whether `index` is a block's head `blockH` of `heads`: with one head,
@@ -43,9 +52,11 @@ bool isHeadIndex(Value index, Value blockH, int64_t heads);
 /// Places the candidates, in order while their slices fit in `limitBytes`,
 /// in the launch's dynamic shared memory (`gpu.dynamic_shared_memory`,
 /// whose size the launch then requests): every access inside the kernel
-/// goes to the block's slice there. The others stay in global memory with
-/// a remark saying which buffer and why. Returns the placed buffers that
-/// nothing uses any more (for the caller to erase).
+/// goes to the block's slice there. Scratch that does not fit goes to the
+/// block's slot of a global arena allocated before the launch; other
+/// buffers stay where they are with a remark saying which buffer and why.
+/// Returns the placed buffers that nothing uses any more (for the caller to
+/// erase).
 SmallVector<Value> placeInWorkgroupMemory(const StageBlock &block,
                                           ArrayRef<WorkgroupCandidate> candidates,
                                           int64_t limitBytes);
