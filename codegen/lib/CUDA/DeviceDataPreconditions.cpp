@@ -82,7 +82,7 @@ struct DeviceDataPreconditionsPass
           getPreconditionCheckName(entry.getName()));
       if (!check || check.isExternal() || !touchesMemory(check))
         continue;
-      InFlightDiagnostic warning = check.emitWarning()
+      InFlightDiagnostic warning = mlir::emitWarning(check.getLoc())
           << "the preconditions of '" << entry.getName()
           << "' read input data, which the host code of a device artifact "
              "cannot: they are not checked";

@@ -154,8 +154,66 @@ struct FormKernelsPass : nl::impl::NLCUDAFormKernelsBase<FormKernelsPass> {
     }
   }
 
+  /// Whether every value read from `buffer` only flows back into it: an
+  /// accumulation whose result nothing reads (what an outlined precondition
+  /// leaves behind in its entry point).
+  static bool onlyAccumulates(Value buffer) {
+    SmallVector<Value> work;
+    for (Operation *user : buffer.getUsers()) {
+      if (auto store = dyn_cast<memref::StoreOp>(user)) {
+        if (store.getMemRef() != buffer)
+          return false;
+        continue;
+      }
+      if (isa<memref::LoadOp>(user)) {
+        work.push_back(user->getResult(0));
+        continue;
+      }
+      if (!isa<memref::DeallocOp>(user))
+        return false;
+    }
+    DenseSet<Value> seen;
+    while (!work.empty()) {
+      Value value = work.pop_back_val();
+      if (!seen.insert(value).second)
+        continue;
+      for (OpOperand &use : value.getUses()) {
+        Operation *user = use.getOwner();
+        if (auto store = dyn_cast<memref::StoreOp>(user)) {
+          if (store.getMemRef() != buffer || use.getOperandNumber() != 0)
+            return false;
+          continue;
+        }
+        if (user->getNumRegions() || !isMemoryEffectFree(user))
+          return false;
+        llvm::append_range(work, user->getResults());
+      }
+    }
+    return true;
+  }
+
+  /// Top-level buffers that only accumulate, and the loops left without
+  /// effects once their stores are gone, are erased: host code could not
+  /// run them and nothing reads their result.
+  void eraseDeadAccumulations(Block &body) {
+    SmallVector<memref::AllocOp> dead;
+    for (auto alloc : body.getOps<memref::AllocOp>())
+      if (onlyAccumulates(alloc.getResult()))
+        dead.push_back(alloc);
+    if (dead.empty())
+      return;
+    for (memref::AllocOp alloc : dead)
+      for (Operation *user : llvm::make_early_inc_range(alloc->getUsers()))
+        if (isa<memref::StoreOp, memref::DeallocOp>(user))
+          user->erase();
+    for (Operation &op : llvm::make_early_inc_range(llvm::reverse(body)))
+      if (isOpTriviallyDead(&op))
+        op.erase();
+  }
+
   LogicalResult formKernels(func::FuncOp function) {
     Block &body = function.getBody().front();
+    eraseDeadAccumulations(body);
     sinkScalarReads(body);
     SmallVector<Operation *> work;
     for (Operation &op : body) {
