@@ -189,6 +189,10 @@ mlir::nl::cuda::placeInWorkgroupMemory(const StageBlock &block,
   Block &body = launch.getBody().front();
   auto workgroup = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
 
+  // MLIR declares dynamic shared memory as a 1-byte static `.shared`
+  // symbol (16-byte aligned), which ptxas counts against the same limit.
+  limitBytes -= kSliceAlignment;
+
   // Where each candidate goes, in order: workgroup memory while it fits,
   // then (scratch only) the block's slot of a global arena.
   struct Placement {

@@ -23,12 +23,12 @@
 // TINY: gpu.return
 
 // Both chips: sm_80's 163 KiB per block, all of it.
-// BOTH: gpu.launch {{.*}} threads({{.*}}) in ({{.*}} = %c256, {{.*}}) dynamic_shared_memory_size %c166912_i32
+// BOTH: gpu.launch {{.*}} threads({{.*}}) in ({{.*}} = %c256, {{.*}}) dynamic_shared_memory_size %c166896_i32
 // BOTH-COUNT-10: to memref<1x1x64x64xf32, #gpu.address_space<workgroup>>
 // BOTH-NOT: to memref<1x1x64x64xf32, #gpu.address_space<workgroup>>
-// REMARK: remark: kernel memory_stage_0: value {{[0-9]+}} the chunk loop carries ('memref<?x8x64x64xf32>') stays in global memory: its 16384 bytes per block do not fit: {{[0-9]+}} of the 166912 bytes of workgroup memory per block are taken
+// REMARK: remark: kernel memory_stage_0: value {{[0-9]+}} the chunk loop carries ('memref<?x8x64x64xf32>') stays in global memory: its 16384 bytes per block do not fit: {{[0-9]+}} of the 166896 bytes of workgroup memory per block are taken
 
 // sm_90 alone: 227 KiB, four more matrices.
-// SM90: dynamic_shared_memory_size %c232448_i32
+// SM90: dynamic_shared_memory_size %c232432_i32
 // SM90-COUNT-14: to memref<1x1x64x64xf32, #gpu.address_space<workgroup>>
 // SM90-NOT: to memref<1x1x64x64xf32, #gpu.address_space<workgroup>>

@@ -10,7 +10,11 @@ and prints one line per kernel and chip:
 shared memory per block), then `FAIL <why>` for each kernel that spills,
 uses a stack frame for spills, or needs more shared memory than its chip
 allows, and `CHECKED <n> kernels on <chips>` at the end. Exits 1 on any
-failure."""
+failure.
+
+With `--launches FILE` (the `outlined` phase) it checks the host code
+instead: no loop, each memory stage launched once; prints
+`LAUNCHES memory_stages=S loop_nests=N total=T`."""
 import os
 import re
 import subprocess
@@ -29,7 +33,31 @@ def decode(escaped):
     return data.replace(b'\\\\', b'\\').replace(b'\\"', b'"').rstrip(b'\0')
 
 
+def check_launches(path):
+    """The host code of an `outlined` phase: one launch per memory stage and
+    no loop around any launch (the host code has no loops at all)."""
+    with open(path) as f:
+        text = f.read()
+    host = text.split("gpu.module @hope_kernels")[0]
+    failures = 0
+    for loop in ("scf.for", "scf.parallel", "scf.while"):
+        if loop in host:
+            print(f"FAIL host code has a loop ({loop})")
+            failures += 1
+    launches = re.findall(r"gpu\.launch_func\s+@hope_kernels::@(\w+)", host)
+    stages = sorted({k for k in launches if k.startswith("memory_stage_")})
+    for stage in stages:
+        if launches.count(stage) != 1:
+            print(f"FAIL {stage} is launched {launches.count(stage)} times")
+            failures += 1
+    print(f"LAUNCHES memory_stages={len(stages)} "
+          f"loop_nests={len(launches) - len(stages)} total={len(launches)}")
+    return failures
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--launches":
+        return 1 if check_launches(sys.argv[2]) else 0
     text = sys.stdin.read()
     images = {m.group(1): m.group(2) for m in re.finditer(
         r'llvm\.mlir\.global external constant @(hope_image_\d+)'
