@@ -5,12 +5,12 @@
 
 // REQUIRES: ptxas
 // RUN: check=%S/Inputs/check-model.sh
-// RUN: ( bash $check %t.seq hope-block --config=tiny && \
-// RUN:   bash $check %t.ind hope-block --config=tiny --cms=independent && \
-// RUN:   bash $check %t.nest hope-block --config=tiny --cms=nested && \
-// RUN:   bash $check %t.attn hope-block --config=tiny --mixer=attention && \
-// RUN:   bash $check %t.default hope-block --config=default && \
-// RUN:   bash $check %t.default-attn hope-block --config=default --mixer=attention ) > %t.log 2>&1
+// RUN: ( bash $check hope-models hope-compile %t.seq hope-block --config=tiny && \
+// RUN:   bash $check hope-models hope-compile %t.ind hope-block --config=tiny --cms=independent && \
+// RUN:   bash $check hope-models hope-compile %t.nest hope-block --config=tiny --cms=nested && \
+// RUN:   bash $check hope-models hope-compile %t.attn hope-block --config=tiny --mixer=attention && \
+// RUN:   bash $check hope-models hope-compile %t.default hope-block --config=default && \
+// RUN:   bash $check hope-models hope-compile %t.default-attn hope-block --config=default --mixer=attention ) > %t.log 2>&1
 // RUN: FileCheck %s < %t.log
 
 // CHECK-NOT: FAIL

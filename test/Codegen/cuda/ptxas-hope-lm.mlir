@@ -5,7 +5,7 @@
 // it is not checked.
 
 // REQUIRES: ptxas
-// RUN: bash %S/Inputs/check-model.sh %t.tiny hope-lm --config=tiny > %t.log 2>&1
+// RUN: bash %S/Inputs/check-model.sh hope-models hope-compile %t.tiny hope-lm --config=tiny > %t.log 2>&1
 // RUN: FileCheck %s < %t.log
 
 // CHECK-NOT: FAIL

@@ -5,9 +5,9 @@
 
 // REQUIRES: ptxas
 // RUN: check=%S/Inputs/check-model.sh
-// RUN: ( bash $check %t.tiny self-modifying-titans --config=tiny && \
-// RUN:   bash $check %t.default self-modifying-titans --config=default && \
-// RUN:   bash $check %t.nl self-modifying-titans --config=nested-learning ) > %t.log 2>&1
+// RUN: ( bash $check hope-models hope-compile %t.tiny self-modifying-titans --config=tiny && \
+// RUN:   bash $check hope-models hope-compile %t.default self-modifying-titans --config=default && \
+// RUN:   bash $check hope-models hope-compile %t.nl self-modifying-titans --config=nested-learning ) > %t.log 2>&1
 // RUN: FileCheck %s < %t.log
 
 // CHECK-NOT: FAIL

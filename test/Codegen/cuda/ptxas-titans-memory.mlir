@@ -5,9 +5,9 @@
 
 // REQUIRES: ptxas
 // RUN: check=%S/Inputs/check-model.sh
-// RUN: ( bash $check %t.tiny titans-memory --config=tiny && \
-// RUN:   bash $check %t.default titans-memory --config=default && \
-// RUN:   bash $check %t.pytorch titans-memory --config=titans-pytorch ) > %t.log 2>&1
+// RUN: ( bash $check hope-models hope-compile %t.tiny titans-memory --config=tiny && \
+// RUN:   bash $check hope-models hope-compile %t.default titans-memory --config=default && \
+// RUN:   bash $check hope-models hope-compile %t.pytorch titans-memory --config=titans-pytorch ) > %t.log 2>&1
 // RUN: FileCheck %s < %t.log
 
 // CHECK-NOT: FAIL
