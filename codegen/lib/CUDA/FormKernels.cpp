@@ -10,6 +10,8 @@
 //                       a block-stride loop over rest, then gpu.barrier;
 //                       new[k] -> carried[k][b, h] behind barriers }
 //     }
+//     then carried[k][b, h] and the chunk's scratch move to the block's
+//     slices of workgroup memory where they fit (WorkgroupPlacement.cpp)
 //   loop nest outside (top-level scf.parallel):
 //     gpu.launch blocks(ceil(N / threads)) threads(threads) {
 //       i = block * threads + thread; if (i < N) body(delinearise(i)) }

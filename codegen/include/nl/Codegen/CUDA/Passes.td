@@ -61,7 +61,11 @@ def NLCUDAFormKernels : Pass<"nl-cuda-form-kernels", "mlir::ModuleOp"> {
       (`gpu.dynamic_shared_memory`, one 16-byte aligned slice per buffer),
       so it may exceed the 48 KiB of static shared memory; the final value
       of a buffer the host reads is copied back to global memory after the
-      last chunk.
+      last chunk. The chunk's [batch, heads, ...] scratch follows the
+      carried values into workgroup memory; what does not fit goes to the
+      block's slot of one global arena, so that every scratch buffer is at a
+      constant offset from one block base (register pressure: one live
+      address instead of one per buffer).
     - Every other top-level `scf.parallel` nest (work outside the chunk
       loops) becomes a `gpu.launch` of `threads` threads per block over its
       linearised iteration space, so the number of launches of a call does
@@ -178,9 +182,10 @@ def NLCUDALaunchThroughServices : Pass<"nl-cuda-launch-through-services",
     On the LLVM dialect after `gpu-to-llvm` and `nl-cuda-serialize-kernels`:
     every `gpu.launch_func` becomes a call of the service table's `launch`
     (version 2, runtime/include/hope/artifact.h) with the kernel's number in
-    the manifest, grid and block as `uint32_t[3]`, 0 dynamic shared bytes
-    and `params`, one pointer per kernel parameter as `gpu-to-llvm`
-    marshalled them (memrefs expanded into their descriptor fields). The
+    the manifest, grid and block as `uint32_t[3]`, the launch's dynamic
+    shared memory (0 without one) and `params`, one pointer per kernel
+    parameter as `gpu-to-llvm` marshalled them (bare pointers for memrefs
+    after `nl-cuda-pack-kernel-params`). The
     table is the enclosing function's last argument, which
     `nl-route-allocations{device=true}` adds (it also routes the buffers to
     `device_alloc` / `device_free`); a function without one is an error. Launch statuses are ignored: errors are sticky
