@@ -16,7 +16,7 @@ config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unit", "I
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(
-    ["hope-opt", "hope-compile", "hope-models"], [os.path.join(config.hope_obj_root, "bin")])
+    ["hope-opt", "hope-compile", "hope-models", "hope-inspect"], [os.path.join(config.hope_obj_root, "bin")])
 
 # The example models, so tests check the very IR the project ships.
 config.substitutions.append(("%models", os.path.join(config.hope_src_root, "models")))

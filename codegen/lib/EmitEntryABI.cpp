@@ -32,8 +32,8 @@ using namespace mlir::nl;
 
 namespace {
 
-/// The JSON value of a target fact: a string, integer, boolean, or an array
-/// or dictionary of them.
+/// The JSON value of a target fact: a string, integer, float, boolean, or an
+/// array or dictionary of them.
 FailureOr<llvm::json::Value> toJSON(Attribute attr) {
   if (auto string = dyn_cast<StringAttr>(attr))
     return llvm::json::Value(string.str());
@@ -41,6 +41,8 @@ FailureOr<llvm::json::Value> toJSON(Attribute attr) {
     return llvm::json::Value(boolean.getValue());
   if (auto integer = dyn_cast<IntegerAttr>(attr))
     return llvm::json::Value(integer.getInt());
+  if (auto number = dyn_cast<FloatAttr>(attr))
+    return llvm::json::Value(number.getValueAsDouble());
   if (auto array = dyn_cast<ArrayAttr>(attr)) {
     llvm::json::Array values;
     for (Attribute element : array) {
@@ -276,6 +278,12 @@ struct EmitEntryABIPass : nl::impl::NLEmitEntryABIBase<EmitEntryABIPass> {
     module->removeAttr(NLDialect::getManifestAttrName());
     module->removeAttr(NLDialect::getTargetAttrName());
     module->removeAttr(NLDialect::getManifestFieldsAttrName());
+
+    // The marker has served: LLVM would warn about an unknown parameter
+    // attribute when translating.
+    for (auto function : module.getOps<LLVM::LLVMFuncOp>())
+      for (unsigned i = 0, e = function.getNumArguments(); i < e; ++i)
+        function.removeArgAttr(i, NLDialect::getServicesAttrName());
   }
 };
 

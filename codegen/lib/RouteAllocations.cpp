@@ -53,7 +53,7 @@ enum ServicesField : int32_t {
 
 struct RouteAllocationsPass
     : nl::impl::NLRouteAllocationsBase<RouteAllocationsPass> {
-  using Base::Base;
+  using NLRouteAllocationsBase::NLRouteAllocationsBase;
 
   void runOnOperation() override {
     ModuleOp module = getOperation();

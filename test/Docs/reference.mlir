@@ -8,6 +8,7 @@
 // RUN: diff %hope_obj_root/docs/Passes/NLCodegenPasses.md %docs/reference/NLCodegenPasses.md
 // RUN: diff %hope_obj_root/docs/Passes/NLCPUCodegenPasses.md %docs/reference/NLCPUCodegenPasses.md
 // RUN: diff %hope_obj_root/docs/Passes/NLCUDACodegenPasses.md %docs/reference/NLCUDACodegenPasses.md
+// RUN: diff %hope_obj_root/docs/Passes/NLCUDAInspectPasses.md %docs/reference/NLCUDAInspectPasses.md
 
 // RUN: FileCheck %s --check-prefix=OPS < %docs/reference/NLDialect.md
 // OPS: ## Operations

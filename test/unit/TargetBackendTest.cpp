@@ -18,11 +18,14 @@ SmallVector<StringRef> phaseNames(ArrayRef<CompilePhase> phases) {
                              [](const CompilePhase &phase) { return phase.name; });
 }
 
-TEST(TargetBackendTest, RegistryFindsTheCPUBackendOnce) {
+TEST(TargetBackendTest, RegistryFindsEachBackendOnce) {
   registerAllTargetBackends();
   // Registering again (a second tool set-up in one process) adds nothing.
   registerAllTargetBackends();
-  EXPECT_EQ(getTargetBackendNames(), SmallVector<StringRef>{"cpu"});
+  EXPECT_EQ(getTargetBackendNames(), (SmallVector<StringRef>{"cpu", "cuda"}));
+  const TargetBackend *cuda = lookupTargetBackend("cuda");
+  ASSERT_NE(cuda, nullptr);
+  EXPECT_EQ(cuda->getName(), "cuda");
   const TargetBackend *cpu = lookupTargetBackend("cpu");
   ASSERT_NE(cpu, nullptr);
   EXPECT_EQ(cpu->getName(), "cpu");

@@ -10,6 +10,7 @@
 #include "ToolSupport.h"
 
 #include "nl/Codegen/CPU/Passes.h"
+#include "nl/Codegen/CUDA/InspectPasses.h"
 #include "nl/Codegen/CUDA/Passes.h"
 #include "nl/Codegen/InitAllTargetBackends.h"
 #include "nl/Codegen/Passes.h"
@@ -42,6 +43,7 @@ int main(int argc, char **argv) {
   nl::registerNLCodegenPasses();
   nl::registerNLCPUCodegenPasses();
   nl::registerNLCUDACodegenPasses();
+  nl::registerNLCUDAInspectPasses();
 
   DialectRegistry registry;
   registerAllDialects(registry);

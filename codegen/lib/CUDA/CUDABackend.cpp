@@ -2,6 +2,7 @@
 
 #include "nl/Codegen/CUDA/CUDABackend.h"
 #include "nl/Codegen/CPU/CPUBackend.h"
+#include "nl/Codegen/CUDA/InspectPasses.h"
 #include "nl/Codegen/CUDA/Passes.h"
 #include "nl/Codegen/TargetBackend.h"
 
@@ -135,6 +136,7 @@ static const CompilePhase kCUDAPhases[] = {
        pm.addPass(createNLCUDADeviceDataPreconditions());
        pm.addPass(createNLCUDAFormKernels(kernels));
        addPipeline(pm, "canonicalize,cse");
+       pm.addPass(createNLCUDAKernelCosts());
      }},
     {"outlined", "kernels outlined into one gpu.module",
      [](OpPassManager &pm, const CompileOptions &) {
@@ -164,12 +166,15 @@ static const CompilePhase kCUDAPhases[] = {
        serialize.sharedLimit =
            CUDATarget::fromFacts(options.target).sharedMemoryPerBlock();
        pm.addPass(createNLCUDASerializeKernels(serialize));
+       pm.addPass(createNLCUDAKernelResources());
      }},
     {"llvm", "host code in the LLVM dialect, launching through the service "
              "table, with the artifact's exported symbols",
      [](OpPassManager &pm, const CompileOptions &) {
-       addPipeline(pm, "gpu-to-llvm{use-bare-pointers-for-kernels=true},"
-                       "finalize-memref-to-llvm{use-generic-functions},"
+       // Memrefs first: gpu-to-llvm's own memref patterns would call
+       // malloc, which nl-route-allocations refuses.
+       addPipeline(pm, "finalize-memref-to-llvm{use-generic-functions},"
+                       "gpu-to-llvm{use-bare-pointers-for-kernels=true},"
                        "convert-math-to-llvm,convert-to-llvm,"
                        "reconcile-unrealized-casts");
        NLRouteAllocationsOptions routing;

@@ -279,6 +279,27 @@ TEST(Manifest, ParsesACudaArtifact) {
   EXPECT_EQ(manifest->images[1].bytes, 9000u);
 }
 
+// hope-inspect's fields (docs/artifact-abi.md, "Kernel costs") are the
+// compiler's and the tool's: the runtime reads past them.
+TEST(Manifest, IgnoresTheKernelCostFields) {
+  Object example = cudaExample();
+  Object &first = kernel(example, 0);
+  first["entry_point"] = "forward";
+  first["grid"] = Array{"x[0]", 4, 1};
+  first["flops"] = Array{"*", 4096.5, "x[0]", Array{"ceildiv", "x[1]", 8}};
+  first["bytes_read"] = Array{"+", 16384, Array{"*", 256, "x[0]"}};
+  first["bytes_written"] = 0;
+  first["resources"] =
+      Object{{"sm_90", Object{{"registers", 40}, {"spill_stores", 0},
+                              {"spill_loads", 0}, {"shared_bytes", 16384},
+                              {"barriers", 1}, {"stack_bytes", 0}}}};
+  std::unique_ptr<Manifest> manifest = take(parseManifest(text(example)));
+  ASSERT_EQ(manifest->kernels.size(), 2u);
+  EXPECT_EQ(manifest->kernels[0].name, "memory_stage_0");
+  EXPECT_EQ(manifest->kernels[0].block[0], 256u);
+  EXPECT_EQ(manifest->kernels[0].sharedBytes, 16384u);
+}
+
 TEST(Manifest, EveryBadCudaValueIsNamed) {
   EXPECT_EQ(cudaErrorAfter([](Object &m) { m.erase("services"); }),
             "invalid manifest: missing value at manifest.services");
