@@ -173,7 +173,10 @@ CUresult launchKernel(CUfunction function, unsigned gridX, unsigned gridY,
     return CUDA_ERROR_INVALID_VALUE;
   const uint32_t grid[3] = {gridX, gridY, gridZ};
   const uint32_t block[3] = {blockX, blockY, blockZ};
-  function->kernel(params, grid, block, sharedBytes);
+  // Too little dynamic shared memory: the driver reports the out-of-bounds
+  // accesses a GPU would make as an illegal address.
+  if (function->kernel(params, grid, block, sharedBytes) != 0)
+    return CUDA_ERROR_ILLEGAL_ADDRESS;
   return CUDA_SUCCESS;
 }
 
@@ -294,6 +297,8 @@ constexpr ErrorText kErrors[] = {
     {CUDA_ERROR_INVALID_HANDLE, "CUDA_ERROR_INVALID_HANDLE",
      "invalid resource handle"},
     {CUDA_ERROR_NOT_FOUND, "CUDA_ERROR_NOT_FOUND", "named symbol not found"},
+    {CUDA_ERROR_ILLEGAL_ADDRESS, "CUDA_ERROR_ILLEGAL_ADDRESS",
+     "an illegal memory access was encountered"},
     {CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES, "CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES",
      "too many resources requested for launch"},
 };

@@ -110,8 +110,8 @@ typedef struct {
   float *out = *(float **)params[2];                                           \
   int64_t n = *(int64_t *)params[3]
 
-void hope_kernel_scale(void **params, const uint32_t grid[3],
-                       const uint32_t block[3], uint32_t shared_bytes) {
+int32_t hope_kernel_scale(void **params, const uint32_t grid[3],
+                          const uint32_t block[3], uint32_t shared_bytes) {
   PARAMS;
   (void)shared_bytes;
   for (uint32_t bx = 0; bx < grid[0]; ++bx)
@@ -120,12 +120,16 @@ void hope_kernel_scale(void **params, const uint32_t grid[3],
       if (i < n)
         out[i] = a[i] * b[i];
     }
+  return 0;
 }
 
 #if EMU_VARIANT != 1
-void hope_kernel_accumulate(void **params, const uint32_t grid[3],
-                            const uint32_t block[3], uint32_t shared_bytes) {
+int32_t hope_kernel_accumulate(void **params, const uint32_t grid[3],
+                               const uint32_t block[3], uint32_t shared_bytes) {
   PARAMS;
+  /* Nonzero: less dynamic shared memory than the block's threads stage. */
+  if (shared_bytes < block[0] * sizeof(float))
+    return 1;
   /* Workgroup memory: one buffer per block; the body is split at the
      barrier between staging and use. */
   float *shared = malloc(shared_bytes);
@@ -142,6 +146,7 @@ void hope_kernel_accumulate(void **params, const uint32_t grid[3],
     }
   }
   free(shared);
+  return 0;
 }
 #endif
 

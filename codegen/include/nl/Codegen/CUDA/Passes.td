@@ -236,6 +236,18 @@ def NLCUDACheckRaces : Pass<"nl-cuda-check-races", "mlir::ModuleOp"> {
 
     Buffers are told apart by their root (through views); two kernel
     arguments that a launch passes views of one buffer count as one buffer.
+    Dynamic shared memory (`gpu.dynamic_shared_memory`) is told apart by
+    its views (`memref.view` at a constant byte offset, of a static shape,
+    as `nl-cuda-form-kernels` places states and scratch there): views whose
+    byte ranges are disjoint are different buffers, views whose ranges
+    overlap, directly or through a chain of overlapping views, one buffer
+    (two accesses through different views of one buffer are not proven
+    apart; views of the same offset and type count as one). Any other use
+    of dynamic shared memory is refused. Another buffer whose every view is
+    of a static shape at one uniform base computed at the kernel's top
+    level plus a constant (the block's slot of a global scratch arena) is
+    told apart the same way; an access to it not through those views counts
+    as an access of every class.
     Blocks are independent by construction (`nl-cuda-form-kernels` proves
     it for memory stages; a loop nest's kernel indexes by its global
     thread number), so only threads of one block are compared.
@@ -251,9 +263,12 @@ def NLCUDAEmulateKernels : Pass<"nl-cuda-emulate-kernels", "mlir::ModuleOp"> {
 
       func.func private @hope_emulated_K(<K's arguments>,
           %grid_x, %grid_y, %grid_z, %block_x, %block_y, %block_z,
-          %shared_bytes : index)
+          %shared_bytes : index) -> i32 attributes {llvm.bareptr}
 
-    whose body is an `scf.parallel` over the grid (OpenMP threads once
+    which returns 1 without running anything when `%shared_bytes` is less
+    than the kernel's views of dynamic shared memory reach (each a
+    `memref.view` at a constant byte offset, of a static shape; any other
+    use is an error), else 0. Its body is an `scf.parallel` over the grid (OpenMP threads once
     lowered) in which one block runs: workgroup memory (workgroup
     attributions, `#gpu.address_space<workgroup>` allocations and
     `gpu.dynamic_shared_memory`, of the launch's `shared_bytes`) is a
@@ -263,17 +278,21 @@ def NLCUDAEmulateKernels : Pass<"nl-cuda-emulate-kernels", "mlir::ModuleOp"> {
     block around their segments; uniform ops without memory effects run once
     per block; a value computed by a thread in one segment and used in a
     later one is kept per thread (an array indexed by the thread). Memory
-    spaces are dropped. With the kernel's arguments expanded as
-    `gpu-to-llvm` expands a launch's operands, the lowered function takes
-    exactly the launch's `kernelParams` (`nl-cuda-export-emulated-kernels`
-    builds the exported entry from it).
+    spaces are dropped. Memref arguments are bare pointers (`llvm.bareptr`),
+    as `gpu-to-llvm{use-bare-pointers-for-kernels}` passes a launch's
+    operands, so the lowered function takes exactly the launch's
+    `kernelParams` (`nl-cuda-export-emulated-kernels` builds the exported
+    entry from it); a memref argument that is not one pointer under that
+    convention (dynamic shape or layout: run `nl-cuda-pack-kernel-params`
+    first) is an error.
 
     Each `gpu.func` becomes an `llvm.func` declaration marked `gpu.kernel`
     in its `gpu.module`: the launches keep naming it (a launch's operands are
     not checked against a declaration, so `gpu-to-llvm` can expand them),
     until `nl-cuda-export-emulated-kernels` removes the module. The manifest's
-    `kernels` (name, block: the kernel's known block size, shared_bytes: its
-    static workgroup memory) and `images` (one `emulated` image,
+    `kernels` (name, block: the kernel's known block size, shared_bytes: the
+    dynamic shared memory its launches request, each a constant at least
+    what its views reach, else an error at the launch) and `images` (one `emulated` image,
     `hope_image_0`, whose bytes are not used) are recorded in
     `nl.manifest_fields`, as `nl-cuda-serialize-kernels` does for cubins.
   }];
@@ -293,13 +312,14 @@ def NLCUDAExportEmulatedKernels : Pass<"nl-cuda-export-emulated-kernels",
     `hope_emulated_<name>` emits the function the runtime's CPU stand-in for
     the driver calls at a launch (runtime/lib/cuda/EmulatedDriver.h):
 
-      void hope_kernel_<name>(void **params, const uint32_t grid[3],
-                              const uint32_t block[3], uint32_t shared_bytes);
+      int32_t hope_kernel_<name>(void **params, const uint32_t grid[3],
+                                 const uint32_t block[3],
+                                 uint32_t shared_bytes);
 
     which loads each parameter from `params` (one pointer per parameter,
-    memrefs expanded into their descriptor fields, as the host code's
-    launch passes them), widens grid, block and shared bytes and calls
-    `hope_emulated_<name>` (made private). Emulated kernels allocate on the
+    memrefs as bare pointers, as the host code's launch passes them),
+    widens grid, block and shared bytes, calls `hope_emulated_<name>` (made
+    private) and returns its status. Emulated kernels allocate on the
     stack only: one that uses its service table argument is an error. The
     empty `gpu.module`s are removed.
   }];
