@@ -37,6 +37,12 @@ using EmulatedKernelFn = int32_t (*)(void **params, const uint32_t grid[3],
 constexpr int kEmulatedMaxThreadsPerBlock = 1024;
 constexpr int kEmulatedMaxSharedBytes = 227 * 1024;
 
+/// The OpenMP threads the kernels launched on `stream` run their blocks on
+/// (a session's `threads`; 0 leaves the launching thread's setting): before
+/// each kernel the stand-in sets them on the launching thread through the
+/// artifact's omp_set_num_threads, as a CPU artifact's call does.
+void emulatedSetStreamThreads(CUstream stream, int threads);
+
 /// Device allocations the stand-in holds now (tests check for leaks).
 int64_t emulatedLiveAllocations();
 

@@ -200,6 +200,28 @@ TEST_F(CudaEmulated, WritesDeviceTensorsToFiles) {
             (std::vector<float>{11, 22, 33, 44, 55}));
 }
 
+// Emulated kernels run their blocks on the session's threads: the stand-in
+// sets them through the artifact's omp_set_num_threads before each kernel.
+TEST(CudaArtifacts, EmulatedKernelsRunOnTheSessionsThreads) {
+  Module module = take(Module::load(HOPE_EMULATED_GOOD));
+  void *library = dlopen(HOPE_EMULATED_GOOD, RTLD_NOW);
+  ASSERT_NE(library, nullptr) << dlerror();
+  auto threadsSet =
+      reinterpret_cast<int (*)()>(dlsym(library, "emulated_threads_set"));
+  ASSERT_NE(threadsSet, nullptr);
+  for (int32_t threads : {3, 1}) {
+    hope_session_options options{};
+    options.struct_size = sizeof(options);
+    options.threads = threads;
+    Session session = take(Session::create(module, &options));
+    Tensor x = take(session.toDevice(tensorOf<float>({2}, {1, 2})));
+    EXPECT_EQ(valuesOf<float>(take(session.invoke("square", {x}))[0]),
+              (std::vector<float>{1, 4}));
+    EXPECT_EQ(threadsSet(), threads);
+  }
+  dlclose(library);
+}
+
 TEST(CudaArtifacts, DeviceMemoryGoesBackWithTheLastTensor) {
   int64_t before = rt::cuda::emulatedLiveAllocations();
   {

@@ -103,6 +103,13 @@ typedef struct {
   int64_t offset, sizes[1], strides[1];
 } MemRef1F;
 
+/* What the stand-in finds as the artifact's OpenMP runtime (an artifact
+   compiled by hope-compile gets it from libomp): the thread count it sets
+   before each kernel, for the tests to read. */
+static int threads_set = 0;
+void omp_set_num_threads(int threads) { threads_set = threads; }
+int emulated_threads_set(void) { return threads_set; }
+
 /* The kernels: every block, and in it every thread, in turn. */
 #define PARAMS                                                                 \
   const float *a = *(float **)params[0];                                       \
