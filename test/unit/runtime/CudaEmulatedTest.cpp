@@ -147,6 +147,17 @@ TEST_F(CudaEmulated, FailedLaunchIsStickyAndReportedAfterTheCall) {
             (std::vector<float>{11, 22, 33, 44, 55}));
 }
 
+// An emulated kernel given less dynamic shared memory than it stages runs
+// nothing; the stand-in reports what a GPU's out-of-bounds accesses would.
+TEST_F(CudaEmulated, TooLittleSharedMemoryIsAnError) {
+  Tensor x = onDevice(tensorOf<float>({3}, {1, 2, 3}));
+  hope::Expected<std::vector<Tensor>> outputs = session.invoke("short", {x});
+  EXPECT_EQ(messageOf(outputs), "short: kernel accumulate: "
+                                "CUDA_ERROR_ILLEGAL_ADDRESS (an illegal "
+                                "memory access was encountered)");
+  EXPECT_EQ(codeOf(outputs), HOPE_DEVICE_ERROR);
+}
+
 TEST_F(CudaEmulated, LaunchOfAnUnknownKernelIsAnError) {
   Tensor x = onDevice(tensorOf<float>({3}, {1, 2, 3}));
   hope::Expected<std::vector<Tensor>> outputs = session.invoke("stray", {x});

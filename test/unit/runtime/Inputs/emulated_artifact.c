@@ -22,6 +22,8 @@
 |*   square(x[N]) -> y[N] = x * x: one launch of scale                       *|
 |*   broken(x[N]) -> y[N]: launches scale with 2048 threads per block (an    *|
 |*       invalid launch), then accumulate, which must not run                 *|
+|*   short(x[N]) -> y[N]: launches accumulate with 64 bytes of shared memory *|
+|*       (its 32 threads stage 128): the kernel runs nothing and fails        *|
 |*   stray(x[N]) -> y[N]: launches kernel number 7, which does not exist      *|
 \*===----------------------------------------------------------------------===*/
 
@@ -82,6 +84,9 @@ const char hope_manifest[] =
 "   \"inputs\": [{\"name\": \"x\", \"role\": \"input\", \"dtype\": \"f32\", \"shape\": [\"N\"]}],\n"
 "   \"outputs\": [{\"name\": \"y\", \"role\": \"output\", \"dtype\": \"f32\", \"shape\": [\"N\"]}]},\n"
 "  {\"name\": \"broken\",\n"
+"   \"inputs\": [{\"name\": \"x\", \"role\": \"input\", \"dtype\": \"f32\", \"shape\": [\"N\"]}],\n"
+"   \"outputs\": [{\"name\": \"y\", \"role\": \"output\", \"dtype\": \"f32\", \"shape\": [\"N\"]}]},\n"
+"  {\"name\": \"short\",\n"
 "   \"inputs\": [{\"name\": \"x\", \"role\": \"input\", \"dtype\": \"f32\", \"shape\": [\"N\"]}],\n"
 "   \"outputs\": [{\"name\": \"y\", \"role\": \"output\", \"dtype\": \"f32\", \"shape\": [\"N\"]}]},\n"
 "  {\"name\": \"stray\",\n"
@@ -206,6 +211,14 @@ int32_t hope_entry_broken(void **args, const hope_services *s) {
   float *y = output(s, args[1], n);
   launch(s, 0, 2048, 0, x->aligned, x->aligned, y, n); /* fails */
   launch(s, 1, 32, 65536, x->aligned, x->aligned, y, n); /* skipped */
+  return 0;
+}
+
+int32_t hope_entry_short(void **args, const hope_services *s) {
+  const MemRef1F *x = args[0];
+  int64_t n = x->sizes[0];
+  float *y = output(s, args[1], n);
+  launch(s, 1, 32, 64, x->aligned, x->aligned, y, n); /* fails */
   return 0;
 }
 
