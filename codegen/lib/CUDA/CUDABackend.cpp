@@ -129,14 +129,21 @@ static const CompilePhase kCUDAPhases[] = {
      }},
     {"kernels", "one gpu.launch per memory stage (chunk loop inside) and per "
                 "loop nest outside them, threads mapped",
-     [](OpPassManager &pm, const CompileOptions &) {
-       pm.addPass(createNLCUDAFormKernels());
+     [](OpPassManager &pm, const CompileOptions &options) {
+       NLCUDAFormKernelsOptions kernels;
+       kernels.sharedMemoryBytes =
+           CUDATarget::fromFacts(options.target).sharedMemoryPerBlock();
+       pm.addPass(createNLCUDADeviceDataPreconditions());
+       pm.addPass(createNLCUDAFormKernels(kernels));
        addPipeline(pm, "canonicalize,cse");
        pm.addPass(createNLCUDAKernelCosts());
      }},
     {"outlined", "kernels outlined into one gpu.module",
      [](OpPassManager &pm, const CompileOptions &) {
-       addPipeline(pm, "gpu-kernel-outlining,canonicalize");
+       addPipeline(pm, "gpu-kernel-outlining");
+       pm.addPass(createNLCUDAPackKernelParams());
+       pm.addPass(createNLCUDARegisterBudget());
+       addPipeline(pm, "canonicalize");
      }},
     {"nvvm", "kernels in the NVVM dialect, one target per chip",
      [](OpPassManager &pm, const CompileOptions &options) {
@@ -148,13 +155,17 @@ static const CompilePhase kCUDAPhases[] = {
                                        "features=+ptx80 O=3}",
                                        chip)
                              .str());
-       addPipeline(pm, "gpu.module(strip-debuginfo,convert-gpu-to-nvvm,"
+       addPipeline(pm, "gpu.module(strip-debuginfo,"
+                       "convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=true},"
                        "canonicalize,cse,reconcile-unrealized-casts)");
      }},
     {"binaries", "kernels compiled to a cubin per chip and PTX, exported as "
                  "hope_image_<i>",
-     [](OpPassManager &pm, const CompileOptions &) {
-       pm.addPass(createNLCUDASerializeKernels());
+     [](OpPassManager &pm, const CompileOptions &options) {
+       NLCUDASerializeKernelsOptions serialize;
+       serialize.sharedLimit =
+           CUDATarget::fromFacts(options.target).sharedMemoryPerBlock();
+       pm.addPass(createNLCUDASerializeKernels(serialize));
        pm.addPass(createNLCUDAKernelResources());
      }},
     {"llvm", "host code in the LLVM dialect, launching through the service "
@@ -163,7 +174,7 @@ static const CompilePhase kCUDAPhases[] = {
        // Memrefs first: gpu-to-llvm's own memref patterns would call
        // malloc, which nl-route-allocations refuses.
        addPipeline(pm, "finalize-memref-to-llvm{use-generic-functions},"
-                       "gpu-to-llvm,"
+                       "gpu-to-llvm{use-bare-pointers-for-kernels=true},"
                        "convert-math-to-llvm,convert-to-llvm,"
                        "reconcile-unrealized-casts");
        NLRouteAllocationsOptions routing;

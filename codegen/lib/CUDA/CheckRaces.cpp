@@ -13,6 +13,13 @@
 // Two accesses keyed by the same expressions at the same positions touch
 // one element only from one thread.
 //
+// Dynamic shared memory is one buffer that the kernel views at constant
+// byte offsets (nl-cuda-form-kernels places states and scratch there, and
+// scratch that does not fit in the block's slot of a global arena, at the
+// slot's base plus constants): views whose byte ranges are disjoint are
+// different buffers, views whose ranges overlap (directly or through a
+// chain of overlaps) one buffer.
+//
 //===----------------------------------------------------------------------===//
 
 #include "KernelStructure.h"
@@ -23,8 +30,10 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 #include "llvm/ADT/EquivalenceClasses.h"
+#include "llvm/ADT/MapVector.h"
 
 #include <map>
+#include <tuple>
 
 namespace mlir::nl {
 #define GEN_PASS_DEF_NLCUDACHECKRACES
@@ -76,6 +85,9 @@ private:
   LogicalResult collect(Operation *op, unsigned interval, unsigned segment);
   LogicalResult checkPair(const Access &a, const Access &b, Value root);
   LogicalResult checkSharedViews();
+  LogicalResult classifyViews();
+  void rootsOf(Value value, SmallVectorImpl<Value> &roots) const;
+  Value sameBuffer(Value memref) const;
   bool variesBetweenBlocks(Value value, DenseMap<Value, bool> &memo);
   bool dependsOnBlockId(Value value) const;
 
@@ -101,6 +113,20 @@ private:
   std::vector<Access> accesses;
   DenseMap<Value, unsigned> numbers;
   bool failedCollect = false;
+  /// The kernel's dynamic shared memory (every gpu.dynamic_shared_memory
+  /// op's result is this one buffer).
+  Value dynamicShared;
+  /// Each view of a buffer told apart by its views -> the first view of its
+  /// class of overlapping byte ranges, the buffer the check sees.
+  DenseMap<Operation *, Value> viewClass;
+  /// Such buffers -> their classes' leaders.
+  DenseMap<Value, SmallVector<Value>> classesOf;
+  /// Each such view -> the first view of the same offset and type (one
+  /// buffer as the indices see it).
+  DenseMap<Value, Value> identicalView;
+  /// The classes' leaders -> their byte range and buffer, for errors.
+  DenseMap<Value, std::pair<int64_t, int64_t>> viewRange;
+  DenseMap<Value, Value> viewedBuffer;
 
 public:
   /// Kernel arguments that a launch passes views of one buffer -> the first
@@ -400,6 +426,16 @@ void KernelRaceChecker::keyOf(Access &access, ValueRange indices) {
 std::string KernelRaceChecker::describe(Value root) const {
   std::string text;
   llvm::raw_string_ostream os(text);
+  if (auto range = viewRange.find(root); range != viewRange.end()) {
+    Value buffer = viewedBuffer.lookup(root);
+    if (buffer == dynamicShared)
+      os << "dynamic shared memory";
+    else
+      os << describe(buffer) << ", its views'";
+    os << " bytes [" << range->second.first << ", " << range->second.second
+       << ")";
+    return text;
+  }
   if (auto argument = dyn_cast<BlockArgument>(root)) {
     if (argument.getOwner() == &kernel.getBody().front() &&
         argument.getArgNumber() >= kernel.getNumArguments())
@@ -445,7 +481,7 @@ LogicalResult KernelRaceChecker::collect(Operation *op, unsigned interval,
     access.memref = memref;
     access.interval = interval;
     access.segment = segment;
-    collectRoots(memref, access.roots);
+    rootsOf(memref, access.roots);
     for (Value &root : access.roots)
       root = aliases.lookup_or(root, root);
     // Buffers of one thread need no proof.
@@ -510,7 +546,8 @@ LogicalResult KernelRaceChecker::checkPair(const Access &first,
   const Access &b = swap ? first : second;
   if (a.single && b.single)
     return success();
-  if (a.memref == b.memref && !a.key.empty() && a.key == b.key &&
+  if (sameBuffer(a.memref) == sameBuffer(b.memref) && !a.key.empty() &&
+      a.key == b.key &&
       (a.segment == b.segment ||
        (!a.iterationDependent && !b.iterationDependent)))
     return success();
@@ -588,8 +625,171 @@ LogicalResult KernelRaceChecker::checkSharedViews() {
   return failure(result.wasInterrupted());
 }
 
+/// Sorts the views (memref.view) of each buffer into classes of
+/// overlapping byte ranges, where every view of the buffer is of a static
+/// shape at one uniform base (none for dynamic shared memory, the block's
+/// slot for a global arena) plus a constant; fails at a use of dynamic
+/// shared memory it cannot bound. Other buffers stay whole.
+LogicalResult KernelRaceChecker::classifyViews() {
+  // Dynamic shared memory: only bounded views, all of one buffer.
+  WalkResult result = kernel.walk([&](gpu::DynamicSharedMemoryOp shared) {
+    if (!dynamicShared)
+      dynamicShared = shared.getResult();
+    for (OpOperand &use : shared->getUses()) {
+      auto view = dyn_cast<memref::ViewOp>(use.getOwner());
+      if (!view || use.getOperandNumber() != 0 ||
+          !constantOf(view.getByteShift()) ||
+          !view.getType().hasStaticShape()) {
+        use.getOwner()->emitError(
+            "cannot prove this kernel race-free: dynamic shared memory is "
+            "used other than through a view of a static shape at a constant "
+            "byte offset, so its buffers cannot be told apart");
+        return WalkResult::interrupt();
+      }
+    }
+    return WalkResult::advance();
+  });
+  if (result.wasInterrupted())
+    return failure();
+
+  struct Range {
+    Operation *view;
+    Value result;
+    MemRefType type;
+    int64_t begin, end;
+    unsigned order;
+  };
+  llvm::MapVector<Value, SmallVector<Range>> byRoot;
+  DenseMap<Value, Value> baseOf;
+  DenseSet<Value> whole;
+  // Buffers two kernel arguments may both view are left whole.
+  for (auto [argument, first] : aliases) {
+    whole.insert(argument);
+    whole.insert(first);
+  }
+  kernel.walk([&](memref::ViewOp view) {
+    SmallVector<Value> roots;
+    collectRoots(view.getSource(), roots);
+    for (Value &root : roots)
+      if (root.getDefiningOp<gpu::DynamicSharedMemoryOp>())
+        root = dynamicShared;
+    if (roots.size() != 1) {
+      whole.insert(roots.begin(), roots.end());
+      return;
+    }
+    Value root = roots.front();
+    // The byte shift as base + constant.
+    Value base;
+    int64_t constant = 0;
+    Value shift = view.getByteShift();
+    if (std::optional<int64_t> known = constantOf(shift)) {
+      constant = *known;
+    } else if (auto add = shift.getDefiningOp<arith::AddIOp>()) {
+      if (std::optional<int64_t> rhs = constantOf(add.getRhs())) {
+        base = add.getLhs();
+        constant = *rhs;
+      } else if (std::optional<int64_t> lhs = constantOf(add.getLhs())) {
+        base = add.getRhs();
+        constant = *lhs;
+      }
+    }
+    if (!base && !constantOf(shift))
+      base = shift;
+    // A base is the same in every thread and, computed at the kernel's top
+    // level, in every iteration of every loop.
+    bool bounded =
+        view.getType().hasStaticShape() &&
+        (!base || (uniformity.isUniform(base) &&
+                   base.getParentBlock() == &kernel.getBody().front()));
+    auto [known, inserted] = baseOf.try_emplace(root, base);
+    if (!bounded || known->second != base) {
+      whole.insert(root);
+      return;
+    }
+    MemRefType type = view.getType();
+    int64_t bytes = type.getNumElements() *
+                    llvm::divideCeil(type.getElementTypeBitWidth(), 8);
+    byRoot[root].push_back({view, view.getResult(), type, constant,
+                            constant + bytes,
+                            static_cast<unsigned>(byRoot[root].size())});
+  });
+
+  for (auto &[root, ranges] : byRoot) {
+    if (whole.contains(root))
+      continue;
+    // In order of their start: a view overlapping the class's reach so far
+    // joins it (an empty view touches nothing and joins nothing).
+    llvm::sort(ranges, [](const Range &x, const Range &y) {
+      return std::tie(x.begin, x.order) < std::tie(y.begin, y.order);
+    });
+    Value leader;
+    int64_t reach = 0;
+    for (const Range &range : ranges) {
+      if (!leader || range.begin >= reach) {
+        leader = range.result;
+        reach = range.begin;
+        viewRange[leader] = {range.begin, range.end};
+        viewedBuffer[leader] = root;
+        classesOf[root].push_back(leader);
+      }
+      reach = std::max(reach, range.end);
+      viewRange[leader].second = reach;
+      viewClass[range.view] = leader;
+    }
+    for (const Range &range : ranges)
+      for (const Range &other : ranges)
+        if (other.begin == range.begin && other.type == range.type) {
+          identicalView[range.result] = other.result;
+          break;
+        }
+  }
+  return success();
+}
+
+/// The buffers `value` may view, as collectRoots, except that a view of a
+/// buffer told apart by its views is its class's leader, and an access to
+/// such a buffer other than through those views is an access of every
+/// class.
+void KernelRaceChecker::rootsOf(Value value,
+                                SmallVectorImpl<Value> &roots) const {
+  auto add = [&](Value root) {
+    if (!llvm::is_contained(roots, root))
+      roots.push_back(root);
+  };
+  while (Operation *def = value.getDefiningOp()) {
+    if (auto select = dyn_cast<arith::SelectOp>(def)) {
+      rootsOf(select.getTrueValue(), roots);
+      rootsOf(select.getFalseValue(), roots);
+      return;
+    }
+    if (Value leader = viewClass.lookup(def)) {
+      add(leader);
+      return;
+    }
+    auto view = dyn_cast<ViewLikeOpInterface>(def);
+    if (!view)
+      break;
+    value = view.getViewSource();
+  }
+  if (value.getDefiningOp<gpu::DynamicSharedMemoryOp>())
+    value = dynamicShared;
+  auto classes = classesOf.find(value);
+  if (classes == classesOf.end()) {
+    add(value);
+    return;
+  }
+  for (Value leader : classes->second)
+    add(leader);
+}
+
+/// `memref`, or for a view of dynamic shared memory the first view of the
+/// same offset and type: indices into either mean the same elements.
+Value KernelRaceChecker::sameBuffer(Value memref) const {
+  return identicalView.lookup_or(memref, memref);
+}
+
 LogicalResult KernelRaceChecker::check() {
-  if (failed(checkSharedViews()))
+  if (failed(checkSharedViews()) || failed(classifyViews()))
     return failure();
   unsigned first = nextInterval++;
   intervals.insert(first);

@@ -3,7 +3,10 @@
 // gpu.func @K (outlined, thread-mapped) -> a host function that runs every
 // block and thread of a launch (Passes.td says what and why):
 //
-//   func.func private @hope_emulated_K(<K's arguments>, gx, gy, gz, bx, by, bz)
+//   func.func private @hope_emulated_K(<K's arguments>, gx, gy, gz, bx, by,
+//                                      bz, shared_bytes) -> i32
+//       attributes {llvm.bareptr}
+//     if shared_bytes < what the views of dynamic shared memory need: 1
 //     scf.parallel (block) in (gx, gy, gz) {
 //       workgroup buffers: memref.alloca per block
 //       per-thread slots for values that live across a barrier
@@ -21,6 +24,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Transforms/RegionUtils.h"
 
@@ -41,6 +45,9 @@ namespace {
 /// functions of the artifact), but present as the manifest says.
 constexpr llvm::StringLiteral kImageBytes = "hope-emulated";
 constexpr llvm::StringLiteral kImageSymbol = "hope_image_0";
+/// The attribute by which convert-func-to-llvm lowers one function's memref
+/// arguments as bare pointers (FuncToLLVM.cpp; no header names it).
+constexpr llvm::StringLiteral kBarePtrAttrName = "llvm.bareptr";
 
 /// Whether `type` is a memref in GPU workgroup memory.
 bool isWorkgroup(Type type) {
@@ -67,11 +74,45 @@ int64_t staticBytes(MemRefType type) {
          llvm::divideCeil(type.getElementTypeBitWidth(), 8);
 }
 
+/// Whether the bare-pointer convention passes a memref of `type` as one
+/// pointer (what the launches' `gpu-to-llvm{use-bare-pointers-for-kernels}`
+/// and `llvm.bareptr` on the emulating function both require).
+bool isOnePointer(MemRefType type) {
+  return type.hasStaticShape() && type.getLayout().isIdentity();
+}
+
+/// The bytes of dynamic shared memory `kernel` reads and writes: the end of
+/// its furthest view (each at a constant byte offset with a static shape).
+/// Fails at a use it cannot bound.
+FailureOr<int64_t> dynamicSharedNeed(gpu::GPUFuncOp kernel) {
+  int64_t need = 0;
+  WalkResult result = kernel.walk([&](gpu::DynamicSharedMemoryOp shared) {
+    for (OpOperand &use : shared->getUses()) {
+      auto view = dyn_cast<memref::ViewOp>(use.getOwner());
+      APInt shift;
+      if (!view || use.getOperandNumber() != 0 ||
+          !matchPattern(view.getByteShift(), m_ConstantInt(&shift)) ||
+          !view.getType().hasStaticShape()) {
+        use.getOwner()->emitError(
+            "cannot emulate this use of dynamic shared memory: only views "
+            "of a static shape at a constant byte offset are bounded");
+        return WalkResult::interrupt();
+      }
+      need = std::max(need, shift.getSExtValue() + staticBytes(view.getType()));
+    }
+    return WalkResult::advance();
+  });
+  if (result.wasInterrupted())
+    return failure();
+  return need;
+}
+
 /// One kernel being rewritten into its emulating function.
 class KernelEmulator {
 public:
-  KernelEmulator(gpu::GPUFuncOp kernel, const KernelUniformity &uniformity)
-      : kernel(kernel), uniformity(uniformity) {}
+  KernelEmulator(gpu::GPUFuncOp kernel, const KernelUniformity &uniformity,
+                 int64_t sharedNeed)
+      : kernel(kernel), uniformity(uniformity), sharedNeed(sharedNeed) {}
 
   /// Builds @hope_emulated_<name> before `kernel`'s gpu.module.
   FailureOr<func::FuncOp> run(OpBuilder &moduleBuilder);
@@ -93,6 +134,8 @@ private:
 
   gpu::GPUFuncOp kernel;
   const KernelUniformity &uniformity;
+  /// The bytes of dynamic shared memory the kernel's views reach.
+  int64_t sharedNeed;
   /// Uniform values of the kernel -> their values in the emulating function.
   IRMapping uniformMapping;
   Value blockIds[3], blockDims[3], gridDims[3], threadCount, sharedBytes;
@@ -116,17 +159,28 @@ FailureOr<func::FuncOp> KernelEmulator::run(OpBuilder &moduleBuilder) {
     return kernel.emitError("cannot emulate private attributions");
   MLIRContext *ctx = kernel.getContext();
   IndexType index = IndexType::get(ctx);
+  IntegerType i32 = IntegerType::get(ctx, 32);
   SmallVector<Type> inputs;
-  for (Type type : kernel.getArgumentTypes())
+  for (auto [i, type] : llvm::enumerate(kernel.getArgumentTypes())) {
+    auto memref = dyn_cast<MemRefType>(type);
+    if (memref && !isOnePointer(memref))
+      return kernel.emitError("kernel argument #")
+             << i << " (" << type
+             << ") is not one pointer under the bare-pointer convention of "
+                "the launches: pack it first (nl-cuda-pack-kernel-params)";
     inputs.push_back(withoutGPUSpace(type));
+  }
   // Grid, block, dynamic shared memory bytes.
   inputs.append(7, index);
   auto function = func::FuncOp::create(
       moduleBuilder, loc, ("hope_emulated_" + kernel.getName()).str(),
-      FunctionType::get(ctx, inputs, {}));
+      FunctionType::get(ctx, inputs, {i32}));
   function.setPrivate();
   function->setAttr(kEmulatedKernelAttrName,
                     StringAttr::get(ctx, kernel.getName()));
+  // Memrefs as one pointer each, as the launches pass them.
+  function->setAttr(kBarePtrAttrName,
+                    UnitAttr::get(ctx));
   Block *entry = function.addEntryBlock();
   unsigned numArguments = kernel.getNumArguments();
   for (unsigned i = 0; i < numArguments; ++i)
@@ -138,6 +192,18 @@ FailureOr<func::FuncOp> KernelEmulator::run(OpBuilder &moduleBuilder) {
   sharedBytes = entry->getArgument(numArguments + 6);
 
   OpBuilder b = OpBuilder::atBlockBegin(entry);
+  // A launch with less dynamic shared memory than the views reach would
+  // touch memory beyond the block's buffer: status 1, nothing runs.
+  Value enough = arith::CmpIOp::create(
+      b, loc, arith::CmpIPredicate::uge, sharedBytes,
+      arith::ConstantIndexOp::create(b, loc, sharedNeed));
+  Value status = arith::SelectOp::create(
+      b, loc, enough, arith::ConstantIntOp::create(b, loc, i32, 0),
+      arith::ConstantIntOp::create(b, loc, i32, 1));
+  func::ReturnOp::create(b, loc, status);
+  b.setInsertionPoint(entry->getTerminator());
+  auto guard = scf::IfOp::create(b, loc, enough, /*withElseRegion=*/false);
+  b.setInsertionPointToStart(guard.thenBlock());
   threadCount = arith::MulIOp::create(
       b, loc, arith::MulIOp::create(b, loc, blockDims[0], blockDims[1]),
       blockDims[2]);
@@ -147,7 +213,6 @@ FailureOr<func::FuncOp> KernelEmulator::run(OpBuilder &moduleBuilder) {
       b, loc, ValueRange{zero, zero, zero},
       ValueRange{gridDims[0], gridDims[1], gridDims[2]},
       ValueRange{one, one, one});
-  func::ReturnOp::create(b, loc);
   blockBody = blocks.getBody();
   for (int d = 0; d < 3; ++d)
     blockIds[d] = blocks.getInductionVars()[d];
@@ -382,6 +447,12 @@ struct EmulateKernelsPass
     SmallVector<Attribute> kernels;
     SmallVector<gpu::GPUFuncOp> emulated;
     KernelLaunches launches = collectLaunches(module);
+    DenseMap<Operation *, SmallVector<gpu::LaunchFuncOp>> launchOps;
+    module.walk([&](gpu::LaunchFuncOp launch) {
+      if (auto kernel = SymbolTable::lookupNearestSymbolFrom<gpu::GPUFuncOp>(
+              launch, launch.getKernelAttr()))
+        launchOps[kernel].push_back(launch);
+    });
     for (auto gpuModule : module.getOps<gpu::GPUModuleOp>()) {
       for (auto kernel : gpuModule.getOps<gpu::GPUFuncOp>()) {
         if (!kernel.isKernel())
@@ -397,19 +468,36 @@ struct EmulateKernelsPass
             findReadOnlyArguments(kernel, launchesOf(launches, kernel)));
         if (failed(verifyBarrierPlacement(kernel, uniformity)))
           return signalPassFailure();
+        FailureOr<int64_t> need = dynamicSharedNeed(kernel);
+        if (failed(need))
+          return signalPassFailure();
+        // The manifest's shared_bytes: what the launches request (the
+        // runtime opts the kernel in to it), each at least what the views
+        // reach.
+        int64_t shared = 0;
+        for (gpu::LaunchFuncOp launch : launchOps[kernel]) {
+          Value size = launch.getDynamicSharedMemorySize();
+          APInt constant(32, 0);
+          if (size && !matchPattern(size, m_ConstantInt(&constant))) {
+            launch.emitError("the dynamic shared memory of a launch must be "
+                             "a constant: the manifest records it per "
+                             "kernel");
+            return signalPassFailure();
+          }
+          if (constant.getSExtValue() < *need) {
+            launch.emitError("launches kernel '")
+                << kernel.getName() << "' with " << constant.getSExtValue()
+                << " bytes of dynamic shared memory; its views reach "
+                << *need;
+            return signalPassFailure();
+          }
+          shared = std::max(shared, constant.getSExtValue());
+        }
         OpBuilder moduleBuilder(gpuModule);
-        KernelEmulator emulator(kernel, uniformity);
+        KernelEmulator emulator(kernel, uniformity, *need);
         FailureOr<func::FuncOp> function = emulator.run(moduleBuilder);
         if (failed(function))
           return signalPassFailure();
-        int64_t shared = 0;
-        for (BlockArgument attribution : kernel.getWorkgroupAttributions())
-          shared += staticBytes(cast<MemRefType>(attribution.getType()));
-        kernel.walk([&](Operation *op) {
-          if (isa<memref::AllocOp, memref::AllocaOp>(op) &&
-              isWorkgroup(op->getResult(0).getType()))
-            shared += staticBytes(cast<MemRefType>(op->getResult(0).getType()));
-        });
         SmallVector<int64_t> block(known->begin(), known->end());
         block.resize(3, 1);
         kernels.push_back(b.getDictionaryAttr(

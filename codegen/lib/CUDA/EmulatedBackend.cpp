@@ -46,10 +46,13 @@ static const CompilePhase kEmulatedPhases[] = {
        // As the CPU backend: memref before scf, so that the alloca scopes of
        // the OpenMP loop bodies hold one block when they are lowered; and
        // before gpu-to-llvm, whose own memref patterns would call malloc.
+       // Launches pass a memref as one pointer, as the cuda target's do
+       // (hope_emulated_<name> takes them so: llvm.bareptr).
        addPipeline(pm, "convert-scf-to-openmp,expand-strided-metadata,"
                        "lower-affine,"
                        "finalize-memref-to-llvm{use-generic-functions=true},"
-                       "gpu-to-llvm,convert-scf-to-cf,convert-math-to-llvm,"
+                       "gpu-to-llvm{use-bare-pointers-for-kernels=true},"
+                       "convert-scf-to-cf,convert-math-to-llvm,"
                        "convert-math-to-libm,convert-to-llvm,"
                        "reconcile-unrealized-casts");
        NLRouteAllocationsOptions routing;

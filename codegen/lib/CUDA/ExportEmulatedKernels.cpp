@@ -1,12 +1,13 @@
 //===- ExportEmulatedKernels.cpp - nl-cuda-export-emulated-kernels --------===//
 //
 // For each lowered @hope_emulated_K(<params...>, gx, gy, gz, bx, by, bz,
-// services), the entry the runtime's CPU stand-in for the driver calls:
+// shared_bytes, services) -> i32, the entry the runtime's CPU stand-in for
+// the driver calls (one pointer per parameter, memrefs as bare pointers):
 //
-//   void hope_kernel_K(void **params, const uint32_t grid[3],
-//                      const uint32_t block[3], uint32_t shared_bytes) {
-//     hope_emulated_K(*(T0 *)params[0], ..., grid[0..2], block[0..2],
-//                     shared_bytes, NULL);
+//   int32_t hope_kernel_K(void **params, const uint32_t grid[3],
+//                         const uint32_t block[3], uint32_t shared_bytes) {
+//     return hope_emulated_K(*(T0 *)params[0], ..., grid[0..2], block[0..2],
+//                            shared_bytes, NULL);
 //   }
 //
 //===----------------------------------------------------------------------===//
@@ -35,7 +36,6 @@ struct ExportEmulatedKernelsPass
     MLIRContext *ctx = &getContext();
     auto ptr = LLVM::LLVMPointerType::get(ctx);
     auto i32 = IntegerType::get(ctx, 32);
-    auto voidType = LLVM::LLVMVoidType::get(ctx);
     SmallVector<LLVM::LLVMFuncOp> functions;
     for (auto function : module.getOps<LLVM::LLVMFuncOp>())
       if (function->hasAttr(kEmulatedKernelAttrName))
@@ -48,11 +48,15 @@ struct ExportEmulatedKernelsPass
       // The parameters, grid and block (6), dynamic shared bytes and the
       // service table.
       unsigned count = function.getNumArguments();
+      auto status = dyn_cast<IntegerType>(
+          function.getFunctionType().getReturnType());
       if (!name || count < 8 ||
-          !function.getArgAttr(count - 1, NLDialect::getServicesAttrName())) {
+          !function.getArgAttr(count - 1, NLDialect::getServicesAttrName()) ||
+          !status || status.getWidth() != 32) {
         function.emitError("an emulated kernel needs its parameters, grid, "
                            "block, shared bytes and the service table (run "
-                           "nl-route-allocations first)");
+                           "nl-route-allocations first), and returns an i32 "
+                           "status");
         return signalPassFailure();
       }
       if (!function.getArgument(count - 1).use_empty()) {
@@ -66,7 +70,7 @@ struct ExportEmulatedKernelsPass
       OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
       auto entry = LLVM::LLVMFuncOp::create(
           b, loc, ("hope_kernel_" + name.getValue()).str(),
-          LLVM::LLVMFunctionType::get(voidType, {ptr, ptr, ptr, i32}));
+          LLVM::LLVMFunctionType::get(i32, {ptr, ptr, ptr, i32}));
       Block *body = entry.addEntryBlock(b);
       b.setInsertionPointToStart(body);
       Value paramArray = body->getArgument(0);
@@ -91,8 +95,8 @@ struct ExportEmulatedKernelsPass
       arguments.push_back(LLVM::ZExtOp::create(b, loc, params[numParams + 6],
                                                body->getArgument(3)));
       arguments.push_back(LLVM::ZeroOp::create(b, loc, ptr));
-      LLVM::CallOp::create(b, loc, function, arguments);
-      LLVM::ReturnOp::create(b, loc, ValueRange{});
+      auto call = LLVM::CallOp::create(b, loc, function, arguments);
+      LLVM::ReturnOp::create(b, loc, call.getResult());
     }
 
     // The empty kernels the launches named are no longer needed.

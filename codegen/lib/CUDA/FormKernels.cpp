@@ -10,6 +10,8 @@
 //                       a block-stride loop over rest, then gpu.barrier;
 //                       new[k] -> carried[k][b, h] behind barriers }
 //     }
+//     then carried[k][b, h] and the chunk's scratch move to the block's
+//     slices of workgroup memory where they fit (WorkgroupPlacement.cpp)
 //   loop nest outside (top-level scf.parallel):
 //     gpu.launch blocks(ceil(N / threads)) threads(threads) {
 //       i = block * threads + thread; if (i < N) body(delinearise(i)) }
@@ -18,13 +20,19 @@
 
 #include "nl/Codegen/CUDA/Passes.h"
 
+#include "StridedLoop.h"
+#include "WorkgroupPlacement.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ValueBoundsOpInterface.h"
+#include "llvm/ADT/SetVector.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 #include "llvm/ADT/SmallBitVector.h"
 
@@ -37,6 +45,7 @@ namespace mlir::nl {
 
 using namespace mlir;
 using namespace mlir::nl;
+using mlir::nl::cuda::emitStridedLoop;
 
 namespace {
 
@@ -55,29 +64,6 @@ Value rootBuffer(Value value) {
     value = view.getViewSource();
   }
   return value;
-}
-
-/// Emits `for (i = first; i < count; i += stride) body(delinearise(i))` over
-/// a row-major iteration space of `extents`.
-void emitStridedLoop(OpBuilder &b, Location loc, Value first, Value stride,
-                     ArrayRef<Value> extents,
-                     function_ref<void(OpBuilder &, ArrayRef<Value>)> body) {
-  Value count = indexConstant(b, loc, 1);
-  for (Value extent : extents)
-    count = arith::MulIOp::create(b, loc, count, extent);
-  scf::ForOp::create(
-      b, loc, first, count, stride, ValueRange{},
-      [&](OpBuilder &nb, Location nloc, Value linear, ValueRange) {
-        SmallVector<Value> indices(extents.size());
-        Value rest = linear;
-        for (int64_t d = static_cast<int64_t>(extents.size()) - 1; d >= 0;
-             --d) {
-          indices[d] = arith::RemUIOp::create(nb, nloc, rest, extents[d]);
-          rest = arith::DivUIOp::create(nb, nloc, rest, extents[d]);
-        }
-        body(nb, indices);
-        scf::YieldOp::create(nb, nloc);
-      });
 }
 
 /// The trip counts of a parallel loop's dimensions `dims`.
@@ -133,8 +119,105 @@ struct FormKernelsPass : nl::impl::NLCUDAFormKernelsBase<FormKernelsPass> {
     }
   }
 
+  /// A scalar read once on the host from an argument's buffer (a weight's
+  /// element hoisted out of the loops that use it), and the pure scalar
+  /// ops computed from it, move into the loops that use them: host code
+  /// must not read device memory. Arguments' buffers are never written by
+  /// the function, so reading later reads the same value.
+  void sinkScalarReads(Block &body) {
+    llvm::SetVector<Operation *> reads;
+    for (Operation &op : body) {
+      bool fromDevice = false;
+      if (auto load = dyn_cast<memref::LoadOp>(op))
+        fromDevice = isa<BlockArgument>(rootBuffer(load.getMemRef()));
+      else if (op.getNumRegions() == 0 && op.getNumResults() != 0 &&
+               isMemoryEffectFree(&op))
+        fromDevice = llvm::any_of(op.getOperands(), [&](Value operand) {
+          return reads.contains(operand.getDefiningOp());
+        });
+      if (fromDevice && llvm::none_of(op.getResultTypes(), [](Type type) {
+            return isa<ShapedType>(type);
+          }))
+        reads.insert(&op);
+    }
+    for (Operation *op : llvm::reverse(reads)) {
+      bool inLoops = !op->use_empty() &&
+                     llvm::all_of(op->getUsers(), [&](Operation *user) {
+        return user->getBlock() != &body;
+      });
+      if (!inLoops)
+        continue;
+      for (OpOperand &use : llvm::make_early_inc_range(op->getUses())) {
+        OpBuilder b(use.getOwner());
+        Operation *copy = b.clone(*op);
+        use.set(copy->getResult(
+            cast<OpResult>(use.get()).getResultNumber()));
+      }
+      op->erase();
+    }
+  }
+
+  /// Whether every value read from `buffer` only flows back into it: an
+  /// accumulation whose result nothing reads (what an outlined precondition
+  /// leaves behind in its entry point).
+  static bool onlyAccumulates(Value buffer) {
+    SmallVector<Value> work;
+    for (Operation *user : buffer.getUsers()) {
+      if (auto store = dyn_cast<memref::StoreOp>(user)) {
+        if (store.getMemRef() != buffer)
+          return false;
+        continue;
+      }
+      if (isa<memref::LoadOp>(user)) {
+        work.push_back(user->getResult(0));
+        continue;
+      }
+      if (!isa<memref::DeallocOp>(user))
+        return false;
+    }
+    DenseSet<Value> seen;
+    while (!work.empty()) {
+      Value value = work.pop_back_val();
+      if (!seen.insert(value).second)
+        continue;
+      for (OpOperand &use : value.getUses()) {
+        Operation *user = use.getOwner();
+        if (auto store = dyn_cast<memref::StoreOp>(user)) {
+          if (store.getMemRef() != buffer || use.getOperandNumber() != 0)
+            return false;
+          continue;
+        }
+        if (user->getNumRegions() || !isMemoryEffectFree(user))
+          return false;
+        llvm::append_range(work, user->getResults());
+      }
+    }
+    return true;
+  }
+
+  /// Top-level buffers that only accumulate, and the loops left without
+  /// effects once their stores are gone, are erased: host code could not
+  /// run them and nothing reads their result.
+  void eraseDeadAccumulations(Block &body) {
+    SmallVector<memref::AllocOp> dead;
+    for (auto alloc : body.getOps<memref::AllocOp>())
+      if (onlyAccumulates(alloc.getResult()))
+        dead.push_back(alloc);
+    if (dead.empty())
+      return;
+    for (memref::AllocOp alloc : dead)
+      for (Operation *user : llvm::make_early_inc_range(alloc->getUsers()))
+        if (isa<memref::StoreOp, memref::DeallocOp>(user))
+          user->erase();
+    for (Operation &op : llvm::make_early_inc_range(llvm::reverse(body)))
+      if (isOpTriviallyDead(&op))
+        op.erase();
+  }
+
   LogicalResult formKernels(func::FuncOp function) {
     Block &body = function.getBody().front();
+    eraseDeadAccumulations(body);
+    sinkScalarReads(body);
     SmallVector<Operation *> work;
     for (Operation &op : body) {
       if (isa<scf::ForOp, scf::ParallelOp>(op)) {
@@ -292,6 +375,12 @@ struct FormKernelsPass : nl::impl::NLCUDAFormKernelsBase<FormKernelsPass> {
       if (inner.getNumRegionIterArgs())
         loops.push_back(inner);
     });
+    // What the loops carry goes to workgroup memory where it fits: the
+    // chunk loop's values (states, momenta, references) first.
+    SmallVector<cuda::WorkgroupCandidate> candidates;
+    for (auto [k, buffer] : llvm::enumerate(carried))
+      candidates.push_back(
+          {buffer, "value " + std::to_string(k) + " the chunk loop carries"});
     for (scf::ForOp inner : loops) {
       if (inner != loop && failed(checkCarried(inner)))
         return failure();
@@ -302,8 +391,58 @@ struct FormKernelsPass : nl::impl::NLCUDAFormKernelsBase<FormKernelsPass> {
         OpBuilder ib(inner);
         for (Value init : inner.getInitArgs())
           fixed.push_back(allocLike(ib, loc, init));
+        for (auto [k, buffer] : llvm::enumerate(fixed))
+          candidates.push_back({buffer, "value " + std::to_string(k) +
+                                            " an inner loop carries"});
       }
       decarry(inner, fixed, stage);
+    }
+    cuda::StageBlock block;
+    block.launch = launch;
+    block.name = launch.getFunctionAttr().getValue().str();
+    block.batch = batch;
+    block.heads = heads;
+    block.blockB = stage.blockB;
+    block.blockH = stage.blockH;
+    block.thread = stage.thread;
+    block.threadCount = stage.threadCount;
+    // Then the chunk's scratch, which goes to the block's slot of one
+    // arena when workgroup memory is full.
+    DenseSet<Value> listed;
+    for (const cuda::WorkgroupCandidate &candidate : candidates)
+      listed.insert(candidate.buffer);
+    launch.walk([&](memref::AllocOp alloc) {
+      MemRefType type = alloc.getType();
+      if (listed.contains(alloc.getResult()) || type.getRank() < 2 ||
+          type.isDynamicDim(1) ||
+          type.getDimSize(1) != heads)
+        return;
+      cuda::WorkgroupCandidate scratch;
+      scratch.buffer = alloc.getResult();
+      scratch.what = "scratch";
+      scratch.scratch = true;
+      for (int64_t d = 2; d < type.getRank(); ++d) {
+        if (!type.isDynamicDim(d))
+          continue;
+        std::optional<int64_t> bound = constantBound(
+            alloc.getDynamicSizes()[type.getDynamicDimIndex(d)]);
+        if (!bound)
+          return;
+        scratch.bounds.push_back(*bound);
+      }
+      // Bounds are indexed by dimension - 2: fill static dimensions too.
+      SmallVector<int64_t> bounds;
+      unsigned next = 0;
+      for (int64_t d = 2; d < type.getRank(); ++d)
+        bounds.push_back(type.isDynamicDim(d) ? scratch.bounds[next++]
+                                              : type.getDimSize(d));
+      scratch.bounds = bounds;
+      candidates.push_back(scratch);
+    });
+    for (Value buffer :
+         cuda::placeInWorkgroupMemory(block, candidates, sharedMemoryBytes)) {
+      stage.shared.erase(buffer);
+      buffer.getDefiningOp()->erase();
     }
     if (failed(hoistTemporaries(stage)))
       return failure();
@@ -488,6 +627,18 @@ struct FormKernelsPass : nl::impl::NLCUDAFormKernelsBase<FormKernelsPass> {
     return std::nullopt;
   }
 
+  /// A constant bounding `size` from above, if one is known.
+  static std::optional<int64_t> constantBound(Value size) {
+    if (std::optional<int64_t> count = chunkCountBound(size))
+      return count;
+    FailureOr<int64_t> bound = ValueBoundsConstraintSet::computeConstantBound(
+        presburger::BoundType::UB, ValueBoundsConstraintSet::Variable(size),
+        /*stopCondition=*/nullptr, /*closedUB=*/true);
+    if (failed(bound))
+      return std::nullopt;
+    return *bound;
+  }
+
   /// A value bounding `size` from above, available before `launch`.
   Value boundBeforeLaunch(OpBuilder &b, gpu::LaunchOp launch, Value size) {
     Operation *owner = size.getDefiningOp();
@@ -565,8 +716,11 @@ struct FormKernelsPass : nl::impl::NLCUDAFormKernelsBase<FormKernelsPass> {
       };
       std::optional<unsigned> bDim = dimOf(store.getIndices()[0]);
       std::optional<unsigned> hDim = dimOf(store.getIndices()[1]);
-      if (!bDim || !hDim || (batchDim && (*batchDim != *bDim ||
-                                           *headDim != *hDim))) {
+      // With one head, canonicalisation replaced the head's index by 0.
+      bool singleHead = stage.heads == 1 && !hDim &&
+                        isConstantIntValue(store.getIndices()[1], 0);
+      if (!bDim || (!hDim && !singleHead) ||
+          (batchDim && (*batchDim != *bDim || headDim != hDim))) {
         consistent = false;
         return;
       }
@@ -581,10 +735,11 @@ struct FormKernelsPass : nl::impl::NLCUDAFormKernelsBase<FormKernelsPass> {
     OpBuilder b(nest);
     SmallVector<unsigned> rest;
     for (unsigned d = 0; d < nest.getNumLoops(); ++d)
-      if (d != *batchDim && d != *headDim)
+      if (d != *batchDim && d != headDim)
         rest.push_back(d);
-    DenseMap<unsigned, Value> fixed = {{*batchDim, stage.blockB},
-                                       {*headDim, stage.blockH}};
+    DenseMap<unsigned, Value> fixed = {{*batchDim, stage.blockB}};
+    if (headDim)
+      fixed[*headDim] = stage.blockH;
     SmallVector<Value> counts = tripCounts(b, nest, rest);
     if (rest.empty()) {
       // One iteration per block: thread 0 runs it.
@@ -649,7 +804,7 @@ struct FormKernelsPass : nl::impl::NLCUDAFormKernelsBase<FormKernelsPass> {
       if (!*shared)
         return success();
       if (indices.size() < 2 || indices[0] != stage.blockB ||
-          indices[1] != stage.blockH)
+          !cuda::isHeadIndex(indices[1], stage.blockH, stage.heads))
         return op->emitError("an access to a buffer shared by the blocks of "
                              "a memory stage that is not at the block's "
                              "(batch, head): blocks could race");

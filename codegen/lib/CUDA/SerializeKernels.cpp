@@ -13,6 +13,7 @@
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
 #include "llvm/Support/Process.h"
 
@@ -39,7 +40,8 @@ std::string toolkitRoot(StringRef option) {
 
 /// Static workgroup memory of kernel `kernel`: the address-space-3 globals
 /// it takes the address of.
-int64_t sharedBytes(LLVM::LLVMFuncOp kernel, gpu::GPUModuleOp gpuModule) {
+int64_t staticSharedBytes(LLVM::LLVMFuncOp kernel,
+                          gpu::GPUModuleOp gpuModule) {
   llvm::SmallDenseSet<StringRef> seen;
   int64_t bytes = 0;
   kernel.walk([&](LLVM::AddressOfOp address) {
@@ -50,6 +52,29 @@ int64_t sharedBytes(LLVM::LLVMFuncOp kernel, gpu::GPUModuleOp gpuModule) {
     DataLayout layout = DataLayout::closest(global);
     bytes += layout.getTypeSize(global.getGlobalType());
   });
+  return bytes;
+}
+
+/// The dynamic shared memory the launches of each kernel request (a
+/// constant, the largest of its launches).
+FailureOr<llvm::StringMap<int64_t>> dynamicSharedBytes(ModuleOp module) {
+  llvm::StringMap<int64_t> bytes;
+  WalkResult result = module.walk([&](gpu::LaunchFuncOp launch) {
+    Value size = launch.getDynamicSharedMemorySize();
+    if (!size)
+      return WalkResult::advance();
+    APInt constant;
+    if (!matchPattern(size, m_ConstantInt(&constant))) {
+      launch.emitError("the dynamic shared memory of a launch must be a "
+                       "constant: the manifest records it per kernel");
+      return WalkResult::interrupt();
+    }
+    int64_t &entry = bytes[launch.getKernelName().getValue()];
+    entry = std::max(entry, constant.getSExtValue());
+    return WalkResult::advance();
+  });
+  if (result.wasInterrupted())
+    return failure();
   return bytes;
 }
 
@@ -77,6 +102,11 @@ struct SerializeKernelsPass
     std::string root = toolkitRoot(toolkit);
     SmallVector<gpu::GPUModuleOp> gpuModules(module.getOps<gpu::GPUModuleOp>());
 
+    FailureOr<llvm::StringMap<int64_t>> dynamicBytes =
+        dynamicSharedBytes(module);
+    if (failed(dynamicBytes))
+      return signalPassFailure();
+
     // The manifest's kernels: every kernel of every module, in order.
     SmallVector<Attribute> kernels;
     for (gpu::GPUModuleOp gpuModule : gpuModules)
@@ -89,12 +119,21 @@ struct SerializeKernelsPass
                              "kernels with nl-cuda-form-kernels");
           return signalPassFailure();
         }
+        // The runtime opts a kernel in to the dynamic shared memory its
+        // launches request; static shared memory counts against the same
+        // per-block limit.
+        int64_t dynamic = dynamicBytes->lookup(function.getSymName());
+        int64_t total = dynamic + staticSharedBytes(function, gpuModule);
+        if (sharedLimit > 0 && total > sharedLimit) {
+          function.emitError("kernel needs ")
+              << total << " bytes of shared memory per block; the chips "
+              << "allow " << sharedLimit;
+          return signalPassFailure();
+        }
         kernels.push_back(b.getDictionaryAttr(
             {b.getNamedAttr("name", b.getStringAttr(function.getSymName())),
              b.getNamedAttr("block", b.getI64ArrayAttr(block)),
-             b.getNamedAttr("shared_bytes",
-                            b.getI64IntegerAttr(
-                                sharedBytes(function, gpuModule)))}));
+             b.getNamedAttr("shared_bytes", b.getI64IntegerAttr(dynamic))}));
       }
 
     // PTX from clones, before the modules become cubins in place.

@@ -12,6 +12,7 @@
 
 #include "CudaSession.h"
 #include "DeviceTensors.h"
+#include "EmulatedDriver.h"
 #include "Invoke.h"
 #include "Status.h"
 
@@ -349,6 +350,12 @@ Expected<std::vector<TensorRef>> cuda::invoke(const hope_session &hopeSession,
 
   if (Error error = session.stream->gpu->makeCurrent())
     return error;
+  // Emulated kernels run their blocks on the session's threads, as a CPU
+  // artifact's loops do (hope_session_options.threads).
+  if (session.stream->gpu->driver.emulated)
+    emulatedSetStreamThreads(session.stream->stream,
+                             hopeSession.threads > 0 ? hopeSession.threads
+                                                     : defaultThreadCount());
   Call call(session, manifest);
   hope_services services{};
   services.struct_size = sizeof(services);

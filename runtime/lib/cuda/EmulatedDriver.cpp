@@ -24,13 +24,18 @@ using namespace hope::rt::cuda;
 // The handle types DriverApi.h declares, as the stand-in defines them.
 namespace hope::rt::cuda {
 struct CUctx_st {};
-struct CUstream_st {};
+struct CUstream_st {
+  /// The threads each kernel on the stream runs on; 0: as they are.
+  int threads = 0;
+};
 struct CUevent_st {
   std::chrono::steady_clock::time_point time;
   bool recorded = false;
 };
 struct CUfunc_st {
   EmulatedKernelFn kernel;
+  /// The artifact's omp_set_num_threads (its OpenMP runtime's), if any.
+  void (*setThreads)(int) = nullptr;
   int maxDynamicShared = kDefaultSharedBytes;
 };
 struct CUmod_st {
@@ -141,8 +146,11 @@ CUresult moduleGetFunction(CUfunction *function, CUmodule module,
   void *address = dlsym(module->library, symbol.c_str());
   if (!address)
     return CUDA_ERROR_NOT_FOUND;
-  module->functions.push_back(std::make_unique<CUfunc_st>(
-      CUfunc_st{reinterpret_cast<EmulatedKernelFn>(address)}));
+  auto entry = std::make_unique<CUfunc_st>();
+  entry->kernel = reinterpret_cast<EmulatedKernelFn>(address);
+  entry->setThreads = reinterpret_cast<void (*)(int)>(
+      dlsym(module->library, "omp_set_num_threads"));
+  module->functions.push_back(std::move(entry));
   *function = module->functions.back().get();
   return CUDA_SUCCESS;
 }
@@ -159,7 +167,7 @@ CUresult functionSetAttribute(CUfunction function, int attribute, int value) {
 
 CUresult launchKernel(CUfunction function, unsigned gridX, unsigned gridY,
                       unsigned gridZ, unsigned blockX, unsigned blockY,
-                      unsigned blockZ, unsigned sharedBytes, CUstream,
+                      unsigned blockZ, unsigned sharedBytes, CUstream stream,
                       void **params, void **extra) {
   if (!function)
     return CUDA_ERROR_INVALID_HANDLE;
@@ -171,9 +179,16 @@ CUresult launchKernel(CUfunction function, unsigned gridX, unsigned gridY,
       threads > uint64_t(kEmulatedMaxThreadsPerBlock) ||
       sharedBytes > unsigned(function->maxDynamicShared))
     return CUDA_ERROR_INVALID_VALUE;
+  // The blocks run on the stream's threads: the kernel's parallel loop over
+  // them is an OpenMP region started by this (the launching) thread.
+  if (stream && stream->threads > 0 && function->setThreads)
+    function->setThreads(stream->threads);
   const uint32_t grid[3] = {gridX, gridY, gridZ};
   const uint32_t block[3] = {blockX, blockY, blockZ};
-  function->kernel(params, grid, block, sharedBytes);
+  // Too little dynamic shared memory: the driver reports the out-of-bounds
+  // accesses a GPU would make as an illegal address.
+  if (function->kernel(params, grid, block, sharedBytes) != 0)
+    return CUDA_ERROR_ILLEGAL_ADDRESS;
   return CUDA_SUCCESS;
 }
 
@@ -294,6 +309,8 @@ constexpr ErrorText kErrors[] = {
     {CUDA_ERROR_INVALID_HANDLE, "CUDA_ERROR_INVALID_HANDLE",
      "invalid resource handle"},
     {CUDA_ERROR_NOT_FOUND, "CUDA_ERROR_NOT_FOUND", "named symbol not found"},
+    {CUDA_ERROR_ILLEGAL_ADDRESS, "CUDA_ERROR_ILLEGAL_ADDRESS",
+     "an illegal memory access was encountered"},
     {CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES, "CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES",
      "too many resources requested for launch"},
 };
@@ -318,6 +335,11 @@ CUresult errorString(CUresult error, const char **text) {
 } // namespace
 
 int64_t cuda::emulatedLiveAllocations() { return liveAllocations.load(); }
+
+void cuda::emulatedSetStreamThreads(CUstream stream, int threads) {
+  if (stream)
+    stream->threads = threads;
+}
 
 const DriverApi &cuda::emulatedDriver() {
   static const DriverApi api = {

@@ -26,14 +26,22 @@ struct EmulatedImage {
   void *library;
 };
 
-/// An emulated kernel: `hope_kernel_<name>` in the artifact.
-using EmulatedKernelFn = void (*)(void **params, const uint32_t grid[3],
-                                  const uint32_t block[3],
-                                  uint32_t sharedBytes);
+/// An emulated kernel: `hope_kernel_<name>` in the artifact. Returns 0, or
+/// nonzero when the launch gave it less dynamic shared memory than its views
+/// reach (nothing ran; a GPU would have read past the block's memory).
+using EmulatedKernelFn = int32_t (*)(void **params, const uint32_t grid[3],
+                                     const uint32_t block[3],
+                                     uint32_t sharedBytes);
 
 /// The limits the stand-in enforces at launch, as an sm_90 device does.
 constexpr int kEmulatedMaxThreadsPerBlock = 1024;
 constexpr int kEmulatedMaxSharedBytes = 227 * 1024;
+
+/// The OpenMP threads the kernels launched on `stream` run their blocks on
+/// (a session's `threads`; 0 leaves the launching thread's setting): before
+/// each kernel the stand-in sets them on the launching thread through the
+/// artifact's omp_set_num_threads, as a CPU artifact's call does.
+void emulatedSetStreamThreads(CUstream stream, int threads);
 
 /// Device allocations the stand-in holds now (tests check for leaks).
 int64_t emulatedLiveAllocations();

@@ -5,14 +5,14 @@
 // RUN: hope-opt %s --nl-cuda-check-races --nl-cuda-emulate-kernels | FileCheck %s
 
 module attributes {gpu.container_module} {
-  func.func @host(%data: memref<?x128xf32>, %flag: i1, %chunks: index, %blocks: index) {
+  func.func @host(%data: memref<3x128xf32>, %flag: i1, %chunks: index, %blocks: index) {
     %c1 = arith.constant 1 : index
     %c128 = arith.constant 128 : index
-    gpu.launch_func @kernels::@branches blocks in (%blocks, %c1, %c1) threads in (%c128, %c1, %c1) args(%data : memref<?x128xf32>, %flag : i1, %chunks : index)
+    gpu.launch_func @kernels::@branches blocks in (%blocks, %c1, %c1) threads in (%c128, %c1, %c1) args(%data : memref<3x128xf32>, %flag : i1, %chunks : index)
     return
   }
   gpu.module @kernels {
-    gpu.func @branches(%data: memref<?x128xf32>, %flag: i1, %chunks: index) workgroup(%wg: memref<128xf32, #gpu.address_space<workgroup>>) kernel attributes {known_block_size = array<i32: 128, 1, 1>} {
+    gpu.func @branches(%data: memref<3x128xf32>, %flag: i1, %chunks: index) workgroup(%wg: memref<128xf32, #gpu.address_space<workgroup>>) kernel attributes {known_block_size = array<i32: 128, 1, 1>} {
       %c0 = arith.constant 0 : index
       %c1 = arith.constant 1 : index
       %c127 = arith.constant 127 : index
@@ -20,17 +20,17 @@ module attributes {gpu.container_module} {
       %t = gpu.thread_id x
       scf.for %i = %c0 to %chunks step %c1 {
         scf.if %flag {
-          %v = memref.load %data[%b, %t] : memref<?x128xf32>
+          %v = memref.load %data[%b, %t] : memref<3x128xf32>
           memref.store %v, %wg[%t] : memref<128xf32, #gpu.address_space<workgroup>>
           gpu.barrier
           %r = arith.subi %c127, %t : index
           %w = memref.load %wg[%r] : memref<128xf32, #gpu.address_space<workgroup>>
           gpu.barrier
-          memref.store %w, %data[%b, %t] : memref<?x128xf32>
+          memref.store %w, %data[%b, %t] : memref<3x128xf32>
         } else {
-          %v = memref.load %data[%b, %t] : memref<?x128xf32>
+          %v = memref.load %data[%b, %t] : memref<3x128xf32>
           %w = arith.addf %v, %v : f32
-          memref.store %w, %data[%b, %t] : memref<?x128xf32>
+          memref.store %w, %data[%b, %t] : memref<3x128xf32>
           gpu.barrier
         }
         gpu.barrier
@@ -41,7 +41,7 @@ module attributes {gpu.container_module} {
 }
 
 // CHECK-LABEL: func.func private @hope_emulated_branches(
-// CHECK-SAME: %[[DATA:[^:]*]]: memref<?x128xf32>, %[[FLAG:[^:]*]]: i1, %[[CHUNKS:[^:]*]]: index
+// CHECK-SAME: %[[DATA:[^:]*]]: memref<3x128xf32>, %[[FLAG:[^:]*]]: i1, %[[CHUNKS:[^:]*]]: index
 // CHECK: scf.parallel
 // CHECK: %[[WG:.*]] = memref.alloca() : memref<128xf32>
 // CHECK: scf.for %{{.*}} = %{{.*}} to %[[CHUNKS]]

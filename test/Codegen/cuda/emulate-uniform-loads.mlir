@@ -7,23 +7,23 @@
 // RUN: hope-opt %s --split-input-file --nl-cuda-check-races --nl-cuda-emulate-kernels -verify-diagnostics | FileCheck %s
 
 module attributes {gpu.container_module} {
-  func.func @host(%count: memref<1xindex>, %data: memref<?x128xf32>, %blocks: index) {
+  func.func @host(%count: memref<1xindex>, %data: memref<3x128xf32>, %blocks: index) {
     %c1 = arith.constant 1 : index
     %c128 = arith.constant 128 : index
-    gpu.launch_func @kernels::@steps blocks in (%blocks, %c1, %c1) threads in (%c128, %c1, %c1) args(%count : memref<1xindex>, %data : memref<?x128xf32>)
+    gpu.launch_func @kernels::@steps blocks in (%blocks, %c1, %c1) threads in (%c128, %c1, %c1) args(%count : memref<1xindex>, %data : memref<3x128xf32>)
     return
   }
   gpu.module @kernels {
-    gpu.func @steps(%count: memref<1xindex>, %data: memref<?x128xf32>) kernel attributes {known_block_size = array<i32: 128, 1, 1>} {
+    gpu.func @steps(%count: memref<1xindex>, %data: memref<3x128xf32>) kernel attributes {known_block_size = array<i32: 128, 1, 1>} {
       %c0 = arith.constant 0 : index
       %c1 = arith.constant 1 : index
       %b = gpu.block_id x
       %t = gpu.thread_id x
       %n = memref.load %count[%c0] : memref<1xindex>
       scf.for %i = %c0 to %n step %c1 {
-        %v = memref.load %data[%b, %t] : memref<?x128xf32>
+        %v = memref.load %data[%b, %t] : memref<3x128xf32>
         %w = arith.addf %v, %v : f32
-        memref.store %w, %data[%b, %t] : memref<?x128xf32>
+        memref.store %w, %data[%b, %t] : memref<3x128xf32>
         gpu.barrier
       }
       gpu.return

@@ -18,6 +18,8 @@ func.func @race(%init: memref<?x2x4xf32>, %n: index) -> memref<?x2x4xf32> {
   %c2 = arith.constant 2 : index
   %c4 = arith.constant 4 : index
   %b = memref.dim %init, %c0 : memref<?x2x4xf32>
+  // The racing state cannot live in one block's workgroup memory either.
+  // expected-remark @+1 {{value 0 the chunk loop carries ('memref<?x2x4xf32>') stays in global memory: 'memref.load'}}
   %r = scf.for %i = %c0 to %n step %c1 iter_args(%s = %init) -> (memref<?x2x4xf32>) {
     %new = memref.alloc(%b) : memref<?x2x4xf32>
     scf.parallel (%x, %y, %z) = (%c0, %c0, %c0) to (%b, %c2, %c4) step (%c1, %c1, %c1) {

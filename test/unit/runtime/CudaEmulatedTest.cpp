@@ -147,6 +147,17 @@ TEST_F(CudaEmulated, FailedLaunchIsStickyAndReportedAfterTheCall) {
             (std::vector<float>{11, 22, 33, 44, 55}));
 }
 
+// An emulated kernel given less dynamic shared memory than it stages runs
+// nothing; the stand-in reports what a GPU's out-of-bounds accesses would.
+TEST_F(CudaEmulated, TooLittleSharedMemoryIsAnError) {
+  Tensor x = onDevice(tensorOf<float>({3}, {1, 2, 3}));
+  hope::Expected<std::vector<Tensor>> outputs = session.invoke("short", {x});
+  EXPECT_EQ(messageOf(outputs), "short: kernel accumulate: "
+                                "CUDA_ERROR_ILLEGAL_ADDRESS (an illegal "
+                                "memory access was encountered)");
+  EXPECT_EQ(codeOf(outputs), HOPE_DEVICE_ERROR);
+}
+
 TEST_F(CudaEmulated, LaunchOfAnUnknownKernelIsAnError) {
   Tensor x = onDevice(tensorOf<float>({3}, {1, 2, 3}));
   hope::Expected<std::vector<Tensor>> outputs = session.invoke("stray", {x});
@@ -198,6 +209,28 @@ TEST_F(CudaEmulated, WritesDeviceTensorsToFiles) {
   ASSERT_FALSE(writeNpy(dir.path("y.npy"), outputs[0]));
   EXPECT_EQ(valuesOf<float>(take(readNpy(dir.path("y.npy")))),
             (std::vector<float>{11, 22, 33, 44, 55}));
+}
+
+// Emulated kernels run their blocks on the session's threads: the stand-in
+// sets them through the artifact's omp_set_num_threads before each kernel.
+TEST(CudaArtifacts, EmulatedKernelsRunOnTheSessionsThreads) {
+  Module module = take(Module::load(HOPE_EMULATED_GOOD));
+  void *library = dlopen(HOPE_EMULATED_GOOD, RTLD_NOW);
+  ASSERT_NE(library, nullptr) << dlerror();
+  auto threadsSet =
+      reinterpret_cast<int (*)()>(dlsym(library, "emulated_threads_set"));
+  ASSERT_NE(threadsSet, nullptr);
+  for (int32_t threads : {3, 1}) {
+    hope_session_options options{};
+    options.struct_size = sizeof(options);
+    options.threads = threads;
+    Session session = take(Session::create(module, &options));
+    Tensor x = take(session.toDevice(tensorOf<float>({2}, {1, 2})));
+    EXPECT_EQ(valuesOf<float>(take(session.invoke("square", {x}))[0]),
+              (std::vector<float>{1, 4}));
+    EXPECT_EQ(threadsSet(), threads);
+  }
+  dlclose(library);
 }
 
 TEST(CudaArtifacts, DeviceMemoryGoesBackWithTheLastTensor) {

@@ -22,6 +22,8 @@
 |*   square(x[N]) -> y[N] = x * x: one launch of scale                       *|
 |*   broken(x[N]) -> y[N]: launches scale with 2048 threads per block (an    *|
 |*       invalid launch), then accumulate, which must not run                 *|
+|*   short(x[N]) -> y[N]: launches accumulate with 64 bytes of shared memory *|
+|*       (its 32 threads stage 128): the kernel runs nothing and fails        *|
 |*   stray(x[N]) -> y[N]: launches kernel number 7, which does not exist      *|
 \*===----------------------------------------------------------------------===*/
 
@@ -84,6 +86,9 @@ const char hope_manifest[] =
 "  {\"name\": \"broken\",\n"
 "   \"inputs\": [{\"name\": \"x\", \"role\": \"input\", \"dtype\": \"f32\", \"shape\": [\"N\"]}],\n"
 "   \"outputs\": [{\"name\": \"y\", \"role\": \"output\", \"dtype\": \"f32\", \"shape\": [\"N\"]}]},\n"
+"  {\"name\": \"short\",\n"
+"   \"inputs\": [{\"name\": \"x\", \"role\": \"input\", \"dtype\": \"f32\", \"shape\": [\"N\"]}],\n"
+"   \"outputs\": [{\"name\": \"y\", \"role\": \"output\", \"dtype\": \"f32\", \"shape\": [\"N\"]}]},\n"
 "  {\"name\": \"stray\",\n"
 "   \"inputs\": [{\"name\": \"x\", \"role\": \"input\", \"dtype\": \"f32\", \"shape\": [\"N\"]}],\n"
 "   \"outputs\": [{\"name\": \"y\", \"role\": \"output\", \"dtype\": \"f32\", \"shape\": [\"N\"]}]}]}\n";
@@ -103,6 +108,13 @@ typedef struct {
   int64_t offset, sizes[1], strides[1];
 } MemRef1F;
 
+/* What the stand-in finds as the artifact's OpenMP runtime (an artifact
+   compiled by hope-compile gets it from libomp): the thread count it sets
+   before each kernel, for the tests to read. */
+static int threads_set = 0;
+void omp_set_num_threads(int threads) { threads_set = threads; }
+int emulated_threads_set(void) { return threads_set; }
+
 /* The kernels: every block, and in it every thread, in turn. */
 #define PARAMS                                                                 \
   const float *a = *(float **)params[0];                                       \
@@ -110,8 +122,8 @@ typedef struct {
   float *out = *(float **)params[2];                                           \
   int64_t n = *(int64_t *)params[3]
 
-void hope_kernel_scale(void **params, const uint32_t grid[3],
-                       const uint32_t block[3], uint32_t shared_bytes) {
+int32_t hope_kernel_scale(void **params, const uint32_t grid[3],
+                          const uint32_t block[3], uint32_t shared_bytes) {
   PARAMS;
   (void)shared_bytes;
   for (uint32_t bx = 0; bx < grid[0]; ++bx)
@@ -120,12 +132,16 @@ void hope_kernel_scale(void **params, const uint32_t grid[3],
       if (i < n)
         out[i] = a[i] * b[i];
     }
+  return 0;
 }
 
 #if EMU_VARIANT != 1
-void hope_kernel_accumulate(void **params, const uint32_t grid[3],
-                            const uint32_t block[3], uint32_t shared_bytes) {
+int32_t hope_kernel_accumulate(void **params, const uint32_t grid[3],
+                               const uint32_t block[3], uint32_t shared_bytes) {
   PARAMS;
+  /* Nonzero: less dynamic shared memory than the block's threads stage. */
+  if (shared_bytes < block[0] * sizeof(float))
+    return 1;
   /* Workgroup memory: one buffer per block; the body is split at the
      barrier between staging and use. */
   float *shared = malloc(shared_bytes);
@@ -142,6 +158,7 @@ void hope_kernel_accumulate(void **params, const uint32_t grid[3],
     }
   }
   free(shared);
+  return 0;
 }
 #endif
 
@@ -194,6 +211,14 @@ int32_t hope_entry_broken(void **args, const hope_services *s) {
   float *y = output(s, args[1], n);
   launch(s, 0, 2048, 0, x->aligned, x->aligned, y, n); /* fails */
   launch(s, 1, 32, 65536, x->aligned, x->aligned, y, n); /* skipped */
+  return 0;
+}
+
+int32_t hope_entry_short(void **args, const hope_services *s) {
+  const MemRef1F *x = args[0];
+  int64_t n = x->sizes[0];
+  float *y = output(s, args[1], n);
+  launch(s, 1, 32, 64, x->aligned, x->aligned, y, n); /* fails */
   return 0;
 }
 

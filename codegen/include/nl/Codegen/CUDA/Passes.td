@@ -15,6 +15,22 @@ include "mlir/Pass/PassBase.td"
 // Kernels
 //===----------------------------------------------------------------------===//
 
+def NLCUDADeviceDataPreconditions
+    : Pass<"nl-cuda-device-data-preconditions", "mlir::ModuleOp"> {
+  let summary = "Precondition checks that read input data are dropped with a "
+                "warning";
+  let description = [{
+    On buffers, before `nl-cuda-form-kernels`. A device artifact's inputs
+    are device tensors that its host code must not read, so the check an
+    entry point `E` runs before its body (`E.preconditions`, from
+    `nl-outline-preconditions`) can only read shapes. A check that reads or
+    writes memory (e.g. the HOPE LM's token ids within the vocabulary) is
+    replaced by one that passes, with a warning on the check naming each
+    precondition that is no longer checked. Checks of shapes alone stay.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect"];
+}
+
 def NLCUDAFormKernels : Pass<"nl-cuda-form-kernels", "mlir::ModuleOp"> {
   let summary = "One gpu.launch per memory stage and per loop nest outside them";
   let description = [{
@@ -39,7 +55,17 @@ def NLCUDAFormKernels : Pass<"nl-cuda-form-kernels", "mlir::ModuleOp"> {
       each: in workgroup memory (`#gpu.address_space<workgroup>`, one
       (batch, head) slice per block) when the block's share of all of them
       fits `shared-memory-bytes`, else in global memory with a remark; each
-      iteration's new value is copied into it behind a barrier.
+      iteration's new value is copied into it behind a barrier. The same
+      holds for what inner loops of the chunk (DGD's token scan) carry.
+      Workgroup memory is the launch's dynamic shared memory
+      (`gpu.dynamic_shared_memory`, one 16-byte aligned slice per buffer),
+      so it may exceed the 48 KiB of static shared memory; the final value
+      of a buffer the host reads is copied back to global memory after the
+      last chunk. The chunk's [batch, heads, ...] scratch follows the
+      carried values into workgroup memory; what does not fit goes to the
+      block's slot of one global arena, so that every scratch buffer is at a
+      constant offset from one block base (register pressure: one live
+      address instead of one per buffer).
     - Every other top-level `scf.parallel` nest (work outside the chunk
       loops) becomes a `gpu.launch` of `threads` threads per block over its
       linearised iteration space, so the number of launches of a call does
@@ -61,12 +87,57 @@ def NLCUDAFormKernels : Pass<"nl-cuda-form-kernels", "mlir::ModuleOp"> {
     Option<"sharedMemoryBytes", "shared-memory-bytes", "int64_t",
            /*default=*/"49152",
            "Workgroup memory a memory-stage block may use for its carried "
-           "buffers (static shared memory: at most 48 KiB)">,
+           "buffers (dynamic shared memory; the CUDA backend passes the "
+           "smallest per-block limit of its chips)">,
   ];
   let dependentDialects = ["mlir::gpu::GPUDialect",
                            "mlir::scf::SCFDialect",
                            "mlir::memref::MemRefDialect",
                            "mlir::arith::ArithDialect"];
+}
+
+def NLCUDAPackKernelParams : Pass<"nl-cuda-pack-kernel-params",
+                                  "mlir::ModuleOp"> {
+  let summary = "Kernel memref arguments as a base pointer and their dynamic "
+                "sizes";
+  let description = [{
+    After `gpu-kernel-outlining`. By default `gpu-to-llvm` passes a memref
+    kernel argument as its whole descriptor (allocated and aligned
+    pointers, offset, sizes and strides: 3 + 2 * rank words), which
+    overflows CUDA's 4 KiB of kernel parameters in kernels that touch many
+    buffers and costs registers. Every memref argument whose type the
+    bare-pointer convention cannot pass (a dynamic shape or a non-identity
+    layout) becomes its base buffer (a rank-0 memref: one pointer) and the
+    index scalars its type leaves dynamic: sizes, and for non-identity
+    layouts offset and strides. The kernel rebuilds the memref with
+    `memref.reinterpret_cast` (identity strides from the sizes); the host
+    passes `memref.extract_strided_metadata`'s base and `memref.dim`s.
+    Scalars that every launch of a kernel passes identically (after CSE of
+    the host code) become one argument, and constants every launch passes
+    become constants of the kernel (so that ptxas folds block sizes,
+    extents and strides).
+
+    Both sides must then use the bare-pointer convention:
+    `convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=true}` and
+    `gpu-to-llvm{use-bare-pointers-for-kernels=true}`.
+  }];
+  let dependentDialects = ["mlir::gpu::GPUDialect",
+                           "mlir::memref::MemRefDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
+def NLCUDARegisterBudget : Pass<"nl-cuda-register-budget", "mlir::ModuleOp"> {
+  let summary = "Kernels may use every register their block size allows";
+  let description = [{
+    After `gpu-kernel-outlining`. Without an occupancy hint ptxas caps a
+    kernel of 256 threads at 128 registers (two blocks per SM) and spills
+    what does not fit: the memory stages need ~170. One block per SM is
+    enough for a memory stage (its grid is batch x heads), so every kernel
+    gets `nvvm.minctasm = 1` (PTX `.minnctapersm 1`; one already given is
+    kept) and ptxas limits its registers by the block size alone (255 at
+    256 threads).
+  }];
+  let dependentDialects = ["mlir::NVVM::NVVMDialect"];
 }
 
 //===----------------------------------------------------------------------===//
@@ -85,8 +156,9 @@ def NLCUDASerializeKernels : Pass<"nl-cuda-serialize-kernels",
     (`llvm.mlir.global external constant`) that the runtime reads from the
     artifact file; the `gpu.module` becomes an empty `gpu.binary` marker for
     the launches. The manifest's `images` (format, chip, symbol, bytes) and
-    `kernels` (name, block, shared_bytes: static workgroup memory per block)
-    are recorded in the module attribute `nl.manifest_fields`, which
+    `kernels` (name, block, shared_bytes: the dynamic shared memory its
+    launches request, a constant; static and dynamic shared memory together
+    must fit `shared-memory-bytes` when it is set) are recorded in the module attribute `nl.manifest_fields`, which
     `nl-emit-entry-abi` merges into the manifest; a kernel's number is its
     index in `kernels`.
   }];
@@ -96,6 +168,8 @@ def NLCUDASerializeKernels : Pass<"nl-cuda-serialize-kernels",
            "$CUDA_HOME or /usr/local/cuda)">,
     Option<"withPTX", "ptx", "bool", /*default=*/"true",
            "Also embed PTX for the first chip">,
+    Option<"sharedLimit", "shared-memory-bytes", "int64_t", /*default=*/"0",
+           "Shared memory per block the chips allow (0: not checked)">,
   ];
   let dependentDialects = ["mlir::LLVM::LLVMDialect",
                            "mlir::gpu::GPUDialect"];
@@ -108,9 +182,10 @@ def NLCUDALaunchThroughServices : Pass<"nl-cuda-launch-through-services",
     On the LLVM dialect after `gpu-to-llvm` and `nl-cuda-serialize-kernels`:
     every `gpu.launch_func` becomes a call of the service table's `launch`
     (version 2, runtime/include/hope/artifact.h) with the kernel's number in
-    the manifest, grid and block as `uint32_t[3]`, 0 dynamic shared bytes
-    and `params`, one pointer per kernel parameter as `gpu-to-llvm`
-    marshalled them (memrefs expanded into their descriptor fields). The
+    the manifest, grid and block as `uint32_t[3]`, the launch's dynamic
+    shared memory (0 without one) and `params`, one pointer per kernel
+    parameter as `gpu-to-llvm` marshalled them (bare pointers for memrefs
+    after `nl-cuda-pack-kernel-params`). The
     table is the enclosing function's last argument, which
     `nl-route-allocations{device=true}` adds (it also routes the buffers to
     `device_alloc` / `device_free`); a function without one is an error. Launch statuses are ignored: errors are sticky
@@ -161,6 +236,18 @@ def NLCUDACheckRaces : Pass<"nl-cuda-check-races", "mlir::ModuleOp"> {
 
     Buffers are told apart by their root (through views); two kernel
     arguments that a launch passes views of one buffer count as one buffer.
+    Dynamic shared memory (`gpu.dynamic_shared_memory`) is told apart by
+    its views (`memref.view` at a constant byte offset, of a static shape,
+    as `nl-cuda-form-kernels` places states and scratch there): views whose
+    byte ranges are disjoint are different buffers, views whose ranges
+    overlap, directly or through a chain of overlapping views, one buffer
+    (two accesses through different views of one buffer are not proven
+    apart; views of the same offset and type count as one). Any other use
+    of dynamic shared memory is refused. Another buffer whose every view is
+    of a static shape at one uniform base computed at the kernel's top
+    level plus a constant (the block's slot of a global scratch arena) is
+    told apart the same way; an access to it not through those views counts
+    as an access of every class.
     Blocks are independent by construction (`nl-cuda-form-kernels` proves
     it for memory stages; a loop nest's kernel indexes by its global
     thread number), so only threads of one block are compared.
@@ -176,9 +263,12 @@ def NLCUDAEmulateKernels : Pass<"nl-cuda-emulate-kernels", "mlir::ModuleOp"> {
 
       func.func private @hope_emulated_K(<K's arguments>,
           %grid_x, %grid_y, %grid_z, %block_x, %block_y, %block_z,
-          %shared_bytes : index)
+          %shared_bytes : index) -> i32 attributes {llvm.bareptr}
 
-    whose body is an `scf.parallel` over the grid (OpenMP threads once
+    which returns 1 without running anything when `%shared_bytes` is less
+    than the kernel's views of dynamic shared memory reach (each a
+    `memref.view` at a constant byte offset, of a static shape; any other
+    use is an error), else 0. Its body is an `scf.parallel` over the grid (OpenMP threads once
     lowered) in which one block runs: workgroup memory (workgroup
     attributions, `#gpu.address_space<workgroup>` allocations and
     `gpu.dynamic_shared_memory`, of the launch's `shared_bytes`) is a
@@ -188,17 +278,21 @@ def NLCUDAEmulateKernels : Pass<"nl-cuda-emulate-kernels", "mlir::ModuleOp"> {
     block around their segments; uniform ops without memory effects run once
     per block; a value computed by a thread in one segment and used in a
     later one is kept per thread (an array indexed by the thread). Memory
-    spaces are dropped. With the kernel's arguments expanded as
-    `gpu-to-llvm` expands a launch's operands, the lowered function takes
-    exactly the launch's `kernelParams` (`nl-cuda-export-emulated-kernels`
-    builds the exported entry from it).
+    spaces are dropped. Memref arguments are bare pointers (`llvm.bareptr`),
+    as `gpu-to-llvm{use-bare-pointers-for-kernels}` passes a launch's
+    operands, so the lowered function takes exactly the launch's
+    `kernelParams` (`nl-cuda-export-emulated-kernels` builds the exported
+    entry from it); a memref argument that is not one pointer under that
+    convention (dynamic shape or layout: run `nl-cuda-pack-kernel-params`
+    first) is an error.
 
     Each `gpu.func` becomes an `llvm.func` declaration marked `gpu.kernel`
     in its `gpu.module`: the launches keep naming it (a launch's operands are
     not checked against a declaration, so `gpu-to-llvm` can expand them),
     until `nl-cuda-export-emulated-kernels` removes the module. The manifest's
-    `kernels` (name, block: the kernel's known block size, shared_bytes: its
-    static workgroup memory) and `images` (one `emulated` image,
+    `kernels` (name, block: the kernel's known block size, shared_bytes: the
+    dynamic shared memory its launches request, each a constant at least
+    what its views reach, else an error at the launch) and `images` (one `emulated` image,
     `hope_image_0`, whose bytes are not used) are recorded in
     `nl.manifest_fields`, as `nl-cuda-serialize-kernels` does for cubins.
   }];
@@ -218,13 +312,14 @@ def NLCUDAExportEmulatedKernels : Pass<"nl-cuda-export-emulated-kernels",
     `hope_emulated_<name>` emits the function the runtime's CPU stand-in for
     the driver calls at a launch (runtime/lib/cuda/EmulatedDriver.h):
 
-      void hope_kernel_<name>(void **params, const uint32_t grid[3],
-                              const uint32_t block[3], uint32_t shared_bytes);
+      int32_t hope_kernel_<name>(void **params, const uint32_t grid[3],
+                                 const uint32_t block[3],
+                                 uint32_t shared_bytes);
 
     which loads each parameter from `params` (one pointer per parameter,
-    memrefs expanded into their descriptor fields, as the host code's
-    launch passes them), widens grid, block and shared bytes and calls
-    `hope_emulated_<name>` (made private). Emulated kernels allocate on the
+    memrefs as bare pointers, as the host code's launch passes them),
+    widens grid, block and shared bytes, calls `hope_emulated_<name>` (made
+    private) and returns its status. Emulated kernels allocate on the
     stack only: one that uses its service table argument is an error. The
     empty `gpu.module`s are removed.
   }];
