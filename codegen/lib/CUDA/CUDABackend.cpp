@@ -102,7 +102,10 @@ int64_t CUDATarget::sharedMemoryPerBlock() const {
   for (const std::string &chip : chips)
     if (const ChipInfo *info = findChip(chip))
       bytes = std::min(bytes, info->sharedBytesPerBlock);
-  return bytes == INT64_MAX ? 48 * 1024 : bytes;
+  // No chips: the cuda-emulated target, whose CPU stand-in for the driver
+  // has an sm_90's limits (runtime/lib/cuda/EmulatedDriver.h), so that its
+  // kernels keep in shared memory what an sm_90 build keeps there.
+  return bytes == INT64_MAX ? findChip("sm_90")->sharedBytesPerBlock : bytes;
 }
 
 /// The host facts of a CUDA target (the `host` entry of its facts).
