@@ -16,13 +16,13 @@
 // CHECK:   %[[DS:.+]] = arith.mulf %{{.+}}, %[[S]] : f32
 // CHECK:   %[[DG:.+]] = arith.mulf %{{.+}}, %[[GW]] : f32
 // CHECK:   arith.addf %[[DS]], %[[DG]] : f32
-// CHECK: %[[R:.+]] = tensor.extract %{{.+}}[] : tensor<f32>
-// CHECK: %[[R64:.+]] = arith.extf %[[R]] : f32 to f64
-// CHECK: %[[RATE64:.+]] = arith.mulf %{{.+}}, %[[R64]] : f64
-// CHECK: %[[RATE:.+]] = arith.truncf %[[RATE64]] : f64 to f32
+// CHECK: %[[RATE:.+]] = linalg.generic {{.+}} ins(%{{.+}} : tensor<f32>) outs(%{{.+}} : tensor<1xf64>)
+// CHECK:   %[[R64:.+]] = arith.extf %{{.+}} : f32 to f64
+// CHECK:   arith.mulf %{{.+}}, %[[R64]] : f64
 // CHECK: %[[NEW:.+]] = linalg.generic
-// CHECK-SAME: ins(%{{.+}}, %[[M]] :
-// CHECK:   %[[STEP:.+]] = arith.mulf %[[RATE]], %{{.+}} : f32
+// CHECK-SAME: ins(%{{.+}}, %[[M]], %[[RATE]] : tensor<8x4xf32>, tensor<8x4xf32>, tensor<1xf64>)
+// CHECK:   %[[R32:.+]] = arith.truncf %{{.+}} : f64 to f32
+// CHECK:   %[[STEP:.+]] = arith.mulf %[[R32]], %{{.+}} : f32
 // CHECK:   arith.addf %{{.+}}, %[[STEP]] : f32
 // CHECK: return %[[NEW]], %[[M]]
 func.func @sgd(%w: tensor<8x4xf32>, %m: tensor<8x4xf32>, %g: tensor<8x4xf32>,
@@ -39,14 +39,18 @@ func.func @sgd(%w: tensor<8x4xf32>, %m: tensor<8x4xf32>, %g: tensor<8x4xf32>,
 
 // CHECK-LABEL: func.func @adamw
 // CHECK-NOT: nl.
-// CHECK: %[[T:.+]] = arith.sitofp %{{.+}} : i64 to f64
-// CHECK: %[[P1:.+]] = math.powf %{{.+}}, %[[T]] : f64
-// CHECK: arith.subf %{{.+}}, %[[P1]] : f64
-// CHECK: %[[P2:.+]] = math.powf %{{.+}}, %[[T]] : f64
-// CHECK: %[[C2:.+]] = arith.subf %{{.+}}, %[[P2]] : f64
-// CHECK: math.sqrt %[[C2]] : f64
+// CHECK: %[[STEPSIZE:.+]] = linalg.generic {{.+}} ins(%{{.+}}, %{{.+}} : tensor<1xf64>, tensor<i64>) outs(%{{.+}} : tensor<1xf64>)
+// CHECK:   %[[T:.+]] = arith.sitofp %{{.+}} : i64 to f64
+// CHECK:   %[[P1:.+]] = math.powf %{{.+}}, %[[T]] : f64
+// CHECK:   %[[C1:.+]] = arith.subf %{{.+}}, %[[P1]] : f64
+// CHECK:   arith.divf %{{.+}}, %[[C1]] : f64
+// CHECK: %[[SECOND:.+]] = linalg.generic
+// CHECK:   %[[P2:.+]] = math.powf %{{.+}}, %{{.+}} : f64
+// CHECK:   %[[C2:.+]] = arith.subf %{{.+}}, %[[P2]] : f64
+// CHECK:   math.sqrt %[[C2]] : f64
+// CHECK: %[[KEEP:.+]] = linalg.generic
 // CHECK: linalg.generic
-// CHECK-SAME: ins(%{{.+}}, %{{.+}}, %{{.+}} : tensor<16xf64>, tensor<16xf64>, tensor<16xf64>)
+// CHECK-SAME: ins(%{{.+}}, %{{.+}}, %{{.+}}, %[[STEPSIZE]], %[[SECOND]], %[[KEEP]] : tensor<16xf64>, tensor<16xf64>, tensor<16xf64>, tensor<1xf64>, tensor<1xf64>, tensor<1xf64>)
 // CHECK:   math.sqrt %{{.+}} : f64
 // CHECK:   arith.divf
 // CHECK:   arith.addf
@@ -66,24 +70,27 @@ func.func @adamw(%w: tensor<16xf64>, %m: tensor<16xf64>, %v: tensor<16xf64>,
   return %w1 : tensor<16xf64>
 }
 
-// Muon on a tall matrix, every 2 steps: the rule inside an scf.if on
-// t % 2 == 0; NS5 transposes the 6x4 momentum, divides by its Frobenius norm
-// (float64 sum of squares) and runs 5 steps of 3 contractions.
+// Muon on a tall matrix, every 2 steps: NS5 transposes the 6x4 momentum,
+// divides it by its Frobenius norm (float64 sum of squares, + 1e-7) and runs
+// 5 steps of 3 contractions; at steps that are multiples of 2 the result
+// replaces the parameter (an element-wise select on the step count).
 
 // CHECK-LABEL: func.func @muon
 // CHECK-NOT: nl.
-// CHECK: %[[REM:.+]] = arith.remsi %{{.+}}, %c2_i64 : i64
-// CHECK: %[[NOW:.+]] = arith.cmpi eq, %[[REM]], %c0_i64 : i64
-// CHECK: %[[IF:.+]] = scf.if %[[NOW]] -> (tensor<6x4xf32>) {
-// CHECK:   linalg.generic {{.+}} ins(%{{.+}} : tensor<6x4xf32>) outs(%{{.+}} : tensor<4x6xf32>)
-// CHECK:   linalg.generic {{.+}} iterator_types = ["reduction", "reduction"]} ins(%{{.+}} : tensor<4x6xf32>) outs(%{{.+}} : tensor<f64>)
+// CHECK: %[[XT:.+]] = linalg.generic {{.+}} ins(%{{.+}} : tensor<6x4xf32>) outs(%{{.+}} : tensor<4x6xf32>)
+// CHECK: %[[SQ:.+]] = linalg.generic {{.+}} iterator_types = ["reduction", "reduction"]} ins(%[[XT]] : tensor<4x6xf32>) outs(%{{.+}} : tensor<1xf64>)
+// CHECK: %[[DIV:.+]] = linalg.generic {{.+}} ins(%[[SQ]] : tensor<1xf64>) outs(%{{.+}} : tensor<1xf32>)
 // CHECK:   math.sqrt %{{.+}} : f64
+// CHECK: linalg.generic {{.+}} ins(%[[XT]], %[[DIV]] : tensor<4x6xf32>, tensor<1xf32>)
+// CHECK:   arith.divf
 // CHECK-COUNT-15: iterator_types = ["parallel", "parallel", "reduction"]
-// CHECK:   linalg.generic {{.+}} ins(%{{.+}} : tensor<4x6xf32>) outs(%{{.+}} : tensor<6x4xf32>)
-// CHECK:   scf.yield
-// CHECK: } else {
-// CHECK:   scf.yield %{{.+}} : tensor<6x4xf32>
-// CHECK: return %[[IF]]
+// CHECK: %[[NS:.+]] = linalg.generic {{.+}} ins(%{{.+}} : tensor<4x6xf32>) outs(%{{.+}} : tensor<6x4xf32>)
+// CHECK: %[[NEW:.+]] = linalg.generic {{.+}} ins(%{{.+}}, %[[NS]], %{{.+}} : tensor<6x4xf32>, tensor<6x4xf32>, tensor<1xf64>)
+// CHECK: %[[SEL:.+]] = linalg.generic {{.+}} ins(%{{.+}}, %[[NEW]], %{{.+}} : tensor<6x4xf32>, tensor<6x4xf32>, tensor<i64>)
+// CHECK:   %[[REM:.+]] = arith.remsi %{{.+}}, %c2_i64 : i64
+// CHECK:   %[[NOW:.+]] = arith.cmpi eq, %[[REM]], %c0_i64 : i64
+// CHECK:   arith.select %[[NOW]], %{{.+}}, %{{.+}} : f32
+// CHECK: return %[[SEL]]
 func.func @muon(%w: tensor<6x4xf32>, %m: tensor<6x4xf32>, %t: tensor<i64>)
     -> tensor<6x4xf32> {
   %w1 = nl.param_update "W" %w with(%m : tensor<6x4xf32>) step(%t : tensor<i64>) {
@@ -96,17 +103,19 @@ func.func @muon(%w: tensor<6x4xf32>, %m: tensor<6x4xf32>, %t: tensor<i64>)
 
 // CHECK-LABEL: func.func @m3
 // CHECK-NOT: nl.
-// CHECK: %[[REM:.+]] = arith.remsi %{{.+}}, %c4_i64 : i64
-// CHECK: %[[NOW:.+]] = arith.cmpi eq, %[[REM]], %c0_i64 : i64
 // CHECK: %[[SUM:.+]] = linalg.generic
 // CHECK:   arith.addf
-// CHECK: %[[STATE:.+]] = linalg.generic {{.+}} ins(%{{.+}}, %[[SUM]] :
+// CHECK: %[[STATE:.+]] = linalg.generic {{.+}} ins(%{{.+}}, %[[SUM]], %{{.+}} : tensor<4x8xf32>, tensor<4x8xf32>, tensor<i64>)
+// CHECK:   %[[REM:.+]] = arith.remsi %{{.+}}, %c4_i64 : i64
+// CHECK:   %[[NOW:.+]] = arith.cmpi eq, %[[REM]], %c0_i64 : i64
 // CHECK:   arith.select %[[NOW]], %{{.+}}, %{{.+}} : f32
-// CHECK: %[[PENDING:.+]] = linalg.generic {{.+}} ins(%[[SUM]] :
-// CHECK:   arith.select %[[NOW]], %cst{{.*}}, %{{.+}} : f32
+// CHECK: %[[PENDING:.+]] = linalg.generic {{.+}} ins(%[[SUM]], %{{.+}} : tensor<4x8xf32>, tensor<i64>)
+// CHECK:   %[[REM2:.+]] = arith.remsi %{{.+}}, %c4_i64 : i64
+// CHECK:   %[[NOW2:.+]] = arith.cmpi eq, %[[REM2]], %c0_i64 : i64
+// CHECK:   arith.select %[[NOW2]], %cst{{.*}}, %{{.+}} : f32
 // Two NS5 (M1, M2: 15 contractions each), then the rule's element-wise step.
 // CHECK-COUNT-30: linalg.generic {{.+}} iterator_types = ["parallel", "parallel", "reduction"]
-// CHECK: linalg.generic {{.+}} ins(%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} : tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>)
+// CHECK: linalg.generic {{.+}} ins(%{{.+}}, %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} : tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>, tensor<1xf64>)
 // CHECK: return {{.+}}, %[[STATE]], %[[PENDING]]
 func.func @m3(%w: tensor<4x8xf32>, %m1: tensor<4x8xf32>, %m2: tensor<4x8xf32>,
               %p: tensor<4x8xf32>, %v: tensor<4x8xf32>, %g: tensor<4x8xf32>,
@@ -125,15 +134,19 @@ func.func @m3(%w: tensor<4x8xf32>, %m1: tensor<4x8xf32>, %m2: tensor<4x8xf32>,
 
 // CHECK-LABEL: func.func @clip
 // CHECK-NOT: nl.
-// CHECK: linalg.generic {{.+}} ins(%{{.+}} : tensor<3x2xf32>) outs(%{{.+}} : tensor<f64>)
-// CHECK: linalg.generic {{.+}} ins(%{{.+}} : tensor<5xf64>) outs(%{{.+}} : tensor<f64>)
-// CHECK: %[[NORM:.+]] = math.sqrt %{{.+}} : f64
-// CHECK: %[[SHIFTED:.+]] = arith.addf %[[NORM]], %{{.+}} : f64
-// CHECK: %[[COEF:.+]] = arith.divf %{{.+}}, %[[SHIFTED]] : f64
-// CHECK: %[[MIN:.+]] = arith.minimumf %[[COEF]], %{{.+}} : f64
-// CHECK: arith.truncf %[[MIN]] : f64 to f32
-// CHECK: linalg.generic
-// CHECK: linalg.generic
+// CHECK: %[[S0:.+]] = linalg.generic {{.+}} ins(%{{.+}} : tensor<3x2xf32>) outs(%{{.+}} : tensor<1xf64>)
+// CHECK: %[[S1:.+]] = linalg.generic {{.+}} ins(%{{.+}} : tensor<5xf64>) outs(%{{.+}} : tensor<1xf64>)
+// CHECK: %[[COEF:.+]] = linalg.generic {{.+}} ins(%[[S0]], %[[S1]] : tensor<1xf64>, tensor<1xf64>)
+// CHECK: ^bb0(%[[A:[^:]+]]: f64, %[[B:[^:]+]]: f64, %{{[^:]+}}: f64):
+// CHECK:   %[[TOTAL:.+]] = arith.addf %[[A]], %[[B]] : f64
+// CHECK:   %[[NORM:.+]] = math.sqrt %[[TOTAL]] : f64
+// CHECK:   %[[SHIFTED:.+]] = arith.addf %[[NORM]], %{{.+}} : f64
+// CHECK:   %[[RATIO:.+]] = arith.divf %{{.+}}, %[[SHIFTED]] : f64
+// CHECK:   %[[MIN:.+]] = arith.minimumf %[[RATIO]], %{{.+}} : f64
+// CHECK:   linalg.yield %[[MIN]] : f64
+// CHECK: linalg.generic {{.+}} ins(%{{.+}}, %[[COEF]] : tensor<3x2xf32>, tensor<1xf64>)
+// CHECK:   arith.truncf %{{.+}} : f64 to f32
+// CHECK: linalg.generic {{.+}} ins(%{{.+}}, %[[COEF]] : tensor<5xf64>, tensor<1xf64>)
 func.func @clip(%a: tensor<3x2xf32>, %b: tensor<5xf64>) -> (tensor<3x2xf32>, tensor<5xf64>) {
   %c:2 = nl.clip_grad_norm %a, %b {max_norm = 1.5} : tensor<3x2xf32>, tensor<5xf64>
   return %c#0, %c#1 : tensor<3x2xf32>, tensor<5xf64>
@@ -143,13 +156,15 @@ func.func @clip(%a: tensor<3x2xf32>, %b: tensor<5xf64>) -> (tensor<3x2xf32>, ten
 
 // CHECK-LABEL: func.func @schedule
 // CHECK-NOT: nl.
-// CHECK: %[[T:.+]] = arith.sitofp %{{.+}} : i64 to f64
-// CHECK: math.cos
-// CHECK: %[[WARM:.+]] = arith.cmpf ole, %[[T]], %{{.+}} : f64
-// CHECK: %[[FACTOR:.+]] = arith.select %[[WARM]], %{{.+}}, %{{.+}} : f64
-// CHECK: %[[RATE:.+]] = arith.mulf %{{.+}}, %[[FACTOR]] : f64
-// CHECK: %[[R32:.+]] = arith.truncf %[[RATE]] : f64 to f32
-// CHECK: tensor.from_elements %[[R32]] : tensor<f32>
+// CHECK: %[[R:.+]] = linalg.generic {{.+}} ins(%{{.+}}, %{{.+}} : tensor<f32>, tensor<i64>) outs(%{{.+}} : tensor<1xf32>)
+// CHECK:   %[[T:.+]] = arith.sitofp %{{.+}} : i64 to f64
+// CHECK:   math.cos
+// CHECK:   %[[WARM:.+]] = arith.cmpf ole, %[[T]], %{{.+}} : f64
+// CHECK:   %[[FACTOR:.+]] = arith.select %[[WARM]], %{{.+}}, %{{.+}} : f64
+// CHECK:   %[[RATE:.+]] = arith.mulf %{{.+}}, %[[FACTOR]] : f64
+// CHECK:   arith.truncf %[[RATE]] : f64 to f32
+// CHECK: %[[ZERO_D:.+]] = tensor.collapse_shape %[[R]] [] : tensor<1xf32> into tensor<f32>
+// CHECK: return %[[ZERO_D]]
 func.func @schedule(%r: tensor<f32>, %t: tensor<i64>) -> tensor<f32> {
   %0 = nl.lr_schedule %r step(%t : tensor<i64>) {warmup = 10, total = 100, min_ratio = 0.1} : tensor<f32>
   return %0 : tensor<f32>

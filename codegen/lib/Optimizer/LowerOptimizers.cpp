@@ -7,9 +7,11 @@
 //   - nl.lr_schedule: float64 scalar arithmetic on the step count;
 //   - nl.moment: one element-wise update (periodic: a select on t % f);
 //   - nl.param_update: the rule's element-wise update, with Newton-Schulz
-//     contractions for Muon and M3 (periodic: an scf.if on t % f).
-// Step-dependent scalars (bias corrections, rates) are computed in float64
-// and rounded once to the element type, as torch.optim does in Python.
+//     contractions for Muon and M3 (periodic: a select on t % f).
+// Step-dependent scalars (bias corrections, rates, norms) are one-element
+// tensors computed in float64 by linalg.generic ops and rounded once to the
+// element type, as torch.optim does in Python; none is extracted outside a
+// linalg op (OptimizerMath.h).
 //
 //===----------------------------------------------------------------------===//
 
@@ -36,7 +38,8 @@ Type elementTypeOf(Value tensor) {
   return cast<RankedTensorType>(tensor.getType()).getElementType();
 }
 
-/// An element-type constant.
+/// An element-type constant (made inside the body that uses it, so that a
+/// kernel formed around the body needs nothing from the host).
 Value constantLike(OpBuilder &b, Location loc, Type type, double value) {
   return arith::ConstantOp::create(b, loc, type, b.getFloatAttr(type, value));
 }
@@ -46,24 +49,35 @@ Value constantLike(OpBuilder &b, Location loc, Type type, double value) {
 //===----------------------------------------------------------------------===//
 
 SmallVector<Value> lowerClip(OpBuilder &b, ClipGradNormOp op) {
-  Location loc = op.getLoc();
-  TensorBuilder tb(b, loc);
-  Value total = f64Constant(b, loc, 0.0);
+  TensorBuilder tb(b, op.getLoc());
+  SmallVector<Value> sums;
   for (Value grad : op.getGrads())
-    total = arith::AddFOp::create(b, loc, total, sumOfSquaresF64(tb, grad));
-  Value norm = math::SqrtOp::create(b, loc, total);
+    sums.push_back(sumOfSquaresF64(tb, grad));
   // torch.nn.utils.clip_grad_norm_: max_norm / (norm + 1e-6), at most 1.
-  Value coefficient = arith::DivFOp::create(
-      b, loc, f64Constant(b, loc, op.getMaxNorm().convertToDouble()),
-      arith::AddFOp::create(b, loc, norm, f64Constant(b, loc, 1e-6)));
-  coefficient =
-      arith::MinimumFOp::create(b, loc, coefficient, f64Constant(b, loc, 1.0));
+  double maxNorm = op.getMaxNorm().convertToDouble();
+  Value coefficient = scalarGeneric(
+      tb, sums, b.getF64Type(),
+      [&](OpBuilder &nb, Location loc, ValueRange args) {
+        // args: the sums, then the (unused) output.
+        Value total = args[0];
+        for (Value sum : args.slice(1, sums.size() - 1))
+          total = arith::AddFOp::create(nb, loc, total, sum);
+        Value norm = math::SqrtOp::create(nb, loc, total);
+        Value ratio = arith::DivFOp::create(
+            nb, loc, f64Constant(nb, loc, maxNorm),
+            arith::AddFOp::create(nb, loc, norm, f64Constant(nb, loc, 1e-6)));
+        return arith::MinimumFOp::create(nb, loc, ratio,
+                                         f64Constant(nb, loc, 1.0))
+            .getResult();
+      });
   SmallVector<Value> clipped;
   for (Value grad : op.getGrads()) {
-    Value factor = roundTo(b, loc, coefficient, elementTypeOf(grad));
-    clipped.push_back(
-        tb.map({grad}, [&](OpBuilder &nb, Location nloc, ValueRange args) {
-          return arith::MulFOp::create(nb, nloc, args[0], factor).getResult();
+    Type element = elementTypeOf(grad);
+    clipped.push_back(mapWithScalars(
+        tb, grad, coefficient,
+        [&](OpBuilder &nb, Location loc, ValueRange args) {
+          Value factor = roundTo(nb, loc, args[1], element);
+          return arith::MulFOp::create(nb, loc, args[0], factor).getResult();
         }));
   }
   return clipped;
@@ -74,48 +88,46 @@ SmallVector<Value> lowerClip(OpBuilder &b, ClipGradNormOp op) {
 //===----------------------------------------------------------------------===//
 
 Value lowerSchedule(OpBuilder &b, LRScheduleOp op) {
-  Location loc = op.getLoc();
-  auto warmup = static_cast<int64_t>(op.getWarmup());
-  auto total = static_cast<int64_t>(op.getTotal());
+  TensorBuilder tb(b, op.getLoc());
+  auto warmup = static_cast<double>(static_cast<int64_t>(op.getWarmup()));
+  auto total = static_cast<double>(static_cast<int64_t>(op.getTotal()));
   double minRatio = op.getMinRatio().convertToDouble();
-  Value t = scalarAsF64(b, loc, op.getStep());
-  Value factor = f64Constant(b, loc, 1.0);
-  if (total > 0) {
-    // p = clamp((t - warmup) / (total - warmup), 0, 1)
-    Value progress = arith::DivFOp::create(
-        b, loc,
-        arith::SubFOp::create(b, loc, t,
-                              f64Constant(b, loc, static_cast<double>(warmup))),
-        f64Constant(b, loc, static_cast<double>(total - warmup)));
-    progress =
-        arith::MinimumFOp::create(b, loc, progress, f64Constant(b, loc, 1.0));
-    progress =
-        arith::MaximumFOp::create(b, loc, progress, f64Constant(b, loc, 0.0));
-    // min_ratio + (1 - min_ratio) (1 + cos(pi p)) / 2
-    Value cosine = math::CosOp::create(
-        b, loc,
-        arith::MulFOp::create(b, loc, f64Constant(b, loc, llvm::numbers::pi),
-                              progress));
-    Value half = arith::MulFOp::create(
-        b, loc, f64Constant(b, loc, 0.5),
-        arith::AddFOp::create(b, loc, f64Constant(b, loc, 1.0), cosine));
-    factor = arith::AddFOp::create(
-        b, loc, f64Constant(b, loc, minRatio),
-        arith::MulFOp::create(b, loc, f64Constant(b, loc, 1.0 - minRatio),
-                              half));
-  }
-  if (warmup > 0) {
-    Value warm = f64Constant(b, loc, static_cast<double>(warmup));
-    Value inWarmup =
-        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLE, t, warm);
-    factor = arith::SelectOp::create(
-        b, loc, inWarmup, arith::DivFOp::create(b, loc, t, warm), factor);
-  }
-  Value rate =
-      arith::MulFOp::create(b, loc, scalarAsF64(b, loc, op.getBase()), factor);
   Type element = elementTypeOf(op.getBase());
-  return tensor::FromElementsOp::create(b, loc, op.getLr().getType(),
-                                        roundTo(b, loc, rate, element));
+  Value rate = scalarGeneric(
+      tb, {op.getBase(), op.getStep()}, element,
+      [&](OpBuilder &nb, Location loc, ValueRange args) {
+        auto c = [&](double value) { return f64Constant(nb, loc, value); };
+        Value t = toF64(nb, loc, args[1]);
+        Value factor = c(1.0);
+        if (total > 0) {
+          // p = clamp((t - warmup) / (total - warmup), 0, 1)
+          Value progress = arith::DivFOp::create(
+              nb, loc, arith::SubFOp::create(nb, loc, t, c(warmup)),
+              c(total - warmup));
+          progress = arith::MinimumFOp::create(nb, loc, progress, c(1.0));
+          progress = arith::MaximumFOp::create(nb, loc, progress, c(0.0));
+          // min_ratio + (1 - min_ratio) (1 + cos(pi p)) / 2
+          Value cosine = math::CosOp::create(
+              nb, loc,
+              arith::MulFOp::create(nb, loc, c(llvm::numbers::pi), progress));
+          Value half = arith::MulFOp::create(
+              nb, loc, c(0.5), arith::AddFOp::create(nb, loc, c(1.0), cosine));
+          factor = arith::AddFOp::create(
+              nb, loc, c(minRatio),
+              arith::MulFOp::create(nb, loc, c(1.0 - minRatio), half));
+        }
+        if (warmup > 0) {
+          Value inWarmup = arith::CmpFOp::create(
+              nb, loc, arith::CmpFPredicate::OLE, t, c(warmup));
+          factor = arith::SelectOp::create(
+              nb, loc, inWarmup, arith::DivFOp::create(nb, loc, t, c(warmup)),
+              factor);
+        }
+        Value rate =
+            arith::MulFOp::create(nb, loc, toF64(nb, loc, args[0]), factor);
+        return roundTo(nb, loc, rate, element);
+      });
+  return toZeroD(tb, rate);
 }
 
 //===----------------------------------------------------------------------===//
@@ -123,63 +135,67 @@ Value lowerSchedule(OpBuilder &b, LRScheduleOp op) {
 //===----------------------------------------------------------------------===//
 
 SmallVector<Value> lowerMoment(OpBuilder &b, MomentOp op) {
-  Location loc = op.getLoc();
-  TensorBuilder tb(b, loc);
+  TensorBuilder tb(b, op.getLoc());
   Type element = elementTypeOf(op.getState());
-  Value decay = constantLike(b, loc, element, op.getDecay().convertToDouble());
-  Value scale = constantLike(b, loc, element, op.getScale().convertToDouble());
+  double decay = op.getDecay().convertToDouble();
+  double scale = op.getScale().convertToDouble();
+  double weightDecay = op.getWeightDecay().convertToDouble();
   bool square = op.getPower() == 2;
-  // The compressed term: (g + wd W)^power.
-  SmallVector<Value> termInputs{op.getInput()};
-  Value weightDecay;
-  if (Value param = op.getParam()) {
-    termInputs.push_back(param);
-    weightDecay =
-        constantLike(b, loc, element, op.getWeightDecay().convertToDouble());
-  }
-  auto term = [&](OpBuilder &nb, Location nloc, ValueRange args) {
+  Value param = op.getParam();
+  // The compressed term (g + wd W)^power of the body's arguments
+  // [g, W if decayed].
+  auto term = [&](OpBuilder &nb, Location loc, ValueRange args) {
     Value g = args[0];
-    if (weightDecay)
+    if (param)
       g = arith::AddFOp::create(
-          nb, nloc, g, arith::MulFOp::create(nb, nloc, weightDecay, args[1]));
-    return square ? arith::MulFOp::create(nb, nloc, g, g).getResult() : g;
+          nb, loc, g,
+          arith::MulFOp::create(
+              nb, loc, constantLike(nb, loc, element, weightDecay), args[1]));
+    return square ? arith::MulFOp::create(nb, loc, g, g).getResult() : g;
   };
-  auto update = [&](OpBuilder &nb, Location nloc, Value state, Value x) {
-    return arith::AddFOp::create(nb, nloc,
-                                 arith::MulFOp::create(nb, nloc, decay, state),
-                                 arith::MulFOp::create(nb, nloc, scale, x))
-        .getResult();
+  auto update = [&](OpBuilder &nb, Location loc, Value state, Value x) {
+    Value kept = arith::MulFOp::create(
+        nb, loc, constantLike(nb, loc, element, decay), state);
+    Value added = arith::MulFOp::create(
+        nb, loc, constantLike(nb, loc, element, scale), x);
+    return arith::AddFOp::create(nb, loc, kept, added).getResult();
   };
+  SmallVector<Value> termInputs{op.getInput()};
+  if (param)
+    termInputs.push_back(param);
 
   if (!op.getPending()) {
     SmallVector<Value> inputs{op.getState()};
     llvm::append_range(inputs, termInputs);
-    return {tb.map(inputs, [&](OpBuilder &nb, Location nloc, ValueRange args) {
-      return update(nb, nloc, args[0], term(nb, nloc, args.drop_front()));
+    return {tb.map(inputs, [&](OpBuilder &nb, Location loc, ValueRange args) {
+      return update(nb, loc, args[0], term(nb, loc, args.drop_front()));
     })};
   }
-  // Periodic: P = pending + term; at multiples of f, S <- decay S + scale P
-  // and the sum restarts.
-  Value now = isMultipleOf(b, loc, op.getStep(), op.getEvery().getPeriod());
+  // Periodic: P = pending + term; at multiples of f (the step count, a
+  // broadcast input), S <- decay S + scale P and the sum restarts.
+  int64_t period = op.getEvery().getPeriod();
   SmallVector<Value> inputs{op.getPending()};
   llvm::append_range(inputs, termInputs);
-  Value sum =
-      tb.map(inputs, [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        return arith::AddFOp::create(nb, nloc, args[0],
-                                     term(nb, nloc, args.drop_front()))
-            .getResult();
-      });
-  Value state = tb.map({op.getState(), sum}, [&](OpBuilder &nb, Location nloc,
-                                                 ValueRange args) {
-    return arith::SelectOp::create(nb, nloc, now,
-                                   update(nb, nloc, args[0], args[1]), args[0])
+  Value sum = tb.map(inputs, [&](OpBuilder &nb, Location loc, ValueRange args) {
+    return arith::AddFOp::create(nb, loc, args[0],
+                                 term(nb, loc, args.drop_front()))
         .getResult();
   });
-  Value zero = constantLike(b, loc, element, 0.0);
-  Value pending = tb.map({sum}, [&](OpBuilder &nb, Location nloc,
-                                    ValueRange args) {
-    return arith::SelectOp::create(nb, nloc, now, zero, args[0]).getResult();
-  });
+  Value state = mapWithScalars(
+      tb, {op.getState(), sum}, op.getStep(),
+      [&](OpBuilder &nb, Location loc, ValueRange args) {
+        Value now = isMultipleOf(nb, loc, args[2], period);
+        return arith::SelectOp::create(
+                   nb, loc, now, update(nb, loc, args[0], args[1]), args[0])
+            .getResult();
+      });
+  Value pending = mapWithScalars(
+      tb, sum, op.getStep(), [&](OpBuilder &nb, Location loc, ValueRange args) {
+        Value now = isMultipleOf(nb, loc, args[1], period);
+        return arith::SelectOp::create(
+                   nb, loc, now, constantLike(nb, loc, element, 0.0), args[0])
+            .getResult();
+      });
   return {state, pending};
 }
 
@@ -187,117 +203,132 @@ SmallVector<Value> lowerMoment(OpBuilder &b, MomentOp op) {
 // nl.param_update
 //===----------------------------------------------------------------------===//
 
-/// The step's rate in float64: the rule's lr times the lr operand.
-Value stepRate(OpBuilder &b, ParamUpdateOp op, double ruleRate) {
-  Value rate = f64Constant(b, op.getLoc(), ruleRate);
-  if (Value lr = op.getLr())
-    rate = arith::MulFOp::create(b, op.getLoc(), rate,
-                                 scalarAsF64(b, op.getLoc(), lr));
-  return rate;
+/// The step's rate in float64 as a 0-D tensor: the rule's lr times the lr
+/// operand (1 without it).
+Value stepRate(TensorBuilder &tb, ParamUpdateOp op, double ruleRate) {
+  OpBuilder &b = tb.builder();
+  if (!op.getLr())
+    return tb.filled({b.getIndexAttr(1)}, b.getF64Type(), ruleRate);
+  return scalarGeneric(tb, op.getLr(), b.getF64Type(),
+                       [&](OpBuilder &nb, Location loc, ValueRange args) {
+                         return arith::MulFOp::create(
+                                    nb, loc, f64Constant(nb, loc, ruleRate),
+                                    toF64(nb, loc, args[0]))
+                             .getResult();
+                       });
 }
 
 /// W <- W + r m.
 Value applySGD(TensorBuilder &tb, ParamUpdateOp op) {
-  OpBuilder &b = tb.builder();
-  Location loc = op.getLoc();
-  Value rate =
-      roundTo(b, loc, stepRate(b, op, 1.0), elementTypeOf(op.getParam()));
-  return tb.map({op.getParam(), op.getStates()[0]},
-                [&](OpBuilder &nb, Location nloc, ValueRange args) {
-                  return arith::AddFOp::create(
-                             nb, nloc, args[0],
-                             arith::MulFOp::create(nb, nloc, rate, args[1]))
-                      .getResult();
-                });
+  Type element = elementTypeOf(op.getParam());
+  return mapWithScalars(
+      tb, {op.getParam(), op.getStates()[0]}, stepRate(tb, op, 1.0),
+      [&](OpBuilder &nb, Location loc, ValueRange args) {
+        Value rate = roundTo(nb, loc, args[2], element);
+        return arith::AddFOp::create(
+                   nb, loc, args[0],
+                   arith::MulFOp::create(nb, loc, rate, args[1]))
+            .getResult();
+      });
 }
 
 /// torch.optim.AdamW: W <- W (1 - r wd) - (r / bc1) m / (sqrt(v) / sqrt(bc2)
 /// + eps), bc_i = 1 - beta_i^t.
 Value applyAdamW(TensorBuilder &tb, ParamUpdateOp op, AdamWRuleAttr rule) {
-  OpBuilder &b = tb.builder();
-  Location loc = op.getLoc();
   Type element = elementTypeOf(op.getParam());
-  Value t = scalarAsF64(b, loc, op.getStep());
-  Value one = f64Constant(b, loc, 1.0);
-  auto correction = [&](double beta) {
-    Value power = math::PowFOp::create(b, loc, f64Constant(b, loc, beta), t);
-    return arith::SubFOp::create(b, loc, one, power).getResult();
+  double beta1 = rule.getBeta1().convertToDouble();
+  double beta2 = rule.getBeta2().convertToDouble();
+  double eps = rule.getEps().convertToDouble();
+  double weightDecay = rule.getWeightDecay().convertToDouble();
+  Value rate = stepRate(tb, op, rule.getLr().convertToDouble());
+  // The three coefficients of the step, from (r, t), each rounded once.
+  auto coefficient = [&](auto formula) {
+    return scalarGeneric(
+        tb, {rate, op.getStep()}, element,
+        [&](OpBuilder &nb, Location loc, ValueRange args) {
+          Value t = toF64(nb, loc, args[1]);
+          auto correction = [&](double beta) {
+            Value power =
+                math::PowFOp::create(nb, loc, f64Constant(nb, loc, beta), t);
+            return arith::SubFOp::create(nb, loc, f64Constant(nb, loc, 1.0),
+                                         power)
+                .getResult();
+          };
+          return roundTo(nb, loc, formula(nb, loc, args[0], correction),
+                         element);
+        });
   };
-  Value rate = stepRate(b, op, rule.getLr().convertToDouble());
-  Value stepSize =
-      roundTo(b, loc,
-              arith::DivFOp::create(
-                  b, loc, rate, correction(rule.getBeta1().convertToDouble())),
-              element);
-  Value secondScale =
-      roundTo(b, loc,
-              math::SqrtOp::create(
-                  b, loc, correction(rule.getBeta2().convertToDouble())),
-              element);
-  Value keep = roundTo(
-      b, loc,
-      arith::SubFOp::create(
-          b, loc, one,
-          arith::MulFOp::create(
-              b, loc, rate,
-              f64Constant(b, loc, rule.getWeightDecay().convertToDouble()))),
-      element);
-  Value eps = constantLike(b, loc, element, rule.getEps().convertToDouble());
-  return tb.map(
-      {op.getParam(), op.getStates()[0], op.getStates()[1]},
-      [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        Value decayed = arith::MulFOp::create(nb, nloc, args[0], keep);
+  Value stepSize = coefficient(
+      [&](OpBuilder &nb, Location loc, Value r, auto correction) -> Value {
+        return arith::DivFOp::create(nb, loc, r, correction(beta1));
+      });
+  Value secondScale = coefficient(
+      [&](OpBuilder &nb, Location loc, Value, auto correction) -> Value {
+        return math::SqrtOp::create(nb, loc, correction(beta2));
+      });
+  Value keep = coefficient([&](OpBuilder &nb, Location loc, Value r,
+                               auto) -> Value {
+    return arith::SubFOp::create(
+        nb, loc, f64Constant(nb, loc, 1.0),
+        arith::MulFOp::create(nb, loc, r, f64Constant(nb, loc, weightDecay)));
+  });
+  return mapWithScalars(
+      tb, {op.getParam(), op.getStates()[0], op.getStates()[1]},
+      {stepSize, secondScale, keep},
+      [&](OpBuilder &nb, Location loc, ValueRange args) {
+        Value decayed = arith::MulFOp::create(nb, loc, args[0], args[5]);
         Value denominator = arith::AddFOp::create(
-            nb, nloc,
+            nb, loc,
             arith::DivFOp::create(
-                nb, nloc, math::SqrtOp::create(nb, nloc, args[2]), secondScale),
-            eps);
-        Value ratio = arith::DivFOp::create(nb, nloc, args[1], denominator);
+                nb, loc, math::SqrtOp::create(nb, loc, args[2]), args[4]),
+            constantLike(nb, loc, element, eps));
+        Value ratio = arith::DivFOp::create(nb, loc, args[1], denominator);
         return arith::SubFOp::create(
-                   nb, nloc, decayed,
-                   arith::MulFOp::create(nb, nloc, stepSize, ratio))
+                   nb, loc, decayed,
+                   arith::MulFOp::create(nb, loc, args[3], ratio))
             .getResult();
       });
 }
 
 /// Muon: W <- W - r NS5(m).
 Value applyMuon(TensorBuilder &tb, ParamUpdateOp op, MuonRuleAttr rule) {
-  OpBuilder &b = tb.builder();
-  Location loc = op.getLoc();
-  Value rate = roundTo(b, loc, stepRate(b, op, rule.getLr().convertToDouble()),
-                       elementTypeOf(op.getParam()));
+  Type element = elementTypeOf(op.getParam());
   Value direction = newtonSchulz5(tb, op.getStates()[0]);
-  return tb.map({op.getParam(), direction}, [&](OpBuilder &nb, Location nloc,
-                                                ValueRange args) {
-    return arith::SubFOp::create(nb, nloc, args[0],
-                                 arith::MulFOp::create(nb, nloc, rate, args[1]))
-        .getResult();
-  });
+  return mapWithScalars(
+      tb, {op.getParam(), direction},
+      stepRate(tb, op, rule.getLr().convertToDouble()),
+      [&](OpBuilder &nb, Location loc, ValueRange args) {
+        Value rate = roundTo(nb, loc, args[2], element);
+        return arith::SubFOp::create(
+                   nb, loc, args[0],
+                   arith::MulFOp::create(nb, loc, rate, args[1]))
+            .getResult();
+      });
 }
 
 /// M3: W <- W - r (NS5(M1) + alpha NS5(M2)) / (sqrt(V) + eps).
 Value applyM3(TensorBuilder &tb, ParamUpdateOp op, M3RuleAttr rule) {
-  OpBuilder &b = tb.builder();
-  Location loc = op.getLoc();
   Type element = elementTypeOf(op.getParam());
-  Value rate =
-      roundTo(b, loc, stepRate(b, op, rule.getLr().convertToDouble()), element);
-  Value alpha =
-      constantLike(b, loc, element, rule.getAlpha().convertToDouble());
-  Value eps = constantLike(b, loc, element, rule.getEps().convertToDouble());
+  double alpha = rule.getAlpha().convertToDouble();
+  double eps = rule.getEps().convertToDouble();
   Value fast = newtonSchulz5(tb, op.getStates()[0]);
   Value slow = newtonSchulz5(tb, op.getStates()[1]);
-  return tb.map(
-      {op.getParam(), fast, slow, op.getStates()[2]},
-      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+  return mapWithScalars(
+      tb, {op.getParam(), fast, slow, op.getStates()[2]},
+      stepRate(tb, op, rule.getLr().convertToDouble()),
+      [&](OpBuilder &nb, Location loc, ValueRange args) {
+        Value rate = roundTo(nb, loc, args[4], element);
         Value direction = arith::AddFOp::create(
-            nb, nloc, args[1], arith::MulFOp::create(nb, nloc, alpha, args[2]));
+            nb, loc, args[1],
+            arith::MulFOp::create(
+                nb, loc, constantLike(nb, loc, element, alpha), args[2]));
         Value denominator = arith::AddFOp::create(
-            nb, nloc, math::SqrtOp::create(nb, nloc, args[3]), eps);
+            nb, loc, math::SqrtOp::create(nb, loc, args[3]),
+            constantLike(nb, loc, element, eps));
         Value step = arith::DivFOp::create(
-            nb, nloc, arith::MulFOp::create(nb, nloc, rate, direction),
+            nb, loc, arith::MulFOp::create(nb, loc, rate, direction),
             denominator);
-        return arith::SubFOp::create(nb, nloc, args[0], step).getResult();
+        return arith::SubFOp::create(nb, loc, args[0], step).getResult();
       });
 }
 
@@ -310,30 +341,25 @@ Value applyRule(TensorBuilder &tb, ParamUpdateOp op) {
 }
 
 FailureOr<Value> lowerParamUpdate(OpBuilder &b, ParamUpdateOp op) {
-  Location loc = op.getLoc();
   if (isa<MuonRuleAttr, M3RuleAttr>(op.getRule()) &&
       !op.getParam().getType().hasStaticShape())
     return op.emitOpError("cannot be lowered: Newton-Schulz needs a "
                           "parameter of static shape, got ")
            << op.getParam().getType();
+  TensorBuilder tb(b, op.getLoc());
+  Value updated = applyRule(tb, op);
   int64_t period = op.getEvery().getPeriod();
-  if (period == 1) {
-    TensorBuilder tb(b, loc);
-    return applyRule(tb, op);
-  }
-  // Only at multiples of f: the rule (Newton-Schulz included) runs in the
-  // branch that updates.
-  Value now = isMultipleOf(b, loc, op.getStep(), period);
-  auto branch = scf::IfOp::create(
-      b, loc, now,
-      [&](OpBuilder &nb, Location nloc) {
-        TensorBuilder tb(nb, nloc);
-        scf::YieldOp::create(nb, nloc, applyRule(tb, op));
-      },
-      [&](OpBuilder &nb, Location nloc) {
-        scf::YieldOp::create(nb, nloc, op.getParam());
-      });
-  return branch.getResult(0);
+  if (period == 1)
+    return updated;
+  // Updated only at multiples of f: an element-wise select on the step count
+  // (no branch on a value the host would have to read).
+  return mapWithScalars(tb, {op.getParam(), updated}, op.getStep(),
+                        [&](OpBuilder &nb, Location loc, ValueRange args) {
+                          Value now = isMultipleOf(nb, loc, args[2], period);
+                          return arith::SelectOp::create(nb, loc, now, args[1],
+                                                         args[0])
+                              .getResult();
+                        });
 }
 
 struct LowerOptimizersPass

@@ -101,10 +101,16 @@ def NLLowerOptimizers : Pass<"nl-lower-optimizers"> {
       Newton-Schulz steps (3.4445, -4.7750, 2.0315) on `m / (||m||_F +
       1e-7)`, on the transpose when the matrix has more rows than columns,
       as three contractions per step. A group updated every f > 1 steps
-      computes its rule inside an `scf.if` taken at multiples of f.
-    Scalars that depend on the step (bias corrections, rates, the clipping
-    factor) are computed in float64 and rounded once to the tensors' element
-    type.
+      selects, element-wise, the rule's result at multiples of f and the
+      parameter otherwise (the rule is computed every step).
+    Scalars (bias corrections, rates, norms, the clipping factor) are
+    one-element tensors computed in float64 by linalg.generic ops (one loop
+    of one trip) and rounded once to the tensors' element type; they reach the element-wise
+    updates as broadcast inputs, and the step count reaches the periodic
+    selects the same way: no value is extracted from a tensor outside a
+    linalg op. (The CUDA backend does not yet form kernels from one-trip
+    loops and whole-tensor reductions, so optimizer levels compile for the
+    CPU targets only today.)
 
     Muon and M3 need parameters of static shape (an error at the op
     otherwise). A training step (`hope-compile --train`, `hope-models
