@@ -2,9 +2,10 @@
 torch.optim.SGD (momentum, coupled weight decay) and torch.optim.AdamW, and against the
 float64 references of Muon and M3 in test/reference/optimizers.py (AdamW, from torch.optim, on
 their non-matrix parameters), over several steps of a fixed gradient sequence, with gradient
-clipping by global norm and a warm-up + cosine schedule of the run-time learning rate.
-Tolerances (semantics doc, section 8): float64 1e-9; float32 against the float64 reference
-1e-5. A planted error (AdamW without bias correction) is shown to fail."""
+clipping by global norm and a warm-up + cosine schedule of the run-time learning rate; a
+parameter group updated every f steps at its period. Tolerances (semantics doc, section 8):
+float64 1e-9; float32 against the float64 reference 1e-5. A planted error (AdamW without bias
+correction) is shown to fail."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from artifact import Artifact, build_model
+from artifact import Artifact, build_model, compile_module
 from reference import optimizers as ref
 
 SHAPES = [(6, 4), (3, 5), (4,)]  # a tall matrix (NS5 transposes it), a wide one, a vector
@@ -180,3 +181,33 @@ def test_schedule_and_clipping_are_applied(artifacts):
     sgd = lambda w: torch.optim.SGD(w, lr=BASE_LR, momentum=h["momentum"], weight_decay=h["weight_decay"])
     assert relative_error(compiled, _torch_run(sgd, params, grads, clip=False)) > 1e-3
     assert relative_error(compiled, _torch_run(sgd, params, grads, schedule=False)) > 1e-3
+
+
+PERIODIC_STEP = """
+func.func @periodic(%w: tensor<3x2xf64> {nl.state = "w"}, %m: tensor<3x2xf64> {nl.state = "w.m"},
+                    %g: tensor<3x2xf64> {nl.input = "g"}, %r: tensor<f64> {nl.input = "lr"},
+                    %t: tensor<i64> {nl.input = "step"})
+    -> (tensor<3x2xf64> {nl.state = "w"}, tensor<3x2xf64> {nl.state = "w.m"}) {
+  %m1 = nl.moment "w.m" %m, %g {every = #nl.every<1 steps>, decay = 0.5, scale = -1.0} : tensor<3x2xf64>
+  %w1 = nl.param_update "w" %w with(%m1 : tensor<3x2xf64>) step(%t : tensor<i64>) lr(%r : tensor<f64>)
+      {every = #nl.every<3 steps>, rule = #nl.sgd_momentum} : tensor<3x2xf64>
+  return %w1, %m1 : tensor<3x2xf64>, tensor<3x2xf64>
+}
+"""
+
+
+def test_periodic_group_updates_at_its_period(hope_compile, tmp_path):
+    """A parameter group every 3 steps: its momentum moves every step, the parameter only at
+    steps 3 and 6 (float64, exact up to rounding)."""
+    artifact = Artifact(compile_module(hope_compile, PERIODIC_STEP, tmp_path, "periodic"))
+    generator = torch.Generator().manual_seed(3)
+    w = torch.randn(3, 2, generator=generator, dtype=torch.float64)
+    m = torch.zeros(3, 2, dtype=torch.float64)
+    cw, cm = w.numpy().copy(), m.numpy().copy()
+    for step in range(1, 7):
+        g = torch.randn(3, 2, generator=generator, dtype=torch.float64)
+        cw, cm = artifact("periodic", cw, cm, g.numpy(), np.array(0.1), np.array(step, np.int64))
+        m = 0.5 * m - g
+        if step % 3 == 0:
+            w = w + 0.1 * m
+        assert relative_error([cw, cm], [w, m]) <= 1e-15, step
