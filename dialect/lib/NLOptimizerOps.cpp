@@ -39,6 +39,16 @@ LogicalResult MomentOp::verify() {
   if (!periodic && (getPending() || getNewPending()))
     return emitOpError("pending(...) is only used by optimizer levels updated "
                        "every f > 1 steps");
+  double weightDecay = getWeightDecay().convertToDouble();
+  if (!std::isfinite(weightDecay) || weightDecay < 0.0)
+    return emitOpError("weight_decay must be finite and >= 0, got ")
+           << weightDecay;
+  if (getParam() && weightDecay == 0.0)
+    return emitOpError("l2(...) gives the parameter of a coupled weight "
+                       "decay, but weight_decay is 0");
+  if (!getParam() && weightDecay != 0.0)
+    return emitOpError("weight_decay = ")
+           << weightDecay << " needs the decayed parameter: l2(...)";
   return success();
 }
 
@@ -49,6 +59,8 @@ void MomentOp::getUpdateInputs(unsigned, SmallVectorImpl<Value> &inputs) {
   inputs.push_back(getInput());
   if (getStep())
     inputs.push_back(getStep());
+  if (getParam())
+    inputs.push_back(getParam());
 }
 void MomentOp::getStateSources(SmallVectorImpl<StateSource> &sources) {
   sources.push_back({getOperation(), 0, /*sameToken=*/true});
@@ -119,10 +131,16 @@ LogicalResult ParamUpdateOp::verify() {
                                adam.getBeta2().convertToDouble(), 2)))
       return failure();
   }
-  if (isa<MuonRuleAttr>(getRule()) && getParam().getType().getRank() != 2)
-    return emitOpError("Muon orthogonalises matrices; parameter '")
-           << getName() << "' has rank " << getParam().getType().getRank()
+  if (isa<MuonRuleAttr, M3RuleAttr>(getRule()) &&
+      getParam().getType().getRank() != 2)
+    return emitOpError(isa<MuonRuleAttr>(getRule()) ? "Muon" : "M3")
+           << " orthogonalises matrices; parameter '" << getName()
+           << "' has rank " << getParam().getType().getRank()
            << " (use AdamW for it)";
+  if (getEvery().getPeriod() > 1 && !getStep())
+    return emitOpError("a parameter group updated ")
+           << getEvery().describe()
+           << " needs the step count (step(...)) to know when to update";
   return success();
 }
 
@@ -135,7 +153,45 @@ void ParamUpdateOp::getUpdateInputs(unsigned, SmallVectorImpl<Value> &inputs) {
   llvm::append_range(inputs, getStates());
   if (getStep())
     inputs.push_back(getStep());
+  if (getLr())
+    inputs.push_back(getLr());
 }
 void ParamUpdateOp::getStateSources(SmallVectorImpl<StateSource> &sources) {
   sources.push_back({getOperation(), 0, /*sameToken=*/true});
+}
+
+//===----------------------------------------------------------------------===//
+// ClipGradNormOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ClipGradNormOp::verify() {
+  if (getGrads().empty())
+    return emitOpError("needs at least one gradient");
+  double maxNorm = getMaxNorm().convertToDouble();
+  if (!std::isfinite(maxNorm) || maxNorm <= 0.0)
+    return emitOpError("max_norm must be finite and > 0, got ") << maxNorm;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// LRScheduleOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult LRScheduleOp::verify() {
+  // getWarmup()/getTotal() zero-extend the signless attributes: read them
+  // signed.
+  auto warmup = static_cast<int64_t>(getWarmup());
+  auto total = static_cast<int64_t>(getTotal());
+  if (warmup < 0)
+    return emitOpError("warmup must be >= 0 steps, got ") << warmup;
+  if (total < 0)
+    return emitOpError("total must be >= 0 steps (0: no decay), got ") << total;
+  if (total != 0 && total <= warmup)
+    return emitOpError("the cosine decay ends at step total = ")
+           << total << ", which must come after the warm-up (" << warmup
+           << " steps)";
+  double minRatio = getMinRatio().convertToDouble();
+  if (!(minRatio >= 0.0 && minRatio <= 1.0))
+    return emitOpError("min_ratio must be in [0, 1], got ") << minRatio;
+  return success();
 }

@@ -125,7 +125,7 @@ func.func @decay_kind(%m: tensor<4xf32>, %g: tensor<4xf32>) {
 func.func @input_type(%m: tensor<4xf32>, %g: tensor<8xf32>) {
   // expected-error @+1 {{'nl.moment' op failed to verify that all of {state, input, new_state} have same type}}
   %0 = "nl.moment"(%m, %g) <{name = "m", every = #nl.every<1 steps>, decay = 0.9,
-                             scale = 0.1, operandSegmentSizes = array<i32: 1, 1, 0, 0>}>
+                             scale = 0.1, operandSegmentSizes = array<i32: 1, 1, 0, 0, 0>}>
       : (tensor<4xf32>, tensor<8xf32>) -> tensor<4xf32>
   return
 }
@@ -136,7 +136,7 @@ func.func @pending_type(%m: tensor<4xf32>, %g: tensor<4xf32>, %p: tensor<4xf16>,
                         %t: tensor<i64>) {
   // expected-error @+1 {{'nl.moment' op failed to verify that pending sum matches the state}}
   %0, %1 = "nl.moment"(%m, %g, %p, %t) <{name = "m", every = #nl.every<2 steps>,
-      decay = 0.9, scale = 0.1, operandSegmentSizes = array<i32: 1, 1, 1, 1>}>
+      decay = 0.9, scale = 0.1, operandSegmentSizes = array<i32: 1, 1, 1, 1, 0>}>
       : (tensor<4xf32>, tensor<4xf32>, tensor<4xf16>, tensor<i64>) -> (tensor<4xf32>, tensor<4xf32>)
   return
 }
@@ -147,7 +147,7 @@ func.func @new_pending_type(%m: tensor<4xf32>, %g: tensor<4xf32>, %p: tensor<4xf
                             %t: tensor<i64>) {
   // expected-error @+1 {{'nl.moment' op failed to verify that new pending sum matches the state}}
   %0, %1 = "nl.moment"(%m, %g, %p, %t) <{name = "m", every = #nl.every<2 steps>,
-      decay = 0.9, scale = 0.1, operandSegmentSizes = array<i32: 1, 1, 1, 1>}>
+      decay = 0.9, scale = 0.1, operandSegmentSizes = array<i32: 1, 1, 1, 1, 0>}>
       : (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<i64>) -> (tensor<4xf32>, tensor<2x4xf32>)
   return
 }
@@ -311,7 +311,142 @@ func.func @rule_kind(%w: tensor<4x4xf32>, %m: tensor<4x4xf32>) {
 func.func @new_param_type(%w: tensor<4x4xf32>, %m: tensor<4x4xf32>) {
   // expected-error @+1 {{'nl.param_update' op failed to verify that all of {param, new_param} have same type}}
   %0 = "nl.param_update"(%w, %m) <{name = "W", every = #nl.every<1 steps>,
-      rule = #nl.sgd_momentum, operandSegmentSizes = array<i32: 1, 1, 0>}>
+      rule = #nl.sgd_momentum, operandSegmentSizes = array<i32: 1, 1, 0, 0>}>
       : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x?xf32>
+  return
+}
+
+// -----
+
+func.func @m3_rank(%w: tensor<4xf32>, %m: tensor<4xf32>) {
+  // expected-error @+1 {{'nl.param_update' op M3 orthogonalises matrices; parameter 'b' has rank 1 (use AdamW for it)}}
+  %0 = nl.param_update "b" %w with(%m, %m, %m : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) {
+      every = #nl.every<1 steps>, rule = #nl.m3<lr = 0.02, alpha = 0.5, eps = 1.0e-8>}
+      : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @periodic_param_without_step(%w: tensor<4x4xf32>, %m: tensor<4x4xf32>) {
+  // expected-error @+1 {{'nl.param_update' op a parameter group updated every 2 steps needs the step count (step(...)) to know when to update}}
+  %0 = nl.param_update "W" %w with(%m : tensor<4x4xf32>) {
+      every = #nl.every<2 steps>, rule = #nl.muon<lr = 0.02>} : tensor<4x4xf32>
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// Run-time learning rate, weight decay, clipping and schedules
+//===----------------------------------------------------------------------===//
+
+func.func @lr_rank(%w: tensor<4x4xf32>, %m: tensor<4x4xf32>, %r: tensor<1xf32>) {
+  // expected-error @+1 {{'nl.param_update' op operand #2 must be 0D tensor of floating-point values, but got 'tensor<1xf32>'}}
+  %0 = nl.param_update "W" %w with(%m : tensor<4x4xf32>) lr(%r : tensor<1xf32>) {
+      every = #nl.every<1 steps>, rule = #nl.sgd_momentum} : tensor<4x4xf32>
+  return
+}
+
+// -----
+
+func.func @lr_integer(%w: tensor<4x4xf32>, %m: tensor<4x4xf32>, %r: tensor<i64>) {
+  // expected-error @+1 {{'nl.param_update' op operand #2 must be 0D tensor of floating-point values, but got 'tensor<i64>'}}
+  %0 = nl.param_update "W" %w with(%m : tensor<4x4xf32>) lr(%r : tensor<i64>) {
+      every = #nl.every<1 steps>, rule = #nl.sgd_momentum} : tensor<4x4xf32>
+  return
+}
+
+// -----
+
+func.func @l2_without_decay(%m: tensor<4xf32>, %g: tensor<4xf32>, %w: tensor<4xf32>) {
+  // expected-error @+1 {{'nl.moment' op l2(...) gives the parameter of a coupled weight decay, but weight_decay is 0}}
+  %0 = nl.moment "m" %m, %g l2(%w) {every = #nl.every<1 steps>, decay = 0.9, scale = -1.0}
+      : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @decay_without_l2(%m: tensor<4xf32>, %g: tensor<4xf32>) {
+  // expected-error @+1 {{'nl.moment' op weight_decay = 1.000000e-02 needs the decayed parameter: l2(...)}}
+  %0 = nl.moment "m" %m, %g {every = #nl.every<1 steps>, decay = 0.9, scale = -1.0,
+                             weight_decay = 0.01} : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @negative_decay(%m: tensor<4xf32>, %g: tensor<4xf32>, %w: tensor<4xf32>) {
+  // expected-error @+1 {{'nl.moment' op weight_decay must be finite and >= 0, got -1.000000e-02}}
+  %0 = nl.moment "m" %m, %g l2(%w) {every = #nl.every<1 steps>, decay = 0.9, scale = -1.0,
+                                    weight_decay = -0.01} : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @l2_type(%m: tensor<4xf32>, %g: tensor<4xf32>, %w: tensor<4xf64>) {
+  // expected-error @+1 {{'nl.moment' op failed to verify that decayed parameter matches the state}}
+  %0 = "nl.moment"(%m, %g, %w) <{name = "m", every = #nl.every<1 steps>, decay = 0.9,
+      scale = 0.1, weight_decay = 0.1, operandSegmentSizes = array<i32: 1, 1, 0, 0, 1>}>
+      : (tensor<4xf32>, tensor<4xf32>, tensor<4xf64>) -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @clip_empty() {
+  // expected-error @+1 {{'nl.clip_grad_norm' op needs at least one gradient}}
+  "nl.clip_grad_norm"() <{max_norm = 1.0}> : () -> ()
+  return
+}
+
+// -----
+
+func.func @clip_max_norm(%g: tensor<4xf32>) {
+  // expected-error @+1 {{'nl.clip_grad_norm' op max_norm must be finite and > 0, got 0.000000e+00}}
+  %0 = nl.clip_grad_norm %g {max_norm = 0.0} : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @clip_types(%g: tensor<4xf32>, %h: tensor<2x2xf32>) {
+  // expected-error @+1 {{'nl.clip_grad_norm' op failed to verify that the clipped gradients have the gradients' types}}
+  %0:2 = "nl.clip_grad_norm"(%g, %h) <{max_norm = 1.0}>
+      : (tensor<4xf32>, tensor<2x2xf32>) -> (tensor<4xf32>, tensor<4xf32>)
+  return
+}
+
+// -----
+
+func.func @schedule_warmup(%r: tensor<f32>, %t: tensor<i64>) {
+  // expected-error @+1 {{'nl.lr_schedule' op warmup must be >= 0 steps, got -3}}
+  %0 = nl.lr_schedule %r step(%t : tensor<i64>) {warmup = -3} : tensor<f32>
+  return
+}
+
+// -----
+
+func.func @schedule_total(%r: tensor<f32>, %t: tensor<i64>) {
+  // expected-error @+1 {{'nl.lr_schedule' op the cosine decay ends at step total = 10, which must come after the warm-up (10 steps)}}
+  %0 = nl.lr_schedule %r step(%t : tensor<i64>) {warmup = 10, total = 10} : tensor<f32>
+  return
+}
+
+// -----
+
+func.func @schedule_ratio(%r: tensor<f32>, %t: tensor<i64>) {
+  // expected-error @+1 {{'nl.lr_schedule' op min_ratio must be in [0, 1], got 1.500000e+00}}
+  %0 = nl.lr_schedule %r step(%t : tensor<i64>) {total = 10, min_ratio = 1.5} : tensor<f32>
+  return
+}
+
+// -----
+
+func.func @schedule_step_type(%r: tensor<f32>, %t: tensor<i32>) {
+  // expected-error @+1 {{'nl.lr_schedule' op operand #1 must be 0D tensor of 64-bit signless integer values, but got 'tensor<i32>'}}
+  %0 = nl.lr_schedule %r step(%t : tensor<i32>) : tensor<f32>
   return
 }

@@ -23,6 +23,8 @@
 // OPS-DAG: ### `nl.merge_heads`
 // OPS-DAG: ### `nl.moment`
 // OPS-DAG: ### `nl.param_update`
+// OPS-DAG: ### `nl.clip_grad_norm`
+// OPS-DAG: ### `nl.lr_schedule`
 // OPS-DAG: ### `nl.rate`
 // OPS-DAG: ### `nl.read`
 // OPS-DAG: ### `nl.rms_norm`
@@ -57,6 +59,7 @@
 // Codegen passes: the common ones, and each backend's in its own reference.
 // RUN: FileCheck %s --check-prefix=CODEGEN < %docs/reference/NLCodegenPasses.md
 // CODEGEN-DAG: ### `-nl-lower-blocks-to-linalg`
+// CODEGEN-DAG: ### `-nl-lower-optimizers`
 // CODEGEN-DAG: ### `-nl-emit-entry-abi`
 // RUN: not grep -e "^### .-nl-tile-contractions" %docs/reference/NLCodegenPasses.md
 // RUN: FileCheck %s --check-prefix=CPU < %docs/reference/NLCPUCodegenPasses.md

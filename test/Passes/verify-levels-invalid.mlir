@@ -72,7 +72,7 @@ func.func @steps_not_dividing(%w: tensor<4x4xf32>, %g: tensor<4x4xf32>, %t: tens
   // expected-note @+1 {{'W.m' is declared here}}
   %m, %p = nl.moment "W.m" %g, %g pending(%g) step(%t : tensor<i64>) {every = #nl.every<2 steps>, decay = 0.9 : f64, scale = -0.1 : f64} : tensor<4x4xf32>, tensor<4x4xf32>
   // expected-error @+1 {{component 'W' (every 3 steps) reads 'W.m' (every 2 steps)}}
-  %w1 = nl.param_update "W" %w with(%m : tensor<4x4xf32>) {every = #nl.every<3 steps>, rule = #nl.sgd_momentum} : tensor<4x4xf32>
+  %w1 = nl.param_update "W" %w with(%m : tensor<4x4xf32>) step(%t : tensor<i64>) {every = #nl.every<3 steps>, rule = #nl.sgd_momentum} : tensor<4x4xf32>
   return %w1 : tensor<4x4xf32>
 }
 

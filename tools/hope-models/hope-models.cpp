@@ -10,6 +10,7 @@
 
 #include "InitialState.h"
 #include "MemorySpec.h"
+#include "OptimizerStepCommand.h"
 #include "ModelCatalog.h"
 #include "ToolSupport.h"
 #include "WeightsFile.h"
@@ -172,7 +173,8 @@ std::string getOverview() {
         "  hope-models NAME [--config=CFG] [-o model.mlir]\n"
         "              [--weights-out=w.safetensors [--seed=N]]\n"
         "  hope-models NAME --streaming ... --initial-state-out=s0.safetensors"
-        "   (hope-run --state-in)\n\n"
+        "   (hope-run --state-in)\n"
+     << getOptimizerStepUsage() << "\n"
         "Models and their configs (the first is the default):\n";
   for (const ModelInfo &model : getModels()) {
     os << "  " << model.name << ": " << model.summary << "\n";
@@ -398,6 +400,8 @@ func::FuncOp getEntryPoint(ModuleOp module) {
 int run() {
   if (modelName.empty())
     return fail("give a model: " + describeModelNames() + " (see --help)");
+  if (modelName == "optimizer-step")
+    return runOptimizerStep(outputFile, dtype);
   const ModelInfo *model = findModel(modelName);
   if (!model)
     return fail("unknown model '" + modelName +
@@ -514,7 +518,8 @@ int run() {
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   hope::tools::setBugReportMessage();
-  cl::HideUnrelatedOptions({&category, &overrideCategory});
+  cl::HideUnrelatedOptions(
+      {&category, &overrideCategory, &getOptimizerStepCategory()});
   cl::ParseCommandLineOptions(argc, argv, getOverview());
   return run();
 }

@@ -30,6 +30,7 @@ static const CompilePhase kCommonPhases[] = {
     {"linalg", "every nl op lowered to linalg, tensor and arith on tensors; "
                "preconditions outlined",
      [](OpPassManager &pm, const CompileOptions &) {
+       pm.addPass(createNLLowerOptimizers());
        pm.addPass(createNLLowerBlocksToLinalg());
        addPipeline(pm, "func.func(convert-elementwise-to-linalg),"
                        "resolve-ranked-shaped-type-result-dims,"

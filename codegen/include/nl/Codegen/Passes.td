@@ -78,6 +78,51 @@ def NLLowerMemories : Pass<"nl-lower-memories"> {
     "mlir::tensor::TensorDialect"];
 }
 
+def NLLowerOptimizers : Pass<"nl-lower-optimizers"> {
+  let summary = "Lower the optimizer levels to linalg and arith on tensors";
+  let description = [{
+    Rewrites the ops of the outer (training-step) levels exactly as the
+    dialect reference defines them, so that they go through every target's
+    pipeline like the rest of the model:
+    - `nl.clip_grad_norm`: one float64 sum of squares per gradient, one
+      scale factor `min(1, max_norm / (norm + 1e-6))` for all of them;
+    - `nl.lr_schedule`: scalar float64 arithmetic on the step count (linear
+      warm-up, cosine decay), rounded once to the rate's type;
+    - `nl.moment`: `S <- decay S + scale (g + wd W)^power`, element-wise; a
+      moment updated every f > 1 steps adds to its pending sum every step
+      and selects, at steps that are multiples of f, the update and a zero
+      sum;
+    - `nl.param_update`: SGD momentum `W + r m`; AdamW with its bias
+      corrections from the step count and decoupled weight decay (as
+      `torch.optim.AdamW`: `W (1 - r wd) - (r / bc1) m / (sqrt(v) /
+      sqrt(bc2) + eps)`); Muon `W - r NS5(m)`; M3
+      `W - r (NS5(M1) + alpha NS5(M2)) / (sqrt(V) + eps)`, with `r` the
+      rule's lr times the `lr(...)` operand. NS5 is five quintic
+      Newton-Schulz steps (3.4445, -4.7750, 2.0315) on `m / (||m||_F +
+      1e-7)`, on the transpose when the matrix has more rows than columns,
+      as three contractions per step. A group updated every f > 1 steps
+      selects, element-wise, the rule's result at multiples of f and the
+      parameter otherwise (the rule is computed every step).
+    Scalars (bias corrections, rates, norms, the clipping factor) are
+    one-element tensors computed in float64 by linalg.generic ops (one loop
+    of one trip) and rounded once to the tensors' element type; they reach the element-wise
+    updates as broadcast inputs, and the step count reaches the periodic
+    selects the same way: no value is extracted from a tensor outside a
+    linalg op. (The CUDA backend does not yet form kernels from one-trip
+    loops and whole-tensor reductions, so optimizer levels compile for the
+    CPU targets only today.)
+
+    Muon and M3 need parameters of static shape (an error at the op
+    otherwise). A training step (`hope-compile --train`, `hope-models
+    optimizer-step`) emits these ops; the `linalg` phase runs this pass
+    before `nl-lower-blocks-to-linalg`.
+  }];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
+    "mlir::math::MathDialect", "mlir::scf::SCFDialect",
+    "mlir::tensor::TensorDialect"];
+}
+
 //===----------------------------------------------------------------------===//
 // Helpers for the backends' phases
 //===----------------------------------------------------------------------===//

@@ -260,6 +260,7 @@ def NL_MomentOp : NL_Op<"moment", [Pure, AttrSizedOperandSegments,
     AllTypesMatch<["state", "input", "new_state"]>,
     OptionalTypesMatchWith<"pending sum matches the state", "state", "pending", "$_self">,
     OptionalTypesMatchWith<"new pending sum matches the state", "state", "new_pending", "$_self">,
+    OptionalTypesMatchWith<"decayed parameter matches the state", "state", "param", "$_self">,
     DeclareOpInterfaceMethods<NL_ComponentOpInterface>,
     DeclareOpInterfaceMethods<NL_StateReaderOpInterface>]> {
   let summary = "an optimizer memory: S <- decay S + scale g^power";
@@ -269,27 +270,39 @@ def NL_MomentOp : NL_Op<"moment", [Pure, AttrSizedOperandSegments,
     (`scale = 1 - beta`, `power = 2` for the second), M3's momenta. An optimizer
     memory that updates every `f > 1` steps sums its input between updates in
     `pending` and needs the step count `step` (starting at 1) to know when to
-    update: at steps that are multiples of f, `S <- decay S + scale * pending`
-    and the sum restarts.
+    update: every step `P <- pending + g^power`; at steps that are multiples
+    of f, `S <- decay S + scale * P` and the sum restarts (`new_pending = 0`),
+    otherwise `S` is unchanged and `new_pending = P`.
+
+    Coupled (L2) weight decay, `torch.optim.SGD`'s `weight_decay`: with
+    `l2(%W)` and `weight_decay = wd != 0`, the moment compresses
+    `g + wd W` instead of `g` (the gradient of the loss plus
+    `wd/2 ||W||^2`), before the power. AdamW's decay is decoupled and belongs
+    to its rule instead.
 
     ```mlir
     %m1 = nl.moment "W.m" %m, %g {every = #nl.every<1 steps>, decay = 0.9, scale = 0.1} : tensor<64x64xf32>
+    %b1 = nl.moment "W.buf" %b, %g l2(%w) {every = #nl.every<1 steps>, decay = 0.9, scale = -1.0, weight_decay = 1.0e-4} : tensor<64x64xf32>
     ```
   }];
   let arguments = (ins StrAttr:$name, NL_EveryAttr:$every, F64Attr:$decay,
                        F64Attr:$scale, DefaultValuedAttr<I64Attr, "1">:$power,
+                       DefaultValuedAttr<F64Attr, "0.0">:$weight_decay,
                        NL_FloatTensor:$state, NL_FloatTensor:$input,
                        Optional<NL_FloatTensor>:$pending,
-                       Optional<NL_StepCount>:$step);
+                       Optional<NL_StepCount>:$step,
+                       Optional<NL_FloatTensor>:$param);
   let results = (outs NL_FloatTensor:$new_state,
                       Optional<NL_FloatTensor>:$new_pending);
   let assemblyFormat = [{
     $name $state `,` $input (`pending` `(` $pending^ `)`)?
-    (`step` `(` $step^ `:` type($step) `)`)? attr-dict `:` type($state)
-    (`,` type($new_pending)^)?
+    (`step` `(` $step^ `:` type($step) `)`)? (`l2` `(` $param^ `)`)?
+    attr-dict `:` type($state) (`,` type($new_pending)^)?
   }];
   let hasVerifier = 1;
 }
+
+def NL_LearningRate : 0DTensorOf<[AnyFloat]>;
 
 def NL_ParamUpdateOp : NL_Op<"param_update", [Pure, AttrSizedOperandSegments,
     AllTypesMatch<["param", "new_param"]>,
@@ -301,23 +314,98 @@ def NL_ParamUpdateOp : NL_Op<"param_update", [Pure, AttrSizedOperandSegments,
     states it needs (each usually the result of an `nl.moment` level, which is
     therefore one level faster than the parameter): `#nl.sgd_momentum` takes
     `m`; `#nl.adamw<...>` takes `m, v` and the step count; `#nl.muon<...>`
-    takes `m` and needs a matrix; `#nl.m3<...>` takes `M1, M2, V`.
+    takes `m` and needs a matrix; `#nl.m3<...>` takes `M1, M2, V` and needs a
+    matrix.
+
+    The learning rate of the step may come at run time (a schedule, a
+    training loop's `--lr`): the optional `lr(%r)` operand, a 0-D float
+    tensor, *multiplies* the rule's rate. AdamW, Muon and M3 step with
+    `rule.lr * r` (write `lr = 1.0` in the rule to take the rate from the
+    operand alone); `#nl.sgd_momentum` steps `W <- W + r m` (its momentum then
+    has `scale = -1`: `torch.optim.SGD`'s buffer). Without the operand the
+    factor is 1. A multiplier rather than a replacement keeps one meaning for
+    the attribute whether or not the operand is there.
+
+    A group updated every `f > 1` steps needs the step count: it applies the
+    rule at steps that are multiples of f and passes `param` through
+    otherwise.
 
     ```mlir
     %w1 = nl.param_update "W" %w with(%m1, %v1 : tensor<64x64xf32>, tensor<64x64xf32>) step(%t : tensor<i64>)
         {every = #nl.every<1 steps>,
          rule = #nl.adamw<lr = 1.0e-03, beta1 = 0.9, beta2 = 0.999, eps = 1.0e-08, weight_decay = 0.01>}
         : tensor<64x64xf32>
+    %w2 = nl.param_update "W" %w with(%b1 : tensor<64x64xf32>) lr(%r : tensor<f32>)
+        {every = #nl.every<1 steps>, rule = #nl.sgd_momentum} : tensor<64x64xf32>
     ```
   }];
   let arguments = (ins StrAttr:$name, NL_EveryAttr:$every,
                        NL_OptimizerRuleAttr:$rule, NL_FloatTensor:$param,
                        Variadic<NL_FloatTensor>:$states,
-                       Optional<NL_StepCount>:$step);
+                       Optional<NL_StepCount>:$step,
+                       Optional<NL_LearningRate>:$lr);
   let results = (outs NL_FloatTensor:$new_param);
   let assemblyFormat = [{
     $name $param `with` `(` $states `:` type($states) `)`
-    (`step` `(` $step^ `:` type($step) `)`)? attr-dict `:` type($param)
+    (`step` `(` $step^ `:` type($step) `)`)?
+    (`lr` `(` $lr^ `:` type($lr) `)`)? attr-dict `:` type($param)
+  }];
+  let hasVerifier = 1;
+}
+
+def NL_ClipGradNormOp : NL_Op<"clip_grad_norm", [Pure,
+    RangedTypesMatchWith<"the clipped gradients have the gradients' types",
+                         "grads", "clipped", "$_self">]> {
+  let summary = "gradient clipping by the global norm of a group of gradients";
+  let description = [{
+    Scales every gradient of the group by the same factor so that their
+    global 2-norm `n = sqrt(sum_i ||g_i||^2)` is at most `max_norm`:
+    `g_i * min(1, max_norm / (n + 1e-6))`, as
+    `torch.nn.utils.clip_grad_norm_` does (the 1e-6 is its). The squares
+    are summed in float64 whatever the gradients' types. Clip before the
+    moments: the group is what one `max_norm` covers (all parameters of a
+    model, usually).
+
+    ```mlir
+    %c:2 = nl.clip_grad_norm %gw, %gb {max_norm = 1.0} : tensor<64x32xf32>, tensor<64xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<NL_FloatTensor>:$grads, F64Attr:$max_norm);
+  let results = (outs Variadic<NL_FloatTensor>:$clipped);
+  let assemblyFormat = "$grads attr-dict `:` type($grads)";
+  let hasVerifier = 1;
+}
+
+def NL_LRScheduleOp : NL_Op<"lr_schedule", [Pure,
+    AllTypesMatch<["base", "lr"]>]> {
+  let summary = "learning rate of a step: linear warm-up, then cosine decay";
+  let description = [{
+    The rate at step `t` (starting at 1) of a schedule with base rate `base`
+    (a 0-D float tensor, e.g. a training loop's `--lr`):
+    - warm-up, `t <= warmup`: `base * t / warmup`;
+    - then, with `total > warmup`, cosine decay to `min_ratio * base` at
+      step `total` (and after it): `p = min(1, (t - warmup) / (total -
+      warmup))`, `base * (min_ratio + (1 - min_ratio) (1 + cos(pi p)) / 2)`;
+    - with `total = 0`, `base` after the warm-up (no decay).
+    The factor is computed in float64 and rounded once to `base`'s type.
+
+    The schedule is an op of the compiled step rather than host code so that
+    every caller of a training entry point (hope-train, a program using the
+    runtime, the CUDA target) gets the same rates from the same two inputs,
+    `base` and `t`, the step count its checkpoints already carry; its result
+    feeds `nl.param_update`'s `lr(...)`.
+
+    ```mlir
+    %r = nl.lr_schedule %base step(%t : tensor<i64>) {warmup = 100, total = 10000, min_ratio = 0.1} : tensor<f32>
+    ```
+  }];
+  let arguments = (ins NL_LearningRate:$base, NL_StepCount:$step,
+                       DefaultValuedAttr<I64Attr, "0">:$warmup,
+                       DefaultValuedAttr<I64Attr, "0">:$total,
+                       DefaultValuedAttr<F64Attr, "0.0">:$min_ratio);
+  let results = (outs NL_LearningRate:$lr);
+  let assemblyFormat = [{
+    $base `step` `(` $step `:` type($step) `)` attr-dict `:` type($base)
   }];
   let hasVerifier = 1;
 }

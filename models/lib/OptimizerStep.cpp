@@ -1,0 +1,246 @@
+//===- OptimizerStep.cpp - the optimizer levels of a training step --------===//
+
+#include "nl/Models/OptimizerStep.h"
+
+#include "nl/IR/NLOps.h"
+
+#include "llvm/ADT/StringSwitch.h"
+
+using namespace mlir;
+using namespace mlir::nl;
+using namespace mlir::nl::models;
+
+std::optional<OptimizerKind>
+mlir::nl::models::parseOptimizerKind(llvm::StringRef name) {
+  return llvm::StringSwitch<std::optional<OptimizerKind>>(name)
+      .Case("sgd", OptimizerKind::SGD)
+      .Case("adamw", OptimizerKind::AdamW)
+      .Case("muon", OptimizerKind::Muon)
+      .Case("m3", OptimizerKind::M3)
+      .Default(std::nullopt);
+}
+
+/// Whether the parameter takes the optimizer's own rule rather than the
+/// AdamW that Muon and M3 apply to everything but matrices.
+static bool usesAdamW(const OptimizerConfig &config, RankedTensorType type) {
+  switch (config.kind) {
+  case OptimizerKind::SGD:
+    return false;
+  case OptimizerKind::AdamW:
+    return true;
+  case OptimizerKind::Muon:
+  case OptimizerKind::M3:
+    return type.getRank() != 2;
+  }
+  llvm_unreachable("unknown optimizer");
+}
+
+SmallVector<std::string>
+mlir::nl::models::getOptimizerStateNames(const OptimizerConfig &config,
+                                         RankedTensorType type) {
+  if (usesAdamW(config, type))
+    return {"m", "v"};
+  if (config.kind == OptimizerKind::M3)
+    return {"m1", "m2", "m2.pending", "v"};
+  return {"m"};
+}
+
+namespace {
+
+/// Emits the levels of one parameter.
+class ParameterLevels {
+public:
+  ParameterLevels(OpBuilder &b, Location loc, const OptimizerConfig &config,
+                  StringRef name, Value param, Value grad, Value lr, Value step)
+      : b(b), loc(loc), config(config), name(name.str()), param(param),
+        grad(grad), lr(lr), step(step),
+        type(cast<RankedTensorType>(param.getType())) {}
+
+  /// The new parameter; `states` become the new states.
+  Value build(SmallVector<Value> &states) {
+    if (usesAdamW(config, type))
+      return adamW(states);
+    switch (config.kind) {
+    case OptimizerKind::SGD:
+      return sgd(states);
+    case OptimizerKind::Muon:
+      return muon(states);
+    case OptimizerKind::M3:
+      return m3(states);
+    case OptimizerKind::AdamW:
+      break;
+    }
+    llvm_unreachable("AdamW is handled above");
+  }
+
+private:
+  EveryAttr everyStep() {
+    return EveryAttr::get(b.getContext(), 1, TimeUnit::Steps);
+  }
+  llvm::APFloat f64(double value) { return llvm::APFloat(value); }
+
+  /// S <- decay S + scale g^power, every step.
+  Value moment(StringRef suffix, Value state, double decay, double scale,
+               int64_t power, double weightDecay = 0.0) {
+    return MomentOp::create(b, loc, type, Type(), name + "." + suffix.str(),
+                            everyStep(), f64(decay), f64(scale), power,
+                            f64(weightDecay), state, grad, Value(), Value(),
+                            weightDecay != 0.0 ? param : Value())
+        .getNewState();
+  }
+
+  Value update(Attribute rule, ValueRange states, bool needsStep) {
+    return ParamUpdateOp::create(b, loc, type, b.getStringAttr(name),
+                                 everyStep(), rule, param, states,
+                                 needsStep ? step : Value(), lr)
+        .getNewParam();
+  }
+
+  Value sgd(SmallVector<Value> &states) {
+    // torch.optim.SGD: buf <- momentum buf + (g + wd W), W <- W - r buf.
+    // The level holds m = -buf: m <- momentum m - (g + wd W), W <- W + r m.
+    states[0] =
+        moment("m", states[0], config.momentum, -1.0, 1, config.weightDecay);
+    return update(SGDMomentumRuleAttr::get(b.getContext()), states[0], false);
+  }
+
+  Value adamW(SmallVector<Value> &states) {
+    states[0] = moment("m", states[0], config.beta1, 1.0 - config.beta1, 1);
+    states[1] = moment("v", states[1], config.beta2, 1.0 - config.beta2, 2);
+    auto rule = AdamWRuleAttr::get(b.getContext(), f64(1.0), f64(config.beta1),
+                                   f64(config.beta2), f64(config.eps),
+                                   f64(config.weightDecay));
+    return update(rule, states, true);
+  }
+
+  Value muon(SmallVector<Value> &states) {
+    states[0] = moment("m", states[0], config.momentum, 1.0, 1);
+    return update(MuonRuleAttr::get(b.getContext(), f64(1.0)), states[0],
+                  false);
+  }
+
+  Value m3(SmallVector<Value> &states) {
+    states[0] = moment("m1", states[0], 1.0, config.m3Beta1, 1);
+    auto slow = MomentOp::create(
+        b, loc, type, type, name + ".m2",
+        EveryAttr::get(b.getContext(), config.m3Every, TimeUnit::Steps),
+        f64(1.0), f64(config.m3Beta3), 1, f64(0.0), states[1], grad, states[2],
+        step, Value());
+    states[1] = slow.getNewState();
+    states[2] = slow.getNewPending();
+    states[3] = moment("v", states[3], 1.0, config.m3Beta2, 2);
+    auto rule = M3RuleAttr::get(b.getContext(), f64(1.0), f64(config.m3Alpha),
+                                f64(config.eps));
+    return update(rule, {states[0], states[1], states[3]}, false);
+  }
+
+  OpBuilder &b;
+  Location loc;
+  const OptimizerConfig &config;
+  std::string name;
+  Value param, grad, lr, step;
+  RankedTensorType type;
+};
+
+} // namespace
+
+OptimizerStepResult mlir::nl::models::buildOptimizerLevels(
+    OpBuilder &builder, Location loc, const OptimizerConfig &config,
+    ArrayRef<std::string> names, ValueRange params, ValueRange grads,
+    ArrayRef<SmallVector<Value>> states, Value lr, Value step) {
+  SmallVector<Value> clipped(grads);
+  if (config.clipNorm > 0.0)
+    clipped = ClipGradNormOp::create(builder, loc, grads.getTypes(), grads,
+                                     llvm::APFloat(config.clipNorm))
+                  .getClipped();
+  if (config.warmup > 0 || config.totalSteps > 0)
+    lr = LRScheduleOp::create(builder, loc, lr, step,
+                              builder.getI64IntegerAttr(config.warmup),
+                              builder.getI64IntegerAttr(config.totalSteps),
+                              builder.getF64FloatAttr(config.minLrRatio))
+             .getLr();
+  OptimizerStepResult result;
+  for (auto [index, param] : llvm::enumerate(params)) {
+    SmallVector<Value> newStates(states[index]);
+    ParameterLevels levels(builder, loc, config, names[index], param,
+                           clipped[index], lr, step);
+    result.params.push_back(levels.build(newStates));
+    result.states.push_back(std::move(newStates));
+  }
+  return result;
+}
+
+func::FuncOp mlir::nl::models::buildOptimizerStepFunction(
+    OpBuilder &builder, Location loc, const OptimizerConfig &config,
+    ArrayRef<SmallVector<int64_t>> shapes, bool f64) {
+  MLIRContext *context = builder.getContext();
+  Type element = f64 ? builder.getF64Type() : builder.getF32Type();
+  SmallVector<RankedTensorType> types;
+  SmallVector<std::string> names;
+  for (auto [index, shape] : llvm::enumerate(shapes)) {
+    types.push_back(RankedTensorType::get(shape, element));
+    names.push_back("p" + std::to_string(index));
+  }
+  // Arguments: parameters, gradients, states, lr, step (with their roles).
+  SmallVector<Type> argumentTypes;
+  SmallVector<std::pair<StringRef, std::string>> argumentRoles;
+  for (auto [type, name] : llvm::zip(types, names)) {
+    argumentTypes.push_back(type);
+    argumentRoles.push_back({"nl.state", name});
+  }
+  for (auto [type, name] : llvm::zip(types, names)) {
+    argumentTypes.push_back(type);
+    argumentRoles.push_back({"nl.input", "grad." + name});
+  }
+  SmallVector<std::pair<StringRef, std::string>> stateRoles;
+  for (auto [type, name] : llvm::zip(types, names))
+    for (const std::string &suffix : getOptimizerStateNames(config, type)) {
+      argumentTypes.push_back(type);
+      stateRoles.push_back({"nl.state", name + "." + suffix});
+    }
+  llvm::append_range(argumentRoles, stateRoles);
+  argumentTypes.push_back(RankedTensorType::get({}, element));
+  argumentRoles.push_back({"nl.input", "lr"});
+  argumentTypes.push_back(RankedTensorType::get({}, builder.getI64Type()));
+  argumentRoles.push_back({"nl.input", "step"});
+
+  SmallVector<Type> resultTypes(types.begin(), types.end());
+  for (auto [type, name] : llvm::zip(types, names))
+    for (size_t i = 0, e = getOptimizerStateNames(config, type).size(); i < e;
+         ++i)
+      resultTypes.push_back(type);
+
+  auto function = func::FuncOp::create(
+      builder, loc, "optimizer_step",
+      FunctionType::get(context, argumentTypes, resultTypes));
+  for (auto [index, role] : llvm::enumerate(argumentRoles))
+    function.setArgAttr(index, role.first, builder.getStringAttr(role.second));
+  for (size_t index = 0; index < types.size(); ++index)
+    function.setResultAttr(index, "nl.state",
+                           builder.getStringAttr(names[index]));
+  for (auto [offset, role] : llvm::enumerate(stateRoles))
+    function.setResultAttr(types.size() + offset, role.first,
+                           builder.getStringAttr(role.second));
+
+  OpBuilder::InsertionGuard guard(builder);
+  Block *body = function.addEntryBlock();
+  builder.setInsertionPointToStart(body);
+  size_t count = types.size();
+  ValueRange arguments = body->getArguments();
+  SmallVector<SmallVector<Value>> states;
+  size_t next = 2 * count;
+  for (RankedTensorType type : types) {
+    size_t n = getOptimizerStateNames(config, type).size();
+    states.emplace_back(arguments.slice(next, n));
+    next += n;
+  }
+  OptimizerStepResult step = buildOptimizerLevels(
+      builder, loc, config, names, arguments.take_front(count),
+      arguments.slice(count, count), states, arguments[next],
+      arguments[next + 1]);
+  SmallVector<Value> results(step.params);
+  for (const SmallVector<Value> &newStates : step.states)
+    llvm::append_range(results, newStates);
+  func::ReturnOp::create(builder, loc, results);
+  return function;
+}
