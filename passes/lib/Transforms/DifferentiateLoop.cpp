@@ -207,54 +207,54 @@ LogicalResult ReverseSweep::reverseFor(scf::ForOp loop) {
   for (Value value : freeValues)
     carried.push_back(getOrZeros(loc, value));
 
-  bool bodyFailed = false;
-  auto reverseLoop = scf::ForOp::create(
-      builder, loc, zero, trip, one, carried,
-      [&](OpBuilder &b, Location l, Value r, ValueRange args) {
-        Value last = arith::SubIOp::create(b, l, trip, one);
-        Value k = arith::SubIOp::create(b, l, last, r);
-        Value iv = arith::AddIOp::create(
-            b, l, lower, arith::MulIOp::create(b, l, k, step));
-        IRMapping mapping;
-        mapping.map(recording.getInductionVar(), iv);
-        unsigned tapeIndex = 0;
-        for (unsigned i = 0; i < numIterArgs; ++i) {
-          BlockArgument arg = recording.getRegionIterArgs()[i];
-          Value entry = recorded[i]
-                            ? loadEntry(b, l, tapeResults[tapeIndex++],
-                                        arg.getType(), k)
-                            : results[i]; // a stand-in of its shape
-          mapping.map(arg, entry);
-        }
-        SmallVector<Operation *> recomputed;
-        for (Operation &op : body->without_terminator()) {
-          if (&op == firstRecordingOp)
-            break;
-          recomputed.push_back(b.clone(op, mapping));
-        }
+  // The body is built once the loop is in place: the rules walk its parents.
+  auto reverseLoop = scf::ForOp::create(builder, loc, zero, trip, one, carried);
+  Block *reverseBody = reverseLoop.getBody();
+  if (!reverseBody->empty())
+    reverseBody->getTerminator()->erase();
+  OpBuilder b = OpBuilder::atBlockEnd(reverseBody);
+  Location l = loc;
+  Value r = reverseLoop.getInductionVar();
+  ValueRange args = reverseLoop.getRegionIterArgs();
+  Value last = arith::SubIOp::create(b, l, trip, one);
+  Value iteration = arith::SubIOp::create(b, l, last, r);
+  Value iv = arith::AddIOp::create(
+      b, l, lower, arith::MulIOp::create(b, l, iteration, step));
+  IRMapping mapping;
+  mapping.map(recording.getInductionVar(), iv);
+  unsigned tapeIndex = 0;
+  for (unsigned i = 0; i < numIterArgs; ++i) {
+    BlockArgument arg = recording.getRegionIterArgs()[i];
+    Value entry =
+        recorded[i]
+            ? loadEntry(b, l, tapeResults[tapeIndex++], arg.getType(),
+                        iteration)
+            : results[i]; // a stand-in of its shape
+    mapping.map(arg, entry);
+  }
+  SmallVector<Operation *> recomputed;
+  for (Operation &op : body->without_terminator()) {
+    if (&op == firstRecordingOp)
+      break;
+    recomputed.push_back(b.clone(op, mapping));
+  }
 
-        ReverseSweep inner(b);
-        for (auto [f, value] : llvm::enumerate(freeValues))
-          inner.set(value, args[floatArgs.size() + f]);
-        Operation *yield = body->getTerminator();
-        for (auto [c, i] : llvm::enumerate(floatArgs))
-          inner.accumulate(mapping.lookupOrDefault(yield->getOperand(i)),
-                           args[c]);
-        if (failed(inner.run(recomputed))) {
-          bodyFailed = true;
-          scf::YieldOp::create(b, l, args);
-          return;
-        }
-        SmallVector<Value> next;
-        for (unsigned i : floatArgs)
-          next.push_back(inner.getOrZeros(
-              l, mapping.lookup(recording.getRegionIterArgs()[i])));
-        for (Value value : freeValues)
-          next.push_back(inner.getOrZeros(l, value));
-        scf::YieldOp::create(b, l, next);
-      });
-  if (bodyFailed)
+  ReverseSweep inner(b);
+  for (auto [f, value] : llvm::enumerate(freeValues))
+    inner.set(value, args[floatArgs.size() + f]);
+  Operation *yield = body->getTerminator();
+  for (auto [c, i] : llvm::enumerate(floatArgs))
+    inner.accumulate(mapping.lookupOrDefault(yield->getOperand(i)), args[c]);
+  if (failed(inner.run(recomputed)))
     return failure();
+  SmallVector<Value> next;
+  for (unsigned i : floatArgs)
+    next.push_back(inner.getOrZeros(
+        l, mapping.lookup(recording.getRegionIterArgs()[i])));
+  for (Value value : freeValues)
+    next.push_back(inner.getOrZeros(l, value));
+  scf::YieldOp::create(b, l, next);
+
 
   for (auto [c, i] : llvm::enumerate(floatArgs))
     accumulate(inits[i], reverseLoop.getResult(c));

@@ -138,7 +138,11 @@ LogicalResult mlir::nl::autodiff::scalarAdjoints(
         return success();
       })
       .Case([&](math::ExpOp o) {
-        accumulate(o.getOperand(), mul(g, o.getResult()));
+        // 0 * exp(x) is 0 even where exp overflows (a saturated sigmoid).
+        Value zero = cst(0);
+        Value none =
+            arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, g, zero);
+        accumulate(o.getOperand(), select(none, zero, mul(g, o.getResult())));
         return success();
       })
       .Case([&](math::ExpM1Op o) {
