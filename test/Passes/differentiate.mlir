@@ -1,8 +1,8 @@
 // nl-differentiate emits @<name>_vjp: the function, then the reverse sweep.
 // The numbers are checked against finite differences in
 // test/parity/test_differentiate.py; here, the structure.
-// RUN: hope-opt %s --nl-differentiate="functions=elementwise,matmul,reduce,loop,slices,stopped" | FileCheck %s
-// RUN: hope-opt %s --nl-differentiate="functions=elementwise,matmul,reduce,loop,slices,stopped" --canonicalize --cse | hope-opt --verify-each | FileCheck %s --check-prefix=VALID
+// RUN: hope-opt %s --nl-differentiate="functions=elementwise,matmul,reduce,loop,slices,stopped,padded" | FileCheck %s
+// RUN: hope-opt %s --nl-differentiate="functions=elementwise,matmul,reduce,loop,slices,stopped,padded" --canonicalize --cse | hope-opt --verify-each | FileCheck %s --check-prefix=VALID
 
 #id = affine_map<(d0, d1) -> (d0, d1)>
 #row = affine_map<(d0, d1) -> (d0)>
@@ -128,13 +128,16 @@ func.func @slices(%s0: tensor<3xf64>, %x: tensor<4x3xf64>) -> (tensor<3xf64>, te
 }
 
 // No gradient through nl.stop_gradient: d/dw of w * stop_gradient(w) is
-// stop_gradient(w), not 2w.
+// stop_gradient(w), not 2w. Named arguments and results name the cotangents
+// and adjoints.
 // CHECK-LABEL: func.func @stopped_vjp(
+// CHECK-SAME:    {nl.input = "w"}, %{{.*}}: tensor<3xf64> {nl.input = "d_y"})
+// CHECK-SAME:    -> (tensor<3xf64> {nl.output = "y"}, tensor<3xf64> {nl.output = "d_w"})
 // CHECK:         nl.stop_gradient
 // CHECK-COUNT-1: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}}, %{{.*}} :
 // CHECK-NOT:     linalg.generic
 // CHECK:         return
-func.func @stopped(%w: tensor<3xf64>) -> tensor<3xf64> {
+func.func @stopped(%w: tensor<3xf64> {nl.input = "w"}) -> (tensor<3xf64> {nl.output = "y"}) {
   %sw = nl.stop_gradient %w : tensor<3xf64>
   %e = tensor.empty() : tensor<3xf64>
   %y = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]}
@@ -146,4 +149,24 @@ func.func @stopped(%w: tensor<3xf64>) -> tensor<3xf64> {
   return %y : tensor<3xf64>
 }
 
-// VALID-COUNT-6: func.func @{{[a-z]+}}_vjp
+// A constant padding (a causal convolution's zeros in front): the source's
+// adjoint is the result's adjoint at the source's window.
+// CHECK-LABEL: func.func @padded_vjp(
+// CHECK:         tensor.extract_slice %{{.*}}[1] [5] [1] : tensor<8xf64> to tensor<5xf64>
+func.func @padded(%x: tensor<5xf64>) -> tensor<8xf64> {
+  %zero = arith.constant 0.0 : f64
+  %p = tensor.pad %x low[1] high[2] {
+  ^bb0(%i: index):
+    tensor.yield %zero : f64
+  } : tensor<5xf64> to tensor<8xf64>
+  %e = tensor.empty() : tensor<8xf64>
+  %y = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]}
+      ins(%p : tensor<8xf64>) outs(%e : tensor<8xf64>) {
+  ^bb0(%a: f64, %o: f64):
+    %sq = arith.mulf %a, %a : f64
+    linalg.yield %sq : f64
+  } -> tensor<8xf64>
+  return %y : tensor<8xf64>
+}
+
+// VALID-COUNT-7: func.func @{{[a-z]+}}_vjp

@@ -26,6 +26,12 @@ CONFIGS = {
     "mlp-momentum": ref.MemorySpec(ref.MLPModel(hidden=5), ref.L2(), ref.MomentumGD(order=1), chunk=CHUNK),
     "mlp-dgd": ref.MemorySpec(ref.MLPModel(hidden=5), ref.L2(), ref.DGD(), chunk=CHUNK),
     "linear-dot-dgd": ref.MemorySpec(ref.LinearModel(), ref.Dot(), ref.DGD(), chunk=CHUNK),
+    # titans-pytorch's form: GELU, post-norm (a LayerNorm scale in the state), mean L2,
+    # per-chunk retention and momentum, linearisation period 8.
+    "chunk-aggregated": ref.MemorySpec(
+        ref.MLPModel(hidden=5, activation="gelu", norm="post"), ref.L2(reduction="mean"),
+        ref.MomentumGD(order=1, retention="chunk", momentum="chunk"), chunk=CHUNK,
+        chunk_aggregated=ref.ChunkAggregated(linearize=8)),
 }
 _artifacts: dict = {}
 
@@ -44,12 +50,16 @@ def _inputs(spec, tokens, seed=0):
     gen = torch.Generator().manual_seed(seed)
     rand = lambda *shape: torch.randn(*shape, generator=gen, dtype=torch.float64)
     k, v, q = rand(B, H, tokens, D), rand(B, H, tokens, D), rand(B, H, tokens, D)
+    chunks = -(-tokens // spec.chunk)
+    length = lambda grain: chunks if grain == "chunk" else tokens
     lr = 0.02 + 0.08 * torch.rand(B, H, tokens, generator=gen, dtype=torch.float64)
-    retention = 0.8 + 0.2 * torch.rand(B, H, tokens, generator=gen, dtype=torch.float64)
-    momentum = [0.5 + 0.4 * torch.rand(B, H, tokens, generator=gen, dtype=torch.float64)
+    retention = 0.8 + 0.2 * torch.rand(B, H, length(spec.rule.retention), generator=gen,
+                                       dtype=torch.float64)
+    momentum = [0.5 + 0.4 * torch.rand(B, H, length(getattr(spec.rule, "momentum", "token")),
+                                       generator=gen, dtype=torch.float64)
                 for _ in range(spec.momentum_order())]
     layout = ref.state_layout(spec.model, D, D)
-    init = [0.5 * rand(H, *p.shape) for p in layout]
+    init = [0.5 * rand(H, *p.shape) + (1.0 if p.name == "norm" else 0.0) for p in layout]
     inputs = [k, v, lr, retention, *momentum, q, *init]
     cotangents = [rand(B, H, tokens, D)] + [rand(B, H, *p.shape) for p in layout]
     return inputs, cotangents
@@ -82,7 +92,8 @@ def _max_error(gradients, references):
 CASES = [("linear-momentum", "after", 8), ("linear-momentum", "after", 10),
          ("linear-momentum", "chunk_start", 10), ("linear-dgd", "after", 10),
          ("mlp-momentum", "after", 10), ("mlp-dgd", "chunk_start", 10),
-         ("linear-dot-dgd", "after", 9)]
+         ("linear-dot-dgd", "after", 9), ("chunk-aggregated", "after", 16),
+         ("chunk-aggregated", "after", 10)]
 
 
 @pytest.mark.parametrize("config,point,tokens", CASES,

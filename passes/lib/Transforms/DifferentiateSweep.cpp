@@ -223,6 +223,26 @@ LogicalResult ReverseSweep::reverseTensorOp(Operation *op, bool &handled) {
                                collapse.getReassociationIndices(), sizes));
         return success();
       })
+      .Case([&](tensor::PadOp pad) -> LogicalResult {
+        // The source's adjoint is the window of the result's adjoint it was
+        // copied to; a constant padding value gets none.
+        if (!pad.getConstantPaddingValue())
+          return pad.emitError("nl-differentiate: no adjoint rule for a "
+                               "tensor.pad whose padding is not one value");
+        Value g = lookup(pad.getResult());
+        Value source = pad.getSource();
+        SmallVector<OpFoldResult> sizes =
+            tensor::getMixedSizes(builder, loc, source);
+        SmallVector<OpFoldResult> strides(sizes.size(),
+                                          builder.getIndexAttr(1));
+        accumulate(source, tensor::ExtractSliceOp::create(
+                               builder, loc, pad.getSourceType(), g,
+                               pad.getMixedLowPad(), sizes, strides));
+        if (!isInactive(pad.getConstantPaddingValue()))
+          return pad.emitError("nl-differentiate: no adjoint rule for a "
+                               "tensor.pad with a computed padding value");
+        return success();
+      })
       .Case([&](tensor::CastOp cast) {
         Value g = lookup(cast.getResult());
         accumulate(cast.getSource(),
