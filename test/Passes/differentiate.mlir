@@ -1,8 +1,8 @@
 // nl-differentiate emits @<name>_vjp: the function, then the reverse sweep.
 // The numbers are checked against finite differences in
 // test/parity/test_differentiate.py; here, the structure.
-// RUN: hope-opt %s --nl-differentiate="functions=elementwise,matmul,reduce,loop,slices,stopped,padded" | FileCheck %s
-// RUN: hope-opt %s --nl-differentiate="functions=elementwise,matmul,reduce,loop,slices,stopped,padded" --canonicalize --cse | hope-opt --verify-each | FileCheck %s --check-prefix=VALID
+// RUN: hope-opt %s --nl-differentiate="functions=elementwise,matmul,reduce,loop,slices,stopped,padded,conv" | FileCheck %s
+// RUN: hope-opt %s --nl-differentiate="functions=elementwise,matmul,reduce,loop,slices,stopped,padded,conv" --canonicalize --cse | hope-opt --verify-each | FileCheck %s --check-prefix=VALID
 
 #id = affine_map<(d0, d1) -> (d0, d1)>
 #row = affine_map<(d0, d1) -> (d0)>
@@ -169,4 +169,28 @@ func.func @padded(%x: tensor<5xf64>) -> tensor<8xf64> {
   return %y : tensor<8xf64>
 }
 
-// VALID-COUNT-7: func.func @{{[a-z]+}}_vjp
+// A causal depthwise convolution (window 3) on the zero-padded input: the
+// input's index t + j makes its adjoint a scatter-add over t and j
+// (reductions), parallel over the batch and channels.
+// CHECK-LABEL: func.func @conv_vjp(
+// CHECK:         linalg.generic {indexing_maps = [#{{.*}}, #{{.*}}, #{{.*}}, #[[SCATTER:.*]]], iterator_types = ["parallel", "reduction", "parallel", "reduction"]}
+// CHECK-SAME:      outs(%{{.*}} : tensor<2x7x3xf64>)
+func.func @conv(%x: tensor<2x5x3xf64>, %w: tensor<3x3xf64>) -> tensor<2x5x3xf64> {
+  %zero = arith.constant 0.0 : f64
+  %p = tensor.pad %x low[0, 2, 0] high[0, 0, 0] {
+  ^bb0(%i: index, %j: index, %k: index):
+    tensor.yield %zero : f64
+  } : tensor<2x5x3xf64> to tensor<2x7x3xf64>
+  %e = tensor.empty() : tensor<2x5x3xf64>
+  %init = linalg.fill ins(%zero : f64) outs(%e : tensor<2x5x3xf64>) -> tensor<2x5x3xf64>
+  %y = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1 + d3, d2)>, affine_map<(d0, d1, d2, d3) -> (d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%p, %w : tensor<2x7x3xf64>, tensor<3x3xf64>) outs(%init : tensor<2x5x3xf64>) {
+  ^bb0(%a: f64, %b: f64, %o: f64):
+    %m = arith.mulf %a, %b : f64
+    %s = arith.addf %o, %m : f64
+    linalg.yield %s : f64
+  } -> tensor<2x5x3xf64>
+  return %y : tensor<2x5x3xf64>
+}
+
+// VALID-COUNT-8: func.func @{{[a-z]+}}_vjp

@@ -1,6 +1,6 @@
 """nl-differentiate's vector-Jacobian products of the small functions of
 test/Passes/differentiate.mlir (elementwise, matmul, reduction, loops with a recorded and a
-write-only iter_arg, a constant padding, stop-gradient), compiled, against central finite differences in float64."""
+write-only iter_arg, a constant padding, a causal convolution, stop-gradient), compiled, against central finite differences in float64."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ FUNCTIONS = {
     "loop": ([(3,), (5, 3)], [(3,)]),
     "slices": ([(3,), (4, 3)], [(3,), (4, 3)]),
     "padded": ([(5,)], [(8,)]),
+    "conv": ([(2, 5, 3), (3, 3)], [(2, 5, 3)]),
 }
 
 

@@ -50,6 +50,38 @@ bool isSumAccumulator(linalg::GenericOp op, unsigned index) {
   return use.getOwner() == yield && use.getOperandNumber() == index;
 }
 
+/// The iterators of the adjoint generic whose output is indexed by `map`: a
+/// loop is parallel where it is one of the indices on its own and appears
+/// nowhere else in `map`; every other loop is a reduction (its points add
+/// into the same element). An index that is a sum of loops (a convolution's
+/// t + j) makes the adjoint a scatter-add: its loops are reductions.
+LogicalResult adjointIterators(AffineMap map,
+                               SmallVectorImpl<utils::IteratorType> &iterators) {
+  SmallVector<unsigned> uses(map.getNumDims(), 0);
+  SmallVector<bool> alone(map.getNumDims(), false);
+  for (AffineExpr result : map.getResults()) {
+    if (auto dim = dyn_cast<AffineDimExpr>(result)) {
+      ++uses[dim.getPosition()];
+      alone[dim.getPosition()] = true;
+      continue;
+    }
+    bool sumOfDims = true;
+    result.walk([&](AffineExpr expr) {
+      if (auto dim = dyn_cast<AffineDimExpr>(expr))
+        ++uses[dim.getPosition()];
+      else if (expr.getKind() != AffineExprKind::Add)
+        sumOfDims = false;
+    });
+    if (!sumOfDims)
+      return failure();
+  }
+  for (unsigned d = 0; d < map.getNumDims(); ++d)
+    iterators.push_back(alone[d] && uses[d] == 1
+                            ? utils::IteratorType::parallel
+                            : utils::IteratorType::reduction);
+  return success();
+}
+
 /// Whether a yielded value depends on block argument `argument`.
 bool reachesYield(linalg::GenericOp op, BlockArgument argument) {
   auto yield = op.getBody()->getTerminator();
@@ -66,7 +98,6 @@ LogicalResult ReverseSweep::reverseGeneric(linalg::GenericOp op) {
   Location loc = op.getLoc();
   unsigned numInputs = op.getNumDpsInputs();
   unsigned numOutputs = op.getNumDpsInits();
-  unsigned numLoops = op.getNumLoops();
   bool hasReduction = op.getNumReductionLoops() > 0;
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
   Block *body = op.getBody();
@@ -137,18 +168,13 @@ LogicalResult ReverseSweep::reverseGeneric(linalg::GenericOp op) {
     if (isInactive(operand) || !reachesYield(op, original))
       continue;
     AffineMap map = adjointMaps[k];
-    if (!map.isProjectedPermutation(/*allowZeroInResults=*/false))
+    SmallVector<utils::IteratorType> iterators;
+    if (failed(adjointIterators(map, iterators)))
       return op.emitError("nl-differentiate: operand #")
              << k << " of a linalg.generic is indexed by "
              << AffineMapAttr::get(map)
-             << ", not a projected permutation of the loops; no adjoint rule";
-    llvm::SmallBitVector own(numLoops);
-    for (AffineExpr result : map.getResults())
-      own.set(cast<AffineDimExpr>(result).getPosition());
-    SmallVector<utils::IteratorType> iterators;
-    for (unsigned d = 0; d < numLoops; ++d)
-      iterators.push_back(own.test(d) ? utils::IteratorType::parallel
-                                      : utils::IteratorType::reduction);
+             << "; adjoints exist for indices that are loop dimensions or "
+                "sums of them";
 
     // A scalar operand's adjoint is summed into a 0-d tensor.
     Type operandType = operand.getType();
