@@ -572,12 +572,14 @@ struct LowerFrozenCMS : OpRewritePattern<CMSOp> {
 
 struct LowerBlocksToLinalgPass
     : nl::impl::NLLowerBlocksToLinalgBase<LowerBlocksToLinalgPass> {
+  using Base::Base;
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<LowerLinear, LowerGate, LowerCausalAttention, LowerSequenceTail, LowerEmbedding, LowerSplitHeads, LowerMergeHeads, LowerRMSNorm,
                  LowerL2Normalize, LowerActivation, LowerRate, LowerCausalConv,
-                 LowerChunkPool, LowerStopGradient, LowerFrozenCMS>(
-        &getContext());
+                 LowerChunkPool, LowerFrozenCMS>(&getContext());
+    if (!keepStopGradient)
+      patterns.add<LowerStopGradient>(&getContext());
     // The ops a pattern lowers; one left over did not fit its pattern.
     llvm::SmallDenseSet<OperationName> lowered;
     for (const std::unique_ptr<RewritePattern> &pattern :
@@ -590,7 +592,8 @@ struct LowerBlocksToLinalgPass
     // one error at its location. nl.precondition stays, for
     // nl-outline-preconditions.
     WalkResult result = getOperation()->walk([&](Operation *op) {
-      if (!isa<NLDialect>(op->getDialect()) || isa<PreconditionOp>(op))
+      if (!isa<NLDialect>(op->getDialect()) || isa<PreconditionOp>(op) ||
+          (keepStopGradient && isa<StopGradientOp>(op)))
         return WalkResult::advance();
       if (auto cms = dyn_cast<CMSOp>(op)) {
         cms.emitOpError("cannot be compiled yet: CMS blocks that learn "

@@ -53,6 +53,7 @@
 
 // RUN: FileCheck %s --check-prefix=PASSES < %docs/reference/NLPasses.md
 // PASSES-DAG: ### `-nl-assign-levels`
+// PASSES-DAG: ### `-nl-differentiate`
 // PASSES-DAG: ### `-nl-print-levels`
 // PASSES-DAG: ### `-nl-verify-levels`
 

@@ -29,7 +29,16 @@ def NLLowerBlocksToLinalg : Pass<"nl-lower-blocks-to-linalg"> {
     The nl dialect is illegal after it: any nl op left but
     `nl.precondition` (which `nl-outline-preconditions` moves out) is an
     error at its location, one for the first such op.
+
+    With `keep-stop-gradient`, `nl.stop_gradient` stays (for
+    `nl-differentiate`, which must see the boundaries; running this pass
+    again without the option lowers them to the identity).
   }];
+  let options = [
+    Option<"keepStopGradient", "keep-stop-gradient", "bool",
+           /*default=*/"false",
+           "Leave nl.stop_gradient in place (for nl-differentiate)">,
+  ];
   let dependentDialects = [
     "mlir::affine::AffineDialect", "mlir::arith::ArithDialect",
     "mlir::linalg::LinalgDialect", "mlir::math::MathDialect",

@@ -55,4 +55,42 @@ def NLPrintLevels : Pass<"nl-print-levels", "mlir::ModuleOp"> {
   ];
 }
 
+//===----------------------------------------------------------------------===//
+// Automatic differentiation (docs/training.md)
+//===----------------------------------------------------------------------===//
+
+def NLDifferentiate : Pass<"nl-differentiate", "mlir::ModuleOp"> {
+  let summary = "Reverse-mode AD of tensor-level functions (the chunk loops included)";
+  let description = [{
+    For every function named in `functions`, emits a public function
+    `@<name>_vjp` (a vector-Jacobian product): it takes the function's
+    arguments, then one cotangent per float result (a loss function with a
+    scalar result takes 1.0), and returns the function's results, then
+    d<cotangents . results>/d argument for every float argument, in argument
+    order. Runs on the tensor IR after `nl-lower-memories` (before
+    bufferization), so the hand-derived inner gradients of the memories are
+    differentiated like any other computation: second-order terms included.
+
+    Named linalg ops are generalised first; then one rule serves every
+    `linalg.generic` (an adjoint generic per operand over the same iteration
+    space, its body the scalar derivative of the original body). An
+    `scf.for` with iter_args (a chunk loop) records the entry value of each
+    iter_arg at every iteration (the states at chunk boundaries), and the
+    reverse loop walks the iterations backwards, recomputing each iteration
+    from its recorded entry state. An iter_arg only written into (an output
+    being assembled with `tensor.insert_slice`) is not recorded. No gradient
+    flows through `nl.stop_gradient`. An op without an adjoint rule on the
+    path of a gradient is an error at its location that names it.
+  }];
+  let options = [
+    ListOption<"functions", "functions", "std::string",
+               "Names of the functions to differentiate">,
+  ];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
+    "mlir::math::MathDialect", "mlir::scf::SCFDialect",
+    "mlir::tensor::TensorDialect", "mlir::func::FuncDialect"
+  ];
+}
+
 #endif // NL_TRANSFORMS_PASSES_TD
