@@ -168,6 +168,13 @@ FailureOr<Formula> CostAnalysis::evalOp(Operation *op, Value value) {
   if (isa<arith::IndexCastOp, arith::IndexCastUIOp, arith::ExtSIOp,
           arith::ExtUIOp, arith::TruncIOp>(op))
     return eval(op->getOperand(0));
+  // A streamed position (an integer scalar the kernel reads from its
+  // buffer) counts as 0: the call starts at a chunk boundary, as every
+  // chunk counts as full.
+  if (auto load = dyn_cast<memref::LoadOp>(op);
+      load && load.getMemRefType().getRank() == 0 &&
+      isa<IntegerType>(load.getType()))
+    return Formula(0.0);
   if (auto dim = dyn_cast<memref::DimOp>(op)) {
     std::optional<int64_t> index = dim.getConstantIndex();
     if (!index)

@@ -74,9 +74,17 @@ def NLCUDAFormKernels : Pass<"nl-cuda-form-kernels", "mlir::ModuleOp"> {
     The pass proves that blocks of a memory stage are independent: every
     access to a buffer the kernel writes must index dimensions 0 and 1 with
     the block's batch and head, else it fails naming the access. Host code
-    never reads device memory: a `memref.load` or `memref.store` left at a
-    function's top level is an error. Top-level buffers that no result
-    aliases are freed at the function's end.
+    never reads device memory: a scalar read at a function's top level from
+    an argument's buffer (a streamed `position`, a weight's element hoisted
+    out of its loops) and the pure scalar ops computed from it are cloned
+    into every kernel that uses them, so a memory stage computes its chunk
+    phase (`position mod C`) and its chunk count itself and neither its
+    grid nor the host code depends on them; a scalar the host code stores
+    (the next position) is stored by a kernel of one block. A value read
+    from device memory that host code still uses (a grid, a buffer's size)
+    is an error located at its use, as is any other top-level
+    `memref.load`, `memref.store` or `memref.copy`. Top-level buffers that
+    no result aliases are freed at the function's end.
 
     Kernels are named `memory_stage_<i>` and `loop_nest_<i>` in module
     `hope_kernels` (for `gpu-kernel-outlining`).
