@@ -3,18 +3,24 @@
 // On a device target the inputs are device tensors and host code must not
 // read them (docs/artifact-abi.md, "The service table on a device"), so a
 // precondition check that reads input data (token ids within the
-// vocabulary) cannot run before the launches. Such a check is dropped with
-// a warning naming its preconditions; checks that read only shapes stay.
+// vocabulary) runs as a kernel instead: its body becomes a loop nest of one
+// iteration (nl-cuda-form-kernels makes it a kernel of one block) that
+// stores its verdict into a status word in device memory, and the host
+// code returns the word, read through the runtime (nl.read_device_status),
+// before the entry point launches anything else. Checks that read only
+// shapes stay on the host.
 //
 //===----------------------------------------------------------------------===//
 
 #include "nl/Codegen/CUDA/Passes.h"
+#include "nl/IR/NLOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "llvm/Support/JSON.h"
 
 namespace mlir::nl {
 #define GEN_PASS_DEF_NLCUDADEVICEDATAPRECONDITIONS
@@ -25,39 +31,6 @@ using namespace mlir;
 using namespace mlir::nl;
 
 namespace {
-
-/// The messages of entry point `entry`'s preconditions in the manifest.
-SmallVector<std::string> preconditionMessages(ModuleOp module,
-                                              StringRef entry) {
-  SmallVector<std::string> messages;
-  auto text =
-      module->getAttrOfType<StringAttr>(NLDialect::getManifestAttrName());
-  if (!text)
-    return messages;
-  llvm::Expected<llvm::json::Value> manifest =
-      llvm::json::parse(text.getValue());
-  if (!manifest) {
-    llvm::consumeError(manifest.takeError());
-    return messages;
-  }
-  const llvm::json::Object *object = manifest->getAsObject();
-  const llvm::json::Array *entries =
-      object ? object->getArray("entry_points") : nullptr;
-  if (!entries)
-    return messages;
-  for (const llvm::json::Value &value : *entries) {
-    const llvm::json::Object *point = value.getAsObject();
-    if (!point || point->getString("name") != entry)
-      continue;
-    if (const llvm::json::Array *list = point->getArray("preconditions"))
-      for (const llvm::json::Value &item : *list)
-        if (const llvm::json::Object *precondition = item.getAsObject())
-          if (std::optional<StringRef> message =
-                  precondition->getString("message"))
-            messages.push_back(message->str());
-  }
-  return messages;
-}
 
 /// Whether `function` reads or writes memory (its arguments' data or
 /// buffers of its own).
@@ -72,6 +45,63 @@ bool touchesMemory(func::FuncOp function) {
   return result.wasInterrupted();
 }
 
+/// The check's own buffers (an accumulator) become private to the one
+/// thread that runs it.
+LogicalResult privatizeBuffers(Block &body) {
+  SmallVector<memref::AllocOp> allocs;
+  body.walk([&](memref::AllocOp alloc) { allocs.push_back(alloc); });
+  for (memref::AllocOp alloc : allocs) {
+    if (!alloc.getType().hasStaticShape())
+      return alloc.emitError("a precondition check that reads device data "
+                             "runs in a kernel, where it cannot allocate a "
+                             "buffer of dynamic size");
+    for (Operation *user : llvm::make_early_inc_range(alloc->getUsers()))
+      if (isa<memref::DeallocOp>(user))
+        user->erase();
+    OpBuilder b(alloc);
+    Value local = memref::AllocaOp::create(b, alloc.getLoc(), alloc.getType(),
+                                           alloc.getAlignmentAttr());
+    alloc.replaceAllUsesWith(local);
+    alloc.erase();
+  }
+  return success();
+}
+
+/// Rewrites `check` (returning its verdict) to compute the verdict in a
+/// kernel and return it read from the status word.
+LogicalResult runOnDevice(func::FuncOp check) {
+  Block &body = check.getBody().front();
+  auto ret = cast<func::ReturnOp>(body.getTerminator());
+  if (ret.getNumOperands() != 1)
+    return check.emitError("a precondition check returns one status");
+  Location loc = check.getLoc();
+  OpBuilder b = OpBuilder::atBlockBegin(&body);
+  auto wordType = MemRefType::get({}, b.getI32Type());
+  Value word = memref::AllocOp::create(b, loc, wordType);
+  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  auto nest = scf::ParallelOp::create(b, loc, ValueRange{zero},
+                                      ValueRange{one}, ValueRange{one});
+  Block *inner = nest.getBody();
+  // Everything the check computed moves into the nest, which stores it.
+  inner->getOperations().splice(inner->getTerminator()->getIterator(),
+                                body.getOperations(),
+                                std::next(nest->getIterator()),
+                                ret->getIterator());
+  OpBuilder ib(inner->getTerminator());
+  memref::StoreOp::create(ib, loc, ret.getOperand(0), word);
+  if (failed(privatizeBuffers(*inner)))
+    return failure();
+  b.setInsertionPoint(ret);
+  Value pointer =
+      memref::ExtractAlignedPointerAsIndexOp::create(b, loc, word);
+  Value address =
+      arith::IndexCastOp::create(b, loc, b.getI64Type(), pointer);
+  Value status = ReadDeviceStatusOp::create(b, loc, address);
+  ret->setOperands(status);
+  return success();
+}
+
 struct DeviceDataPreconditionsPass
     : nl::impl::NLCUDADeviceDataPreconditionsBase<
           DeviceDataPreconditionsPass> {
@@ -82,20 +112,8 @@ struct DeviceDataPreconditionsPass
           getPreconditionCheckName(entry.getName()));
       if (!check || check.isExternal() || !touchesMemory(check))
         continue;
-      InFlightDiagnostic warning = mlir::emitWarning(check.getLoc())
-          << "the preconditions of '" << entry.getName()
-          << "' read input data, which the host code of a device artifact "
-             "cannot: they are not checked";
-      for (const std::string &message :
-           preconditionMessages(module, entry.getName()))
-        warning.attachNote() << "not checked: " << message;
-      warning.report();
-      Block &body = check.getBody().front();
-      body.clear();
-      OpBuilder b = OpBuilder::atBlockEnd(&body);
-      Value passed =
-          arith::ConstantIntOp::create(b, check.getLoc(), b.getI32Type(), 0);
-      func::ReturnOp::create(b, check.getLoc(), passed);
+      if (failed(runOnDevice(check)))
+        return signalPassFailure();
     }
   }
 };

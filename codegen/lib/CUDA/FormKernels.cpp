@@ -20,6 +20,7 @@
 
 #include "nl/Codegen/CUDA/Passes.h"
 
+#include "DeviceScalars.h"
 #include "StridedLoop.h"
 #include "WorkgroupPlacement.h"
 
@@ -119,44 +120,6 @@ struct FormKernelsPass : nl::impl::NLCUDAFormKernelsBase<FormKernelsPass> {
     }
   }
 
-  /// A scalar read once on the host from an argument's buffer (a weight's
-  /// element hoisted out of the loops that use it), and the pure scalar
-  /// ops computed from it, move into the loops that use them: host code
-  /// must not read device memory. Arguments' buffers are never written by
-  /// the function, so reading later reads the same value.
-  void sinkScalarReads(Block &body) {
-    llvm::SetVector<Operation *> reads;
-    for (Operation &op : body) {
-      bool fromDevice = false;
-      if (auto load = dyn_cast<memref::LoadOp>(op))
-        fromDevice = isa<BlockArgument>(rootBuffer(load.getMemRef()));
-      else if (op.getNumRegions() == 0 && op.getNumResults() != 0 &&
-               isMemoryEffectFree(&op))
-        fromDevice = llvm::any_of(op.getOperands(), [&](Value operand) {
-          return reads.contains(operand.getDefiningOp());
-        });
-      if (fromDevice && llvm::none_of(op.getResultTypes(), [](Type type) {
-            return isa<ShapedType>(type);
-          }))
-        reads.insert(&op);
-    }
-    for (Operation *op : llvm::reverse(reads)) {
-      bool inLoops = !op->use_empty() &&
-                     llvm::all_of(op->getUsers(), [&](Operation *user) {
-        return user->getBlock() != &body;
-      });
-      if (!inLoops)
-        continue;
-      for (OpOperand &use : llvm::make_early_inc_range(op->getUses())) {
-        OpBuilder b(use.getOwner());
-        Operation *copy = b.clone(*op);
-        use.set(copy->getResult(
-            cast<OpResult>(use.get()).getResultNumber()));
-      }
-      op->erase();
-    }
-  }
-
   /// Whether every value read from `buffer` only flows back into it: an
   /// accumulation whose result nothing reads (what an outlined precondition
   /// leaves behind in its entry point).
@@ -217,13 +180,17 @@ struct FormKernelsPass : nl::impl::NLCUDAFormKernelsBase<FormKernelsPass> {
   LogicalResult formKernels(func::FuncOp function) {
     Block &body = function.getBody().front();
     eraseDeadAccumulations(body);
-    sinkScalarReads(body);
+    cuda::wrapHostStores(body);
     SmallVector<Operation *> work;
     for (Operation &op : body) {
       if (isa<scf::ForOp, scf::ParallelOp>(op)) {
         work.push_back(&op);
         continue;
       }
+      // Scalars of arguments (a streamed position) are read by the kernels
+      // that use them (cuda::sinkDeviceScalars below).
+      if (cuda::isArgumentScalarRead(&op))
+        continue;
       if (isa<memref::LoadOp, memref::StoreOp, memref::CopyOp>(op))
         return op.emitError("host code would access device memory here; "
                             "the CUDA target runs every access in a kernel");
@@ -238,6 +205,8 @@ struct FormKernelsPass : nl::impl::NLCUDAFormKernelsBase<FormKernelsPass> {
       if (failed(formed))
         return failure();
     }
+    if (failed(cuda::sinkDeviceScalars(function)))
+      return failure();
     freeTemporaries(function);
     return success();
   }
@@ -604,7 +573,17 @@ struct FormKernelsPass : nl::impl::NLCUDAFormKernelsBase<FormKernelsPass> {
     return success();
   }
 
-  /// The bound of a block's token count, min(start + C, end) - start: C.
+  /// Whether `value` is `base` or max(base, x) (unsigned): at least base.
+  static bool isAtLeast(Value value, Value base) {
+    if (value == base)
+      return true;
+    auto max = value.getDefiningOp<arith::MaxUIOp>();
+    return max && (max.getLhs() == base || max.getRhs() == base);
+  }
+
+  /// The bound of a block's token count, min(start + C, end) - start: C;
+  /// also when a streamed call starts inside the chunk,
+  /// min(start + C, end) - max(start, position).
   /// (ValueBoundsOpInterface does not reason about arith.minui.)
   static std::optional<int64_t> chunkCountBound(Value size) {
     auto sub = size.getDefiningOp<arith::SubIOp>();
@@ -620,7 +599,8 @@ struct FormKernelsPass : nl::impl::NLCUDAFormKernelsBase<FormKernelsPass> {
       for (auto [base, step] : {std::pair(add.getLhs(), add.getRhs()),
                                 std::pair(add.getRhs(), add.getLhs())}) {
         APInt constant;
-        if (base == sub.getRhs() && matchPattern(step, m_ConstantInt(&constant)))
+        if (isAtLeast(sub.getRhs(), base) &&
+            matchPattern(step, m_ConstantInt(&constant)))
           return constant.getSExtValue();
       }
     }

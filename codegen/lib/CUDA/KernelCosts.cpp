@@ -11,6 +11,7 @@
 
 #include "Formula.h"
 #include "nl/Codegen/CUDA/InspectPasses.h"
+#include "nl/Codegen/Passes.h"
 #include "nl/IR/NLDialect.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -92,8 +93,11 @@ struct Costs {
 /// Formulas of the index values of one function.
 class CostAnalysis {
 public:
-  CostAnalysis(func::FuncOp function, const llvm::json::Array *shapes)
-      : function(function), shapes(shapes) {}
+  /// `entry`: the entry point whose call runs `function` (itself, or the
+  /// entry point whose precondition check it is); `shapes` its inputs.
+  CostAnalysis(func::FuncOp function, StringRef entry,
+               const llvm::json::Array *shapes)
+      : function(function), entry(entry), shapes(shapes) {}
 
   /// The costs of `launch` as a dictionary, or failure after a warning.
   FailureOr<DictionaryAttr> analyse(gpu::LaunchOp launch);
@@ -129,6 +133,7 @@ private:
   }
 
   func::FuncOp function;
+  std::string entry;
   const llvm::json::Array *shapes;
   DenseMap<Value, Formula> known;
   DenseMap<Value, std::string> varNames;
@@ -168,6 +173,13 @@ FailureOr<Formula> CostAnalysis::evalOp(Operation *op, Value value) {
   if (isa<arith::IndexCastOp, arith::IndexCastUIOp, arith::ExtSIOp,
           arith::ExtUIOp, arith::TruncIOp>(op))
     return eval(op->getOperand(0));
+  // A streamed position (an integer scalar the kernel reads from its
+  // buffer) counts as 0: the call starts at a chunk boundary, as every
+  // chunk counts as full.
+  if (auto load = dyn_cast<memref::LoadOp>(op);
+      load && load.getMemRefType().getRank() == 0 &&
+      isa<IntegerType>(load.getType()))
+    return Formula(0.0);
   if (auto dim = dyn_cast<memref::DimOp>(op)) {
     std::optional<int64_t> index = dim.getConstantIndex();
     if (!index)
@@ -550,7 +562,7 @@ FailureOr<DictionaryAttr> CostAnalysis::analyse(gpu::LaunchOp launch) {
   SmallVector<Attribute> blockAttrs = llvm::map_to_vector(
       block, [&](const Formula &f) { return f.toAttr(b); });
   return b.getDictionaryAttr(
-      {b.getNamedAttr("entry_point", b.getStringAttr(function.getName())),
+      {b.getNamedAttr("entry_point", b.getStringAttr(entry)),
        b.getNamedAttr("grid", b.getArrayAttr(gridAttrs)),
        b.getNamedAttr("flops", flops.toAttr(b)),
        b.getNamedAttr("bytes_read", read->toAttr(b)),
@@ -582,13 +594,19 @@ struct KernelCostsPass : nl::impl::NLCUDAKernelCostsBase<KernelCostsPass> {
 
     NamedAttrList costs;
     for (auto function : module.getOps<func::FuncOp>()) {
+      // A precondition check (nl-outline-preconditions) takes its entry
+      // point's arguments and runs in its calls.
+      StringRef entryName = function.getName();
+      StringRef suffix = getPreconditionCheckName("");
+      if (entryName.ends_with(suffix))
+        entryName = entryName.drop_back(suffix.size());
       const llvm::json::Array *shapes = nullptr;
       if (entries)
         for (const llvm::json::Value &entry : *entries)
           if (const llvm::json::Object *object = entry.getAsObject())
-            if (object->getString("name") == function.getName())
+            if (object->getString("name") == entryName)
               shapes = object->getArray("inputs");
-      CostAnalysis analysis(function, shapes);
+      CostAnalysis analysis(function, entryName, shapes);
       function.walk([&](gpu::LaunchOp launch) {
         std::optional<StringRef> name = launch.getFunction();
         if (!name)

@@ -8,11 +8,17 @@
 //
 // (hope_services version 2, runtime/include/hope/artifact.h); the buffers
 // are routed to device_alloc / device_free by nl-route-allocations before.
+// A status word a kernel wrote (nl.read_device_status) is read by
+//
+//   services->read_status(services->context, (const void *)address);
+//
+// (version 3, needed only by artifacts that read one).
 //
 //===----------------------------------------------------------------------===//
 
 #include "nl/Codegen/CUDA/Passes.h"
 #include "nl/IR/NLDialect.h"
+#include "nl/IR/NLOps.h"
 
 #include "mlir/IR/Builders.h"
 
@@ -26,18 +32,21 @@ using namespace mlir::nl;
 
 namespace {
 
-/// Field numbers of struct hope_services (artifact.h), version 2.
+/// Field numbers of struct hope_services (artifact.h), version 3.
 enum ServiceField : int32_t {
   kContext = 2,
   kLaunch = 7,
+  kReadStatus = 8,
 };
-constexpr int64_t kServicesVersion = 2;
+/// The table version launches need, and the one read_status needs.
+constexpr int64_t kLaunchVersion = 2;
+constexpr int64_t kReadStatusVersion = 3;
 
 LLVM::LLVMStructType getServicesType(MLIRContext *ctx) {
   auto i32 = IntegerType::get(ctx, 32);
   auto ptr = LLVM::LLVMPointerType::get(ctx);
   return LLVM::LLVMStructType::getLiteral(
-      ctx, {i32, i32, ptr, ptr, ptr, ptr, ptr, ptr});
+      ctx, {i32, i32, ptr, ptr, ptr, ptr, ptr, ptr, ptr});
 }
 
 /// Loads field `field` of the table `services`.
@@ -173,6 +182,27 @@ struct LaunchThroughServicesPass
       launch.erase();
     }
 
+    SmallVector<ReadDeviceStatusOp> reads;
+    module.walk([&](ReadDeviceStatusOp read) { reads.push_back(read); });
+    auto readType = LLVM::LLVMFunctionType::get(i32, {ptr, ptr});
+    for (ReadDeviceStatusOp read : reads) {
+      Location loc = read.getLoc();
+      FailureOr<Value> services = getServices(read);
+      if (failed(services)) {
+        failedAny = true;
+        continue;
+      }
+      b.setInsertionPoint(read);
+      Value word = LLVM::IntToPtrOp::create(b, loc, ptr, read.getAddress());
+      Value context = loadField(b, loc, *services, kContext);
+      Value function = loadField(b, loc, *services, kReadStatus);
+      Value status = LLVM::CallOp::create(b, loc, readType,
+                                          ValueRange{function, context, word})
+                         .getResult();
+      read.replaceAllUsesWith(status);
+      read.erase();
+    }
+
     for (auto binary :
          llvm::make_early_inc_range(module.getOps<gpu::BinaryOp>()))
       binary.erase();
@@ -184,7 +214,9 @@ struct LaunchThroughServicesPass
     if (auto existing = module->getAttrOfType<DictionaryAttr>(
             NLDialect::getManifestFieldsAttrName()))
       fields.append(existing.getValue());
-    fields.set("services", builder.getI64IntegerAttr(kServicesVersion));
+    fields.set("services", builder.getI64IntegerAttr(
+                               reads.empty() ? kLaunchVersion
+                                             : kReadStatusVersion));
     module->setAttr(NLDialect::getManifestFieldsAttrName(),
                     fields.getDictionary(ctx));
   }

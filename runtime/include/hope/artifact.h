@@ -19,7 +19,7 @@ extern "C" {
 /* The table version this header describes. The table only grows at its end:
    an artifact needing version N (its manifest's "services") runs with any
    table of version N or later. */
-#define HOPE_SERVICES_VERSION 2
+#define HOPE_SERVICES_VERSION 3
 
 typedef struct hope_services {
   /* sizeof the caller's table, and its version. */
@@ -54,6 +54,15 @@ typedef struct hope_services {
   int32_t (*launch)(void *context, uint32_t kernel, const uint32_t grid[3],
                     const uint32_t block[3], uint32_t shared_bytes,
                     void **params);
+
+  /* Version 3: a status word the call's kernels wrote (GPU targets; a
+     check kernel's verdict on preconditions that read device data).
+     `read_status` waits until the session's stream has run everything the
+     call enqueued so far and returns the int32_t at `device_word` (from
+     `device_alloc`), so that the host code can return it before launching
+     work that relies on it. Errors are sticky as above; after one it
+     returns 0. */
+  int32_t (*read_status)(void *context, const void *device_word);
 } hope_services;
 
 /* Entry point `E` of an artifact: `hope_entry_E`. Returns 0 when it ran, or

@@ -182,6 +182,22 @@ int32_t launch(void *context, uint32_t kernel, const uint32_t grid[3],
   return 0;
 }
 
+// Version 3: a status word the call's kernels wrote (a precondition check
+// kernel's), read once the stream has run them.
+int32_t readStatus(void *context, const void *deviceWord) {
+  Call &call = callOf(context);
+  std::lock_guard<std::mutex> lock(call.mutex);
+  if (call.error)
+    return 0;
+  int32_t status = 0;
+  if (Error error = call.session.stream->copyToHost(&status, deviceWord,
+                                                    sizeof status)) {
+    call.fail(prefixError(std::move(error), "read_status: "));
+    return 0;
+  }
+  return status;
+}
+
 /// The device tensors of the inputs, dense and on this session's device.
 Expected<std::vector<TensorRef>> prepareInputs(CudaSession &session,
                                                const EntryPoint &entry,
@@ -366,6 +382,7 @@ Expected<std::vector<TensorRef>> cuda::invoke(const hope_session &hopeSession,
   services.device_alloc = deviceAlloc;
   services.device_free = deviceFree;
   services.launch = launch;
+  services.read_status = readStatus;
   // The module keeps entry points as the CPU ABI's type; a CUDA artifact's
   // take the service table (manifest version 4). Cast through void (*)(),
   // the generic function pointer.

@@ -3,11 +3,24 @@
 
 // RUN: hope-opt %s --nl-cuda-form-kernels --split-input-file -verify-diagnostics
 
-func.func @host_access(%a: memref<?x2xf32>) -> f32 {
+func.func @host_access(%a: memref<?x2xf32>) -> memref<?x2xf32> {
   %c0 = arith.constant 0 : index
+  %b = memref.alloc() : memref<4x2xf32>
   // expected-error @+1 {{host code would access device memory here}}
-  %x = memref.load %a[%c0, %c0] : memref<?x2xf32>
-  return %x : f32
+  memref.copy %a, %b : memref<?x2xf32> to memref<4x2xf32>
+  return %a : memref<?x2xf32>
+}
+
+// -----
+
+// A scalar of an argument that decides a buffer's size on the host.
+func.func @host_use(%n: memref<i64>) -> memref<?xf32> {
+  // expected-note @+1 {{read here}}
+  %v = memref.load %n[] : memref<i64>
+  %s = arith.index_cast %v : i64 to index
+  // expected-error @+1 {{host code would use a value read from device memory here}}
+  %b = memref.alloc(%s) : memref<?xf32>
+  return %b : memref<?xf32>
 }
 
 // -----

@@ -1,6 +1,6 @@
-// The HOPE block, tiny with both mixers and every CMS variant, and default
-// with both mixers: every kernel assembles for sm_80 and sm_90 with 0 spill
-// bytes and shared memory within the limit; one launch per memory stage,
+// The HOPE block, tiny with both mixers, every CMS variant and streaming,
+// and default with both mixers: every kernel assembles for sm_80 and sm_90
+// with 0 spill bytes and shared memory within the limit; one launch per memory stage,
 // none in a host loop (Inputs/check-model.sh).
 
 // REQUIRES: ptxas
@@ -10,7 +10,8 @@
 // RUN:   bash $check hope-models hope-compile %t.nest hope-block --config=tiny --cms=nested && \
 // RUN:   bash $check hope-models hope-compile %t.attn hope-block --config=tiny --mixer=attention && \
 // RUN:   bash $check hope-models hope-compile %t.default hope-block --config=default && \
-// RUN:   bash $check hope-models hope-compile %t.default-attn hope-block --config=default --mixer=attention ) > %t.log 2>&1
+// RUN:   bash $check hope-models hope-compile %t.default-attn hope-block --config=default --mixer=attention && \
+// RUN:   bash $check hope-models hope-compile %t.stream hope-block --config=tiny --streaming ) > %t.log 2>&1
 // RUN: FileCheck %s < %t.log
 
 // CHECK-NOT: FAIL
@@ -29,5 +30,9 @@
 // CHECK: LAUNCHES memory_stages=1
 // CHECK: CHECKED
 // CHECK: MODEL hope-block --config=default --mixer=attention
+// CHECK: CHECKED {{[0-9]+}} kernels on sm_80,sm_90
+// The position is read by the kernels: one memory stage still.
+// CHECK: MODEL hope-block --config=tiny --streaming
+// CHECK: LAUNCHES memory_stages=1
 // CHECK: CHECKED {{[0-9]+}} kernels on sm_80,sm_90
 // CHECK-NOT: FAIL

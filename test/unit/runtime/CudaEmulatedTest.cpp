@@ -61,15 +61,15 @@ protected:
 };
 
 TEST_F(CudaEmulated, LoadsOntoTheStandIn) {
-  EXPECT_EQ(module.kernelCount(), 2u);
+  EXPECT_EQ(module.kernelCount(), 3u);
   EXPECT_EQ(session.device(), HOPE_DEVICE_CUDA);
   auto [image, device] = session.deviceInfo();
   EXPECT_EQ(image, "emulated");
   EXPECT_EQ(device, "CPU stand-in (cuda-emulated)");
   hope_kernel_stats stats = take(session.kernelStats(1));
   EXPECT_STREQ(stats.name, "accumulate");
-  EXPECT_EQ(messageOf(session.kernelStats(2)),
-            "hope_session_kernel_stats: index 2 is out of range (2 kernels)");
+  EXPECT_EQ(messageOf(session.kernelStats(3)),
+            "hope_session_kernel_stats: index 3 is out of range (3 kernels)");
 }
 
 TEST_F(CudaEmulated, RunsKernelsAndCopiesBack) {
@@ -162,7 +162,7 @@ TEST_F(CudaEmulated, LaunchOfAnUnknownKernelIsAnError) {
   Tensor x = onDevice(tensorOf<float>({3}, {1, 2, 3}));
   hope::Expected<std::vector<Tensor>> outputs = session.invoke("stray", {x});
   EXPECT_EQ(messageOf(outputs),
-            "stray: launch of kernel number 7, but the manifest lists 2 "
+            "stray: launch of kernel number 7, but the manifest lists 3 "
             "kernels");
   EXPECT_EQ(codeOf(outputs), HOPE_INTERNAL);
 }
@@ -178,6 +178,28 @@ TEST_F(CudaEmulated, ChecksInputsAndPreconditions) {
   ASSERT_FALSE(session.setWeight("w", take(Tensor::create(HOPE_DTYPE_F32, {0}))));
   EXPECT_EQ(messageOf(session.invoke("forward", {empty, emptyState})),
             "forward: input 'x' breaks a precondition: x must not be empty");
+}
+
+// A precondition on device data: a kernel writes the verdict into a status
+// word, read_status (services version 3) reads it once the stream ran the
+// kernel, and the entry point returns it before launching anything else.
+TEST_F(CudaEmulated, PreconditionsOnDeviceDataReadAStatusWord) {
+  Tensor good = onDevice(tensorOf<float>({3}, {1, 2, 3}));
+  Tensor bad = onDevice(tensorOf<float>({3}, {1, -2, 3}));
+  uint64_t before = session.deviceStats().bytes_in_use;
+  EXPECT_EQ(valuesOf<float>(take(session.invoke("positive", {good}))[0]),
+            (std::vector<float>{1, 4, 9}));
+  EXPECT_EQ(session.deviceStats().last_call_launches, 2u);
+
+  hope::Expected<std::vector<Tensor>> outputs =
+      session.invoke("positive", {bad});
+  EXPECT_EQ(messageOf(outputs),
+            "positive: input 'x' breaks a precondition: x must be positive");
+  // Only the check ran; its status word went back to the arena.
+  hope_device_stats stats = session.deviceStats();
+  EXPECT_EQ(stats.last_call_launches, 1u);
+  EXPECT_EQ(take(session.kernelStats(2)).launches, 2u);
+  EXPECT_EQ(stats.bytes_in_use, before);
 }
 
 TEST_F(CudaEmulated, StridedDeviceInputsArePassedDense) {
@@ -264,7 +286,7 @@ TEST(CudaArtifacts, BrokenTwinsFailToLoad) {
 
 TEST(CudaArtifacts, NoDriverIsAClearError) {
   Module module = take(Module::load(HOPE_EMULATED_CUDA));
-  EXPECT_EQ(module.kernelCount(), 2u);
+  EXPECT_EQ(module.kernelCount(), 3u);
   {
     ScopedEnv driver("HOPE_CUDA_DRIVER", "/nonexistent/libcuda.so.1");
     std::string message = messageOf(Session::create(module));
@@ -337,7 +359,7 @@ TEST(CudaImages, TheDevicesCapabilityPicksTheImage) {
 // images are read from the file; running it needs a GPU.
 TEST(CudaImages, RealImagesAreReadFromTheFile) {
   Module module = take(Module::load(HOPE_CUDA_ARTIFACT));
-  EXPECT_EQ(module.kernelCount(), 2u);
+  EXPECT_EQ(module.kernelCount(), 3u);
   std::string manifest(module.manifest());
   EXPECT_NE(manifest.find("\"chip\": \"sm_90\""), std::string::npos);
 }

@@ -152,9 +152,9 @@ TEST(Manifest, EveryBadValueIsNamed) {
   EXPECT_EQ(errorAfter([](Object &m) { m["services"] = 0; }),
             "invalid manifest: 'services' is 0, not a service table version "
             "(1 or more)");
-  EXPECT_EQ(errorAfter([](Object &m) { m["services"] = 3; }),
-            "the artifact needs service table version 3; this runtime "
-            "provides 2");
+  EXPECT_EQ(errorAfter([](Object &m) { m["services"] = 4; }),
+            "the artifact needs service table version 4; this runtime "
+            "provides 3");
   // Another target's artifact: refused by kind, whatever else it holds.
   EXPECT_EQ(errorAfter([](Object &m) {
               m["target"] = Object{{"kind", "rocm"}, {"arch", "gfx90a"}};
@@ -303,9 +303,9 @@ TEST(Manifest, IgnoresTheKernelCostFields) {
 TEST(Manifest, EveryBadCudaValueIsNamed) {
   EXPECT_EQ(cudaErrorAfter([](Object &m) { m.erase("services"); }),
             "invalid manifest: missing value at manifest.services");
-  EXPECT_EQ(cudaErrorAfter([](Object &m) { m["services"] = 3; }),
-            "the artifact needs service table version 3; this runtime "
-            "provides 2");
+  EXPECT_EQ(cudaErrorAfter([](Object &m) { m["services"] = 4; }),
+            "the artifact needs service table version 4; this runtime "
+            "provides 3");
   EXPECT_EQ(cudaErrorAfter([](Object &m) {
               m.getObject("target")->erase("host");
             }),

@@ -697,4 +697,27 @@ def NL_PreconditionOp : NL_Op<"precondition"> {
   let assemblyFormat = "$condition `,` $message attr-dict";
 }
 
+def NL_ReadDeviceStatusOp : NL_Op<"read_device_status"> {
+  let summary = "the int32 status word a kernel wrote, read through the runtime";
+  let description = [{
+    Host code of a device artifact must not read device memory, but a
+    precondition check that reads input data (token ids within the
+    vocabulary) runs as a kernel that writes its verdict into a status word
+    in device memory. This op returns that word: `address` is the word's
+    device address (the aligned pointer of a `memref<i32>`, as i64). It
+    waits until the session's stream has run what the call enqueued so far
+    (`nl-cuda-launch-through-services` lowers it to the service table's
+    `read_status`, version 3), so the entry point can fail before launching
+    work that relies on the preconditions. It reads memory: never removed
+    or reordered.
+
+    ```mlir
+    %status = nl.read_device_status %address
+    ```
+  }];
+  let arguments = (ins I64:$address);
+  let results = (outs I32:$status);
+  let assemblyFormat = "$address attr-dict";
+}
+
 #endif // NL_OPS_TD

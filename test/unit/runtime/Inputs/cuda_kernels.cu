@@ -22,3 +22,14 @@ extern "C" __global__ void accumulate(const float *a, const float *b,
   if (i < n)
     out[i] = shared[threadIdx.x] + b[i];
 }
+
+// *(int *)out = 1 if some a[i] <= 0, else 0: a precondition check on device
+// data, launched with one thread.
+extern "C" __global__ void check_positive(const float *a, const float *b,
+                                          float *out, long long n) {
+  int status = 0;
+  for (long long i = 0; i < n; ++i)
+    if (!(a[i] > 0))
+      status = 1;
+  *(int *)out = status;
+}

@@ -2,7 +2,7 @@
 |*                                                                            *|
 |* Follows docs/artifact-abi.md ("CUDA artifacts") as hope-compile           *|
 |* --target=cuda-emulated will: host code that allocates device memory and   *|
-|* launches kernels only through the service table (version 2), and kernels  *|
+|* launches kernels only through the service table (version 3), and kernels  *|
 |* exported as hope_kernel_<name>, each running every block and thread on    *|
 |* the CPU. EMU_VARIANT selects a broken twin: 0 good, 1 a kernel without    *|
 |* its symbol, 2 an image whose size differs from the manifest's, 3 target  *|
@@ -15,6 +15,8 @@
 |*   0 scale:      out[i] = a[i] * b[i]                                       *|
 |*   1 accumulate: out[i] = a[i] + b[i], staged through 64 KiB of shared    *|
 |*                 memory (more than the 48 KiB a kernel gets by default)    *|
+|*   2 check_positive: *(int32_t *)out = 1 if some a[i] <= 0, else 0 (a     *|
+|*                 precondition check on device data: one thread)            *|
 |* Entry points:                                                              *|
 |*   forward(x[N], w[N] weight, state[N] state) -> y[N], state[N]             *|
 |*       t = x * w (a temporary); y = t + state; state' = state + t          *|
@@ -25,6 +27,9 @@
 |*   short(x[N]) -> y[N]: launches accumulate with 64 bytes of shared memory *|
 |*       (its 32 threads stage 128): the kernel runs nothing and fails        *|
 |*   stray(x[N]) -> y[N]: launches kernel number 7, which does not exist      *|
+|*   positive(x[N]) -> y[N] = x * x: check_positive writes a status word,     *|
+|*       read_status reads it (precondition 1: x > 0, on device data); then  *|
+|*       scale, only if it holds                                              *|
 \*===----------------------------------------------------------------------===*/
 
 #include "hope/artifact.h"
@@ -64,11 +69,12 @@
 
 /* clang-format off */
 const char hope_manifest[] =
-"{\"format\": \"hope-artifact\", \"version\": 4, \"services\": 2, \"model\": \"emulated\",\n"
+"{\"format\": \"hope-artifact\", \"version\": 4, \"services\": 3, \"model\": \"emulated\",\n"
 " \"target\": {" TARGET "\n"
 "            \"host\": {\"triple\": \"" EMU_TRIPLE "\", \"cpu\": \"x86-64\", \"features\": []}},\n"
 " \"kernels\": [{\"name\": \"scale\", \"block\": [64, 1, 1], \"shared_bytes\": 0},\n"
-"             {\"name\": \"accumulate\", \"block\": [32, 1, 1], \"shared_bytes\": 65536}],\n"
+"             {\"name\": \"accumulate\", \"block\": [32, 1, 1], \"shared_bytes\": 65536},\n"
+"             {\"name\": \"check_positive\", \"block\": [1, 1, 1], \"shared_bytes\": 0}],\n"
 " \"images\": [" IMAGES "],\n"
 " \"entry_points\": [\n"
 "  {\"name\": \"forward\",\n"
@@ -91,7 +97,11 @@ const char hope_manifest[] =
 "   \"outputs\": [{\"name\": \"y\", \"role\": \"output\", \"dtype\": \"f32\", \"shape\": [\"N\"]}]},\n"
 "  {\"name\": \"stray\",\n"
 "   \"inputs\": [{\"name\": \"x\", \"role\": \"input\", \"dtype\": \"f32\", \"shape\": [\"N\"]}],\n"
-"   \"outputs\": [{\"name\": \"y\", \"role\": \"output\", \"dtype\": \"f32\", \"shape\": [\"N\"]}]}]}\n";
+"   \"outputs\": [{\"name\": \"y\", \"role\": \"output\", \"dtype\": \"f32\", \"shape\": [\"N\"]}]},\n"
+"  {\"name\": \"positive\",\n"
+"   \"inputs\": [{\"name\": \"x\", \"role\": \"input\", \"dtype\": \"f32\", \"shape\": [\"N\"]}],\n"
+"   \"outputs\": [{\"name\": \"y\", \"role\": \"output\", \"dtype\": \"f32\", \"shape\": [\"N\"]}],\n"
+"   \"preconditions\": [{\"message\": \"x must be positive\", \"inputs\": [\"x\"]}]}]}\n";
 /* clang-format on */
 
 /* The emulated image: its bytes are not used (the kernels are below). In
@@ -162,6 +172,18 @@ int32_t hope_kernel_accumulate(void **params, const uint32_t grid[3],
 }
 #endif
 
+void hope_kernel_check_positive(void **params, const uint32_t grid[3],
+                                const uint32_t block[3],
+                                uint32_t shared_bytes) {
+  PARAMS;
+  (void)b, (void)grid, (void)block, (void)shared_bytes;
+  int32_t status = 0;
+  for (int64_t i = 0; i < n; ++i)
+    if (!(a[i] > 0))
+      status = 1;
+  *(int32_t *)(void *)out = status;
+}
+
 static void launch(const hope_services *s, uint32_t kernel, uint32_t threads,
                    uint32_t shared, const float *a, const float *b, float *out,
                    int64_t n) {
@@ -227,5 +249,24 @@ int32_t hope_entry_stray(void **args, const hope_services *s) {
   int64_t n = x->sizes[0];
   float *y = output(s, args[1], n);
   launch(s, 7, 32, 0, x->aligned, x->aligned, y, n);
+  return 0;
+}
+
+int32_t hope_entry_positive(void **args, const hope_services *s) {
+  const MemRef1F *x = args[0];
+  int64_t n = x->sizes[0];
+  /* The verdict is computed on the device; the host reads it through the
+     runtime before launching work that relies on it. */
+  float *word = s->device_alloc(s->context, sizeof(int32_t));
+  uint32_t one[3] = {1, 1, 1};
+  const float *a = x->aligned;
+  void *params[4] = {&a, &a, &word, &n};
+  (void)s->launch(s->context, 2, one, one, 0, params);
+  int32_t status = s->read_status(s->context, word);
+  s->device_free(s->context, word);
+  if (status != 0)
+    return status;
+  float *y = output(s, args[1], n);
+  launch(s, 0, 64, 0, x->aligned, x->aligned, y, n);
   return 0;
 }

@@ -35,7 +35,9 @@ def NLCUDAKernelCosts : Pass<"nl-cuda-kernel-costs", "mlir::ModuleOp"> {
     - Loop bounds that depend on an enclosing loop's variable are averaged
       over its iterations (exact when the dependence is affine), and
       `min(start + C, T)` is taken to be `start + C`: every chunk counts as
-      full, which overcounts the last, partial chunk only.
+      full, which overcounts the last, partial chunk only; an integer scalar
+      a kernel reads (a streamed `position`) counts as 0, a call that starts
+      at a chunk boundary.
     - Bytes: the distinct global buffers the kernel loads from (read) and
       stores to (written), each counted once at its full size, through views
       to the buffer they view; workgroup memory is not counted. So a kernel

@@ -4,6 +4,7 @@
 #define NL_CODEGEN_CUDA_PASSES_H
 
 #include "nl/Codegen/Passes.h"
+#include "nl/IR/NLDialect.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"

@@ -17,18 +17,30 @@ include "mlir/Pass/PassBase.td"
 
 def NLCUDADeviceDataPreconditions
     : Pass<"nl-cuda-device-data-preconditions", "mlir::ModuleOp"> {
-  let summary = "Precondition checks that read input data are dropped with a "
-                "warning";
+  let summary = "Precondition checks that read input data run as a kernel";
   let description = [{
     On buffers, before `nl-cuda-form-kernels`. A device artifact's inputs
     are device tensors that its host code must not read, so the check an
     entry point `E` runs before its body (`E.preconditions`, from
-    `nl-outline-preconditions`) can only read shapes. A check that reads or
-    writes memory (e.g. the HOPE LM's token ids within the vocabulary) is
-    replaced by one that passes, with a warning on the check naming each
-    precondition that is no longer checked. Checks of shapes alone stay.
+    `nl-outline-preconditions`) can read only shapes on the host. A check
+    that reads or writes memory (e.g. the HOPE LM's token ids within the
+    vocabulary, a streamed position within its range) runs on the device
+    instead: its body moves into a loop nest of one iteration, which
+    `nl-cuda-form-kernels` makes a kernel of one block, and stores the
+    verdict (0, or the 1-based number of the first broken precondition)
+    into a `memref<i32>` status word; the check returns the word read by
+    `nl.read_device_status`, which waits for the kernel. So the entry point
+    returns the verdict before it launches anything that relies on the
+    preconditions, exactly as on the CPU, and the runtime reports
+    `E: input 'tokens' breaks a precondition: <message>`. The check's own
+    buffers (its accumulator) become `memref.alloca`, private to the one
+    thread that runs it; one of dynamic size is an error. Checks of shapes
+    alone stay on the host.
   }];
-  let dependentDialects = ["mlir::arith::ArithDialect"];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::memref::MemRefDialect",
+                           "mlir::scf::SCFDialect",
+                           "mlir::nl::NLDialect"];
 }
 
 def NLCUDAFormKernels : Pass<"nl-cuda-form-kernels", "mlir::ModuleOp"> {
@@ -74,9 +86,17 @@ def NLCUDAFormKernels : Pass<"nl-cuda-form-kernels", "mlir::ModuleOp"> {
     The pass proves that blocks of a memory stage are independent: every
     access to a buffer the kernel writes must index dimensions 0 and 1 with
     the block's batch and head, else it fails naming the access. Host code
-    never reads device memory: a `memref.load` or `memref.store` left at a
-    function's top level is an error. Top-level buffers that no result
-    aliases are freed at the function's end.
+    never reads device memory: a scalar read at a function's top level from
+    an argument's buffer (a streamed `position`, a weight's element hoisted
+    out of its loops) and the pure scalar ops computed from it are cloned
+    into every kernel that uses them, so a memory stage computes its chunk
+    phase (`position mod C`) and its chunk count itself and neither its
+    grid nor the host code depends on them; a scalar the host code stores
+    (the next position) is stored by a kernel of one block. A value read
+    from device memory that host code still uses (a grid, a buffer's size)
+    is an error located at its use, as is any other top-level
+    `memref.load`, `memref.store` or `memref.copy`. Top-level buffers that
+    no result aliases are freed at the function's end.
 
     Kernels are named `memory_stage_<i>` and `loop_nest_<i>` in module
     `hope_kernels` (for `gpu-kernel-outlining`).
@@ -189,8 +209,11 @@ def NLCUDALaunchThroughServices : Pass<"nl-cuda-launch-through-services",
     table is the enclosing function's last argument, which
     `nl-route-allocations{device=true}` adds (it also routes the buffers to
     `device_alloc` / `device_free`); a function without one is an error. Launch statuses are ignored: errors are sticky
-    in the call's context (the contract). The `gpu.binary` markers are
-    removed.
+    in the call's context (the contract). Every `nl.read_device_status`
+    becomes a call of the table's `read_status` (version 3) on its address.
+    The manifest's `services` is 3 when the module reads a status word,
+    else 2, so that runtimes of version 2 still run artifacts that need no
+    more. The `gpu.binary` markers are removed.
   }];
   let dependentDialects = ["mlir::LLVM::LLVMDialect"];
 }

@@ -1,0 +1,38 @@
+//===- DeviceScalars.h - scalars host code must not read --------*- C++ -*-===//
+//
+// On a device target every buffer is device memory. The host code of a
+// bufferized entry point still reads a few scalars at its top level: a
+// streamed position (which decides the chunk loop's trip count and where
+// its chunks start) or a weight's element hoisted out of the loops. They
+// are read inside the kernels that use them instead, and a scalar the host
+// code stores (the next position) is stored by a kernel of its own.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef NL_CODEGEN_CUDA_DEVICESCALARS_H
+#define NL_CODEGEN_CUDA_DEVICESCALARS_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Support/LLVM.h"
+
+namespace mlir::nl::cuda {
+
+/// Wraps every `memref.store` at the top level of `body` into a loop nest
+/// of one iteration, which becomes a kernel like any other loop nest.
+void wrapHostStores(Block &body);
+
+/// Whether `op` (at the top level of an entry point) reads a scalar from an
+/// argument's buffer: such reads move into the kernels (sinkDeviceScalars).
+bool isArgumentScalarRead(Operation *op);
+
+/// Moves the scalars read at the top level of `function` from its
+/// arguments' buffers, and the pure scalar ops computed from them, into
+/// every kernel (gpu.launch) that uses them; fails, located at the read,
+/// when host code still uses one (a launch's grid, a buffer's size).
+/// Arguments are never written by the function, so reading one later in a
+/// kernel reads the same value.
+LogicalResult sinkDeviceScalars(func::FuncOp function);
+
+} // namespace mlir::nl::cuda
+
+#endif // NL_CODEGEN_CUDA_DEVICESCALARS_H
