@@ -172,9 +172,9 @@ int32_t hope_kernel_accumulate(void **params, const uint32_t grid[3],
 }
 #endif
 
-void hope_kernel_check_positive(void **params, const uint32_t grid[3],
-                                const uint32_t block[3],
-                                uint32_t shared_bytes) {
+int32_t hope_kernel_check_positive(void **params, const uint32_t grid[3],
+                                   const uint32_t block[3],
+                                   uint32_t shared_bytes) {
   PARAMS;
   (void)b, (void)grid, (void)block, (void)shared_bytes;
   int32_t status = 0;
@@ -182,6 +182,7 @@ void hope_kernel_check_positive(void **params, const uint32_t grid[3],
     if (!(a[i] > 0))
       status = 1;
   *(int32_t *)(void *)out = status;
+  return 0;
 }
 
 static void launch(const hope_services *s, uint32_t kernel, uint32_t threads,
