@@ -597,7 +597,7 @@ struct KernelCostsPass : nl::impl::NLCUDAKernelCostsBase<KernelCostsPass> {
       // A precondition check (nl-outline-preconditions) takes its entry
       // point's arguments and runs in its calls.
       StringRef entryName = function.getName();
-      StringRef suffix = getPreconditionCheckName("");
+      std::string suffix = getPreconditionCheckName("");
       if (entryName.ends_with(suffix))
         entryName = entryName.drop_back(suffix.size());
       const llvm::json::Array *shapes = nullptr;
