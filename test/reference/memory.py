@@ -243,7 +243,10 @@ def token_grad(
         or (tgt_tensor is not None and tgt_tensor.requires_grad)
     )
     if outer:
-        theta = [p if p.requires_grad else p.detach().requires_grad_() for p in params]
+        # A new node per parameter (clone keeps the graph to p): the gradient is the partial
+        # derivative in theta, so a key or target computed from the same tensors elsewhere
+        # (self-modifying Titans: k = M_k(x) with the M_k being updated) does not leak into it.
+        theta = [p.clone() if p.requires_grad else p.detach().requires_grad_() for p in params]
     else:
         theta = [p.detach().requires_grad_() for p in params]
         key = key.detach()

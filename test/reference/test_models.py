@@ -104,6 +104,23 @@ def test_hope_block_is_causal_and_reads_at_chunk_start():
     assert rel_err(oa[:, :, 3], o1[:, :, 3]) > 1e-6  # token 4 reads theta_4 with `after`
 
 
+def test_self_modifying_titans_forward_does_not_depend_on_requires_grad():
+    """The inner gradient is a partial derivative in the memory's parameters: when the outer
+    level tracks gradients, keys computed from the same (self-modified) M_k must not leak into it.
+    (It did: the forward changed by 2e-4 once mk_w1 required grad.)"""
+    w = W.generate(W.hope_block_shapes(dim=16, heads=2, cms_hidden=(64,) * 3), seed=3)
+    x = _x(3, 16)
+    opts = HB.SelfModOptions(heads=2, chunk_other=2, chunk_mem=4, eta_scale=0.3)
+    o1, f1 = HB.self_modifying_titans(x, w, opts)
+    tracked = dict(w)
+    tracked["mk_w1"] = w["mk_w1"].clone().requires_grad_()
+    o2, f2 = HB.self_modifying_titans(x, tracked, opts)
+    assert torch.equal(o1, o2.detach())
+    for name in f1:
+        for a, b in zip(f1[name], f2[name]):
+            assert torch.equal(a, b.detach()), name
+
+
 def test_hope_block_assembly():
     """x1 = x + W_o merge_heads(o); y = CMS(x1) with block_l(x) = x + W_out s(W_in RMSNorm(x))."""
     w = W.generate(W.hope_block_shapes(**HOPE_SMALL), seed=2)
