@@ -14,6 +14,7 @@
 // PROFILE-NEXT: kernel launches total ms ms/launch
 // PROFILE-NEXT: scale 2
 // PROFILE-NEXT: accumulate 0 0.000 0.0000
+// PROFILE-NEXT: check_positive 0 0.000 0.0000
 // PROFILE-NEXT: hope-run: device memory: 512 B in use, 768 B peak, 768 B reserved
 // RUN: FileCheck %s --check-prefix=JSON < %t.json
 // JSON: "device": {
