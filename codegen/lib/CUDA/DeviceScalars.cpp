@@ -22,17 +22,6 @@ using namespace mlir;
 
 namespace {
 
-/// The buffer a view (subview, cast, reshape...) of it reads.
-Value rootBuffer(Value value) {
-  while (Operation *def = value.getDefiningOp()) {
-    auto view = dyn_cast<ViewLikeOpInterface>(def);
-    if (!view)
-      break;
-    value = view.getViewSource();
-  }
-  return value;
-}
-
 bool hasShapedResult(Operation *op) {
   return llvm::any_of(op->getResultTypes(),
                       [](Type type) { return isa<ShapedType>(type); });
@@ -57,6 +46,16 @@ llvm::SetVector<Operation *> collectDeviceScalars(Block &body) {
 
 } // namespace
 
+Value nl::cuda::rootBuffer(Value value) {
+  while (Operation *def = value.getDefiningOp()) {
+    auto view = dyn_cast<ViewLikeOpInterface>(def);
+    if (!view)
+      break;
+    value = view.getViewSource();
+  }
+  return value;
+}
+
 void nl::cuda::wrapHostStores(Block &body) {
   SmallVector<memref::StoreOp> stores(body.getOps<memref::StoreOp>());
   for (memref::StoreOp store : stores) {
@@ -75,7 +74,7 @@ void nl::cuda::wrapHostStores(Block &body) {
 
 bool nl::cuda::isArgumentScalarRead(Operation *op) {
   auto load = dyn_cast<memref::LoadOp>(op);
-  return load && isa<BlockArgument>(rootBuffer(load.getMemRef())) &&
+  return load && isa<BlockArgument>(nl::cuda::rootBuffer(load.getMemRef())) &&
          !hasShapedResult(op);
 }
 

@@ -17,6 +17,9 @@
 
 namespace mlir::nl::cuda {
 
+/// The buffer a view (subview, cast, reshape...) of it reads.
+Value rootBuffer(Value value);
+
 /// Wraps every `memref.store` at the top level of `body` into a loop nest
 /// of one iteration, which becomes a kernel like any other loop nest.
 void wrapHostStores(Block &body);

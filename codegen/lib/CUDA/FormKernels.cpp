@@ -56,17 +56,6 @@ Value indexConstant(OpBuilder &b, Location loc, int64_t value) {
   return arith::ConstantIndexOp::create(b, loc, value);
 }
 
-/// The buffer a view (subview, cast, reshape...) of it reads.
-Value rootBuffer(Value value) {
-  while (Operation *def = value.getDefiningOp()) {
-    auto view = dyn_cast<ViewLikeOpInterface>(def);
-    if (!view)
-      break;
-    value = view.getViewSource();
-  }
-  return value;
-}
-
 /// The trip counts of a parallel loop's dimensions `dims`.
 SmallVector<Value> tripCounts(OpBuilder &b, scf::ParallelOp loop,
                               ArrayRef<unsigned> dims) {
@@ -219,7 +208,7 @@ struct FormKernelsPass : nl::impl::NLCUDAFormKernelsBase<FormKernelsPass> {
       return;
     DenseSet<Value> returned;
     for (Value operand : ret.getOperands())
-      returned.insert(rootBuffer(operand));
+      returned.insert(cuda::rootBuffer(operand));
     OpBuilder b(ret);
     for (Operation &op : body)
       if (auto alloc = dyn_cast<memref::AllocOp>(op))
@@ -349,7 +338,8 @@ struct FormKernelsPass : nl::impl::NLCUDAFormKernelsBase<FormKernelsPass> {
     SmallVector<cuda::WorkgroupCandidate> candidates;
     for (auto [k, buffer] : llvm::enumerate(carried))
       candidates.push_back(
-          {buffer, "value " + std::to_string(k) + " the chunk loop carries"});
+          {buffer, "value " + std::to_string(k) + " the chunk loop carries",
+           /*bounds=*/{}});
     for (scf::ForOp inner : loops) {
       if (inner != loop && failed(checkCarried(inner)))
         return failure();
@@ -361,8 +351,10 @@ struct FormKernelsPass : nl::impl::NLCUDAFormKernelsBase<FormKernelsPass> {
         for (Value init : inner.getInitArgs())
           fixed.push_back(allocLike(ib, loc, init));
         for (auto [k, buffer] : llvm::enumerate(fixed))
-          candidates.push_back({buffer, "value " + std::to_string(k) +
-                                            " an inner loop carries"});
+          candidates.push_back({buffer,
+                                "value " + std::to_string(k) +
+                                    " an inner loop carries",
+                                /*bounds=*/{}});
       }
       decarry(inner, fixed, stage);
     }
