@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Toolkit.h"
 #include "nl/Codegen/CUDA/InspectPasses.h"
 #include "nl/IR/NLDialect.h"
 
@@ -35,17 +36,6 @@ struct Resources {
   int64_t registers = 0, spillStores = 0, spillLoads = 0, sharedBytes = 0,
           barriers = 0, stackBytes = 0;
 };
-
-/// The toolkit root: the option, else $CUDA_ROOT, $CUDA_HOME, /usr/local/cuda.
-std::string toolkitRoot(StringRef option) {
-  if (!option.empty())
-    return option.str();
-  for (const char *name : {"CUDA_ROOT", "CUDA_HOME"})
-    if (std::optional<std::string> value = llvm::sys::Process::GetEnv(name))
-      if (!value->empty())
-        return *value;
-  return "/usr/local/cuda";
-}
 
 /// Parses `ptxas -v`'s report: per kernel, the lines after "Compiling entry
 /// function 'NAME' for 'sm_NN'".
@@ -96,7 +86,7 @@ struct KernelResourcesPass
   /// error on `module`.
   FailureOr<std::string> runPtxas(ModuleOp module, StringRef ptx,
                                   StringRef chip) {
-    std::string root = toolkitRoot(toolkit);
+    std::string root = cuda::toolkitRoot(toolkit);
     SmallString<128> bin(root);
     llvm::sys::path::append(bin, "bin");
     llvm::ErrorOr<std::string> ptxas =

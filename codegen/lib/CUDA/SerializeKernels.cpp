@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Toolkit.h"
 #include "nl/Codegen/CUDA/Passes.h"
 #include "nl/IR/NLDialect.h"
 
@@ -26,17 +27,6 @@ using namespace mlir;
 using namespace mlir::nl;
 
 namespace {
-
-/// The toolkit root: the option, else $CUDA_ROOT, $CUDA_HOME, /usr/local/cuda.
-std::string toolkitRoot(StringRef option) {
-  if (!option.empty())
-    return option.str();
-  for (const char *name : {"CUDA_ROOT", "CUDA_HOME"})
-    if (std::optional<std::string> value = llvm::sys::Process::GetEnv(name))
-      if (!value->empty())
-        return *value;
-  return "/usr/local/cuda";
-}
 
 /// Static workgroup memory of kernel `kernel`: the address-space-3 globals
 /// it takes the address of.
@@ -99,7 +89,7 @@ struct SerializeKernelsPass
     ModuleOp module = getOperation();
     MLIRContext *ctx = &getContext();
     Builder b(ctx);
-    std::string root = toolkitRoot(toolkit);
+    std::string root = cuda::toolkitRoot(toolkit);
     SmallVector<gpu::GPUModuleOp> gpuModules(module.getOps<gpu::GPUModuleOp>());
 
     FailureOr<llvm::StringMap<int64_t>> dynamicBytes =
