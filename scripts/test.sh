@@ -32,11 +32,16 @@ run_suite() {
 }
 
 run_suite lit /usr/lib/llvm-22/bin/lit -sv --xunit-xml-output="$logs/lit.xml" "$build/test"
-run_suite unit ctest --test-dir "$build" --output-on-failure --output-junit "$logs/unit.xml"
+# Both runners use every core: the tests are independent (each compiles into
+# its own temporary directory), and the suite's time is mostly compiling.
+cores="$(nproc)"
+run_suite unit ctest --test-dir "$build" -j "$cores" --output-on-failure --output-junit "$logs/unit.xml"
 
 if py="$(bash "$root/scripts/python-env.sh" | tail -1)"; then
   for suite in reference parity; do
-    run_suite "python-$suite" "$py" -m pytest "$root/test/$suite" -q \
+    # One worker per core, each test file on one worker (--dist loadfile), so
+    # a file's module-scoped artifacts are compiled once.
+    run_suite "python-$suite" "$py" -m pytest "$root/test/$suite" -q -n "$cores" --dist loadfile \
       -p no:cacheprovider --continue-on-collection-errors --junitxml="$logs/python-$suite.xml"
   done
 else
