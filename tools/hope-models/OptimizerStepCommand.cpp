@@ -9,6 +9,7 @@
 
 #include "OptimizerStepCommand.h"
 
+#include "BuildContext.h"
 #include "ToolSupport.h"
 
 #include "nl/IR/NLDialect.h"
@@ -179,16 +180,9 @@ int hope::models::runOptimizerStep(StringRef outputFile, StringRef dtype) {
   if (llvm::Error error = hope::tools::checkOutputPath(outputFile))
     return fail(llvm::toString(std::move(error)));
 
-  DialectRegistry registry;
-  registry.insert<nl::NLDialect, func::FuncDialect>();
-  MLIRContext context(registry);
-  context.loadAllAvailableDialects();
-  std::string diagnostics;
-  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
-    if (diag.getSeverity() == DiagnosticSeverity::Error && diagnostics.empty())
-      diagnostics = diag.str();
-    return success();
-  });
+  hope::models::BuildContext build;
+  MLIRContext &context = build.context();
+  const std::string &diagnostics = build.firstError();
   OpBuilder builder(&context);
   Location loc = builder.getUnknownLoc();
   OwningOpRef<ModuleOp> module = ModuleOp::create(loc);

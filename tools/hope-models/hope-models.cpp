@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "BuildContext.h"
 #include "InitialState.h"
 #include "MemorySpec.h"
 #include "OptimizerStepCommand.h"
@@ -435,16 +436,9 @@ int run() {
       if (llvm::Error error = hope::tools::checkOutputPath(path))
         return fail(llvm::toString(std::move(error)));
 
-  DialectRegistry registry;
-  registry.insert<nl::NLDialect, func::FuncDialect, arith::ArithDialect>();
-  MLIRContext context(registry);
-  context.loadAllAvailableDialects();
-  std::string diagnostics;
-  ScopedDiagnosticHandler handler(&context, [&](Diagnostic &diag) {
-    if (diag.getSeverity() == DiagnosticSeverity::Error && diagnostics.empty())
-      diagnostics = diag.str();
-    return success();
-  });
+  hope::models::BuildContext build;
+  MLIRContext &context = build.context();
+  const std::string &diagnostics = build.firstError();
 
   if (std::optional<ModelSize> size =
           estimate(*model, *config, overrides, context))
