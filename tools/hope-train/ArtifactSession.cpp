@@ -150,6 +150,12 @@ ArtifactSession::open(StringRef path, int32_t threads) {
   if (!session)
     return session.takeError();
   result->session = std::move(*session);
+  // A device session copies host weights to the device when they are bound:
+  // the steps would update the copies, and checkpoints would read stale
+  // host tensors.
+  if (result->session.device() != HOPE_DEVICE_HOST)
+    return createStringError(path + " runs on a device: hope-train trains "
+                                    "host (cpu) artifacts only, for now");
   if (Error error = result->bindWeights())
     return std::move(error);
   return std::unique_ptr<TrainingSession>(std::move(result));

@@ -1,5 +1,6 @@
 //===- HopeTrainToolTest.cpp - hope-train's command line and its errors ---===//
 
+#include "TensorFile.h"
 #include "TestUtil.h"
 
 #include "llvm/Support/Program.h"
@@ -92,6 +93,120 @@ TEST_F(HopeTrainTool, ArtifactWithoutTrainStep) {
             std::string(HOPE_FAKE_ARTIFACT) +
                 " has no train_step entry point: compile the model with "
                 "hope-compile --train");
+}
+
+} // namespace
+
+namespace {
+
+/// hope-train end to end on the hand-written train_step artifact
+/// (Inputs/train_artifact.c, test code only).
+class HopeTrainArtifact : public HopeTrainTool {
+protected:
+  /// The copy task on the bigram, vocabulary 16, with a checkpoint folder.
+  std::vector<std::string> args(llvm::StringRef folder, int steps,
+                                const char *artifactPath = HOPE_TRAIN_GOOD) {
+    return {std::string("--artifact=") + artifactPath, "--task=copy",
+            "--vocab=16", "--seq-len=9", "--batch=4", "--lr=0.5",
+            "--eval-every=4", "--eval-batches=2",
+            "--steps=" + std::to_string(steps),
+            "--checkpoint-dir=" + dir.path(folder)};
+  }
+  std::string checkpoint(llvm::StringRef folder) {
+    return dir.path(folder) + "/checkpoint.safetensors";
+  }
+  std::vector<std::string> with(std::vector<std::string> base,
+                                std::initializer_list<std::string> more) {
+    base.insert(base.end(), more);
+    return base;
+  }
+};
+
+TEST_F(HopeTrainArtifact, TrainsExportsAndResumesBitIdentically) {
+  Result whole = run(with(args("whole", 12),
+                          {"--export=" + dir.path("whole.safetensors")}));
+  ASSERT_EQ(whole.code, 0) << whole.err;
+  // Not a terminal: one line per evaluation.
+  llvm::StringRef log(whole.err);
+  EXPECT_EQ(log.count('\n'), 3u) << whole.err;
+  EXPECT_TRUE(log.starts_with("eval step 4/12: held-out loss ")) << whole.err;
+  std::string csv = hope::test::readFile(dir.path("whole") + "/curves.csv");
+  EXPECT_EQ(llvm::StringRef(csv).count('\n'), 4u) << csv;
+  EXPECT_TRUE(llvm::sys::fs::exists(dir.path("whole") + "/curves.svg"));
+
+  // The same twelve steps as six, then six more after --resume.
+  ASSERT_EQ(run(args("split", 6)).code, 0);
+  Result resumed = run(with(args("split", 12),
+                            {"--resume",
+                             "--export=" + dir.path("split.safetensors")}));
+  ASSERT_EQ(resumed.code, 0) << resumed.err;
+  EXPECT_TRUE(llvm::StringRef(resumed.err).starts_with(
+      "resumed from " + checkpoint("split") + " at step 6\n"))
+      << resumed.err;
+  EXPECT_EQ(hope::test::readFile(dir.path("split.safetensors")),
+            hope::test::readFile(dir.path("whole.safetensors")));
+
+  // The export is the parameters alone: the inference artifact loads it.
+  hope::Module module = *hope::Module::load(HOPE_TRAIN_INFERENCE);
+  hope::Session session = *hope::Session::create(module);
+  hope::Error error = session.loadWeights(dir.path("whole.safetensors"));
+  EXPECT_FALSE(bool(error)) << error.message();
+
+  // --init starts from it (zero steps: the export is the input).
+  Result init = run(with(args("init", 0),
+                         {"--init=" + dir.path("whole.safetensors"),
+                          "--export=" + dir.path("init.safetensors")}));
+  ASSERT_EQ(init.code, 0) << init.err;
+  llvm::Expected<hope::train::TensorFile> original =
+      hope::train::readTensorFile(dir.path("whole.safetensors"), true);
+  llvm::Expected<hope::train::TensorFile> copy =
+      hope::train::readTensorFile(dir.path("init.safetensors"), true);
+  ASSERT_TRUE(original && copy);
+  EXPECT_EQ(copy->tensors[0].bytes, original->tensors[0].bytes);
+}
+
+TEST_F(HopeTrainArtifact, NaNStopsAndKeepsTheLastGoodCheckpoint) {
+  std::vector<std::string> poisoned = args("nan", 12, HOPE_TRAIN_POISONED);
+  poisoned.push_back("--checkpoint-every=2");
+  EXPECT_EQ(error(poisoned),
+            "step 3: the updated weight 'table' holds a NaN or an infinity; "
+            "training stopped (" +
+                checkpoint("nan") + " still holds step 2)");
+  llvm::Expected<hope::train::TensorFile> kept =
+      hope::train::readTensorFile(checkpoint("nan"), true);
+  ASSERT_TRUE(bool(kept)) << llvm::toString(kept.takeError());
+  EXPECT_EQ(kept->metadata["step"], "2");
+}
+
+TEST_F(HopeTrainArtifact, RefusesForeignCorruptAndExistingCheckpoints) {
+  ASSERT_EQ(run(args("run", 4)).code, 0);
+  std::string before = hope::test::readFile(checkpoint("run"));
+  // Another model's artifact.
+  std::string message =
+      error(with(args("run", 8, HOPE_TRAIN_OTHER), {"--resume", "--vocab=12"}));
+  EXPECT_TRUE(llvm::StringRef(message).starts_with(
+      checkpoint("run") + ": a checkpoint of another model (fingerprint "))
+      << message;
+  // Without --resume, nothing is overwritten.
+  EXPECT_EQ(error(args("run", 8)),
+            checkpoint("run") +
+                " already holds a checkpoint: pass --resume to continue it, "
+                "or choose another --checkpoint-dir");
+  EXPECT_EQ(hope::test::readFile(checkpoint("run")), before);
+  // A flipped bit.
+  std::string corrupt = before;
+  corrupt[corrupt.size() - 3] ^= 4;
+  hope::test::writeFile(checkpoint("run"), corrupt);
+  message = error(with(args("run", 8), {"--resume"}));
+  EXPECT_TRUE(llvm::StringRef(message).starts_with(
+      checkpoint("run") + ": corrupted: the checksum is "))
+      << message;
+  EXPECT_EQ(hope::test::readFile(checkpoint("run")), corrupt);
+}
+
+TEST_F(HopeTrainArtifact, VocabularyMustFit) {
+  EXPECT_EQ(error(args("small", 4, HOPE_TRAIN_OTHER)),
+            "the task's vocabulary (16) exceeds the model's (12)");
 }
 
 } // namespace

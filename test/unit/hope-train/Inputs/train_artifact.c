@@ -7,7 +7,8 @@
 |* momentum 0.9 on the mean cross-entropy over the non-negative targets,     *|
 |* updating "table" and "table.sgd_momentum" in place.                       *|
 |* TRAIN_VARIANT: 0 good (vocabulary 16), 1 poisoned (writes a NaN into the  *|
-|* table at step 3), 2 another model (vocabulary 12).                        *|
+|* table at step 3), 2 another model (vocabulary 12), 3 the inference         *|
+|* artifact of the good one (no train_step: what --export's file is for).   *|
 |* TRAIN_TRIPLE (from CMake) is the host's triple.                           *|
 \*===----------------------------------------------------------------------===*/
 
@@ -30,6 +31,22 @@
 #endif
 
 /* clang-format off */
+#if TRAIN_VARIANT == 3
+#define TRAIN_STEP_MANIFEST ""
+#else
+#define TRAIN_STEP_MANIFEST ",\n" \
+"  {\"name\": \"train_step\", \"train\": {\"optimizer\": \"sgd\"},\n" \
+"   \"inputs\": [\n" \
+"    {\"name\": \"tokens\", \"role\": \"input\", \"dtype\": \"i64\", \"shape\": [\"B\", \"T\"]},\n" \
+"    {\"name\": \"targets\", \"role\": \"input\", \"dtype\": \"i64\", \"shape\": [\"B\", \"T\"]},\n" \
+"    {\"name\": \"lr\", \"role\": \"input\", \"dtype\": \"f32\", \"shape\": []},\n" \
+"    {\"name\": \"step\", \"role\": \"input\", \"dtype\": \"i64\", \"shape\": []},\n" \
+"    {\"name\": \"table\", \"role\": \"weight\", \"dtype\": \"f32\", \"shape\": [" VOCAB_TEXT ", " VOCAB_TEXT "], \"updated\": true},\n" \
+"    {\"name\": \"table.sgd_momentum\", \"role\": \"weight\", \"dtype\": \"f32\", \"shape\": [" VOCAB_TEXT ", " VOCAB_TEXT "], \"updated\": true}],\n" \
+"   \"outputs\": [\n" \
+"    {\"name\": \"loss\", \"role\": \"output\", \"dtype\": \"f32\", \"shape\": []},\n" \
+"    {\"name\": \"grad_norm\", \"role\": \"output\", \"dtype\": \"f32\", \"shape\": []}]}"
+#endif
 const char hope_manifest[] =
 "{\"format\": \"hope-artifact\", \"version\": 4, \"services\": 1, \"model\": \"bigram\",\n"
 " \"target\": {\"kind\": \"cpu\", \"triple\": \"" TRAIN_TRIPLE "\", \"cpu\": \"generic\", \"features\": []},\n"
@@ -39,19 +56,9 @@ const char hope_manifest[] =
 "    {\"name\": \"tokens\", \"role\": \"input\", \"dtype\": \"i64\", \"shape\": [\"B\", \"T\"]},\n"
 "    {\"name\": \"table\", \"role\": \"weight\", \"dtype\": \"f32\", \"shape\": [" VOCAB_TEXT ", " VOCAB_TEXT "]}],\n"
 "   \"outputs\": [\n"
-"    {\"name\": \"logits\", \"role\": \"output\", \"dtype\": \"f32\", \"shape\": [\"B\", \"T\", " VOCAB_TEXT "]}]},\n"
-"  {\"name\": \"train_step\", \"train\": {\"optimizer\": \"sgd\"},\n"
-"   \"inputs\": [\n"
-"    {\"name\": \"tokens\", \"role\": \"input\", \"dtype\": \"i64\", \"shape\": [\"B\", \"T\"]},\n"
-"    {\"name\": \"targets\", \"role\": \"input\", \"dtype\": \"i64\", \"shape\": [\"B\", \"T\"]},\n"
-"    {\"name\": \"lr\", \"role\": \"input\", \"dtype\": \"f32\", \"shape\": []},\n"
-"    {\"name\": \"step\", \"role\": \"input\", \"dtype\": \"i64\", \"shape\": []},\n"
-"    {\"name\": \"table\", \"role\": \"weight\", \"dtype\": \"f32\", \"shape\": [" VOCAB_TEXT ", " VOCAB_TEXT "], \"updated\": true},\n"
-"    {\"name\": \"table.sgd_momentum\", \"role\": \"weight\", \"dtype\": \"f32\", \"shape\": [" VOCAB_TEXT ", " VOCAB_TEXT "], \"updated\": true}],\n"
-"   \"outputs\": [\n"
-"    {\"name\": \"loss\", \"role\": \"output\", \"dtype\": \"f32\", \"shape\": []},\n"
-"    {\"name\": \"grad_norm\", \"role\": \"output\", \"dtype\": \"f32\", \"shape\": []}]}]}\n";
+"    {\"name\": \"logits\", \"role\": \"output\", \"dtype\": \"f32\", \"shape\": [\"B\", \"T\", " VOCAB_TEXT "]}]}" TRAIN_STEP_MANIFEST "]}\n";
 /* clang-format on */
+
 
 /* MLIR's ranked memref descriptors. */
 typedef struct {
