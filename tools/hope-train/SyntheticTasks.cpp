@@ -18,21 +18,42 @@ using namespace llvm;
 namespace hope::train {
 namespace {
 
-/// Multi-query associative recall: pairs k v at the start, then each key
-/// once more at a random slot, followed by its value; the target at a query
-/// key is its value.
-class MqarTask : public Task {
+/// What the synthetic tasks share: a vocabulary, a seed, and sequences that
+/// start as filler 0 with no target before `generate` fills them from the
+/// sequence's own random numbers.
+class SyntheticTask : public Task {
 public:
-  MqarTask(int64_t vocabulary, int64_t pairs, int64_t length, uint64_t seed)
-      : Task(length), vocab(vocabulary), pairs(pairs), seed(seed) {}
-
   int64_t vocabulary() const override { return vocab; }
 
   void fillSequence(Split split, uint64_t index, MutableArrayRef<int64_t> tokens,
-                    MutableArrayRef<int64_t> targets) const override {
+                    MutableArrayRef<int64_t> targets) const final {
     SequenceRandom random(seed, split, index);
     std::fill(tokens.begin(), tokens.end(), 0);
     std::fill(targets.begin(), targets.end(), -1);
+    generate(random, tokens, targets);
+  }
+
+protected:
+  SyntheticTask(int64_t vocabulary, int64_t length, uint64_t seed)
+      : Task(length), vocab(vocabulary), seed(seed) {}
+  virtual void generate(SequenceRandom &random, MutableArrayRef<int64_t> tokens,
+                        MutableArrayRef<int64_t> targets) const = 0;
+
+  int64_t vocab;
+  uint64_t seed;
+};
+
+/// Multi-query associative recall: pairs k v at the start, then each key
+/// once more at a random slot, followed by its value; the target at a query
+/// key is its value.
+class MqarTask : public SyntheticTask {
+public:
+  MqarTask(int64_t vocabulary, int64_t pairs, int64_t length, uint64_t seed)
+      : SyntheticTask(vocabulary, length, seed), pairs(pairs) {}
+
+private:
+  void generate(SequenceRandom &random, MutableArrayRef<int64_t> tokens,
+                MutableArrayRef<int64_t> targets) const override {
     // Distinct keys from [1, V/2): a partial Fisher-Yates shuffle.
     std::vector<int64_t> keys(vocab / 2 - 1);
     std::iota(keys.begin(), keys.end(), 1);
@@ -63,27 +84,22 @@ public:
     }
   }
 
-private:
-  int64_t vocab, pairs;
-  uint64_t seed;
+  int64_t pairs;
 };
 
 /// A passkey at a chosen depth in random filler, asked for at the end.
-class NeedleTask : public Task {
+class NeedleTask : public SyntheticTask {
 public:
   static constexpr int64_t kNeedleMarker = 1, kQueryMarker = 2, kFirstFiller = 3;
 
   NeedleTask(int64_t vocabulary, int64_t length, double depth, uint64_t seed)
-      : Task(length), vocab(vocabulary), seed(seed),
+      : SyntheticTask(vocabulary, length, seed),
         position(std::clamp<int64_t>(int64_t(depth * double(length - 4)), 0,
                                      length - 4)) {}
 
-  int64_t vocabulary() const override { return vocab; }
-
-  void fillSequence(Split split, uint64_t index, MutableArrayRef<int64_t> tokens,
-                    MutableArrayRef<int64_t> targets) const override {
-    SequenceRandom random(seed, split, index);
-    std::fill(targets.begin(), targets.end(), -1);
+private:
+  void generate(SequenceRandom &random, MutableArrayRef<int64_t> tokens,
+                MutableArrayRef<int64_t> targets) const override {
     int64_t passkey = kFirstFiller + random.below(vocab - kFirstFiller);
     for (int64_t &token : tokens)
       token = kFirstFiller + random.below(vocab - kFirstFiller);
@@ -95,27 +111,20 @@ public:
     targets[length - 2] = passkey;
   }
 
-private:
-  int64_t vocab;
-  uint64_t seed;
   int64_t position;
 };
 
 /// x_1 .. x_L, a separator, x_1 .. x_L: the second half is scored.
-class CopyTask : public Task {
+class CopyTask : public SyntheticTask {
 public:
   static constexpr int64_t kSeparator = 1, kFirstSymbol = 2;
 
   CopyTask(int64_t vocabulary, int64_t length, uint64_t seed)
-      : Task(length), vocab(vocabulary), seed(seed) {}
+      : SyntheticTask(vocabulary, length, seed) {}
 
-  int64_t vocabulary() const override { return vocab; }
-
-  void fillSequence(Split split, uint64_t index, MutableArrayRef<int64_t> tokens,
-                    MutableArrayRef<int64_t> targets) const override {
-    SequenceRandom random(seed, split, index);
-    std::fill(tokens.begin(), tokens.end(), 0);
-    std::fill(targets.begin(), targets.end(), -1);
+private:
+  void generate(SequenceRandom &random, MutableArrayRef<int64_t> tokens,
+                MutableArrayRef<int64_t> targets) const override {
     int64_t half = (length() - 1) / 2;
     for (int64_t i = 0; i < half; ++i) {
       int64_t symbol = kFirstSymbol + random.below(vocab - kFirstSymbol);
@@ -125,23 +134,26 @@ public:
     }
     tokens[half] = kSeparator;
   }
-
-private:
-  int64_t vocab;
-  uint64_t seed;
 };
 
-Error checkVocabulary(StringRef task, int64_t vocabulary, int64_t least) {
-  if (vocabulary < least)
+/// The sizes every synthetic task needs at least.
+Error checkLeast(StringRef task, const TaskOptions &options,
+                 int64_t vocabulary, int64_t length) {
+  if (options.vocabulary < vocabulary)
     return createStringError("--task=" + task + ": --vocab=" +
-                             Twine(vocabulary) + " is below " + Twine(least));
+                             Twine(options.vocabulary) + " is below " +
+                             Twine(vocabulary));
+  if (options.length < length)
+    return createStringError("--task=" + task + ": --seq-len=" +
+                             Twine(options.length) + " is below " +
+                             Twine(length));
   return Error::success();
 }
 
 } // namespace
 
 Expected<std::unique_ptr<Task>> createMqarTask(const TaskOptions &options) {
-  if (Error error = checkVocabulary("mqar", options.vocabulary, 4))
+  if (Error error = checkLeast("mqar", options, 4, 1))
     return std::move(error);
   if (options.pairs < 1 || options.pairs > options.vocabulary / 2 - 1)
     return createStringError(
@@ -157,11 +169,8 @@ Expected<std::unique_ptr<Task>> createMqarTask(const TaskOptions &options) {
 }
 
 Expected<std::unique_ptr<Task>> createNeedleTask(const TaskOptions &options) {
-  if (Error error = checkVocabulary("needle", options.vocabulary, 4))
+  if (Error error = checkLeast("needle", options, 4, 6))
     return std::move(error);
-  if (options.length < 6)
-    return createStringError("--task=needle: --seq-len=" +
-                             Twine(options.length) + " is below 6");
   if (!(options.depth >= 0.0 && options.depth <= 1.0))
     return createStringError("--task=needle: --depth=" +
                              formatv("{0}", format("%g", options.depth)) +
@@ -171,11 +180,8 @@ Expected<std::unique_ptr<Task>> createNeedleTask(const TaskOptions &options) {
 }
 
 Expected<std::unique_ptr<Task>> createCopyTask(const TaskOptions &options) {
-  if (Error error = checkVocabulary("copy", options.vocabulary, 3))
+  if (Error error = checkLeast("copy", options, 3, 3))
     return std::move(error);
-  if (options.length < 3)
-    return createStringError("--task=copy: --seq-len=" + Twine(options.length) +
-                             " is below 3");
   return std::make_unique<CopyTask>(options.vocabulary, options.length,
                                     options.seed);
 }

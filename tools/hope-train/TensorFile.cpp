@@ -20,15 +20,12 @@ namespace hope::train {
 static constexpr StringLiteral kChecksumKey = "checksum";
 
 size_t getElementSize(hope_dtype dtype) {
-  switch (dtype) {
-  case HOPE_DTYPE_F32:
-    return 4;
-  case HOPE_DTYPE_F64:
-  case HOPE_DTYPE_I64:
-    return 8;
-  default:
+  if (dtype != HOPE_DTYPE_F32 && dtype != HOPE_DTYPE_F64 &&
+      dtype != HOPE_DTYPE_I64)
     return 0;
-  }
+  size_t size = 0;
+  hope_status_free(hope_dtype_size(dtype, &size));
+  return size;
 }
 
 static StringRef getFileDtype(hope_dtype dtype) {
