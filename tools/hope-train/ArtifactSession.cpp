@@ -6,6 +6,8 @@
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/xxhash.h"
 
 using namespace llvm;
@@ -63,6 +65,7 @@ public:
   ArrayRef<WeightBuffer> weights() const override { return buffers; }
   int64_t vocabulary() const override { return vocab; }
   std::string fingerprint() const override { return modelFingerprint; }
+  std::string describeTraining() const override { return trainingOptions; }
 
   Expected<StepResult> step(const Batch &batch, float lr,
                             int64_t step) override {
@@ -128,7 +131,7 @@ private:
   std::string forwardName;
   hope::Signature forward, trainStep;
   int64_t vocab = 0;
-  std::string modelFingerprint;
+  std::string modelFingerprint, trainingOptions;
   std::vector<hope::Tensor> tensors;
   std::vector<WeightBuffer> buffers;
 };
@@ -256,6 +259,20 @@ Error ArtifactSession::checkSignatures(StringRef path) {
   for (const hope_param &param : ArrayRef(trainStep.inputs).drop_front(4))
     identity += "\n" + std::string(param.name) + " " + describe(param);
   modelFingerprint = "xxh3-64:" + utohexstr(xxh3_64bits(identity), true, 16);
+
+  // The optimizer options train_step was compiled with, for the record (the
+  // runtime validated the manifest when it loaded the artifact).
+  if (Expected<json::Value> manifest = json::parse(module.manifest())) {
+    const json::Object *root = manifest->getAsObject();
+    const json::Array *entries = root ? root->getArray("entry_points") : nullptr;
+    for (const json::Value &entry : entries ? *entries : json::Array())
+      if (const json::Object *object = entry.getAsObject())
+        if (object->getString("name") == kTrainStepName)
+          if (const json::Value *train = object->get("train"))
+            trainingOptions = formatv("{0}", *train).str();
+  } else {
+    consumeError(manifest.takeError());
+  }
   return Error::success();
 }
 

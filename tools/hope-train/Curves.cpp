@@ -161,7 +161,9 @@ std::pair<double, double> finiteRange(ArrayRef<CurvePoint> points,
     return {0.0, 1.0};
   if (high - low < 1e-9)
     return {low - 0.5, high + 0.5};
-  return {std::min(0.0, low), high * 1.05};
+  // The data's own range plus a margin: losses near each other stay apart.
+  double margin = 0.05 * (high - low);
+  return {low - margin, high + margin};
 }
 
 double trainLoss(const CurvePoint &point) { return point.trainLoss; }

@@ -54,6 +54,10 @@ public:
   /// training configuration, different for another (checkpoints record it).
   virtual std::string fingerprint() const = 0;
 
+  /// What the training step was compiled with (the manifest's "train"
+  /// object, JSON text), or "" when unknown.
+  virtual std::string describeTraining() const { return ""; }
+
   /// One training step (1-based `step`): updates the weights in place and
   /// returns the loss before the update.
   virtual llvm::Expected<StepResult> step(const Batch &batch, float lr,

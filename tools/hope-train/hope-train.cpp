@@ -272,6 +272,13 @@ static Error run(const char *argv0) {
                                   {"clip", clip.getValue()},
                                   {"warmup", warmup.getValue()},
                                   {"cosine", cosine.getValue()}};
+  std::string compiled = (*session)->describeTraining();
+  if (!compiled.empty()) {
+    if (Expected<json::Value> train = json::parse(compiled))
+      all["train_step"] = std::move(*train);
+    else
+      consumeError(train.takeError());
+  }
   options.options = formatv("{0}", json::Value(std::move(all))).str();
 
   ProgressBar progress(errs(), errs().is_displayed());

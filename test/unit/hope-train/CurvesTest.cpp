@@ -81,6 +81,21 @@ TEST(Progress, NotATerminalPrintsOnlyEvaluations) {
   EXPECT_EQ(text, "eval line\n");
 }
 
+TEST(Progress, ATerminalRedrawsOneLine) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  ProgressBar bar(os, /*terminal=*/true);
+  bar.step(1, 2, 2.0, 100, 1);
+  bar.evaluation("eval line");
+  bar.step(2, 2, 1.0, 100, 0);
+  bar.finish();
+  EXPECT_EQ(text, "\rstep 1/2 [##########..........] loss 2.0000 | 100 tok/s "
+                  "| ETA 1s\x1b[K"
+                  "\r\x1b[Keval line\n"
+                  "\rstep 2/2 [####################] loss 1.0000 | 100 tok/s "
+                  "| ETA 0s\x1b[K\n");
+}
+
 TEST(Evaluation, ScoresOnlyTargets) {
   // Two positions, vocabulary 3; the first is scored (target 2, argmax 2),
   // the second ignored.

@@ -133,6 +133,14 @@ TEST_F(HopeTrainArtifact, TrainsExportsAndResumesBitIdentically) {
   std::string csv = hope::test::readFile(dir.path("whole") + "/curves.csv");
   EXPECT_EQ(llvm::StringRef(csv).count('\n'), 4u) << csv;
   EXPECT_TRUE(llvm::sys::fs::exists(dir.path("whole") + "/curves.svg"));
+  // The checkpoint records the options, the artifact's training options
+  // among them.
+  llvm::Expected<hope::train::TensorFile> saved =
+      hope::train::readTensorFile(checkpoint("whole"), true);
+  ASSERT_TRUE(bool(saved)) << llvm::toString(saved.takeError());
+  EXPECT_TRUE(llvm::StringRef(saved->metadata["options"])
+                  .contains(R"("train_step":{"optimizer":"sgd"})"))
+      << saved->metadata["options"];
 
   // The same twelve steps as six, then six more after --resume.
   ASSERT_EQ(run(args("split", 6)).code, 0);
