@@ -253,9 +253,11 @@ Error ArtifactSession::checkSignatures(StringRef path) {
       StringRef(trainStep.outputs[1].name) != "grad_norm")
     return fail("train_step must return loss and grad_norm");
 
-  // The fingerprint: the model's name and every weight's name, dtype and
-  // shape (the optimizer's states name the optimizer).
-  std::string identity = std::string(module.model()) + "\n" + forwardName;
+  // The fingerprint: the forward's name and every weight's name, dtype and
+  // shape (the optimizer's states name the optimizer). Not the manifest's
+  // model name (hope-compile takes it from the file name) nor its target:
+  // a checkpoint resumes on the same model compiled elsewhere or renamed.
+  std::string identity = forwardName;
   for (const hope_param &param : ArrayRef(trainStep.inputs).drop_front(4))
     identity += "\n" + std::string(param.name) + " " + describe(param);
   modelFingerprint = "xxh3-64:" + utohexstr(xxh3_64bits(identity), true, 16);
