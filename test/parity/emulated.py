@@ -28,11 +28,16 @@ def compile_emulated(hope_models: Path, hope_compile: Path, directory: Path, nam
     """`hope-models MODEL_ARGS --weights-out=...` compiled for the emulated target at -O0 (LLVM's
     optimisation of a HOPE block's ~80 emulated kernels takes half a minute; unoptimised they
     run the tiny sizes in a second): the library and hope-models' seeded weights (float64)."""
-    source, library = directory / f"{name}.mlir", directory / f"{name}.so"
-    weights_file = directory / f"{name}.safetensors"
-    run_tools([hope_models, *model_args, f"--weights-out={weights_file}", "-o", source],
-              [hope_compile, source, "--target=cuda-emulated", "-O0", "-o", library])
+    source, weights_file = directory / f"{name}.mlir", directory / f"{name}.safetensors"
+    run_tools([hope_models, *model_args, f"--weights-out={weights_file}", "-o", source])
+    library = compile_source_emulated(hope_compile, source, directory / f"{name}.so")
     return library, {key: value.double() for key, value in load_file(str(weights_file)).items()}
+
+
+def compile_source_emulated(hope_compile: Path, source: Path, library: Path) -> Path:
+    """nl IR in `source` compiled for the emulated target at -O0 into `library`."""
+    run_tools([hope_compile, source, "--target=cuda-emulated", "-O0", "-o", library])
+    return library
 
 
 class EmulatedModel:
@@ -58,12 +63,16 @@ class EmulatedModel:
     def __call__(self, data: np.ndarray, states: dict | None = None) -> dict:
         """Every output by name, on the data input and the states by name (floats converted to
         the artifact's element type, integers kept)."""
-        data_name = self.spec["inputs"][0]["name"]
-        inputs = {data_name: self._cast(data)}
+        inputs = {self.spec["inputs"][0]["name"]: data}
         for spec in self.spec["inputs"][1:]:
             if spec["role"] == "state":
-                inputs[spec["name"]] = self._cast(states[spec["name"]])
-        return self.session.invoke_map(self.name, inputs)
+                inputs[spec["name"]] = states[spec["name"]]
+        return self.invoke(inputs)
+
+    def invoke(self, inputs: dict) -> dict:
+        """Every output by name, on every input and state by name."""
+        return self.session.invoke_map(self.name, {name: self._cast(value)
+                                                   for name, value in inputs.items()})
 
     def output(self, data: np.ndarray) -> np.ndarray:
         """The first output of a stateless call."""

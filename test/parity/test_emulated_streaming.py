@@ -1,4 +1,6 @@
-"""Streaming through the emulated CUDA target (emulated.py): the HOPE block and the tiny LM built
+"""Streaming through the emulated CUDA target (emulated.py): memory levels (test_streaming.py's
+streaming functions: momentum with per-chunk rates, DGD with momentum, chunk-aggregated with a
+pending gradient sum) and the HOPE block and the tiny LM built
 with `hope-models ... --streaming`, one sequence of batch 3 given in 2-4 calls that carry the
 memory states, their chunk-start references, the convolution history and the position, equals
 the one-shot token-by-token reference (test_hope_block_streaming.py checks the CPU artifact so).
@@ -16,12 +18,15 @@ from safetensors.numpy import load_file as load_numpy
 
 from artifact import Artifact, relative_error
 from conftest import BUILD
-from emulated import EmulatedModel, compile_emulated, run_tools
+from emulated import EmulatedModel, compile_emulated, compile_source_emulated, run_tools
+from memory_ir import memory_function
 from reference import hope_block as HB
 from reference import hope_lm as LM
 from reference import nl_ops
 from runtime_api import Runtime
+from streaming_case import first_state, streaming_case
 from test_hope_block_streaming import PREFIXES
+from test_streaming import SPECS as MEMORY_SPECS
 from test_streaming_positions import positions
 
 B, T, D, ETA_SCALE = 3, 11, 32, 0.3
@@ -158,5 +163,41 @@ def test_lm_pieces_equal_one_shot(hope_models, hope_compile, tmp_path, runtime):
             launches.append(emulated.launches())
         print(f"streaming lm launches per call at T=64, 4096: {launches}")
         assert launches[0] == launches[1] > 0
+    finally:
+        emulated.close()
+
+
+@pytest.mark.parametrize("name", ["momentum_chunk_rates", "dgd_momentum_linear",
+                                  "aggregated_linearize_6"])
+def test_memory_level_pieces_equal_one_shot(hope_compile, tmp_path, runtime, name):
+    """test_streaming.py's memory levels (chunk 3, 7 tokens) at batch 3, in pieces starting
+    inside a chunk, on a boundary, and of one token, float64 to 1e-9."""
+    spec, heads, width, tokens = MEMORY_SPECS[name], 2, 4, 7
+    source = tmp_path / f"{name}.mlir"
+    source.write_text(memory_function(spec, heads, width, width, "after", streaming=True))
+    library = compile_source_emulated(hope_compile, source, tmp_path / f"{name}.so")
+    emulated = EmulatedModel(runtime, library, "forward", {}, np.float64)
+    try:
+        case = streaming_case(spec, B, heads, width, tokens, seed=7)
+        names = [p["name"] for p in emulated.spec["inputs"]]
+        carried = len(first_state(case, B))
+        data_names, state_names = names[:-carried], names[-carried:]
+        layout_size = len(case.init) * (1 + spec.momentum_order())
+        for cuts in ([0, 4, tokens], [0, 1, 3, tokens], [0, 3, 6, tokens]):
+            state, pieces = first_state(case, B), []
+            for a, b in zip(cuts, cuts[1:]):
+                data = [case.k[..., a:b, :], case.v[..., a:b, :], *case.rates(a, b),
+                        case.q[..., a:b, :]]
+                outputs = emulated.invoke({**dict(zip(data_names, [d.numpy() for d in data])),
+                                           **dict(zip(state_names, state))})
+                ordered = [outputs[p["name"]] for p in emulated.spec["outputs"]]
+                pieces.append(ordered[0])
+                state = ordered[1:]
+            assert int(state[-1]) == tokens
+            error = relative_error(np.concatenate(pieces, axis=2), case.y_ref.numpy())
+            print(f"{name} pieces {cuts} float64 error {error:.1e}")
+            assert error < 1e-9, (cuts, error)
+            for value, expected in zip(state[:layout_size], case.final_ref):
+                assert relative_error(value, expected.numpy()) < 1e-9, cuts
     finally:
         emulated.close()
