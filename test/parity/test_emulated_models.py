@@ -2,13 +2,14 @@
 through the runtime's CUDA backend: emulated.py) against the references of its CPU parity test,
 float32 against float64 to 1e-5 (semantics doc, section 8), batch 3: T a multiple of the chunks,
 T not one, T below the longest chunk. Each artifact is compiled once per module. A call launches
-as many kernels at T=64 as at a long T (4096; see LONG for the models emulated at less).
+as many kernels at T=64 as at T=4096 (1024 for the LMs with attention or five blocks: their
+emulation at 4096 takes minutes).
 
 What test_emulated_parity.py covers already (the memory levels, the HOPE block with the
 sequential and nested CMS and the attention mixer, the shipped Titans memory) is not repeated.
 Here: self-modifying Titans (tiny, and nested-learning against the package), the Titans memory
-in the titans-pytorch config (against the package), the HOPE block with the independent CMS and
-the tiny HOPE LM."""
+in the titans-pytorch config (against the package), the HOPE block with the independent CMS, and
+the tiny HOPE LM (with self-modifying Titans or attention, two blocks or five)."""
 
 from __future__ import annotations
 
@@ -40,7 +41,8 @@ class Model:
     width: int  # of the data input; 0: token ids
     tokens: tuple  # T a multiple of every chunk, not one, below the longest chunk
     reference: Callable  # (data as torch float64, weights) -> output
-    weights: Callable | None = None  # () -> weights; None: hope-models' seeded ones
+    weights: Callable = lambda seeded: seeded  # hope-models' seeded weights -> those run on
+    long: int = 4096  # the long T of the launch count check
 
 
 def _nested_learning():
@@ -81,25 +83,37 @@ MODELS = {
         ["self-modifying-titans", "--config=nested-learning", "--width=16", "--chunk=2",
          "--chunk-memory=4"],
         "self_modifying_titans", 16, (8, 10, 3), _nested_learning_reference,
-        lambda: EW.nested_learning_to_project(_nested_learning().state_dict())),
+        lambda _: EW.nested_learning_to_project(_nested_learning().state_dict())),
     "titans-pytorch": Model(
         ["titans-memory", "--config=titans-pytorch", "--width=64", "--heads=2", "--chunk=4",
          "--linearize=8"],
         "titans_memory", 64, (16, 14, 3), _titans_pytorch_reference,
-        lambda: EW.titans_pytorch_to_project(_titans_pytorch().state_dict(), norm_gamma=True)),
+        lambda _: EW.titans_pytorch_to_project(_titans_pytorch().state_dict(), norm_gamma=True)),
     "hope-block-independent": Model(
         ["hope-block", "--config=tiny", "--cms=independent", f"--eta-scale={ETA_SCALE}",
          "--seed=7"],
         "hope_block", 32, (8, 9, 3),
         lambda x, w: HB.hope_block(x, w, HB.HopeOptions(TINY_SELFMOD, cms_variant="independent")),
-        None),
+        _independent_weights),
     "hope-lm": Model(
         ["hope-lm", "--config=tiny", f"--eta-scale={ETA_SCALE}", "--seed=5"],
         "hope_lm", 0, (8, 11, 3),
         lambda tokens, w: LM.hope_lm(tokens, w, HB.HopeOptions(TINY_SELFMOD))),
+    "hope-lm-attention": Model(
+        ["hope-lm", "--config=tiny", "--mixer=attention", "--seed=13"],
+        "hope_lm", 0, (8, 9, 3),
+        lambda tokens, w: LM.hope_lm(tokens, w, HB.HopeOptions(HB.SelfModOptions(heads=2),
+                                                               mixer="attention")),
+        long=1024),  # attention's T^2: two minutes emulated at 4096
+    # Five blocks: the middle ones run one outlined function (nl-split-large-functions), its
+    # kernels launched once per block. One T, not a multiple of the chunks (the reference of
+    # five blocks is the slowest here).
+    "hope-lm-5-layers": Model(
+        ["hope-lm", "--config=tiny", "--layers=5", f"--eta-scale={ETA_SCALE}", "--seed=5"],
+        "hope_lm", 0, (11,),
+        lambda tokens, w: LM.hope_lm(tokens, w, HB.HopeOptions(TINY_SELFMOD)),
+        long=1024),  # a minute emulated at 4096
 }
-# The longest T of the launch count check: 4096, or less where emulating it takes too long.
-LONG = {name: 4096 for name in MODELS}
 
 
 @pytest.fixture(scope="module")
@@ -119,9 +133,7 @@ def compiled(hope_models, hope_compile, tmp_path_factory, runtime):
             library, seeded = compile_emulated(hope_models, hope_compile,
                                                tmp_path_factory.mktemp(name), name,
                                                [*model.args, "--dtype=f32"])
-            weights = model.weights() if model.weights else seeded
-            if name == "hope-block-independent":
-                weights = _independent_weights(weights)
+            weights = model.weights(seeded)
             cache[name] = model, EmulatedModel(runtime, library, model.entry, weights,
                                                np.float32), weights
         return cache[name]
@@ -154,11 +166,11 @@ def test_launches_do_not_depend_on_tokens(compiled, name):
     """The chunk loops run inside the kernels: T=64 and a long T launch alike."""
     model, emulated, _ = compiled(name)
     launches = []
-    for tokens in (64, LONG[name]):
+    for tokens in (64, model.long):
         y = emulated.output(_data(model, tokens, seed=1).numpy())
         assert np.isfinite(y).all(), (name, tokens)
         launches.append(emulated.launches())
-    print(f"{name} launches per call at T=64, {LONG[name]}: {launches}")
+    print(f"{name} launches per call at T=64, {model.long}: {launches}")
     assert launches[0] == launches[1] > 0
 
 
