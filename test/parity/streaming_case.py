@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from reference import memory as ref
@@ -54,3 +55,14 @@ def streaming_case(spec: ref.MemorySpec, B: int, H: int, D: int, T: int, seed: i
             for p in ref.state_layout(spec.model, D, D)]
     y_ref, final_ref = ref.run_and_read(spec, init, k, v, lr, q, "after", retention, momentum)
     return StreamingCase(spec, C, k, v, q, lr, retention, momentum, init, y_ref, final_ref)
+
+
+def first_state(case: StreamingCase, batch: int) -> list:
+    """What the first piece carries in, in the streaming function's order (memory_ir's
+    memory_function): the initial state per sequence, zero momentum, the reference (the
+    state), zero pending gradient sums (chunk-aggregated only), position 0."""
+    state = [np.broadcast_to(w.numpy(), (batch, *w.shape)).copy() for w in case.init]
+    momentum = [np.zeros_like(s) for _ in range(case.spec.momentum_order()) for s in state]
+    reference = [s.copy() for s in state]
+    pending = [np.zeros_like(s) for s in state] if case.spec.chunk_aggregated is not None else []
+    return [*state, *momentum, *reference, *pending, np.array(0, dtype=np.int64)]

@@ -10,7 +10,7 @@ import pytest
 
 from artifact import Artifact, compile_module
 from memory_ir import memory_function
-from streaming_case import streaming_case
+from streaming_case import first_state, streaming_case
 from reference import memory as ref
 
 B, H, D, T, C = 2, 2, 4, 7, 3
@@ -48,14 +48,13 @@ def test_pieces_equal_one_shot(hope_compile, tmp_path, name):
         hope_compile, memory_function(spec, H, D, D, "after", streaming=True), tmp_path, "stream"))
 
     case = streaming_case(spec, B, H, D, T, seed=7)
-    k, v, q, init = case.k, case.v, case.q, case.init
+    k, v, q = case.k, case.v, case.q
 
     for bounds in _splits():
-        state = [np.broadcast_to(w.numpy(), (B, *w.shape)).copy() for w in init]
-        state += [np.zeros_like(s) for _ in range(order) for s in state[:len(layout)]]
-        reference = [s.copy() for s in state[:len(layout)]]
-        pending = [np.zeros_like(s) for s in reference] if aggregated else []
-        position = np.array(0, dtype=np.int64)
+        first = first_state(case, B)
+        n = len(layout) * (1 + order)
+        state, reference = first[:n], first[n:n + len(layout)]
+        pending, position = first[n + len(layout):-1], first[-1]
         pieces = []
         for a, b in zip(bounds, bounds[1:]):
             rates = case.rates(a, b)

@@ -94,6 +94,7 @@ private:
   std::optional<int64_t> constantOf(Value value) const;
   bool isThreadVar(Value value) const;
   bool isThreadId(Value value) const;
+  bool onlyThreadZero(Value condition) const;
   bool isSingleThread(Operation *op) const;
   void keyOf(Access &access, ValueRange indices);
   std::string expression(Value value, bool &iterationDependent);
@@ -177,21 +178,50 @@ bool KernelRaceChecker::isThreadVar(Value value) const {
   return dim && dim.getDimension() == gpu::Dimension::x;
 }
 
-/// Whether only thread 0 runs `op`: under `if (thread_id == 0)`, or in a
-/// thread-strided loop of at most one iteration.
+/// Whether `condition` holds for thread 0 alone: thread_id == 0, or
+/// thread_id < 1 (nl-cuda-form-kernels' guard of a loop nest of one
+/// iteration, a kernel of one block), either operand order.
+bool KernelRaceChecker::onlyThreadZero(Value condition) const {
+  auto compare = condition.getDefiningOp<arith::CmpIOp>();
+  if (!compare)
+    return false;
+  using Predicate = arith::CmpIPredicate;
+  Value thread = compare.getLhs(), other = compare.getRhs();
+  Predicate predicate = compare.getPredicate();
+  if (!isThreadId(thread)) {
+    // c > thread_id is thread_id < c, and so on.
+    std::swap(thread, other);
+    switch (predicate) {
+    case Predicate::ugt:
+      predicate = Predicate::ult;
+      break;
+    case Predicate::uge:
+      predicate = Predicate::ule;
+      break;
+    case Predicate::eq:
+      break;
+    default:
+      return false;
+    }
+  }
+  std::optional<int64_t> bound = constantOf(other);
+  if (!isThreadId(thread) || !bound)
+    return false;
+  return ((predicate == Predicate::eq || predicate == Predicate::ule) &&
+          *bound == 0) ||
+         (predicate == Predicate::ult && *bound == 1);
+}
+
+/// Whether only thread 0 runs `op`: under a branch that only thread 0
+/// takes (onlyThreadZero), or in a thread-strided loop of at most one
+/// iteration.
 bool KernelRaceChecker::isSingleThread(Operation *op) const {
   for (Operation *parent = op->getParentOp(); parent && parent != kernel;
        parent = parent->getParentOp()) {
-    if (auto branch = dyn_cast<scf::IfOp>(parent)) {
-      auto compare = branch.getCondition().getDefiningOp<arith::CmpIOp>();
-      if (compare && compare.getPredicate() == arith::CmpIPredicate::eq &&
-          branch.getThenRegion().isAncestor(op->getParentRegion())) {
-        for (auto [x, y] : {std::pair(compare.getLhs(), compare.getRhs()),
-                            std::pair(compare.getRhs(), compare.getLhs())})
-          if (isThreadId(x) && constantOf(y) == 0)
-            return true;
-      }
-    }
+    if (auto branch = dyn_cast<scf::IfOp>(parent))
+      if (branch.getThenRegion().isAncestor(op->getParentRegion()) &&
+          onlyThreadZero(branch.getCondition()))
+        return true;
     if (auto loop = dyn_cast<scf::ForOp>(parent))
       if (isThreadVar(loop.getInductionVar()) &&
           !isThreadId(loop.getInductionVar())) {

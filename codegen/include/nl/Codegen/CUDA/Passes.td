@@ -247,7 +247,9 @@ def NLCUDACheckRaces : Pass<"nl-cuda-check-races", "mlir::ModuleOp"> {
       by the loop's upper bound or an enclosing `scf.if`'s `ult` guard);
       two accesses of one buffer are disjoint across threads when they index
       the same positions with the same such expression. Accesses guarded by
-      `thread_id == 0` run in one thread. Anything else that writes a buffer
+      `thread_id == 0` (or `thread_id < 1`, `thread_id <= 0`: how
+      `nl-cuda-form-kernels` guards a loop nest of one iteration) run in one
+      thread. Anything else that writes a buffer
       another thread may touch in the interval is rejected, naming the
       buffer and both accesses.
 
