@@ -115,6 +115,12 @@ static CPUTarget hostTarget(DictionaryAttr facts) {
 }
 
 static const CompilePhase kCUDAPhases[] = {
+    {"fused", "elementwise producers fused into their consumers, where "
+              "nothing is computed twice (on tensors)",
+     [](OpPassManager &pm, const CompileOptions &) {
+       pm.addPass(createNLFuseElementwise());
+       addPipeline(pm, "canonicalize,cse");
+     }},
     {"bufferized", "tensors replaced by buffers (no deallocation yet)",
      [](OpPassManager &pm, const CompileOptions &) {
        addPipeline(pm, "one-shot-bufferize{allow-return-allocs-from-loops "

@@ -14,11 +14,11 @@
 #include "DeviceTensors.h"
 #include "EmulatedDriver.h"
 #include "Invoke.h"
+#include "Services.h"
 #include "Status.h"
 
 #include "hope/artifact.h"
 
-#include <cstdlib>
 #include <map>
 #include <set>
 
@@ -46,9 +46,16 @@ struct Call {
   };
   std::vector<Timed> timed;
 
-  Call(CudaSession &session, const Manifest &manifest)
+  /// The host code's own buffers: from the session's allocator, or its
+  /// block cache, as for a CPU call.
+  CallServices host;
+
+  Call(const hope_session &hopeSession, CudaSession &session,
+       const Manifest &manifest)
       : session(session), manifest(manifest),
-        perKernel(manifest.kernels.size(), 0) {}
+        perKernel(manifest.kernels.size(), 0),
+        host(hopeSession.allocator,
+             hopeSession.allocator ? nullptr : hopeSession.hostBlocks) {}
   const DriverApi &api() const { return session.stream->gpu->driver; }
   void fail(Error failure) {
     if (!error)
@@ -71,16 +78,17 @@ struct Call {
 
 Call &callOf(void *context) { return *static_cast<Call *>(context); }
 
-// Version 1: host memory, for the host code's own buffers.
-void *hostAlloc(void *, uint64_t bytes, uint64_t alignment) {
-  uint64_t align = alignment < 16 ? 16 : alignment;
-  uint64_t rounded = (bytes + align - 1) / align * align;
-  if (rounded < bytes || (align & (align - 1)))
-    return nullptr;
-  return std::aligned_alloc(size_t(align), size_t(rounded ? rounded : align));
+// Version 1: host memory, for the host code's own buffers (the call's
+// CallServices, whose table has its own context).
+void *hostAlloc(void *context, uint64_t bytes, uint64_t alignment) {
+  const hope_services *host = callOf(context).host.table();
+  return host->alloc(host->context, bytes, alignment);
 }
 
-void hostFree(void *, void *pointer) { std::free(pointer); }
+void hostFree(void *context, void *pointer) {
+  const hope_services *host = callOf(context).host.table();
+  host->free(host->context, pointer);
+}
 
 // Version 2: device memory and launches.
 void *deviceAlloc(void *context, uint64_t bytes) {
@@ -372,7 +380,7 @@ Expected<std::vector<TensorRef>> cuda::invoke(const hope_session &hopeSession,
     emulatedSetStreamThreads(session.stream->stream,
                              hopeSession.threads > 0 ? hopeSession.threads
                                                      : defaultThreadCount());
-  Call call(session, manifest);
+  Call call(hopeSession, session, manifest);
   hope_services services{};
   services.struct_size = sizeof(services);
   services.version = HOPE_SERVICES_VERSION;

@@ -98,6 +98,37 @@ TEST_F(CudaEmulated, RunsKernelsAndCopiesBack) {
   EXPECT_EQ(stats.bytes_reserved, 6u * 256);
 }
 
+TEST_F(CudaEmulated, HostBuffersComeFromTheSessionsAllocator) {
+  // The host code's own buffers go through the session's allocator, as on
+  // the CPU (the stand-in's forward allocates and frees one).
+  struct Counts {
+    int allocs = 0, frees = 0;
+  } counts;
+  hope_allocator allocator{
+      [](void *ctx, size_t bytes, size_t alignment) -> void * {
+        ++static_cast<Counts *>(ctx)->allocs;
+        return std::aligned_alloc(alignment, bytes);
+      },
+      [](void *ctx, void *ptr) {
+        ++static_cast<Counts *>(ctx)->frees;
+        std::free(ptr);
+      },
+      &counts};
+  hope_session_options options{sizeof(options), 1, HOPE_DEVICE_CUDA,
+                                &allocator};
+  Session counted = take(Session::create(module, &options));
+  ASSERT_FALSE(counted.setWeight("w", tensorOf<float>({5}, {1, 2, 3, 4, 5})));
+  std::vector<Tensor> in = {
+      take(counted.toDevice(tensorOf<float>({5}, {1, 1, 1, 1, 1}))),
+      take(counted.toDevice(tensorOf<float>({5}, {10, 20, 30, 40, 50})))};
+  int allocsBefore = counts.allocs, freesBefore = counts.frees;
+  std::vector<Tensor> outputs = take(counted.invoke("forward", in));
+  EXPECT_EQ(valuesOf<float>(outputs[0]),
+            (std::vector<float>{11, 22, 33, 44, 55}));
+  EXPECT_EQ(counts.allocs - allocsBefore, 1);
+  EXPECT_EQ(counts.frees - freesBefore, 1);
+}
+
 TEST_F(CudaEmulated, StateStreamsThroughTheDevice) {
   std::vector<Tensor> given = inputs();
   uint64_t reservedAfterFirst = 0;

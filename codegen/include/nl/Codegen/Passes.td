@@ -136,6 +136,27 @@ def NLLowerOptimizers : Pass<"nl-lower-optimizers"> {
 // Helpers for the backends' phases
 //===----------------------------------------------------------------------===//
 
+def NLFuseElementwise : Pass<"nl-fuse-elementwise"> {
+  let summary = "Fuse elementwise producers into their consumers, without "
+                "recomputation";
+  let description = [{
+    On tensors, a `linalg` op whose loops are all parallel and whose result
+    has one use is fused into the op that uses it (upstream's elementwise
+    fusion patterns), so a chain of elementwise ops, and the elementwise
+    producers and consumers of a contraction, become one loop nest: one
+    kernel and one pass over memory on a GPU instead of one per op, with no
+    intermediate buffer.
+
+    Only where nothing is computed twice: the consumer must read the
+    producer's result through a permutation of all its loops (every element
+    read by exactly one iteration). A producer read through a broadcast or
+    by a contraction's operand (e.g. `silu(x)` feeding a matmul, read once
+    per output column) stays a separate op, as fusing it would repeat its
+    work for every element that reads it.
+  }];
+  let dependentDialects = ["mlir::linalg::LinalgDialect"];
+}
+
 def NLMemrefCopyToLinalg : Pass<"nl-memref-copy-to-linalg"> {
   let summary = "Rewrite memref.copy as linalg.copy";
   let description = [{

@@ -14,5 +14,5 @@ echo "MODEL $*"
 "$models" "$@" -o "$dir/model.mlir" > /dev/null
 "$compile" "$dir/model.mlir" --target=cuda --gpu=sm_80,sm_90 \
     --compile-to=binaries --dump-phases-to="$dir" -o "$dir/binaries.mlir"
-python3 "$here/check-kernels.py" --launches "$dir/07-outlined.mlir"
+python3 "$here/check-kernels.py" --launches "$dir"/*-outlined.mlir
 python3 "$here/check-kernels.py" < "$dir/binaries.mlir"

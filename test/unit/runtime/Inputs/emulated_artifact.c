@@ -210,6 +210,13 @@ int32_t hope_entry_forward(void **args, const hope_services *s) {
   int64_t n = x->sizes[0];
   if (n <= 0)
     return 1;
+  /* Host code's own scratch (the compiler's host code allocates host
+     buffers too): from the session's allocator, through the table. */
+  int64_t *scratch = s->alloc(s->context, 64, 64);
+  if (!scratch)
+    return 1;
+  scratch[0] = n;
+  s->free(s->context, scratch);
   float *t = s->device_alloc(s->context, (uint64_t)n * sizeof(float));
   launch(s, 0, 64, 0, x->aligned, w->aligned, t, n);
   float *y = output(s, args[3], n);
