@@ -141,9 +141,11 @@ static const CompilePhase kCUDAPhases[] = {
        addPipeline(pm, "canonicalize,cse");
        pm.addPass(createNLCUDAKernelCosts());
      }},
-    {"outlined", "kernels outlined into one gpu.module",
+    {"outlined", "kernels outlined into one gpu.module, kernels equal up "
+                 "to their names merged",
      [](OpPassManager &pm, const CompileOptions &) {
        addPipeline(pm, "gpu-kernel-outlining");
+       pm.addPass(createNLCUDAMergeIdenticalKernels());
        pm.addPass(createNLCUDAPackKernelParams());
        pm.addPass(createNLCUDARegisterBudget());
        addPipeline(pm, "canonicalize");

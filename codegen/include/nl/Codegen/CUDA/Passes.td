@@ -146,6 +146,39 @@ def NLCUDAPackKernelParams : Pass<"nl-cuda-pack-kernel-params",
                            "mlir::arith::ArithDialect"];
 }
 
+def NLCUDAMergeIdenticalKernels
+    : Pass<"nl-cuda-merge-identical-kernels", "mlir::ModuleOp"> {
+  let summary = "One kernel for each set of kernels equal up to their names";
+  let description = [{
+    After `gpu-kernel-outlining`, before `nl-cuda-pack-kernel-params`. The
+    layers of a deep model are the same computation on other buffers, so
+    `nl-cuda-form-kernels` outlines each layer's kernels again: the 24
+    layers of the 340m HOPE LM give ~2,100 kernels, each compiled twice by
+    NVPTX and ptxas. Two kernels (`gpu.func`s with `kernel` in one
+    `gpu.module`) merge when they are equal up to their symbol name: the
+    same attributes (all of them but the name: function type, argument
+    attributes, workgroup attributions, hints) and the same body, op by op
+    with the same attributes, types and use-def structure (locations do not
+    count). A structural hash groups the candidates; each pair is then
+    compared in full. The first kernel of each set in the module's order
+    keeps its name, the others are erased and every reference to them
+    (`gpu.launch_func`) names the kept one, so the names left are a
+    deterministic subset of the outlined ones.
+
+    When `nl.manifest_fields` holds `kernel_costs` (from
+    `nl-cuda-kernel-costs`), two kernels merge only when their entries are
+    equal too (same entry point, grid and counts), so that a kernel's
+    costs are those of each of its launches; the merged entries go, and
+    every entry gets `launches`: the number of `gpu.launch_func` of the
+    kernel in the host code, which runs each once per call (a launch inside
+    a host loop would count once; a warning says so, and
+    `nl-cuda-form-kernels` makes none). Kernels `nl-cuda-pack-kernel-params`
+    treats after this pass have several launches: it makes constants of
+    kernel arguments only where all of them pass the same one.
+  }];
+  let dependentDialects = ["mlir::gpu::GPUDialect"];
+}
+
 def NLCUDARegisterBudget : Pass<"nl-cuda-register-budget", "mlir::ModuleOp"> {
   let summary = "Kernels may use every register their block size allows";
   let description = [{
