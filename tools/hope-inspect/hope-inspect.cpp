@@ -459,7 +459,7 @@ int main(int argc, char **argv) {
     for (const KernelRow &row : rows)
       if (row.entryPoint == group)
         line(row);
-    os << formatv("  {0,-92} {1,9} {2,9} {3,9} {4,10}\n",
+    os << formatv("  {0,-78} {1,9} {2,9} {3,9} {4,10}\n",
                   "total (" + std::to_string(launches) + " launches)",
                   human(flops), human(read), human(written),
                   microseconds(seconds));

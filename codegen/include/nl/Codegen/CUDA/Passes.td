@@ -202,9 +202,13 @@ def NLCUDASerializeKernels : Pass<"nl-cuda-serialize-kernels",
   let summary = "Kernel modules to cubins per chip and PTX, as exported data";
   let description = [{
     After `nvvm-attach-target` (one `#nvvm.target` per chip) and the lowering
-    of every `gpu.module` to NVVM: each `gpu.module` is compiled to one cubin
-    per chip (ptxas, from `toolkit`) and to PTX for its first chip (the JIT
-    fallback for newer GPUs), as upstream's `gpu-module-to-binary` does.
+    of every `gpu.module` to NVVM: each `gpu.module` is compiled to PTX per
+    chip (upstream's `gpu-module-to-binary` with `format=isa`: NVPTX once
+    per chip) and each PTX to that chip's cubin by `ptxas -v -O3` (from
+    `toolkit`); the PTX is also kept as the JIT fallback for newer GPUs.
+    ptxas's reports go to the manifest fields' `ptxas_reports` (chip ->
+    text), which `nl-cuda-kernel-resources` reads instead of running ptxas
+    again. (Upstream's `format=bin` would run NVPTX a second time.)
     Each image becomes an exported constant `hope_image_<i>`
     (`llvm.mlir.global external constant`) that the runtime reads from the
     artifact file; the `gpu.module` becomes an empty `gpu.binary` marker for
@@ -220,7 +224,7 @@ def NLCUDASerializeKernels : Pass<"nl-cuda-serialize-kernels",
            "CUDA toolkit root (ptxas, libdevice; default $CUDA_ROOT, "
            "$CUDA_HOME or /usr/local/cuda)">,
     Option<"withPTX", "ptx", "bool", /*default=*/"true",
-           "Also embed PTX for the first chip">,
+           "Also embed the PTX of every chip">,
     Option<"sharedLimit", "shared-memory-bytes", "int64_t", /*default=*/"0",
            "Shared memory per block the chips allow (0: not checked)">,
   ];
