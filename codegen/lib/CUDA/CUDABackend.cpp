@@ -2,6 +2,7 @@
 
 #include "nl/Codegen/CUDA/CUDABackend.h"
 #include "nl/Codegen/CPU/CPUBackend.h"
+#include "nl/Codegen/CPU/Passes.h"
 #include "nl/Codegen/CUDA/InspectPasses.h"
 #include "nl/Codegen/CUDA/Passes.h"
 #include "nl/Codegen/TargetBackend.h"
@@ -173,9 +174,16 @@ static const CompilePhase kCUDAPhases[] = {
        pm.addPass(createNLCUDASerializeKernels(serialize));
        pm.addPass(createNLCUDAKernelResources());
      }},
-    {"llvm", "host code in the LLVM dialect, launching through the service "
-             "table, with the artifact's exported symbols",
-     [](OpPassManager &pm, const CompileOptions &) {
+    {"llvm", "host code split into functions of --max-ops-per-function, in "
+             "the LLVM dialect, launching through the service table, with "
+             "the artifact's exported symbols",
+     [](OpPassManager &pm, const CompileOptions &options) {
+       // A 24-layer LM's host code is one function of ~2,000 launches and
+       // their marshalling, which LLVM's -O3 took minutes over; in parts,
+       // as on the CPU, its time grows linearly.
+       NLSplitLargeFunctionsOptions split;
+       split.maxOps = options.maxOpsPerFunction;
+       pm.addPass(createNLSplitLargeFunctions(split));
        // Memrefs first: gpu-to-llvm's own memref patterns would call
        // malloc, which nl-route-allocations refuses.
        addPipeline(pm, "finalize-memref-to-llvm{use-generic-functions},"
