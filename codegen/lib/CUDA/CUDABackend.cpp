@@ -2,7 +2,6 @@
 
 #include "nl/Codegen/CUDA/CUDABackend.h"
 #include "nl/Codegen/CPU/CPUBackend.h"
-#include "nl/Codegen/CPU/Passes.h"
 #include "nl/Codegen/CUDA/InspectPasses.h"
 #include "nl/Codegen/CUDA/Passes.h"
 #include "nl/Codegen/TargetBackend.h"
@@ -146,9 +145,12 @@ static const CompilePhase kCUDAPhases[] = {
                  "to their names merged",
      [](OpPassManager &pm, const CompileOptions &) {
        addPipeline(pm, "gpu-kernel-outlining");
-       pm.addPass(createNLCUDAMergeIdenticalKernels());
        pm.addPass(createNLCUDAPackKernelParams());
        pm.addPass(createNLCUDARegisterBudget());
+       // After packing: each kernel is packed for its own launch, so a
+       // merged kernel is the very kernel each layer would have had (same
+       // parameters, constants, registers and spills).
+       pm.addPass(createNLCUDAMergeIdenticalKernels());
        addPipeline(pm, "canonicalize");
      }},
     {"nvvm", "kernels in the NVVM dialect, one target per chip",
@@ -174,16 +176,9 @@ static const CompilePhase kCUDAPhases[] = {
        pm.addPass(createNLCUDASerializeKernels(serialize));
        pm.addPass(createNLCUDAKernelResources());
      }},
-    {"llvm", "host code split into functions of --max-ops-per-function, in "
-             "the LLVM dialect, launching through the service table, with "
-             "the artifact's exported symbols",
-     [](OpPassManager &pm, const CompileOptions &options) {
-       // A 24-layer LM's host code is one function of ~2,000 launches and
-       // their marshalling, which LLVM's -O3 took minutes over; in parts,
-       // as on the CPU, its time grows linearly.
-       NLSplitLargeFunctionsOptions split;
-       split.maxOps = options.maxOpsPerFunction;
-       pm.addPass(createNLSplitLargeFunctions(split));
+    {"llvm", "host code in the LLVM dialect, launching through the service "
+             "table, with the artifact's exported symbols",
+     [](OpPassManager &pm, const CompileOptions &) {
        // Memrefs first: gpu-to-llvm's own memref patterns would call
        // malloc, which nl-route-allocations refuses.
        addPipeline(pm, "finalize-memref-to-llvm{use-generic-functions},"

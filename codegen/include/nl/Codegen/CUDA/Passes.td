@@ -150,8 +150,13 @@ def NLCUDAMergeIdenticalKernels
     : Pass<"nl-cuda-merge-identical-kernels", "mlir::ModuleOp"> {
   let summary = "One kernel for each set of kernels equal up to their names";
   let description = [{
-    After `gpu-kernel-outlining`, before `nl-cuda-pack-kernel-params`. The
-    layers of a deep model are the same computation on other buffers, so
+    After `gpu-kernel-outlining` (the CUDA pipeline runs it after
+    `nl-cuda-pack-kernel-params` and `nl-cuda-register-budget`, so that each
+    kernel is packed for its own launch and a merged kernel is the very
+    kernel each of its launches had: the same parameters, baked constants,
+    registers and spills; packing after merging passed sizes that differ
+    between layers as parameters, and the 760m LM's memory stage spilled 8
+    bytes on sm_90). The layers of a deep model are the same computation on other buffers, so
     `nl-cuda-form-kernels` outlines each layer's kernels again: the 24
     layers of the 340m HOPE LM give ~2,100 kernels, each compiled twice by
     NVPTX and ptxas. Two kernels (`gpu.func`s with `kernel` in one
@@ -172,9 +177,7 @@ def NLCUDAMergeIdenticalKernels
     every entry gets `launches`: the number of `gpu.launch_func` of the
     kernel in the host code, which runs each once per call (a launch inside
     a host loop would count once; a warning says so, and
-    `nl-cuda-form-kernels` makes none). Kernels `nl-cuda-pack-kernel-params`
-    treats after this pass have several launches: it makes constants of
-    kernel arguments only where all of them pass the same one.
+    `nl-cuda-form-kernels` makes none).
   }];
   let dependentDialects = ["mlir::gpu::GPUDialect"];
 }
