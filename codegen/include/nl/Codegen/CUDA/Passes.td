@@ -154,9 +154,9 @@ def NLCUDAMergeIdenticalKernels
     `nl-cuda-pack-kernel-params` and `nl-cuda-register-budget`, so that each
     kernel is packed for its own launch and a merged kernel is the very
     kernel each of its launches had: the same parameters, baked constants,
-    registers and spills; packing after merging passed sizes that differ
-    between layers as parameters, and the 760m LM's memory stage spilled 8
-    bytes on sm_90). The layers of a deep model are the same computation on other buffers, so
+    registers and spills; packed after merging, the 760m LM's memory stage
+    kept two more parameters, values that differ between layers). The
+    layers of a deep model are the same computation on other buffers, so
     `nl-cuda-form-kernels` outlines each layer's kernels again: the 24
     layers of the 340m HOPE LM give ~2,100 kernels, each compiled twice by
     NVPTX and ptxas. Two kernels (`gpu.func`s with `kernel` in one
