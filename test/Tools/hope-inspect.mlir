@@ -15,18 +15,24 @@
 // TABLE: target cuda (sm_80, sm_90)
 // TABLE: chip sm_90, peaks of the NVIDIA H100 SXM5 80GB: 66.9 TFLOP/s FP32, 3.35 TB/s DRAM, 132 SMs
 // TABLE: sizes keys[0]=2 keys[2]=64
-// TABLE: entry point memory_level: [[N:[0-9]+]] launches per call
-// TABLE-NEXT: kernel grid block regs spill st/ld smem bar FLOPs read B written B bound us by
-// The memory stage: one block per (batch, head), ptxas' figures, no spills.
-// TABLE: memory_stage_0 2x2x1 256 {{[0-9]+}} 0/0 {{[0-9]+}} {{[1-9][0-9]*}}
+// Two of its loop nests are the same kernel: more launches than kernels.
+// TABLE: entry point memory_level: 4 launches per call of 3 kernels (each row: one launch)
+// TABLE-NEXT: kernel launches grid block regs spill st/ld smem bar FLOPs read B written B bound us by
+// The memory stage: launched once, one block per (batch, head), ptxas'
+// figures, no spills.
+// TABLE: memory_stage_0 1 2x2x1 256 {{[0-9]+}} 0/0 {{[0-9]+}} {{[1-9][0-9]*}}
 // TABLE-NEXT: grid = [keys[0], 2, 1]
 // TABLE-NEXT: flops = {{.*}}ceildiv(keys[2], {{[0-9]+}})*keys[0]
-// TABLE: total ([[N]] launches)
+// TABLE: total (4 launches)
 
 // JSON: "card": {
 // JSON: "name": "h100-sxm"
 // JSON: "chip": "sm_90"
-// JSON: "launches_per_call":
+// Per kernel and per entry point (keys sorted).
+// JSON: "kernel_count": 3,
+// JSON: "launches_per_call": 2,
+// JSON: "launches_per_call": 4,
+// JSON-NEXT: "name": "memory_level"
 // JSON: "sizes": {
 // JSON-NEXT: "keys[0]": 2,
 // JSON-NEXT: "keys[2]": 64

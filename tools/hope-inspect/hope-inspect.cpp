@@ -6,7 +6,9 @@
 // (ptxas, per chip), FLOPs and bytes moved (the compiler's formulas of the
 // dynamic sizes, evaluated at --dims) and a time bound on a chip's card
 // from its documented peaks (docs/gpu-peaks.md): max(FLOPs / peak FP32
-// FLOP/s, bytes / peak DRAM bandwidth). A table, or JSON with --json.
+// FLOP/s, bytes / peak DRAM bandwidth). A kernel may be launched several
+// times per call (the layers of a model share their kernels); its row shows
+// one launch, the totals count every launch. A table, or JSON with --json.
 //
 //===----------------------------------------------------------------------===//
 
@@ -72,6 +74,9 @@ struct KernelRow {
   const json::Object *resources = nullptr;
   double seconds = 0;
   bool memoryBound = false;
+  /// Launch sites in the entry point's host code, each run once per call
+  /// (the manifest's `launches`; 1 when absent).
+  int64_t launches = 1;
 
   double blocks() const { return grid[0] * grid[1] * grid[2]; }
   double bytes() const { return bytesRead + bytesWritten; }
@@ -255,6 +260,7 @@ int main(int argc, char **argv) {
       row.block[d] = manifest.kernels[i].block[d];
     row.entryPoint = facts->getString("entry_point").value_or("").str();
     row.hasCosts = facts->get("flops") && facts->get("grid");
+    row.launches = facts->getInteger("launches").value_or(1);
     if (const json::Object *resources = facts->getObject("resources"))
       row.resources = resources->getObject(chip);
     for (StringRef key : {"grid", "flops", "bytes_read", "bytes_written"})
@@ -311,6 +317,7 @@ int main(int argc, char **argv) {
       sizeObject[entry.getKey()] = entry.getValue();
     auto kernelJson = [&](const KernelRow &row) {
       json::Object object{{"name", row.name},
+                          {"launches_per_call", row.launches},
                           {"block", json::Array{row.block[0], row.block[1],
                                                 row.block[2]}}};
       if (row.resources)
@@ -341,14 +348,15 @@ int main(int argc, char **argv) {
       for (const KernelRow &row : rows)
         if (row.entryPoint == group) {
           kernelArray.push_back(kernelJson(row));
-          flops += row.flops;
-          bytes += row.bytes();
-          seconds += row.seconds;
-          ++launches;
+          flops += row.launches * row.flops;
+          bytes += row.launches * row.bytes();
+          seconds += row.launches * row.seconds;
+          launches += row.launches;
         }
       entryArray.push_back(json::Object{
           {"name", group},
           {"launches_per_call", launches},
+          {"kernel_count", static_cast<int64_t>(kernelArray.size())},
           {"kernels", std::move(kernelArray)},
           {"total", json::Object{{"flops", flops},
                                  {"bytes", bytes},
@@ -390,10 +398,11 @@ int main(int argc, char **argv) {
     os << "\n";
   }
   auto header = [&] {
-    os << formatv("  {0,-16} {1,-16} {2,-6} {3,4} {4,11} {5,7} {6,3} "
-                  "{7,9} {8,9} {9,9} {10,10} {11}\n",
-                  "kernel", "grid", "block", "regs", "spill st/ld", "smem",
-                  "bar", "FLOPs", "read B", "written B", "bound us", "by");
+    os << formatv("  {0,-16} {1,8} {2,-16} {3,-6} {4,4} {5,11} {6,7} {7,3} "
+                  "{8,9} {9,9} {10,9} {11,10} {12}\n",
+                  "kernel", "launches", "grid", "block", "regs", "spill st/ld",
+                  "smem", "bar", "FLOPs", "read B", "written B", "bound us",
+                  "by");
   };
   auto line = [&](const KernelRow &row) {
     std::string grid =
@@ -406,9 +415,10 @@ int main(int argc, char **argv) {
                              ? resourceText(row, "spill_stores") + "/" +
                                    resourceText(row, "spill_loads")
                              : "-";
-    os << formatv("  {0,-16} {1,-16} {2,-6} {3,4} {4,11} {5,7} {6,3} "
-                  "{7,9} {8,9} {9,9} {10,10} {11}\n",
-                  row.name, grid, row.block[0], resourceText(row, "registers"),
+    os << formatv("  {0,-16} {1,8} {2,-16} {3,-6} {4,4} {5,11} {6,7} {7,3} "
+                  "{8,9} {9,9} {10,9} {11,10} {12}\n",
+                  row.name, row.launches, grid, row.block[0],
+                  resourceText(row, "registers"),
                   spills, resourceText(row, "shared_bytes"),
                   resourceText(row, "barriers"),
                   row.hasCosts ? human(row.flops) : "-",
@@ -431,23 +441,25 @@ int main(int argc, char **argv) {
     }
   };
   for (const std::string &group : groups) {
-    int64_t launches = 0;
+    int64_t launches = 0, kernelCount = 0;
     double flops = 0, read = 0, written = 0, seconds = 0;
     for (const KernelRow &row : rows)
       if (row.entryPoint == group) {
-        ++launches;
-        flops += row.flops;
-        read += row.bytesRead;
-        written += row.bytesWritten;
-        seconds += row.seconds;
+        ++kernelCount;
+        launches += row.launches;
+        flops += row.launches * row.flops;
+        read += row.launches * row.bytesRead;
+        written += row.launches * row.bytesWritten;
+        seconds += row.launches * row.seconds;
       }
     os << "\nentry point " << group << ": " << launches
-       << " launches per call\n";
+       << " launches per call of " << kernelCount
+       << " kernels (each row: one launch)\n";
     header();
     for (const KernelRow &row : rows)
       if (row.entryPoint == group)
         line(row);
-    os << formatv("  {0,-83} {1,9} {2,9} {3,9} {4,10}\n",
+    os << formatv("  {0,-78} {1,9} {2,9} {3,9} {4,10}\n",
                   "total (" + std::to_string(launches) + " launches)",
                   human(flops), human(read), human(written),
                   microseconds(seconds));

@@ -147,11 +147,16 @@ static const CompilePhase kCUDAPhases[] = {
        addPipeline(pm, "canonicalize,cse");
        pm.addPass(createNLCUDAKernelCosts());
      }},
-    {"outlined", "kernels outlined into one gpu.module",
+    {"outlined", "kernels outlined into one gpu.module, kernels equal up "
+                 "to their names merged",
      [](OpPassManager &pm, const CompileOptions &) {
        addPipeline(pm, "gpu-kernel-outlining");
        pm.addPass(createNLCUDAPackKernelParams());
        pm.addPass(createNLCUDARegisterBudget());
+       // After packing: each kernel is packed for its own launch, so a
+       // merged kernel is the very kernel each layer would have had (same
+       // parameters, constants, registers and spills).
+       pm.addPass(createNLCUDAMergeIdenticalKernels());
        addPipeline(pm, "canonicalize");
      }},
     {"nvvm", "kernels in the NVVM dialect, one target per chip",

@@ -12,13 +12,7 @@
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/Builders.h"
-#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringMap.h"
-#include "llvm/Support/FileSystem.h"
-#include "llvm/Support/MemoryBuffer.h"
-#include "llvm/Support/Path.h"
-#include "llvm/Support/Process.h"
-#include "llvm/Support/Program.h"
 #include "llvm/Support/Regex.h"
 
 namespace mlir::nl {
@@ -86,60 +80,14 @@ struct KernelResourcesPass
   /// error on `module`.
   FailureOr<std::string> runPtxas(ModuleOp module, StringRef ptx,
                                   StringRef chip) {
-    std::string root = cuda::toolkitRoot(toolkit);
-    SmallString<128> bin(root);
-    llvm::sys::path::append(bin, "bin");
-    llvm::ErrorOr<std::string> ptxas =
-        llvm::sys::findProgramByName("ptxas", {bin.str()});
-    if (!ptxas)
-      ptxas = llvm::sys::findProgramByName("ptxas");
-    if (!ptxas) {
-      module.emitError("nl-cuda-kernel-resources: ptxas not found in ")
-          << root << "/bin or on PATH (set --toolkit or CUDA_ROOT)";
+    std::string error;
+    FailureOr<cuda::PtxasOutput> output =
+        cuda::runPtxas(cuda::toolkitRoot(toolkit), ptx, chip, error);
+    if (failed(output)) {
+      module.emitError("nl-cuda-kernel-resources: ") << error;
       return failure();
     }
-    SmallString<128> input, output, log;
-    auto temporary = [&](StringRef suffix, SmallString<128> &path) {
-      return llvm::sys::fs::createTemporaryFile("hope-kernel", suffix, path);
-    };
-    if (temporary("ptx", input) || temporary("cubin", output) ||
-        temporary("log", log)) {
-      module.emitError("nl-cuda-kernel-resources: cannot create a temporary "
-                       "file");
-      return failure();
-    }
-    llvm::scope_exit cleanup([&] {
-      llvm::sys::fs::remove(input);
-      llvm::sys::fs::remove(output);
-      llvm::sys::fs::remove(log);
-    });
-    {
-      std::error_code error;
-      llvm::raw_fd_ostream os(input, error);
-      if (error) {
-        module.emitError("nl-cuda-kernel-resources: cannot write ")
-            << input << ": " << error.message();
-        return failure();
-      }
-      os << ptx;
-    }
-    std::string arch = ("-arch=" + chip).str();
-    SmallVector<StringRef> args = {*ptxas, "-v",   "-O3",  arch,
-                                   input,  "-o", output};
-    std::optional<StringRef> redirects[] = {std::nullopt, StringRef(log),
-                                            StringRef(log)};
-    std::string message;
-    int status = llvm::sys::ExecuteAndWait(*ptxas, args, std::nullopt,
-                                           redirects, 0, 0, &message);
-    llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> report =
-        llvm::MemoryBuffer::getFile(log);
-    std::string text = report ? (*report)->getBuffer().str() : "";
-    if (status != 0) {
-      module.emitError("nl-cuda-kernel-resources: ptxas failed for ")
-          << chip << ": " << message << "\n" << text;
-      return failure();
-    }
-    return text;
+    return output->report;
   }
 
   void runOnOperation() override {
@@ -156,6 +104,7 @@ struct KernelResourcesPass
       return signalPassFailure();
     }
 
+    DictionaryAttr recorded = fields.getAs<DictionaryAttr>("ptxas_reports");
     // chip -> kernel -> resources, from each chip's PTX image.
     llvm::StringMap<llvm::StringMap<Resources>> byChip;
     SmallVector<std::string> chips;
@@ -172,9 +121,14 @@ struct KernelResourcesPass
         module.emitError("image ") << symbol << " is not in the module";
         return signalPassFailure();
       }
+      // nl-cuda-serialize-kernels recorded the report of the ptxas run
+      // that made the chip's cubin from this PTX; else ptxas runs again.
       FailureOr<std::string> report =
-          runPtxas(module, bytes.getValue().rtrim(StringRef("\0", 1)),
-                   chip.getValue());
+          recorded && recorded.getAs<StringAttr>(chip)
+              ? FailureOr<std::string>(
+                    recorded.getAs<StringAttr>(chip).getValue().str())
+              : runPtxas(module, bytes.getValue().rtrim(StringRef("\0", 1)),
+                         chip.getValue());
       if (failed(report))
         return signalPassFailure();
       byChip[chip.getValue()] = parseReport(*report);
@@ -217,6 +171,7 @@ struct KernelResourcesPass
     NamedAttrList newFields(fields);
     newFields.set("kernels", b.getArrayAttr(updated));
     newFields.erase("kernel_costs");
+    newFields.erase("ptxas_reports");
     module->setAttr(NLDialect::getManifestFieldsAttrName(),
                     newFields.getDictionary(ctx));
   }

@@ -126,63 +126,80 @@ struct SerializeKernelsPass
              b.getNamedAttr("shared_bytes", b.getI64IntegerAttr(dynamic))}));
       }
 
-    // PTX from clones, before the modules become cubins in place.
-    OwningOpRef<ModuleOp> ptxModule = ModuleOp::create(module.getLoc());
-    {
-      OpBuilder builder(ptxModule->getBodyRegion());
-      for (gpu::GPUModuleOp gpuModule : gpuModules)
-        builder.clone(*gpuModule);
-    }
-    SymbolTable ptxSymbols(*ptxModule);
-    if (withPTX &&
-        failed(gpu::transformGpuModulesToBinaries(
-            *ptxModule, nullptr,
-            gpu::TargetOptions(root, {}, "", "",
-                               gpu::CompilationTarget::Assembly,
-                               [&]() { return &ptxSymbols; }))))
-      return signalPassFailure();
+    // PTX per chip (NVPTX once per module and chip), then each PTX
+    // assembled by ptxas (-v: its report goes to nl-cuda-kernel-resources,
+    // which would otherwise run ptxas on the same PTX again). Upstream's
+    // binary target would run NVPTX a second time for the cubins.
     SymbolTable symbols(module);
     if (failed(gpu::transformGpuModulesToBinaries(
             module, nullptr,
-            gpu::TargetOptions(root, {}, "", "", gpu::CompilationTarget::Binary,
+            gpu::TargetOptions(root, {}, "", "",
+                               gpu::CompilationTarget::Assembly,
                                [&]() { return &symbols; }))))
       return signalPassFailure();
 
-    // Every object becomes an exported constant.
+    /// One image: its chip and format, its bytes.
+    struct Image {
+      Location loc;
+      StringRef chip;
+      bool ptx;
+      std::string bytes;
+    };
+    SmallVector<Image> cubins, ptxImages;
+    llvm::StringMap<std::string> reports;
+    SmallVector<StringRef> reportChips;
+    for (auto binary : module.getOps<gpu::BinaryOp>())
+      for (auto object : binary.getObjects().getAsRange<gpu::ObjectAttr>()) {
+        auto target = dyn_cast<NVVM::NVVMTargetAttr>(object.getTarget());
+        if (!target) {
+          binary.emitError("an image for a target other than NVVM");
+          return signalPassFailure();
+        }
+        StringRef ptx = object.getObject().getValue();
+        std::string error;
+        FailureOr<cuda::PtxasOutput> assembled =
+            cuda::runPtxas(root, ptx, target.getChip(), error);
+        if (failed(assembled)) {
+          binary.emitError("nl-cuda-serialize-kernels: ") << error;
+          return signalPassFailure();
+        }
+        cubins.push_back({binary.getLoc(), target.getChip(), false,
+                          std::move(assembled->cubin)});
+        // The driver takes PTX as a NUL-terminated string.
+        ptxImages.push_back({binary.getLoc(), target.getChip(), true,
+                             ptx.str() + '\0'});
+        if (!reports.count(target.getChip()))
+          reportChips.push_back(target.getChip());
+        reports[target.getChip()] += assembled->report;
+      }
+
+    // Every image becomes an exported constant: the cubins, then the PTX.
     SmallVector<Attribute> images;
     OpBuilder builder(ctx);
     builder.setInsertionPointToEnd(module.getBody());
-    auto embed = [&](gpu::BinaryOp binary) -> LogicalResult {
-      for (auto object : binary.getObjects().getAsRange<gpu::ObjectAttr>()) {
-        auto target = dyn_cast<NVVM::NVVMTargetAttr>(object.getTarget());
-        if (!target)
-          return binary.emitError("an image for a target other than NVVM");
-        bool ptx = object.getFormat() == gpu::CompilationTarget::Assembly;
-        std::string bytes = object.getObject().str();
-        // The driver takes PTX as a NUL-terminated string.
-        if (ptx)
-          bytes.push_back('\0');
-        std::string symbol = "hope_image_" + std::to_string(images.size());
-        auto type = LLVM::LLVMArrayType::get(builder.getI8Type(), bytes.size());
-        LLVM::GlobalOp::create(builder, binary.getLoc(), type,
-                               /*isConstant=*/true, LLVM::Linkage::External,
-                               symbol, builder.getStringAttr(bytes));
-        images.push_back(b.getDictionaryAttr(
-            {b.getNamedAttr("format", b.getStringAttr(ptx ? "ptx" : "cubin")),
-             b.getNamedAttr("chip", b.getStringAttr(target.getChip())),
-             b.getNamedAttr("symbol", b.getStringAttr(symbol)),
-             b.getNamedAttr("bytes",
-                            b.getI64IntegerAttr(
-                                static_cast<int64_t>(bytes.size())))}));
-      }
-      return success();
+    auto embed = [&](const Image &image) {
+      std::string symbol = "hope_image_" + std::to_string(images.size());
+      auto type =
+          LLVM::LLVMArrayType::get(builder.getI8Type(), image.bytes.size());
+      LLVM::GlobalOp::create(builder, image.loc, type, /*isConstant=*/true,
+                             LLVM::Linkage::External, symbol,
+                             builder.getStringAttr(image.bytes));
+      images.push_back(b.getDictionaryAttr(
+          {b.getNamedAttr("format",
+                          b.getStringAttr(image.ptx ? "ptx" : "cubin")),
+           b.getNamedAttr("chip", b.getStringAttr(image.chip)),
+           b.getNamedAttr("symbol", b.getStringAttr(symbol)),
+           b.getNamedAttr("bytes", b.getI64IntegerAttr(static_cast<int64_t>(
+                                       image.bytes.size())))}));
     };
-    for (auto binary : module.getOps<gpu::BinaryOp>())
-      if (failed(embed(binary)))
-        return signalPassFailure();
-    for (auto binary : ptxModule->getOps<gpu::BinaryOp>())
-      if (failed(embed(binary)))
-        return signalPassFailure();
+    for (const Image &image : cubins)
+      embed(image);
+    if (withPTX)
+      for (const Image &image : ptxImages)
+        embed(image);
+    NamedAttrList recorded;
+    for (StringRef chip : reportChips)
+      recorded.set(chip, b.getStringAttr(reports[chip]));
 
     NamedAttrList fields;
     if (auto existing = module->getAttrOfType<DictionaryAttr>(
@@ -190,6 +207,7 @@ struct SerializeKernelsPass
       fields.append(existing.getValue());
     fields.set("kernels", b.getArrayAttr(kernels));
     fields.set("images", b.getArrayAttr(images));
+    fields.set("ptxas_reports", recorded.getDictionary(ctx));
     module->setAttr(NLDialect::getManifestFieldsAttrName(),
                     fields.getDictionary(ctx));
   }

@@ -1,7 +1,7 @@
 //===- Toolkit.h - where the CUDA toolkit is ------------------*- C++ -*-===//
 //
 // The passes that run ptxas (serialisation, resource reports) find the
-// toolkit the same way.
+// toolkit and run ptxas the same way.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,6 +17,18 @@ namespace mlir::nl::cuda {
 /// The toolkit root: `option` if given, else $CUDA_ROOT, $CUDA_HOME,
 /// /usr/local/cuda.
 std::string toolkitRoot(StringRef option);
+
+/// What ptxas made of one PTX image.
+struct PtxasOutput {
+  std::string cubin;
+  /// `-v`'s report: per kernel its registers, spills, shared memory.
+  std::string report;
+};
+
+/// Runs `ptxas -v -O3 -arch=<chip>` (the optimisation level the NVVM target
+/// asks for) from `root`/bin, else PATH, on `ptx`; sets `error` on failure.
+FailureOr<PtxasOutput> runPtxas(StringRef root, StringRef ptx, StringRef chip,
+                                std::string &error);
 
 } // namespace mlir::nl::cuda
 

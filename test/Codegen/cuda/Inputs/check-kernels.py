@@ -13,8 +13,11 @@ allows, and `CHECKED <n> kernels on <chips>` at the end. Exits 1 on any
 failure.
 
 With `--launches FILE` (the `outlined` phase) it checks the host code
-instead: no loop, each memory stage launched once; prints
-`LAUNCHES memory_stages=S loop_nests=N total=T`."""
+instead: no loop, so each launch runs once per call; prints
+`LAUNCHES memory_stages=S loop_nests=N total=T kernels=K`: the launches of
+memory stages, of loop nests and all of them per call, and the kernels
+they launch (the layers of a model share kernels, so a kernel may be
+launched several times)."""
 import os
 import re
 import subprocess
@@ -34,8 +37,9 @@ def decode(escaped):
 
 
 def check_launches(path):
-    """The host code of an `outlined` phase: one launch per memory stage and
-    no loop around any launch (the host code has no loops at all)."""
+    """The host code of an `outlined` phase: no loop around any launch (the
+    host code has no loops at all), so every launch site is one launch per
+    call."""
     with open(path) as f:
         text = f.read()
     # Every function but the kernels' module (which may come between the
@@ -55,13 +59,10 @@ def check_launches(path):
             print(f"FAIL host code has a loop ({loop})")
             failures += 1
     launches = re.findall(r"gpu\.launch_func\s+@hope_kernels::@(\w+)", host)
-    stages = sorted({k for k in launches if k.startswith("memory_stage_")})
-    for stage in stages:
-        if launches.count(stage) != 1:
-            print(f"FAIL {stage} is launched {launches.count(stage)} times")
-            failures += 1
+    stages = [k for k in launches if k.startswith("memory_stage_")]
     print(f"LAUNCHES memory_stages={len(stages)} "
-          f"loop_nests={len(launches) - len(stages)} total={len(launches)}")
+          f"loop_nests={len(launches) - len(stages)} total={len(launches)} "
+          f"kernels={len(set(launches))}")
     return failures
 
 

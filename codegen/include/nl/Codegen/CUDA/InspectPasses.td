@@ -65,8 +65,10 @@ def NLCUDAKernelResources : Pass<"nl-cuda-kernel-resources",
     each kernel's `kernel_costs` (from `nl-cuda-kernel-costs`) into its
     entry. ptxas reports the spills; the cubin's attributes hold the
     registers and shared memory but not them, so ptxas is run on the very
-    PTX the cubin was assembled from. A chip without a PTX image has no
-    resources.
+    PTX the cubin was assembled from; when `nl-cuda-serialize-kernels`
+    recorded the report of that very run (`ptxas_reports` in the manifest
+    fields, removed here), ptxas does not run again. A chip without a PTX
+    image has no resources.
   }];
   let options = [
     Option<"toolkit", "toolkit", "std::string", /*default=*/"\"\"",

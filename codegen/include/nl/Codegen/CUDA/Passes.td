@@ -146,6 +146,42 @@ def NLCUDAPackKernelParams : Pass<"nl-cuda-pack-kernel-params",
                            "mlir::arith::ArithDialect"];
 }
 
+def NLCUDAMergeIdenticalKernels
+    : Pass<"nl-cuda-merge-identical-kernels", "mlir::ModuleOp"> {
+  let summary = "One kernel for each set of kernels equal up to their names";
+  let description = [{
+    After `gpu-kernel-outlining` (the CUDA pipeline runs it after
+    `nl-cuda-pack-kernel-params` and `nl-cuda-register-budget`, so that each
+    kernel is packed for its own launch and a merged kernel is the very
+    kernel each of its launches had: the same parameters, baked constants,
+    registers and spills; packed after merging, the 760m LM's memory stage
+    kept two more parameters, values that differ between layers). The
+    layers of a deep model are the same computation on other buffers, so
+    `nl-cuda-form-kernels` outlines each layer's kernels again: the 24
+    layers of the 340m HOPE LM give ~2,100 kernels, each compiled twice by
+    NVPTX and ptxas. Two kernels (`gpu.func`s with `kernel` in one
+    `gpu.module`) merge when they are equal up to their symbol name: the
+    same attributes (all of them but the name: function type, argument
+    attributes, workgroup attributions, hints) and the same body, op by op
+    with the same attributes, types and use-def structure (locations do not
+    count). A structural hash groups the candidates; each pair is then
+    compared in full. The first kernel of each set in the module's order
+    keeps its name, the others are erased and every reference to them
+    (`gpu.launch_func`) names the kept one, so the names left are a
+    deterministic subset of the outlined ones.
+
+    When `nl.manifest_fields` holds `kernel_costs` (from
+    `nl-cuda-kernel-costs`), two kernels merge only when their entries are
+    equal too (same entry point, grid and counts), so that a kernel's
+    costs are those of each of its launches; the merged entries go, and
+    every entry gets `launches`: the number of `gpu.launch_func` of the
+    kernel in the host code, which runs each once per call (a launch inside
+    a host loop would count once; a warning says so, and
+    `nl-cuda-form-kernels` makes none).
+  }];
+  let dependentDialects = ["mlir::gpu::GPUDialect"];
+}
+
 def NLCUDARegisterBudget : Pass<"nl-cuda-register-budget", "mlir::ModuleOp"> {
   let summary = "Kernels may use every register their block size allows";
   let description = [{
@@ -169,9 +205,13 @@ def NLCUDASerializeKernels : Pass<"nl-cuda-serialize-kernels",
   let summary = "Kernel modules to cubins per chip and PTX, as exported data";
   let description = [{
     After `nvvm-attach-target` (one `#nvvm.target` per chip) and the lowering
-    of every `gpu.module` to NVVM: each `gpu.module` is compiled to one cubin
-    per chip (ptxas, from `toolkit`) and to PTX for its first chip (the JIT
-    fallback for newer GPUs), as upstream's `gpu-module-to-binary` does.
+    of every `gpu.module` to NVVM: each `gpu.module` is compiled to PTX per
+    chip (upstream's `gpu-module-to-binary` with `format=isa`: NVPTX once
+    per chip) and each PTX to that chip's cubin by `ptxas -v -O3` (from
+    `toolkit`); the PTX is also kept as the JIT fallback for newer GPUs.
+    ptxas's reports go to the manifest fields' `ptxas_reports` (chip ->
+    text), which `nl-cuda-kernel-resources` reads instead of running ptxas
+    again. (Upstream's `format=bin` would run NVPTX a second time.)
     Each image becomes an exported constant `hope_image_<i>`
     (`llvm.mlir.global external constant`) that the runtime reads from the
     artifact file; the `gpu.module` becomes an empty `gpu.binary` marker for
@@ -187,7 +227,7 @@ def NLCUDASerializeKernels : Pass<"nl-cuda-serialize-kernels",
            "CUDA toolkit root (ptxas, libdevice; default $CUDA_ROOT, "
            "$CUDA_HOME or /usr/local/cuda)">,
     Option<"withPTX", "ptx", "bool", /*default=*/"true",
-           "Also embed PTX for the first chip">,
+           "Also embed the PTX of every chip">,
     Option<"sharedLimit", "shared-memory-bytes", "int64_t", /*default=*/"0",
            "Shared memory per block the chips allow (0: not checked)">,
   ];
