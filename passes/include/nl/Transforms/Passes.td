@@ -87,6 +87,7 @@ def NLDifferentiate : Pass<"nl-differentiate", "mlir::ModuleOp"> {
                "Names of the functions to differentiate">,
   ];
   let dependentDialects = [
+    "mlir::affine::AffineDialect",
     "mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
     "mlir::math::MathDialect", "mlir::scf::SCFDialect",
     "mlir::tensor::TensorDialect", "mlir::func::FuncDialect"
