@@ -90,7 +90,8 @@ def _build(hope_models, hope_compile, directory, name, model_args, train_args, e
     weights = directory / f"{name}.safetensors"
     _run([hope_models, *model_args, f"--dtype={element}", "-o", source, f"--weights-out={weights}"])
     start = time.monotonic()
-    _run([hope_compile, source, "--train", *train_args, "-o", library])
+    # -O1: a fifth less compile time than -O3, the same arithmetic.
+    _run([hope_compile, source, "--train", *train_args, "-O1", "-o", library])
     print(f"\n{name}: hope-compile --train {time.monotonic() - start:.1f} s")
     loaded = {key: value.double() for key, value in load_file(str(weights)).items()}
     return TrainedModel(Artifact(library), loaded, element)
