@@ -38,6 +38,28 @@ static Error checkDevice(const hope_session &session, const EntryPoint &entry,
                                : ": copy it with hope_tensor_to_device"));
 }
 
+/// An entry point that writes weight `spec` in place (a training step) may
+/// only run on a mutable binding (a constant one may have been prepared, and
+/// its caller was promised it never changes) of dense memory (a dense copy
+/// would take the update and be dropped).
+static Error checkUpdatedWeight(const EntryPoint &entry, const TensorSpec &spec,
+                                const BoundWeight &bound) {
+  if (!spec.updated)
+    return Error();
+  std::string where = std::string(entry.name) + ": " + spec.describe() +
+                      " is updated in place by this entry point";
+  if (bound.kind != HOPE_WEIGHT_MUTABLE)
+    return makeError(HOPE_INVALID_ARGUMENT,
+                     where + " but is bound as HOPE_WEIGHT_CONSTANT: bind it "
+                             "with hope_session_set_weight(..., "
+                             "HOPE_WEIGHT_MUTABLE)");
+  if (!isDense(*bound.tensor))
+    return makeError(HOPE_INVALID_ARGUMENT,
+                     where + " but its bound tensor is not dense (the update "
+                             "would go to a copy): bind a dense tensor");
+  return Error();
+}
+
 /// Lists the names of `specs` whose role is not weight: "x, state".
 static std::string callerInputNames(const EntryPoint &entry) {
   std::vector<std::string> names;
@@ -143,6 +165,8 @@ rt::checkInputs(const hope_session &session, const EntryPoint &entry,
                        " is not bound; load the weights first "
                        "(hope-run --weights=FILE)");
       tensor = bound->second.tensor;
+      if (Error error = checkUpdatedWeight(entry, spec, bound->second))
+        return error;
     } else {
       tensor = callerInputs[next++];
       if (!tensor)

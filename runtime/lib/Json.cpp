@@ -72,6 +72,14 @@ bool JsonReader::read(const Json &value, const std::string &where,
 }
 
 bool JsonReader::read(const Json &value, const std::string &where,
+                      bool &out) {
+  if (!value.is_boolean())
+    return report("expected boolean", where);
+  out = value.get<bool>();
+  return true;
+}
+
+bool JsonReader::read(const Json &value, const std::string &where,
                       int64_t &out) {
   if (value.is_number_integer()) {
     if (value.is_number_unsigned() &&

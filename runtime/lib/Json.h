@@ -40,6 +40,7 @@ public:
   bool object(const Json &value, const std::string &where);
   bool read(const Json &value, const std::string &where, std::string &out);
   bool read(const Json &value, const std::string &where, int64_t &out);
+  bool read(const Json &value, const std::string &where, bool &out);
   /// The member `key` of the object `value`, which must exist.
   const Json *member(const Json &value, const std::string &where,
                      const char *key);

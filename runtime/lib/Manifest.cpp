@@ -29,6 +29,7 @@ struct RawDim {
 struct RawTensor {
   std::string name, role, dtype;
   std::vector<RawDim> shape;
+  bool updated = false;
 };
 struct RawPrecondition {
   std::string message;
@@ -59,6 +60,10 @@ bool read(JsonReader &r, const Json &value, Where where, std::string &out) {
 }
 
 bool read(JsonReader &r, const Json &value, Where where, int64_t &out) {
+  return r.read(value, where, out);
+}
+
+bool read(JsonReader &r, const Json &value, Where where, bool &out) {
   return r.read(value, where, out);
 }
 
@@ -103,7 +108,8 @@ bool read(JsonReader &r, const Json &value, Where where, RawTensor &tensor) {
   return r.object(value, where) && field(r, value, where, "name", tensor.name) &&
          field(r, value, where, "role", tensor.role) &&
          field(r, value, where, "dtype", tensor.dtype) &&
-         field(r, value, where, "shape", tensor.shape);
+         field(r, value, where, "shape", tensor.shape) &&
+         optionalField(r, value, where, "updated", tensor.updated);
 }
 
 bool read(JsonReader &r, const Json &value, Where where,
@@ -246,6 +252,12 @@ private:
         return invalid(where + " has dtype '" + raw.dtype +
                        "' (expected f32, f64 or i64)");
       spec.dtype = *dtype;
+      // Only a weight can be written in place: the caller owns it between
+      // calls (a training step's parameters and optimizer states).
+      if (raw.updated && (outputs || spec.role != HOPE_ROLE_WEIGHT))
+        return invalid(where + " is marked updated but only weights are "
+                               "updated in place");
+      spec.updated = raw.updated;
       for (const RawDim &dim : raw.shape) {
         if (dim.name.empty() && dim.size < 0)
           return invalid(where + " has a negative size in its shape");

@@ -30,6 +30,9 @@ struct TensorSpec {
   std::vector<int64_t> shape;
   /// Names of symbolic sizes; null where static.
   std::vector<const char *> dimNames;
+  /// A weight the entry point writes in place (`"updated": true`): it must
+  /// be bound HOPE_WEIGHT_MUTABLE and dense.
+  bool updated = false;
 
   /// "[B, T, 384]".
   std::string formatShape() const;

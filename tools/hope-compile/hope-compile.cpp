@@ -93,6 +93,71 @@ cl::opt<bool> listPhases("list-phases",
                          cl::desc("List the phases (the common ones, then "
                                   "--target's) and exit"),
                          cl::init(false), cl::cat(category));
+// Training (docs/artifact-abi.md, "Training entry point").
+cl::OptionCategory trainCategory("hope-compile --train options");
+cl::opt<bool> train(
+    "train",
+    cl::desc("Add the entry point train_step (loss, gradients, optimizer "
+             "step; parameters and optimizer states updated in place)"),
+    cl::init(false), cl::cat(trainCategory));
+cl::opt<std::string> trainForward(
+    "train-forward",
+    cl::desc("The entry point to train (default: the model's only one)"),
+    cl::init(""), cl::cat(trainCategory));
+cl::opt<std::string> optimizerName("optimizer",
+                                   cl::desc("sgd, adamw (default), muon or m3"),
+                                   cl::init("adamw"), cl::cat(trainCategory));
+cl::opt<double> weightDecay("weight-decay",
+                            cl::desc("Weight decay (default 0.01)"),
+                            cl::init(0.01), cl::cat(trainCategory));
+cl::opt<double> momentum("momentum",
+                         cl::desc("SGD's and Muon's momentum (default 0.9)"),
+                         cl::init(0.9), cl::cat(trainCategory));
+cl::opt<double> clipNorm(
+    "clip",
+    cl::desc("Clip the gradients to this global L2 norm (default 1; 0: off)"),
+    cl::init(1.0), cl::cat(trainCategory));
+cl::opt<int64_t> warmupSteps("warmup",
+                             cl::desc("Steps of linear warm-up (default 0)"),
+                             cl::init(0), cl::cat(trainCategory));
+cl::opt<int64_t> totalSteps(
+    "total-steps",
+    cl::desc("End of the cosine decay (default 0: constant after warm-up)"),
+    cl::init(0), cl::cat(trainCategory));
+cl::opt<double> lrMinRatio(
+    "lr-min-ratio",
+    cl::desc("Rate at --total-steps as a fraction of --lr (default 0.1)"),
+    cl::init(0.1), cl::cat(trainCategory));
+
+/// The train_step options, or an error naming a training flag given
+/// without --train.
+std::optional<NLBuildTrainStepOptions> trainOptions(bool &misused) {
+  misused = false;
+  if (!train) {
+    const cl::Option *trainFlags[] = {&trainForward, &optimizerName,
+                                      &weightDecay,  &momentum,
+                                      &clipNorm,     &warmupSteps,
+                                      &totalSteps,   &lrMinRatio};
+    for (const cl::Option *option : trainFlags)
+      if (option->getNumOccurrences()) {
+        llvm::errs() << "hope-compile: --" << option->ArgStr
+                     << " applies to --train only\n";
+        misused = true;
+      }
+    return std::nullopt;
+  }
+  NLBuildTrainStepOptions options;
+  options.forward = trainForward;
+  options.optimizer = optimizerName;
+  options.weightDecay = weightDecay;
+  options.momentum = momentum;
+  options.clip = clipNorm;
+  options.warmup = warmupSteps;
+  options.totalSteps = totalSteps;
+  options.lrMinRatio = lrMinRatio;
+  return options;
+}
+
 cl::opt<bool> verbose("v", cl::desc("Print each phase and its duration"),
                       cl::init(false), cl::cat(category));
 
@@ -212,6 +277,10 @@ int run() {
     return 1;
   }
   options.optLevel = optLevel;
+  bool misusedTrainOption = false;
+  options.train = trainOptions(misusedTrainOption);
+  if (misusedTrainOption)
+    return 1;
   options.maxOpsPerFunction = maxOpsPerFunction;
 
   if (!dumpPhasesTo.empty())
@@ -310,12 +379,14 @@ int main(int argc, char **argv) {
   registerAllPasses();
   registerAsmPrinterCLOptions();
   registerMLIRContextCLOptions();
-  cl::HideUnrelatedOptions({&category, &hope::tools::getInputLimitsCategory()});
+  cl::HideUnrelatedOptions(
+      {&category, &trainCategory, &hope::tools::getInputLimitsCategory()});
   cl::ParseCommandLineOptions(
       argc, argv,
       "hope-compile: compile an nl model into an artifact for a target\n\n"
       "  hope-compile model.mlir -o model.so\n"
       "  hope-compile model.mlir --compile-to=linalg      (print one phase)\n"
-      "  hope-compile model.mlir -o model.so --dump-phases-to=phases/\n");
+      "  hope-compile model.mlir -o model.so --dump-phases-to=phases/\n"
+      "  hope-compile model.mlir -o model.so --train --optimizer=adamw\n");
   return hope::tools::runOnLargeStack(run);
 }

@@ -29,7 +29,17 @@ static const CompilePhase kCommonPhases[] = {
      }},
     {"linalg", "every nl op lowered to linalg, tensor and arith on tensors; "
                "preconditions outlined",
-     [](OpPassManager &pm, const CompileOptions &) {
+     [](OpPassManager &pm, const CompileOptions &options) {
+       if (options.train) {
+         // The stop-gradients stay until the VJP is made; the second
+         // nl-lower-blocks-to-linalg below lowers them to the identity.
+         NLLowerBlocksToLinalgOptions keep;
+         keep.keepStopGradient = true;
+         pm.addPass(createNLLowerBlocksToLinalg(keep));
+         addPipeline(pm, "func.func(convert-elementwise-to-linalg),"
+                         "canonicalize,cse");
+         pm.addPass(createNLBuildTrainStep(*options.train));
+       }
        pm.addPass(createNLLowerOptimizers());
        pm.addPass(createNLLowerBlocksToLinalg());
        addPipeline(pm, "func.func(convert-elementwise-to-linalg),"

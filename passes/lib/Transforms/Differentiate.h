@@ -18,6 +18,7 @@
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/DenseMap.h"
 
@@ -58,12 +59,17 @@ public:
 private:
   LogicalResult reverse(Operation *op);
   LogicalResult reverseGeneric(linalg::GenericOp op);
+  LogicalResult reverseGather(linalg::GenericOp op);
   LogicalResult reverseFor(scf::ForOp op);
   LogicalResult reverseTensorOp(Operation *op, bool &handled);
 
   OpBuilder &builder;
   llvm::DenseMap<Value, Value> adjoints;
 };
+
+/// Whether `extract`, in the body of `op`, reads a float tensor that `op`
+/// does not take as an operand (a gather, DifferentiateGather.cpp).
+bool isGatheredFrom(linalg::GenericOp op, tensor::ExtractOp extract);
 
 /// For a scalar op (arith, math) with result adjoint `resultAdjoint`, calls
 /// `accumulate(operand, adjoint)` for each float operand it depends on.

@@ -102,8 +102,15 @@ LogicalResult ReverseSweep::reverseGeneric(linalg::GenericOp op) {
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
   Block *body = op.getBody();
 
-  // Captured non-constant floats would need a reduction of their own.
+  // A table read by tensor.extract: a gather, whose adjoint is a
+  // scatter-add. Other captured non-constant floats would need a reduction
+  // of their own.
+  if (failed(reverseGather(op)))
+    return failure();
   WalkResult captured = op.getRegion().walk([&](Operation *inner) {
+    auto extract = dyn_cast<tensor::ExtractOp>(inner);
+    if (extract && isGatheredFrom(op, extract))
+      return WalkResult::advance();
     for (Value operand : inner->getOperands())
       if (!op.getRegion().isAncestor(operand.getParentRegion()) &&
           isDifferentiable(operand.getType()) && !isInactive(operand)) {

@@ -226,7 +226,9 @@ mlir::nl::autodiff::reverseScalarOps(OpBuilder &builder,
     if (op->getNumResults() != 1)
       continue;
     Value g = adjoints.lookup(op->getResult(0));
-    if (!g)
+    // An element read from a tensor (a gather) keeps its adjoint in
+    // `adjoints` for the caller to scatter.
+    if (!g || isa<tensor::ExtractOp>(op))
       continue;
     if (failed(scalarAdjoints(builder, op, g, accumulate)))
       return op->emitError("nl-differentiate: no derivative rule for '")

@@ -196,6 +196,25 @@ TEST(Manifest, EveryBadValueIsNamed) {
             }),
             "invalid manifest: weight 'w_k' is f32 [384, 384] in entry point "
             "'forward' but f32 [384, 385] in entry point 'init'");
+  // Only weights are updated in place (a training step's parameters).
+  EXPECT_EQ(errorAfter([](Object &m) { input(m, 0)["updated"] = true; }),
+            "invalid manifest: entry point 'forward', input 'x' is marked "
+            "updated but only weights are updated in place");
+  EXPECT_EQ(errorAfter([](Object &m) { output(m, 0)["updated"] = true; }),
+            "invalid manifest: entry point 'forward', output 'y' is marked "
+            "updated but only weights are updated in place");
+  EXPECT_EQ(errorAfter([](Object &m) { input(m, 1)["updated"] = 1; }),
+            "invalid manifest: expected boolean at "
+            "manifest.entry_points[0].inputs[1].updated");
+}
+
+TEST(Manifest, ReadsTheUpdatedFlagOfWeights) {
+  Object changed = example();
+  input(changed, 1)["updated"] = true;
+  std::unique_ptr<Manifest> manifest = take(parseManifest(text(changed)));
+  EXPECT_FALSE(manifest->entryPoints[0].inputs[0].updated);
+  EXPECT_TRUE(manifest->entryPoints[0].inputs[1].updated);
+  EXPECT_FALSE(manifest->entryPoints[1].inputs[0].updated);
 }
 
 TEST(Manifest, MalformedJSON) {

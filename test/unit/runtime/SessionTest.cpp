@@ -404,3 +404,59 @@ TEST(Environment, ABadOmpNumThreadsIsAnError) {
 }
 
 } // namespace
+
+namespace {
+/// The fake artifact's variant with sgd_step, which writes its weight w in
+/// place (`"updated": true`).
+class UpdatedWeights : public ::testing::Test {
+protected:
+  void SetUp() override {
+    module = take(Module::load(HOPE_FAKE_TRAIN));
+    session = take(hope::Session::create(module));
+  }
+  Module module;
+  hope::Session session;
+  TempDir dir;
+};
+} // namespace
+
+TEST_F(UpdatedWeights, AConstantBindingIsRefused) {
+  TensorMap weights = take(TensorMap::create());
+  ASSERT_FALSE(weights.set("w", tensorOf<float>({4}, {1, 2, 3, 4})));
+  ASSERT_FALSE(writeSafetensors(dir.path("w.safetensors"), weights));
+  ASSERT_FALSE(session.loadWeights(dir.path("w.safetensors")));
+  EXPECT_EQ(messageOf(session.invoke(
+                "sgd_step", {tensorOf<float>({4}, {1, 1, 1, 1})})),
+            "sgd_step: weight 'w' is updated in place by this entry point "
+            "but is bound as HOPE_WEIGHT_CONSTANT: bind it with "
+            "hope_session_set_weight(..., HOPE_WEIGHT_MUTABLE)");
+  // The forward only reads w: a constant binding serves it.
+  Tensor state = take(Tensor::create(HOPE_DTYPE_F32, {1, 4}));
+  EXPECT_TRUE(bool(session.invoke(
+      "forward", {tensorOf<float>({1, 1, 4}, {1, 1, 1, 1}), state})));
+}
+
+TEST_F(UpdatedWeights, AMutableBindingIsWrittenInPlace) {
+  std::vector<float> w = {1, 2, 3, 4};
+  Tensor wrapped = take(Tensor::wrap(HOPE_DTYPE_F32, {4}, w.data()));
+  ASSERT_FALSE(session.setWeight("w", wrapped, HOPE_WEIGHT_MUTABLE));
+  std::vector<Tensor> outputs = take(
+      session.invoke("sgd_step", {tensorOf<float>({4}, {0.5, 1, 1.5, 2})}));
+  EXPECT_EQ(valuesOf<float>(outputs[0]), (std::vector<float>{5}));
+  EXPECT_EQ(w, (std::vector<float>{0.5, 1, 1.5, 2}));
+  // The next call starts from the caller's memory as it is now.
+  w = {0, 0, 0, 0};
+  take(session.invoke("sgd_step", {tensorOf<float>({4}, {1, 1, 1, 1})}));
+  EXPECT_EQ(w, (std::vector<float>{-1, -1, -1, -1}));
+}
+
+TEST_F(UpdatedWeights, AStridedBindingIsRefused) {
+  float storage[] = {1, 0, 2, 0, 3, 0, 4, 0};
+  Tensor strided = take(Tensor::wrap(HOPE_DTYPE_F32, {4}, storage, {2}));
+  ASSERT_FALSE(session.setWeight("w", strided, HOPE_WEIGHT_MUTABLE));
+  EXPECT_EQ(messageOf(session.invoke(
+                "sgd_step", {tensorOf<float>({4}, {1, 1, 1, 1})})),
+            "sgd_step: weight 'w' is updated in place by this entry point "
+            "but its bound tensor is not dense (the update would go to a "
+            "copy): bind a dense tensor");
+}

@@ -133,6 +133,68 @@ def NLLowerOptimizers : Pass<"nl-lower-optimizers"> {
 }
 
 //===----------------------------------------------------------------------===//
+// Training (docs/training.md, "The training step")
+//===----------------------------------------------------------------------===//
+
+def NLBuildTrainStep : Pass<"nl-build-train-step", "mlir::ModuleOp"> {
+  let summary = "Add the train_step entry point: loss, its VJP, the optimizer levels";
+  let description = [{
+    Adds the public function `train_step` of docs/artifact-abi.md
+    ("Training entry point") for the entry point `forward`:
+    1. a loss function: the forward, then the mean cross-entropy of its
+       logits `[B, T, V]` against `targets` (i64 `[B, T]`, negative targets
+       ignored; log-softmax with the row maximum behind `nl.stop_gradient`:
+       the derivative of logsumexp in the maximum cancels exactly) when the
+       forward takes i64 tokens, else the mean squared error of its output
+       against `targets` of the output's shape;
+    2. its VJP (`nl-differentiate`, run by this pass), seeded with 1.0 and
+       inlined into `train_step`: the gradient of every weight;
+    3. the global L2 norm of the gradients (before clipping; an output);
+    4. the optimizer levels (`nl.clip_grad_norm`, `nl.lr_schedule`,
+       `nl.moment`, `nl.param_update`; models/include/nl/Models/
+       OptimizerStep.h), lowered later by `nl-lower-optimizers`;
+    5. every updated parameter and optimizer state written into its
+       argument's buffer (`bufferization.materialize_in_destination` into
+       the argument's memref): train_step updates its weights in place.
+    Arguments: the forward's inputs, `targets`, `lr` (0-D, the weights'
+    element type), `step` (0-D i64, from 1), the forward's weights, then the
+    optimizer states `<weight>.<optimizer>_<state>`; results `loss` and
+    `grad_norm`. The manifest (`nl.manifest`, from
+    `nl-prepare-entry-points`) gains the entry point, its weights and states
+    marked `"updated": true`, and the options as `"train"`.
+
+    Runs on tensors after `nl-lower-memories` and
+    `nl-lower-blocks-to-linalg{keep-stop-gradient}` (`hope-compile
+    --train`): every memory's inner update is then linalg, so the VJP
+    includes the second-order terms.
+  }];
+  let options = [
+    Option<"forward", "forward", "std::string", /*default=*/"\"\"",
+           "The entry point to train (default: the module's only one)">,
+    Option<"optimizer", "optimizer", "std::string", /*default=*/"\"adamw\"",
+           "sgd, adamw, muon or m3">,
+    Option<"weightDecay", "weight-decay", "double", /*default=*/"0.01",
+           "Weight decay (decoupled for AdamW, Muon and M3; L2 for SGD)">,
+    Option<"momentum", "momentum", "double", /*default=*/"0.9",
+           "SGD's and Muon's momentum">,
+    Option<"clip", "clip", "double", /*default=*/"1.0",
+           "Maximum global L2 norm of the gradients (0: no clipping)">,
+    Option<"warmup", "warmup", "int64_t", /*default=*/"0",
+           "Steps of linear learning-rate warm-up">,
+    Option<"totalSteps", "total-steps", "int64_t", /*default=*/"0",
+           "Step at which the cosine decay ends (0: constant rate after the "
+           "warm-up)">,
+    Option<"lrMinRatio", "lr-min-ratio", "double", /*default=*/"0.1",
+           "The rate at total-steps, as a fraction of the base rate">,
+  ];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect", "mlir::bufferization::BufferizationDialect",
+    "mlir::linalg::LinalgDialect", "mlir::math::MathDialect",
+    "mlir::scf::SCFDialect", "mlir::tensor::TensorDialect",
+    "mlir::func::FuncDialect"];
+}
+
+//===----------------------------------------------------------------------===//
 // Helpers for the backends' phases
 //===----------------------------------------------------------------------===//
 

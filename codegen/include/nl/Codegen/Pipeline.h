@@ -10,11 +10,14 @@
 #ifndef NL_CODEGEN_PIPELINE_H
 #define NL_CODEGEN_PIPELINE_H
 
+#include "nl/Codegen/Passes.h"
+
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/StringRef.h"
 
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace mlir::nl {
@@ -33,6 +36,9 @@ struct CompileOptions {
   /// The facts of the target compiled for, as the backend resolved them from
   /// `chip` (TargetBackend::getTargetFacts); recorded on the module.
   DictionaryAttr target;
+  /// hope-compile --train: add the train_step entry point
+  /// (nl-build-train-step with these options) in the linalg phase.
+  std::optional<NLBuildTrainStepOptions> train;
 };
 
 /// One named phase: the passes that take the IR from the previous phase to

@@ -79,14 +79,19 @@ def NLDifferentiate : Pass<"nl-differentiate", "mlir::ModuleOp"> {
     reverse loop walks the iterations backwards, recomputing each iteration
     from its recorded entry state. An iter_arg only written into (an output
     being assembled with `tensor.insert_slice`) is not recorded. No gradient
-    flows through `nl.stop_gradient`. An op without an adjoint rule on the
-    path of a gradient is an error at its location that names it.
+    flows through `nl.stop_gradient`. A gather (a generic body reading a
+    float tensor it does not take as an operand with `tensor.extract`, as
+    `nl.embedding` lowers) gets a scatter-add adjoint: a loop nest over the
+    generic's points that adds each point's adjoint into the table's. An op
+    without an adjoint rule on the path of a gradient is an error at its
+    location that names it.
   }];
   let options = [
     ListOption<"functions", "functions", "std::string",
                "Names of the functions to differentiate">,
   ];
   let dependentDialects = [
+    "mlir::affine::AffineDialect",
     "mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
     "mlir::math::MathDialect", "mlir::scf::SCFDialect",
     "mlir::tensor::TensorDialect", "mlir::func::FuncDialect"

@@ -5,7 +5,8 @@
 |*   0 good, 1 an ill-typed manifest field, 2 an entry point without its      *|
 |*   symbol, 3 CPU features no host has, 4 outputs that break the manifest,   *|
 |*   5 an input name that is long and holds a control character,             *|
-|*   6 a service table version no runtime provides.                          *|
+|*   6 a service table version no runtime provides, 7 (train) one more     *|
+|*   entry point, sgd_step, which updates its weight w in place.             *|
 |* FAKE_TRIPLE (from CMake) is the host's triple.                             *|
 |*                                                                            *|
 |* Entry points:                                                              *|
@@ -16,6 +17,7 @@
 |*          idx[N] i64 = 0..N-1, at offset 1 in its buffer                    *|
 |*       precondition 1: k >= 0                                               *|
 |*   echo(a[N]) -> b[N], returning a's own buffer (not to be freed)           *|
+|*   sgd_step(g[4], w[4] weight, updated) -> n[] = sum(g); w <- w - g         *|
 \*===----------------------------------------------------------------------===*/
 
 #include "hope/artifact.h"
@@ -59,6 +61,11 @@
 
 #if FAKE_VARIANT == 2
 #define BACKWARD ", {\"name\": \"backward\", \"inputs\": [], \"outputs\": []}"
+#elif FAKE_VARIANT == 7
+#define BACKWARD ", {\"name\": \"sgd_step\",\n" \
+  "   \"inputs\": [{\"name\": \"g\", \"role\": \"input\", \"dtype\": \"f32\", \"shape\": [4]},\n" \
+  "     {\"name\": \"w\", \"role\": \"weight\", \"dtype\": \"f32\", \"shape\": [4], \"updated\": true}],\n" \
+  "   \"outputs\": [{\"name\": \"n\", \"role\": \"output\", \"dtype\": \"f32\", \"shape\": []}]}"
 #else
 #define BACKWARD ""
 #endif
@@ -193,3 +200,25 @@ int32_t hope_entry_echo(void **args, const hope_services *services) {
   *b = *a; /* the input's own buffer: the runtime must copy, not free it */
   return 0;
 }
+
+#if FAKE_VARIANT == 7
+typedef struct {
+  float *allocated, *aligned;
+  int64_t offset;
+} MemRef0F;
+
+int32_t hope_entry_sgd_step(void **args, const hope_services *services) {
+  const MemRef1F *g = args[0];
+  MemRef1F *w = args[1]; /* written in place, as "updated" says */
+  MemRef0F *n = args[2];
+  n->allocated = n->aligned = allocate(services, sizeof(float));
+  n->offset = 0;
+  n->aligned[0] = 0;
+  for (int64_t i = 0; i < 4; ++i) {
+    float gi = g->aligned[g->offset + i * g->strides[0]];
+    w->aligned[w->offset + i * w->strides[0]] -= gi;
+    n->aligned[0] += gi;
+  }
+  return 0;
+}
+#endif

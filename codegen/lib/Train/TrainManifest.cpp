@@ -1,0 +1,47 @@
+//===- TrainManifest.cpp - train_step's entry in the manifest -------------===//
+
+#include "TrainManifest.h"
+
+using namespace mlir::nl;
+using llvm::json::Array;
+using llvm::json::Object;
+
+namespace {
+Object scalar(llvm::StringRef name, llvm::StringRef role,
+              llvm::StringRef dtype) {
+  return Object{{"name", name.str()},
+                {"role", role.str()},
+                {"dtype", dtype.str()},
+                {"shape", Array{}}};
+}
+
+Object updated(Object spec) {
+  spec["updated"] = true;
+  return spec;
+}
+} // namespace
+
+Object train::describeTrainStep(const TrainEntry &entry) {
+  Array inputs;
+  for (const ForwardArgument &input : entry.inputs) {
+    Object spec = input.spec;
+    inputs.push_back(std::move(spec));
+  }
+  inputs.push_back(Object(entry.targets));
+  inputs.push_back(scalar("lr", "input", entry.elementType));
+  inputs.push_back(scalar("step", "input", "i64"));
+  for (const ForwardArgument &weight : entry.weights)
+    inputs.push_back(updated(Object(weight.spec)));
+  for (const StateArgument &state : entry.states) {
+    Object spec = entry.weights[state.weight].spec;
+    spec["name"] = state.name;
+    inputs.push_back(updated(std::move(spec)));
+  }
+  Array outputs;
+  outputs.push_back(scalar("loss", "output", entry.elementType));
+  outputs.push_back(scalar("grad_norm", "output", entry.elementType));
+  return Object{{"name", "train_step"},
+                {"inputs", std::move(inputs)},
+                {"outputs", std::move(outputs)},
+                {"train", Object(entry.options)}};
+}
