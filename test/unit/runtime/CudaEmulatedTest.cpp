@@ -101,19 +101,8 @@ TEST_F(CudaEmulated, RunsKernelsAndCopiesBack) {
 TEST_F(CudaEmulated, HostBuffersComeFromTheSessionsAllocator) {
   // The host code's own buffers go through the session's allocator, as on
   // the CPU (the stand-in's forward allocates and frees one).
-  struct Counts {
-    int allocs = 0, frees = 0;
-  } counts;
-  hope_allocator allocator{
-      [](void *ctx, size_t bytes, size_t alignment) -> void * {
-        ++static_cast<Counts *>(ctx)->allocs;
-        return std::aligned_alloc(alignment, bytes);
-      },
-      [](void *ctx, void *ptr) {
-        ++static_cast<Counts *>(ctx)->frees;
-        std::free(ptr);
-      },
-      &counts};
+  CountingAllocator counts;
+  hope_allocator allocator = counts.table();
   hope_session_options options{sizeof(options), 1, HOPE_DEVICE_CUDA,
                                 &allocator};
   Session counted = take(Session::create(module, &options));

@@ -331,19 +331,8 @@ TEST(SessionOptions, AreCheckedAndApplied) {
 
   // The allocator makes the runtime's own tensors (here, the dense copy
   // of a strided input, and the copy of an output that is an input).
-  struct Counts {
-    int allocs = 0, frees = 0;
-  } counts;
-  hope_allocator allocator{
-      [](void *ctx, size_t bytes, size_t alignment) -> void * {
-        ++static_cast<Counts *>(ctx)->allocs;
-        return std::aligned_alloc(alignment, bytes);
-      },
-      [](void *ctx, void *ptr) {
-        ++static_cast<Counts *>(ctx)->frees;
-        std::free(ptr);
-      },
-      &counts};
+  CountingAllocator counts;
+  hope_allocator allocator = counts.table();
   options = {sizeof(options), 1, HOPE_DEVICE_HOST, &allocator};
   {
     hope::Session session = take(hope::Session::create(module, &options));

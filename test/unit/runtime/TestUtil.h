@@ -13,6 +13,7 @@
 
 #include "gtest/gtest.h"
 
+#include <cstdlib>
 #include <string>
 
 namespace hope::test {
@@ -35,6 +36,25 @@ public:
 
 private:
   llvm::SmallString<128> dir;
+};
+
+/// A session allocator (the C library's aligned_alloc and free) that counts
+/// its calls.
+struct CountingAllocator {
+  int allocs = 0, frees = 0;
+
+  /// The table for hope_session_options; points at this object.
+  hope_allocator table() {
+    return {[](void *ctx, size_t bytes, size_t alignment) -> void * {
+              ++static_cast<CountingAllocator *>(ctx)->allocs;
+              return std::aligned_alloc(alignment, bytes);
+            },
+            [](void *ctx, void *ptr) {
+              ++static_cast<CountingAllocator *>(ctx)->frees;
+              std::free(ptr);
+            },
+            this};
+  }
 };
 
 inline void writeFile(llvm::StringRef path, llvm::StringRef bytes) {
