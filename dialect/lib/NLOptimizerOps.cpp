@@ -167,9 +167,14 @@ void ParamUpdateOp::getStateSources(SmallVectorImpl<StateSource> &sources) {
 LogicalResult ClipGradNormOp::verify() {
   if (getGrads().empty())
     return emitOpError("needs at least one gradient");
-  double maxNorm = getMaxNorm().convertToDouble();
-  if (!std::isfinite(maxNorm) || maxNorm <= 0.0)
-    return emitOpError("max_norm must be finite and > 0, got ") << maxNorm;
+  std::optional<llvm::APFloat> maxNorm = getMaxNorm();
+  if (!maxNorm)
+    return success();
+  double value = maxNorm->convertToDouble();
+  if (!std::isfinite(value) || value <= 0.0)
+    return emitOpError("max_norm must be finite and > 0 (none: measure "
+                       "only), got ")
+           << value;
   return success();
 }
 

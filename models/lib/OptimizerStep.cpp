@@ -148,11 +148,13 @@ OptimizerStepResult mlir::nl::models::buildOptimizerLevels(
     OpBuilder &builder, Location loc, const OptimizerConfig &config,
     ArrayRef<std::string> names, ValueRange params, ValueRange grads,
     ArrayRef<SmallVector<Value>> states, Value lr, Value step) {
-  SmallVector<Value> clipped(grads);
-  if (config.clipNorm > 0.0)
-    clipped = ClipGradNormOp::create(builder, loc, grads.getTypes(), grads,
-                                     llvm::APFloat(config.clipNorm))
-                  .getClipped();
+  // The norm is measured whether or not it clips (train_step's grad_norm).
+  FloatAttr maxNorm = config.clipNorm > 0.0
+                          ? builder.getF64FloatAttr(config.clipNorm)
+                          : FloatAttr();
+  auto clip = ClipGradNormOp::create(builder, loc, grads.getTypes(),
+                                     lr.getType(), grads, maxNorm);
+  SmallVector<Value> clipped(clip.getClipped());
   if (config.warmup > 0 || config.totalSteps > 0)
     lr = LRScheduleOp::create(builder, loc, lr, step,
                               builder.getI64IntegerAttr(config.warmup),
@@ -160,6 +162,7 @@ OptimizerStepResult mlir::nl::models::buildOptimizerLevels(
                               builder.getF64FloatAttr(config.minLrRatio))
              .getLr();
   OptimizerStepResult result;
+  result.gradNorm = clip.getTotalNorm();
   for (auto [index, param] : llvm::enumerate(params)) {
     SmallVector<Value> newStates(states[index]);
     ParameterLevels levels(builder, loc, config, names[index], param,

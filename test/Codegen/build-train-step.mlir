@@ -6,6 +6,8 @@
 // RUN: hope-compile %s --train --optimizer=sgd --clip=0 --compile-to=linalg | FileCheck %s
 // RUN: hope-compile %s --train --compile-to=linalg | FileCheck %s --check-prefix=ADAMW
 // RUN: hope-compile %s --train --optimizer=sgd --clip=0 --compile-to=bufferized | FileCheck %s --check-prefix=BUF
+// RUN: hope-compile %s --train --optimizer=sgd --clip=0 --compile-to=linalg | FileCheck %s --check-prefix=NORM
+// RUN: hope-compile %s --train --optimizer=sgd --clip=1 --compile-to=linalg | FileCheck %s --check-prefix=NORM
 
 // The manifest (printed first): train_step's inputs (after the forward's
 // entry), its weights and states updated in place, the options recorded.
@@ -39,6 +41,18 @@
 // CHECK:       return
 // The loss and its VJP are inlined and gone.
 // CHECK-NOT:   _train_loss
+
+// The gradients' norm is computed once, clipping or not: nl.clip_grad_norm's
+// norm is grad_norm (SGD takes no other square root).
+// NORM-LABEL: func.func @train_step(
+// NORM:       %[[NORM:.+]] = linalg.generic {{.+}} ins(%{{.+}} : tensor<1xf64>) outs(%{{.+}} : tensor<1xf64>)
+// NORM-NEXT:  ^bb0
+// NORM-NEXT:    math.sqrt
+// NORM-NOT:   math.sqrt
+// NORM:       %[[ROUNDED:.+]] = linalg.generic {{.+}} ins(%[[NORM]] : tensor<1xf64>) outs(%{{.+}} : tensor<1xf32>)
+// NORM:       %[[REPORTED:.+]] = tensor.collapse_shape %[[ROUNDED]] [] : tensor<1xf32> into tensor<f32>
+// NORM-NOT:   math.sqrt
+// NORM:       return %{{.+}}, %[[REPORTED]] : tensor<f32>, tensor<f32>
 
 // AdamW's two moments, after the weight.
 // ADAMW: \22name\22:\22w.adamw_m\22{{.*}}\22name\22:\22w.adamw_v\22

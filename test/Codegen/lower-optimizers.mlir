@@ -129,27 +129,62 @@ func.func @m3(%w: tensor<4x8xf32>, %m1: tensor<4x8xf32>, %m2: tensor<4x8xf32>,
   return %w1, %slow, %pending : tensor<4x8xf32>, tensor<4x8xf32>, tensor<4x8xf32>
 }
 
-// Clipping: one float64 sum of squares per gradient, one factor
-// min(1, 1.5 / (norm + 1e-6)) rounded to each gradient's type.
+// Clipping: one float64 sum of squares per gradient, one norm, one factor
+// min(1, 1.5 / (norm + 1e-6)) rounded to each gradient's type; the same norm,
+// rounded once to f32, is the op's norm result.
 
 // CHECK-LABEL: func.func @clip
 // CHECK-NOT: nl.
 // CHECK: %[[S0:.+]] = linalg.generic {{.+}} ins(%{{.+}} : tensor<3x2xf32>) outs(%{{.+}} : tensor<1xf64>)
 // CHECK: %[[S1:.+]] = linalg.generic {{.+}} ins(%{{.+}} : tensor<5xf64>) outs(%{{.+}} : tensor<1xf64>)
-// CHECK: %[[COEF:.+]] = linalg.generic {{.+}} ins(%[[S0]], %[[S1]] : tensor<1xf64>, tensor<1xf64>)
+// CHECK: %[[NORM:.+]] = linalg.generic {{.+}} ins(%[[S0]], %[[S1]] : tensor<1xf64>, tensor<1xf64>)
 // CHECK: ^bb0(%[[A:[^:]+]]: f64, %[[B:[^:]+]]: f64, %{{[^:]+}}: f64):
 // CHECK:   %[[TOTAL:.+]] = arith.addf %[[A]], %[[B]] : f64
-// CHECK:   %[[NORM:.+]] = math.sqrt %[[TOTAL]] : f64
-// CHECK:   %[[SHIFTED:.+]] = arith.addf %[[NORM]], %{{.+}} : f64
+// CHECK:   %[[ROOT:.+]] = math.sqrt %[[TOTAL]] : f64
+// CHECK:   linalg.yield %[[ROOT]] : f64
+// CHECK: %[[COEF:.+]] = linalg.generic {{.+}} ins(%[[NORM]] : tensor<1xf64>)
+// CHECK: ^bb0(%[[N:[^:]+]]: f64, %{{[^:]+}}: f64):
+// CHECK:   %[[SHIFTED:.+]] = arith.addf %[[N]], %{{.+}} : f64
 // CHECK:   %[[RATIO:.+]] = arith.divf %{{.+}}, %[[SHIFTED]] : f64
 // CHECK:   %[[MIN:.+]] = arith.minimumf %[[RATIO]], %{{.+}} : f64
 // CHECK:   linalg.yield %[[MIN]] : f64
-// CHECK: linalg.generic {{.+}} ins(%{{.+}}, %[[COEF]] : tensor<3x2xf32>, tensor<1xf64>)
+// CHECK: %[[CA:.+]] = linalg.generic {{.+}} ins(%{{.+}}, %[[COEF]] : tensor<3x2xf32>, tensor<1xf64>)
 // CHECK:   arith.truncf %{{.+}} : f64 to f32
-// CHECK: linalg.generic {{.+}} ins(%{{.+}}, %[[COEF]] : tensor<5xf64>, tensor<1xf64>)
-func.func @clip(%a: tensor<3x2xf32>, %b: tensor<5xf64>) -> (tensor<3x2xf32>, tensor<5xf64>) {
-  %c:2 = nl.clip_grad_norm %a, %b {max_norm = 1.5} : tensor<3x2xf32>, tensor<5xf64>
-  return %c#0, %c#1 : tensor<3x2xf32>, tensor<5xf64>
+// CHECK: %[[CB:.+]] = linalg.generic {{.+}} ins(%{{.+}}, %[[COEF]] : tensor<5xf64>, tensor<1xf64>)
+// CHECK: %[[NORM32:.+]] = linalg.generic {{.+}} ins(%[[NORM]] : tensor<1xf64>) outs(%{{.+}} : tensor<1xf32>)
+// CHECK:   arith.truncf %{{.+}} : f64 to f32
+// CHECK: %[[REPORTED:.+]] = tensor.collapse_shape %[[NORM32]] [] : tensor<1xf32> into tensor<f32>
+// CHECK: return %[[CA]], %[[CB]], %[[REPORTED]]
+func.func @clip(%a: tensor<3x2xf32>, %b: tensor<5xf64>) -> (tensor<3x2xf32>, tensor<5xf64>, tensor<f32>) {
+  %c:3 = nl.clip_grad_norm %a, %b {max_norm = 1.5} : tensor<3x2xf32>, tensor<5xf64> -> tensor<f32>
+  return %c#0, %c#1, %c#2 : tensor<3x2xf32>, tensor<5xf64>, tensor<f32>
+}
+
+// Without max_norm the op only measures: the gradients pass unchanged, the
+// norm (f64: no rounding) is the only work.
+
+// CHECK-LABEL: func.func @measure_only
+// CHECK-SAME: (%[[A:[^:]+]]: tensor<4xf64>
+// CHECK-NOT: nl.
+// CHECK: %[[S:.+]] = linalg.generic {{.+}} ins(%[[A]] : tensor<4xf64>) outs(%{{.+}} : tensor<1xf64>)
+// CHECK: %[[NORM:.+]] = linalg.generic {{.+}} ins(%[[S]] : tensor<1xf64>)
+// CHECK:   math.sqrt
+// CHECK-NOT: linalg.generic
+// CHECK: %[[REPORTED:.+]] = tensor.collapse_shape %[[NORM]] [] : tensor<1xf64> into tensor<f64>
+// CHECK: return %[[A]], %[[REPORTED]]
+func.func @measure_only(%a: tensor<4xf64>) -> (tensor<4xf64>, tensor<f64>) {
+  %c:2 = nl.clip_grad_norm %a : tensor<4xf64> -> tensor<f64>
+  return %c#0, %c#1 : tensor<4xf64>, tensor<f64>
+}
+
+// Neither clipping nor a use of the norm: nothing is computed.
+
+// CHECK-LABEL: func.func @nothing_to_do
+// CHECK-SAME: (%[[A:[^:]+]]: tensor<4xf32>
+// CHECK-NEXT: return %[[A]]
+func.func @nothing_to_do(%a: tensor<4xf32>) -> tensor<4xf32> {
+  %c:2 = nl.clip_grad_norm %a : tensor<4xf32> -> tensor<f32>
+  return %c#0 : tensor<4xf32>
 }
 
 // Schedule: cosine over steps 10..100 towards 0.1 base, warm-up t / 10 first.

@@ -398,15 +398,15 @@ func.func @l2_type(%m: tensor<4xf32>, %g: tensor<4xf32>, %w: tensor<4xf64>) {
 
 func.func @clip_empty() {
   // expected-error @+1 {{'nl.clip_grad_norm' op needs at least one gradient}}
-  "nl.clip_grad_norm"() <{max_norm = 1.0}> : () -> ()
+  "nl.clip_grad_norm"() <{max_norm = 1.0}> : () -> tensor<f32>
   return
 }
 
 // -----
 
 func.func @clip_max_norm(%g: tensor<4xf32>) {
-  // expected-error @+1 {{'nl.clip_grad_norm' op max_norm must be finite and > 0, got 0.000000e+00}}
-  %0 = nl.clip_grad_norm %g {max_norm = 0.0} : tensor<4xf32>
+  // expected-error @+1 {{'nl.clip_grad_norm' op max_norm must be finite and > 0 (none: measure only), got 0.000000e+00}}
+  %0:2 = nl.clip_grad_norm %g {max_norm = 0.0} : tensor<4xf32> -> tensor<f32>
   return
 }
 
@@ -414,8 +414,16 @@ func.func @clip_max_norm(%g: tensor<4xf32>) {
 
 func.func @clip_types(%g: tensor<4xf32>, %h: tensor<2x2xf32>) {
   // expected-error @+1 {{'nl.clip_grad_norm' op failed to verify that the clipped gradients have the gradients' types}}
-  %0:2 = "nl.clip_grad_norm"(%g, %h) <{max_norm = 1.0}>
-      : (tensor<4xf32>, tensor<2x2xf32>) -> (tensor<4xf32>, tensor<4xf32>)
+  %0:3 = "nl.clip_grad_norm"(%g, %h) <{max_norm = 1.0}>
+      : (tensor<4xf32>, tensor<2x2xf32>) -> (tensor<4xf32>, tensor<4xf32>, tensor<f32>)
+  return
+}
+
+// -----
+
+func.func @clip_norm_not_scalar(%g: tensor<4xf32>) {
+  // expected-error @+1 {{'nl.clip_grad_norm' op result #1 must be 0D tensor of floating-point values}}
+  %0:2 = "nl.clip_grad_norm"(%g) : (tensor<4xf32>) -> (tensor<4xf32>, tensor<1xf32>)
   return
 }
 

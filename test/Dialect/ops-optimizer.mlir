@@ -102,7 +102,7 @@ func.func @m3(%w: tensor<32x16xf32>, %m1: tensor<32x16xf32>, %m2: tensor<32x16xf
 
 // CHECK-LABEL: func.func @sgd_runtime_lr
 // CHECK-SAME: (%[[W:[^:]+]]: tensor<8x4xf32>, %[[B:[^:]+]]: tensor<4xf32>, %[[MW:[^:]+]]: tensor<8x4xf32>, %[[MB:[^:]+]]: tensor<4xf32>, %[[GW:[^:]+]]: tensor<8x4xf32>, %[[GB:[^:]+]]: tensor<4xf32>, %[[R:[^:]+]]: tensor<f32>, %[[T:[^:]+]]: tensor<i64>)
-// CHECK: %[[C:.+]]:2 = nl.clip_grad_norm %[[GW]], %[[GB]] {max_norm = 1.000000e+00 : f64} : tensor<8x4xf32>, tensor<4xf32>{{$}}
+// CHECK: %[[C:.+]]:2, %{{.+}} = nl.clip_grad_norm %[[GW]], %[[GB]] {max_norm = 1.000000e+00 : f64} : tensor<8x4xf32>, tensor<4xf32> -> tensor<f32>{{$}}
 // CHECK: %[[RATE:.+]] = nl.lr_schedule %[[R]] step(%[[T]] : tensor<i64>) {min_ratio = 1.000000e-01 : f64, total = 100 : i64, warmup = 10 : i64} : tensor<f32>{{$}}
 // CHECK: %[[MW1:.+]] = nl.moment "W.m" %[[MW]], %[[C]]#0 l2(%[[W]]) {decay = 9.000000e-01 : f64, every = #nl.every<1 steps>, scale = -1.000000e+00 : f64, weight_decay = 1.000000e-04 : f64} : tensor<8x4xf32>{{$}}
 // CHECK: %[[W1:.+]] = nl.param_update "W" %[[W]] with(%[[MW1]] : tensor<8x4xf32>) lr(%[[RATE]] : tensor<f32>) {every = #nl.every<1 steps>, rule = #nl.sgd_momentum} : tensor<8x4xf32>{{$}}
@@ -112,7 +112,7 @@ func.func @sgd_runtime_lr(%w: tensor<8x4xf32>, %b: tensor<4xf32>,
                           %gw: tensor<8x4xf32>, %gb: tensor<4xf32>,
                           %r: tensor<f32>, %t: tensor<i64>)
     -> (tensor<8x4xf32>, tensor<4xf32>) {
-  %c:2 = nl.clip_grad_norm %gw, %gb {max_norm = 1.0} : tensor<8x4xf32>, tensor<4xf32>
+  %c:3 = nl.clip_grad_norm %gw, %gb {max_norm = 1.0} : tensor<8x4xf32>, tensor<4xf32> -> tensor<f32>
   %rate = nl.lr_schedule %r step(%t : tensor<i64>) {warmup = 10, total = 100, min_ratio = 0.1} : tensor<f32>
   %mw1 = nl.moment "W.m" %mw, %c#0 l2(%w) {every = #nl.every<1 steps>, decay = 0.9,
                                            scale = -1.0, weight_decay = 1.0e-4} : tensor<8x4xf32>

@@ -8,13 +8,15 @@
 // SGD-SAME: %[[M0:[^:]+]]: tensor<8x4xf32> {nl.state = "p0.m"}, %[[M1:[^:]+]]: tensor<4xf32> {nl.state = "p1.m"},
 // SGD-SAME: %[[LR:[^:]+]]: tensor<f32> {nl.input = "lr"}, %[[T:[^:]+]]: tensor<i64> {nl.input = "step"})
 // SGD-SAME: -> (tensor<8x4xf32> {nl.state = "p0"}, tensor<4xf32> {nl.state = "p1"}, tensor<8x4xf32> {nl.state = "p0.m"}, tensor<4xf32> {nl.state = "p1.m"})
-// SGD: %[[C:.+]]:2 = nl.clip_grad_norm %[[G0]], %[[G1]] {max_norm = 1.000000e+00 : f64}
+// SGD: %[[C:.+]]:2, %{{.+}} = nl.clip_grad_norm %[[G0]], %[[G1]] {max_norm = 1.000000e+00 : f64} : tensor<8x4xf32>, tensor<4xf32> -> tensor<f32>
 // SGD-NOT: nl.lr_schedule
 // SGD: %[[NM0:.+]] = nl.moment "p0.m" %[[M0]], %[[C]]#0 l2(%[[P0]]) {decay = 9.000000e-01 : f64, every = #nl.every<1 steps>, scale = -1.000000e+00 : f64, weight_decay = 1.000000e-02 : f64}
 // SGD: %[[NP0:.+]] = nl.param_update "p0" %[[P0]] with(%[[NM0]] : tensor<8x4xf32>) lr(%[[LR]] : tensor<f32>) {every = #nl.every<1 steps>, rule = #nl.sgd_momentum}
 // SGD: return %[[NP0]], %{{.+}}, %[[NM0]], %{{.+}} :
 
 // RUN: hope-models optimizer-step --optimizer=adamw --shapes=3 --dtype=f64 --warmup=10 --total-steps=100 | FileCheck %s --check-prefix=ADAMW
+// Without clipping the op only measures (its norm is unused here: lowered to nothing).
+// ADAMW: nl.clip_grad_norm %{{[^ ]+}} : tensor<3xf64> -> tensor<f64>{{$}}
 // ADAMW: %[[R:.+]] = nl.lr_schedule %{{.+}} step(%[[T:.+]] : tensor<i64>) {total = 100 : i64, warmup = 10 : i64} : tensor<f64>
 // ADAMW: nl.moment "p0.m" {{.+}} {decay = 9.000000e-01 : f64, {{.+}} scale = 0.09999{{[0-9]+}} : f64
 // ADAMW: nl.moment "p0.v" {{.+}} power = 2 : i64

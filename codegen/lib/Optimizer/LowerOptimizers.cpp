@@ -3,7 +3,8 @@
 // The optimizer levels as linalg/arith on tensors, each exactly as its op or
 // rule attribute defines it (dialect reference; test/reference/optimizers.py
 // implements the same definitions in PyTorch):
-//   - nl.clip_grad_norm: one float64 sum of squares per gradient, one factor;
+//   - nl.clip_grad_norm: one float64 sum of squares per gradient, one norm
+//     (the factor and the op's norm result);
 //   - nl.lr_schedule: float64 scalar arithmetic on the step count;
 //   - nl.moment: one element-wise update (periodic: a select on t % f);
 //   - nl.param_update: the rule's element-wise update, with Newton-Schulz
@@ -48,30 +49,39 @@ Value constantLike(OpBuilder &b, Location loc, Type type, double value) {
 // nl.clip_grad_norm
 //===----------------------------------------------------------------------===//
 
-SmallVector<Value> lowerClip(OpBuilder &b, ClipGradNormOp op) {
-  TensorBuilder tb(b, op.getLoc());
+/// The float64 norm sqrt(sum of every gradient's squares), tensor<1xf64>.
+Value globalNormF64(TensorBuilder &tb, ValueRange grads) {
   SmallVector<Value> sums;
-  for (Value grad : op.getGrads())
+  for (Value grad : grads)
     sums.push_back(sumOfSquaresF64(tb, grad));
-  // torch.nn.utils.clip_grad_norm_: max_norm / (norm + 1e-6), at most 1.
-  double maxNorm = op.getMaxNorm().convertToDouble();
-  Value coefficient = scalarGeneric(
-      tb, sums, b.getF64Type(),
+  return scalarGeneric(
+      tb, sums, tb.builder().getF64Type(),
       [&](OpBuilder &nb, Location loc, ValueRange args) {
         // args: the sums, then the (unused) output.
         Value total = args[0];
         for (Value sum : args.slice(1, sums.size() - 1))
           total = arith::AddFOp::create(nb, loc, total, sum);
-        Value norm = math::SqrtOp::create(nb, loc, total);
+        return math::SqrtOp::create(nb, loc, total).getResult();
+      });
+}
+
+/// torch.nn.utils.clip_grad_norm_: each gradient times min(1, max_norm /
+/// (norm + 1e-6)), the factor computed once in float64.
+SmallVector<Value> clipByNorm(TensorBuilder &tb, ValueRange grads, Value norm,
+                              double maxNorm) {
+  Value coefficient = scalarGeneric(
+      tb, norm, tb.builder().getF64Type(),
+      [&](OpBuilder &nb, Location loc, ValueRange args) {
         Value ratio = arith::DivFOp::create(
             nb, loc, f64Constant(nb, loc, maxNorm),
-            arith::AddFOp::create(nb, loc, norm, f64Constant(nb, loc, 1e-6)));
+            arith::AddFOp::create(nb, loc, args[0],
+                                  f64Constant(nb, loc, 1e-6)));
         return arith::MinimumFOp::create(nb, loc, ratio,
                                          f64Constant(nb, loc, 1.0))
             .getResult();
       });
   SmallVector<Value> clipped;
-  for (Value grad : op.getGrads()) {
+  for (Value grad : grads) {
     Type element = elementTypeOf(grad);
     clipped.push_back(mapWithScalars(
         tb, grad, coefficient,
@@ -81,6 +91,32 @@ SmallVector<Value> lowerClip(OpBuilder &b, ClipGradNormOp op) {
         }));
   }
   return clipped;
+}
+
+/// The clipped gradients (the gradients themselves without max_norm), then
+/// the norm: one computation for both. The norm is null when nothing reads
+/// it (and not computed when nothing else needs it either).
+SmallVector<Value> lowerClip(OpBuilder &b, ClipGradNormOp op) {
+  TensorBuilder tb(b, op.getLoc());
+  std::optional<llvm::APFloat> maxNorm = op.getMaxNorm();
+  bool normUsed = !op.getTotalNorm().use_empty();
+  SmallVector<Value> results(op.getGrads());
+  Value normResult;
+  if (maxNorm || normUsed) {
+    Value norm = globalNormF64(tb, op.getGrads());
+    if (maxNorm)
+      results = clipByNorm(tb, op.getGrads(), norm, maxNorm->convertToDouble());
+    Type normType = elementTypeOf(op.getTotalNorm());
+    if (normUsed && normType != b.getF64Type())
+      norm = scalarGeneric(tb, norm, normType,
+                           [&](OpBuilder &nb, Location loc, ValueRange args) {
+                             return roundTo(nb, loc, args[0], normType);
+                           });
+    if (normUsed)
+      normResult = toZeroD(tb, norm);
+  }
+  results.push_back(normResult);
+  return results;
 }
 
 //===----------------------------------------------------------------------===//

@@ -1,7 +1,8 @@
 //===- BuildTrainStep.cpp - nl-build-train-step ---------------------------===//
 //
-// train_step = the forward's loss, its VJP (nl-differentiate), the gradients'
-// norm, the optimizer levels and the in-place write of every updated weight
+// train_step = the forward's loss, its VJP (nl-differentiate), the optimizer
+// levels (whose nl.clip_grad_norm also gives the gradients' norm, an output)
+// and the in-place write of every updated weight
 // (Passes.td describes the steps; docs/training.md, "The training step").
 //
 //===----------------------------------------------------------------------===//
@@ -371,7 +372,6 @@ struct BuildTrainStepPass
       grads.push_back(adjointOf.lookup(weight.index));
       names.push_back(weight.name);
     }
-    Value gradNorm = buildGlobalNorm(builder, loc, grads, element);
     SmallVector<SmallVector<Value>> states(entry.weights.size());
     unsigned stateBase = numInputs + 3 + entry.weights.size();
     for (auto [position, state] : llvm::enumerate(entry.states))
@@ -395,7 +395,7 @@ struct BuildTrainStepPass
     for (auto [weight, newStates] : llvm::enumerate(updated.states))
       for (auto [value, old] : llvm::zip(newStates, states[weight]))
         writeBack(value, old);
-    func::ReturnOp::create(builder, loc, ValueRange{loss, gradNorm});
+    func::ReturnOp::create(builder, loc, ValueRange{loss, updated.gradNorm});
   }
 };
 

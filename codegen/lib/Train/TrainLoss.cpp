@@ -181,40 +181,6 @@ Value train::buildElementCount(OpBuilder &b, Location loc, Value tensor,
   return atLeastOne(b, loc, scalar);
 }
 
-Value train::buildGlobalNorm(OpBuilder &b, Location loc, ValueRange tensors,
-                             Type elementType) {
-  TensorBuilder tb(b, loc);
-  Type f64 = b.getF64Type();
-  Value total;
-  for (Value tensor : tensors) {
-    Value squares =
-        sumAll(tb, tensor, f64, [&](OpBuilder &nb, Location nl, ValueRange args) {
-          Value wide = args[0];
-          if (wide.getType() != f64)
-            wide = arith::ExtFOp::create(nb, nl, f64, wide);
-          return arith::MulFOp::create(nb, nl, wide, wide).getResult();
-        });
-    total = total ? tb.map(ValueRange{total, squares},
-                           [](OpBuilder &nb, Location nl, ValueRange args) {
-                             return arith::AddFOp::create(nb, nl, args[0],
-                                                          args[1])
-                                 .getResult();
-                           })
-                  : squares;
-  }
-  if (!total)
-    total = tb.filled({}, f64, 0.0);
-  return tb.generic(total, tb.identity(0), {}, tb.identity(0), elementType, {},
-                    std::nullopt,
-                    [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
-                      Value norm = math::SqrtOp::create(nb, nl, args[0]);
-                      if (elementType != f64)
-                        norm = arith::TruncFOp::create(nb, nl, elementType,
-                                                       norm);
-                      return norm;
-                    });
-}
-
 Value train::buildScalarProduct(OpBuilder &b, Location loc, Value a, Value c) {
   TensorBuilder tb(b, loc);
   return tb.map(ValueRange{a, c},

@@ -41,12 +41,6 @@ Value buildSummedSquaredError(OpBuilder &builder, Location loc, Value output,
 Value buildElementCount(OpBuilder &builder, Location loc, Value tensor,
                         Type elementType);
 
-/// sqrt(sum over `tensors` of sum of squares), summed in float64 and rounded
-/// once to `elementType`: a 0-D tensor (torch.nn.utils.clip_grad_norm_'s
-/// total norm).
-Value buildGlobalNorm(OpBuilder &builder, Location loc, ValueRange tensors,
-                      Type elementType);
-
 /// a * b of two 0-D tensors.
 Value buildScalarProduct(OpBuilder &builder, Location loc, Value a, Value b);
 

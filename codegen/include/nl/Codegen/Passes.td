@@ -94,7 +94,9 @@ def NLLowerOptimizers : Pass<"nl-lower-optimizers"> {
     dialect reference defines them, so that they go through every target's
     pipeline like the rest of the model:
     - `nl.clip_grad_norm`: one float64 sum of squares per gradient, one
-      scale factor `min(1, max_norm / (norm + 1e-6))` for all of them;
+      norm (the op's `total_norm`, not computed when unused and not
+      clipping), one scale factor `min(1, max_norm / (norm + 1e-6))` for
+      all of them (none without `max_norm`);
     - `nl.lr_schedule`: scalar float64 arithmetic on the step count (linear
       warm-up, cosine decay), rounded once to the rate's type;
     - `nl.moment`: `S <- decay S + scale (g + wd W)^power`, element-wise; a
@@ -149,11 +151,13 @@ def NLBuildTrainStep : Pass<"nl-build-train-step", "mlir::ModuleOp"> {
        against `targets` of the output's shape;
     2. its VJP (`nl-differentiate`, run by this pass), seeded with 1.0 and
        inlined into `train_step`: the gradient of every weight;
-    3. the global L2 norm of the gradients (before clipping; an output);
-    4. the optimizer levels (`nl.clip_grad_norm`, `nl.lr_schedule`,
+    3. the optimizer levels (`nl.clip_grad_norm`, `nl.lr_schedule`,
        `nl.moment`, `nl.param_update`; models/include/nl/Models/
-       OptimizerStep.h), lowered later by `nl-lower-optimizers`;
-    5. every updated parameter and optimizer state written into its
+       OptimizerStep.h), lowered later by `nl-lower-optimizers`; the
+       output `grad_norm` (the gradients' global L2 norm before clipping)
+       is `nl.clip_grad_norm`'s norm, emitted without `max_norm` when
+       clipping is off: one computation either way;
+    4. every updated parameter and optimizer state written into its
        argument's buffer (`bufferization.materialize_in_destination` into
        the argument's memref): train_step updates its weights in place.
     Arguments: the forward's inputs, `targets`, `lr` (0-D, the weights'

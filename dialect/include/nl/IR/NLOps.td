@@ -353,26 +353,38 @@ def NL_ParamUpdateOp : NL_Op<"param_update", [Pure, AttrSizedOperandSegments,
   let hasVerifier = 1;
 }
 
+def NL_GradientNorm : 0DTensorOf<[AnyFloat]>;
+
 def NL_ClipGradNormOp : NL_Op<"clip_grad_norm", [Pure,
     RangedTypesMatchWith<"the clipped gradients have the gradients' types",
                          "grads", "clipped", "$_self">]> {
   let summary = "gradient clipping by the global norm of a group of gradients";
   let description = [{
-    Scales every gradient of the group by the same factor so that their
-    global 2-norm `n = sqrt(sum_i ||g_i||^2)` is at most `max_norm`:
-    `g_i * min(1, max_norm / (n + 1e-6))`, as
+    Measures the global 2-norm `n = sqrt(sum_i ||g_i||^2)` of a group of
+    gradients and scales every gradient by the same factor so that it is at
+    most `max_norm`: `g_i * min(1, max_norm / (n + 1e-6))`, as
     `torch.nn.utils.clip_grad_norm_` does (the 1e-6 is its). The squares
-    are summed in float64 whatever the gradients' types. Clip before the
-    moments: the group is what one `max_norm` covers (all parameters of a
-    model, usually).
+    are summed in float64 whatever the gradients' types; `total_norm` is
+    `n` before clipping (what `clip_grad_norm_` returns), rounded once to
+    its element type. Clip before the moments: the group is what one
+    `max_norm` covers (all parameters of a model, usually).
+
+    Without `max_norm` the op only measures: `clipped` are the gradients
+    unchanged, so that a training step reports the norm whether it clips or
+    not, from one computation (`train_step`'s `grad_norm`). A lowering
+    computes nothing for a norm that is not used.
 
     ```mlir
-    %c:2 = nl.clip_grad_norm %gw, %gb {max_norm = 1.0} : tensor<64x32xf32>, tensor<64xf32>
+    %c:3 = nl.clip_grad_norm %gw, %gb {max_norm = 1.0} : tensor<64x32xf32>, tensor<64xf32> -> tensor<f32>
+    // %c#0, %c#1: the clipped gradients; %c#2: their norm before clipping
     ```
   }];
-  let arguments = (ins Variadic<NL_FloatTensor>:$grads, F64Attr:$max_norm);
-  let results = (outs Variadic<NL_FloatTensor>:$clipped);
-  let assemblyFormat = "$grads attr-dict `:` type($grads)";
+  let arguments = (ins Variadic<NL_FloatTensor>:$grads,
+                       OptionalAttr<F64Attr>:$max_norm);
+  let results = (outs Variadic<NL_FloatTensor>:$clipped,
+                      NL_GradientNorm:$total_norm);
+  let assemblyFormat =
+      "$grads attr-dict `:` type($grads) `->` type($total_norm)";
   let hasVerifier = 1;
 }
 

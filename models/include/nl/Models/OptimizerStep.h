@@ -2,7 +2,8 @@
 //-*-===//
 //
 // Emits the outer levels that update a model's parameters from their
-// gradients (semantics doc, section 6): nl.clip_grad_norm over the group,
+// gradients (semantics doc, section 6): nl.clip_grad_norm over the group
+// (measuring its norm, clipping if asked),
 // nl.lr_schedule on the run-time rate, one nl.moment per optimizer state and
 // one nl.param_update per parameter. A training step (hope-compile --train)
 // calls buildOptimizerLevels after the backward pass; hope-models
@@ -63,6 +64,9 @@ struct OptimizerStepResult {
   llvm::SmallVector<Value> params;
   /// Per parameter, in the order of getOptimizerStateNames.
   llvm::SmallVector<llvm::SmallVector<Value>> states;
+  /// The gradients' global L2 norm before clipping (nl.clip_grad_norm's
+  /// total_norm, of `lr`'s type), emitted whether or not the group clips.
+  Value gradNorm;
 };
 
 /// Emits one training step of the parameter group `params` (named `names`)
