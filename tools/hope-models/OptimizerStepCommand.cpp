@@ -26,6 +26,7 @@
 #include <cmath>
 
 using namespace mlir;
+using namespace mlir::nl;
 using namespace mlir::nl::models;
 namespace cl = llvm::cl;
 

@@ -11,7 +11,7 @@
 #include "TrainManifest.h"
 #include "nl/Codegen/Passes.h"
 #include "nl/IR/NLDialect.h"
-#include "nl/Models/OptimizerStep.h"
+#include "nl/IR/OptimizerLevels.h"
 #include "nl/Transforms/Passes.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -63,7 +63,7 @@ struct BuildTrainStepPass
       return module.emitError("nl-build-train-step: the manifest is not an "
                               "object with entry_points");
     }
-    FailureOr<models::OptimizerConfig> config = optimizerConfig(module);
+    FailureOr<OptimizerConfig> config = optimizerConfig(module);
     if (failed(config))
       return failure();
 
@@ -145,7 +145,7 @@ struct BuildTrainStepPass
     entry.targets["role"] = "input";
 
     for (auto [index, weight] : llvm::enumerate(entry.weights))
-      for (const std::string &suffix : models::getOptimizerStateNames(
+      for (const std::string &suffix : getOptimizerStateNames(
                *config, cast<RankedTensorType>(
                             forwardFunction.getArgument(weight.index)
                                 .getType())))
@@ -181,9 +181,9 @@ struct BuildTrainStepPass
     return success();
   }
 
-  FailureOr<models::OptimizerConfig> optimizerConfig(ModuleOp module) {
-    std::optional<models::OptimizerKind> kind =
-        models::parseOptimizerKind(optimizer);
+  FailureOr<OptimizerConfig> optimizerConfig(ModuleOp module) {
+    std::optional<OptimizerKind> kind =
+        parseOptimizerKind(optimizer);
     if (!kind)
       return module.emitError("nl-build-train-step: unknown optimizer '")
              << optimizer << "' (sgd, adamw, muon or m3)";
@@ -192,7 +192,7 @@ struct BuildTrainStepPass
       return module.emitError(
           "nl-build-train-step: clip, weight-decay, warmup and total-steps "
           "must be at least 0 and lr-min-ratio in [0, 1]");
-    models::OptimizerConfig config;
+    OptimizerConfig config;
     config.kind = *kind;
     config.weightDecay = weightDecay;
     config.momentum = momentum;
@@ -288,7 +288,7 @@ struct BuildTrainStepPass
   void buildTrainStep(func::FuncOp forwardFunction, func::FuncOp vjp,
                       const TrainEntry &entry, Type targetsType,
                       unsigned outputIndex, bool crossEntropy, Type element,
-                      const models::OptimizerConfig &config) {
+                      const OptimizerConfig &config) {
     MLIRContext *context = &getContext();
     Location loc = forwardFunction.getLoc();
     auto scalarType = RankedTensorType::get({}, element);
@@ -376,7 +376,7 @@ struct BuildTrainStepPass
     unsigned stateBase = numInputs + 3 + entry.weights.size();
     for (auto [position, state] : llvm::enumerate(entry.states))
       states[state.weight].push_back(body->getArgument(stateBase + position));
-    models::OptimizerStepResult updated = models::buildOptimizerLevels(
+    OptimizerStepResult updated = buildOptimizerLevels(
         builder, loc, config, names, params, grads, states, lr, step);
 
     // Every new value into its argument's buffer.

@@ -152,8 +152,8 @@ def NLBuildTrainStep : Pass<"nl-build-train-step", "mlir::ModuleOp"> {
     2. its VJP (`nl-differentiate`, run by this pass), seeded with 1.0 and
        inlined into `train_step`: the gradient of every weight;
     3. the optimizer levels (`nl.clip_grad_norm`, `nl.lr_schedule`,
-       `nl.moment`, `nl.param_update`; models/include/nl/Models/
-       OptimizerStep.h), lowered later by `nl-lower-optimizers`; the
+       `nl.moment`, `nl.param_update`; dialect/include/nl/IR/
+       OptimizerLevels.h), lowered later by `nl-lower-optimizers`; the
        output `grad_norm` (the gradients' global L2 norm before clipping)
        is `nl.clip_grad_norm`'s norm, emitted without `max_norm` when
        clipping is off: one computation either way;
