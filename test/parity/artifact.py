@@ -137,7 +137,10 @@ class Artifact:
             inputs.append(value)
         return self(name, *inputs)
 
-    def __call__(self, name: str, *inputs: np.ndarray) -> list[np.ndarray]:
+    def __call__(self, name: str, *inputs: np.ndarray, services: Services = SERVICES) -> list[np.ndarray]:
+        """Calls entry point `name`; the artifact's memory comes from `services` (the C
+        library's by default; the outputs are freed with the C library's free, so any other
+        table must allocate with it too)."""
         entry = self.entry(name)
         if len(inputs) != len(entry["inputs"]):
             raise ValueError(f"{name} takes {len(entry['inputs'])} inputs, got {len(inputs)}")
@@ -158,7 +161,7 @@ class Artifact:
         function = getattr(self.library, f"hope_entry_{name}")
         function.restype = ctypes.c_int32
         function.argtypes = [ctypes.c_void_p, ctypes.POINTER(Services)]
-        broken = function(args, ctypes.byref(SERVICES))
+        broken = function(args, ctypes.byref(services))
         if broken:
             precondition = entry["preconditions"][broken - 1]
             raise PreconditionError(f"{name}: {precondition['message']}")
