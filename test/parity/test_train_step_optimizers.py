@@ -19,7 +19,10 @@ import torch
 from reference import optimizers as ref
 from test_train_step import BLOCK_ARGS, _block_data, _block_loss, _build
 
-LR, CLIP, WEIGHT_DECAY, MOMENTUM = 1e-2, 0.5, 0.01, 0.9
+CLIP, WEIGHT_DECAY, MOMENTUM = 0.5, 0.01, 0.9
+# M3 divides by sqrt(V), V the sum of g^2 (no decay): an element's step is about r / |g|, so
+# its rate is smaller (at 1e-2 the block's loss jumps from 3 to 5e6 at step 2).
+RATES = {"sgd": 1e-2, "muon": 1e-2, "m3": 1e-4}
 BETAS, EPS = (0.9, 0.999), 1e-8
 # M3's compiled defaults (nl/Models/OptimizerStep.h): beta1, beta2, beta3, alpha, every.
 M3 = dict(beta1=0.9, beta2=0.999, beta3=0.5, alpha=0.5, every=4)
@@ -38,15 +41,15 @@ class Reference:
     group, then the optimizer's rule per parameter."""
 
     def __init__(self, optimizer: str, weights: dict):
-        self.optimizer = optimizer
+        self.optimizer, self.lr = optimizer, RATES[optimizer]
         self.leaves = {name: value.clone().requires_grad_() for name, value in weights.items()}
         orthogonalised = optimizer in ("muon", "m3")
         self.matrices = [n for n, v in self.leaves.items() if orthogonalised and v.dim() == 2]
         rest = [self.leaves[n] for n in self.leaves if n not in self.matrices]
         if optimizer == "sgd":
-            self.torch = torch.optim.SGD(rest, lr=LR, momentum=MOMENTUM, weight_decay=WEIGHT_DECAY)
+            self.torch = torch.optim.SGD(rest, lr=self.lr, momentum=MOMENTUM, weight_decay=WEIGHT_DECAY)
         else:
-            self.torch = torch.optim.AdamW(rest, lr=LR, betas=BETAS, eps=EPS,
+            self.torch = torch.optim.AdamW(rest, lr=self.lr, betas=BETAS, eps=EPS,
                                            weight_decay=WEIGHT_DECAY)
         # Muon: [m]; M3: [M1, M2, pending sum, V] (zero before step 1, as the compiled states).
         self.states = {n: [torch.zeros_like(self.leaves[n]) for _ in range(4)]
@@ -66,9 +69,10 @@ class Reference:
             for name in self.matrices:
                 param, grad, states = self.leaves[name], self.leaves[name].grad, self.states[name]
                 if self.optimizer == "muon":
-                    new, states[0] = ref.muon_step(param, grad, states[0], LR, MOMENTUM)
+                    new, states[0] = ref.muon_step(param, grad, states[0], self.lr,
+                                                     MOMENTUM)
                 else:
-                    new, *states[:] = ref.m3_step(param, grad, *states, LR, step, M3["beta1"],
+                    new, *states[:] = ref.m3_step(param, grad, *states, self.lr, step, M3["beta1"],
                                                   M3["beta2"], M3["beta3"], M3["alpha"], EPS,
                                                   M3["every"])
                 param.copy_(new)
@@ -101,7 +105,7 @@ def test_block_steps_match_pytorch(hope_models, hope_compile, directory, optimiz
     reference = Reference(optimizer, model.weights)
     x, targets = _block_data()
     for step in range(1, STEPS[optimizer] + 1):
-        loss, norm = model.step(x.numpy(), targets.numpy(), LR, step)
+        loss, norm = model.step(x.numpy(), targets.numpy(), RATES[optimizer], step)
         reference_loss, reference_norm = reference.step(step, x, targets)
         print(f"{optimizer} step {step}: loss {loss:.12f} (torch {reference_loss:.12f}), "
               f"grad_norm {norm:.9e} (torch {reference_norm:.9e})")
