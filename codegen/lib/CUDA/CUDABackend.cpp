@@ -130,8 +130,10 @@ static const CompilePhase kCUDAPhases[] = {
                        "canonicalize,cse");
        pm.addPass(createNLMemrefCopyToLinalg());
      }},
-    {"loops", "linalg ops lowered to parallel loops",
+    {"loops", "contractions outside the memory stages as tiled kernels, "
+              "the other linalg ops lowered to parallel loops",
      [](OpPassManager &pm, const CompileOptions &) {
+       pm.addPass(createNLCUDATileContractions());
        addPipeline(pm, "scf-forall-to-parallel,"
                        "func.func(convert-linalg-to-parallel-loops),"
                        "canonicalize,cse");

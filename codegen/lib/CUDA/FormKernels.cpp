@@ -180,6 +180,9 @@ struct FormKernelsPass : nl::impl::NLCUDAFormKernelsBase<FormKernelsPass> {
       // that use them (cuda::sinkDeviceScalars below).
       if (cuda::isArgumentScalarRead(&op))
         continue;
+      // Kernels formed already (nl-cuda-tile-contractions).
+      if (isa<gpu::LaunchOp>(op))
+        continue;
       if (isa<memref::LoadOp, memref::StoreOp, memref::CopyOp>(op))
         return op.emitError("host code would access device memory here; "
                             "the CUDA target runs every access in a kernel");
