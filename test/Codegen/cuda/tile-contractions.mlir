@@ -92,4 +92,4 @@ func.func @projection(%x: memref<?x?x64xf32>, %w: memref<128x64xf32>) -> memref<
 // RACES-SAME: known_block_size = array<i32: 256, 1, 1>
 // RACES: gpu.barrier
 
-// PLANTED: error: possible race on workgroup buffer
+// PLANTED: error: possible race on workgroup buffer #0 (memref<64x17xf32
