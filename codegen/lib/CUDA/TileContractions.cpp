@@ -201,12 +201,48 @@ bool touches(Operation *op, Value buffer) {
   return found;
 }
 
-/// The last op before `before` in its block that touches `buffer`.
+/// The last op before `before` in its block that may write `buffer` (a
+/// linalg.copy out of it only reads it).
 Operation *lastToucher(Operation *before, Value buffer) {
-  for (Operation *op = before->getPrevNode(); op; op = op->getPrevNode())
+  for (Operation *op = before->getPrevNode(); op; op = op->getPrevNode()) {
+    auto copy = dyn_cast<linalg::CopyOp>(op);
+    if (copy && copy.getDpsInputs()[0] == buffer &&
+        rootOf(copy.getDpsInits()[0]) != buffer)
+      continue;
     if (touches(op, buffer))
       return op;
+  }
   return nullptr;
+}
+
+/// An elementwise consumer right after `generic` that reads its output `c`
+/// (what a contraction's activation or residual add is after
+/// nl-fuse-elementwise): identity maps of the output's rank, `c` one of its
+/// inputs, and nothing else using `c`. The tiled kernel then stores the
+/// consumer's result instead of `c`.
+linalg::GenericOp findEpilogue(linalg::GenericOp generic, Value c) {
+  auto consumer =
+      dyn_cast_or_null<linalg::GenericOp>(generic->getNextNode());
+  if (!consumer || !consumer.hasPureBufferSemantics() ||
+      consumer.getNumDpsInits() != 1 ||
+      consumer.getNumLoops() != consumer.getNumParallelLoops() ||
+      !c.getDefiningOp<memref::AllocOp>())
+    return nullptr;
+  auto type = cast<MemRefType>(c.getType());
+  for (AffineMap map : consumer.getIndexingMapsArray())
+    if (!map.isIdentity() || map.getNumDims() != type.getRank())
+      return nullptr;
+  for (Operation &op : consumer.getBody()->without_terminator())
+    if (isa<linalg::IndexOp>(op) || op.getNumRegions() ||
+        !isMemoryEffectFree(&op))
+      return nullptr;
+  if (!llvm::is_contained(consumer.getDpsInputs(), c) ||
+      rootOf(consumer.getDpsInits()[0]) == c)
+    return nullptr;
+  for (Operation *user : c.getUsers())
+    if (user != generic && user != consumer && !isa<linalg::FillOp>(user))
+      return nullptr;
+  return consumer;
 }
 
 Value fillScalarOf(Operation *op, Value buffer) {
@@ -244,6 +280,8 @@ struct TileContractionsPass
   using Base::Base;
 
   unsigned tiled = 0;
+  /// Consumers fused into a tiled kernel's epilogue (erased).
+  DenseSet<Operation *> fusedConsumers;
 
   void runOnOperation() override {
     SmallVector<linalg::GenericOp> generics;
@@ -253,6 +291,8 @@ struct TileContractionsPass
              function.getBody().front().getOps<linalg::GenericOp>())
           generics.push_back(generic);
     for (linalg::GenericOp generic : generics) {
+      if (fusedConsumers.contains(generic))
+        continue;
       std::string why;
       FailureOr<ContractionShape> shape =
           matchContraction(generic, minExtent, why);
@@ -304,6 +344,7 @@ struct TileContractionsPass
       init.deadCopy.erase();
       init.deadCopy = nullptr;
     }
+    linalg::GenericOp epilogue = findEpilogue(generic, c);
 
     // Host: extents and the grid.
     Value extentM = extentOf(b, generic, shape.m);
@@ -533,13 +574,44 @@ struct TileContractionsPass
           DenseMap<unsigned, Value> at = index;
           at[shape.m] = m;
           at[shape.n] = n;
-          memref::StoreOp::create(gb, loc, v, c, indicesOf(mapC, at));
+          SmallVector<Value> indices = indicesOf(mapC, at);
+          if (!epilogue) {
+            memref::StoreOp::create(gb, loc, v, c, indices);
+            return;
+          }
+          // The consumer's payload on this element, its other inputs read
+          // at the same indices.
+          Block *consumer = epilogue.getBody();
+          IRMapping mapping;
+          for (OpOperand &operand : epilogue->getOpOperands()) {
+            BlockArgument arg =
+                consumer->getArgument(operand.getOperandNumber());
+            if (operand.get() == c)
+              mapping.map(arg, v);
+            else if (epilogue.isDpsInput(&operand) || !arg.use_empty())
+              mapping.map(arg, memref::LoadOp::create(gb, loc, operand.get(),
+                                                      indices));
+          }
+          for (Operation &op : consumer->without_terminator())
+            gb.clone(op, mapping);
+          Value result =
+              mapping.lookupOrDefault(consumer->getTerminator()->getOperand(0));
+          memref::StoreOp::create(gb, loc, result,
+                                  epilogue.getDpsInits()[0], indices);
         });
     // The race check joins the end of the guard's region with the interval
     // before it (where the prologue runs): a last barrier keeps the
     // epilogue's interval apart.
     gpu::BarrierOp::create(kb, loc);
     generic.erase();
+    if (epilogue) {
+      fusedConsumers.insert(epilogue);
+      epilogue.erase();
+      // The contraction's own output is then unused when it started from a
+      // scalar (its prologue reads it otherwise).
+      if (c.use_empty())
+        c.getDefiningOp()->erase();
+    }
   }
 };
 
