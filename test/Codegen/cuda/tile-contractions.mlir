@@ -7,10 +7,11 @@
 // accumulators start at the constant. (tile-contractions-skipped.mlir: what
 // is left alone.)
 
-// RUN: hope-opt %s --nl-cuda-tile-contractions --canonicalize --cse | FileCheck %s
+// RUN: hope-opt %s --split-input-file --nl-cuda-tile-contractions --canonicalize --cse \
+// RUN:   | FileCheck %s --check-prefixes=CHECK,EPILOGUE
 // The tiled kernel, outlined, passes the race check; with the barrier after
 // the tiles are staged removed (a planted race), it does not.
-// RUN: hope-opt %s --nl-cuda-tile-contractions --nl-cuda-form-kernels \
+// RUN: hope-opt %s --split-input-file --nl-cuda-tile-contractions --nl-cuda-form-kernels \
 // RUN:   --canonicalize --cse --gpu-kernel-outlining --nl-cuda-check-races \
 // RUN:   | FileCheck %s --check-prefix=RACES
 // RUN: hope-opt %s --nl-cuda-tile-contractions --nl-cuda-form-kernels \
@@ -93,3 +94,50 @@ func.func @projection(%x: memref<?x?x64xf32>, %w: memref<128x64xf32>) -> memref<
 // RACES: gpu.barrier
 
 // PLANTED: error: possible race on workgroup buffer #0 (memref<64x17xf32
+
+// -----
+
+// The elementwise consumer right after the contraction (here SiLU plus a
+// residual, as the CMS layers end) runs in the kernel's epilogue: the
+// kernel stores its result and the contraction's own buffer is gone.
+
+// EPILOGUE-LABEL: func.func @with_epilogue
+// EPILOGUE-NOT: memref.alloc
+// EPILOGUE: gpu.launch
+// EPILOGUE: memref.store %{{cst.*}}, %{{.*}}[%c0, %{{.*}}] : memref<16x256xf32, #gpu.address_space<workgroup>>
+// EPILOGUE: gpu.barrier
+// EPILOGUE: scf.for %{{.*}} = %{{.*}} to %c4096 step %c256
+// EPILOGUE: scf.if
+// EPILOGUE: %[[ACC:.*]] = memref.load %{{.*}}[%{{.*}}, %{{.*}}] : memref<16x256xf32, #gpu.address_space<workgroup>>
+// EPILOGUE: %[[RES:.*]] = memref.load %arg2[%[[I:.*]], %[[J:.*]]]
+// EPILOGUE: math.exp
+// EPILOGUE: %[[OUT:.*]] = arith.addf %{{.*}}, %[[RES]]
+// EPILOGUE: memref.store %[[OUT]], %arg3[%[[I]], %[[J]]]
+// EPILOGUE: gpu.terminator
+// EPILOGUE-NOT: linalg.generic
+func.func @with_epilogue(%x: memref<?x64xf32>, %w: memref<64x128xf32>, %res: memref<?x128xf32>, %out: memref<?x128xf32>) {
+  %c0 = arith.constant 0 : index
+  %one = arith.constant 1.0 : f32
+  %zero = arith.constant 0.0 : f32
+  %m = memref.dim %x, %c0 : memref<?x64xf32>
+  %y = memref.alloc(%m) : memref<?x128xf32>
+  linalg.fill ins(%zero : f32) outs(%y : memref<?x128xf32>)
+  linalg.generic {indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %w : memref<?x64xf32>, memref<64x128xf32>) outs(%y : memref<?x128xf32>) {
+  ^bb0(%in: f32, %in_w: f32, %o: f32):
+    %p = arith.mulf %in, %in_w : f32
+    %s = arith.addf %o, %p : f32
+    linalg.yield %s : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(m, n) -> (m, n)>, affine_map<(m, n) -> (m, n)>, affine_map<(m, n) -> (m, n)>], iterator_types = ["parallel", "parallel"]}
+      ins(%y, %res : memref<?x128xf32>, memref<?x128xf32>) outs(%out : memref<?x128xf32>) {
+  ^bb0(%v: f32, %r: f32, %o: f32):
+    %n = arith.negf %v : f32
+    %e = math.exp %n : f32
+    %d = arith.addf %e, %one : f32
+    %g = arith.divf %v, %d : f32
+    %a = arith.addf %g, %r : f32
+    linalg.yield %a : f32
+  }
+  return
+}
