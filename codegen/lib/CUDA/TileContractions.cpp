@@ -18,9 +18,14 @@
 //         barrier
 //       }
 //       barrier
-//       C[m0 + r][n0 + c] = Cs[..][..] where in bounds (thread-strided)
+//       C[m0 + r][n0 + c] = Cs[..][..] where in bounds (thread-strided), or
+//         the elementwise consumer that follows the contraction applied to
+//         it, stored to the consumer's output (the epilogue)
 //     }
 //   }
+//
+// init: a constant when the output was filled (directly or through a copy
+// of a filled buffer), else the output's own elements.
 //
 //===----------------------------------------------------------------------===//
 
@@ -221,8 +226,20 @@ Operation *lastToucher(Operation *before, Value buffer) {
 /// inputs, and nothing else using `c`. The tiled kernel then stores the
 /// consumer's result instead of `c`.
 linalg::GenericOp findEpilogue(linalg::GenericOp generic, Value c) {
-  auto consumer =
-      dyn_cast_or_null<linalg::GenericOp>(generic->getNextNode());
+  // Allocations in between (the consumer's output) move before the
+  // contraction when their sizes are known there.
+  SmallVector<memref::AllocOp> between;
+  Operation *next = generic->getNextNode();
+  for (; auto alloc = dyn_cast_or_null<memref::AllocOp>(next);
+       next = next->getNextNode()) {
+    for (Value size : alloc->getOperands())
+      if (Operation *def = size.getDefiningOp();
+          def && def->getBlock() == generic->getBlock() &&
+          !def->isBeforeInBlock(generic))
+        return nullptr;
+    between.push_back(alloc);
+  }
+  auto consumer = dyn_cast_or_null<linalg::GenericOp>(next);
   if (!consumer || !consumer.hasPureBufferSemantics() ||
       consumer.getNumDpsInits() != 1 ||
       consumer.getNumLoops() != consumer.getNumParallelLoops() ||
@@ -242,6 +259,8 @@ linalg::GenericOp findEpilogue(linalg::GenericOp generic, Value c) {
   for (Operation *user : c.getUsers())
     if (user != generic && user != consumer && !isa<linalg::FillOp>(user))
       return nullptr;
+  for (memref::AllocOp alloc : between)
+    alloc->moveBefore(generic);
   return consumer;
 }
 

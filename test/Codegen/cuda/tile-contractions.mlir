@@ -99,9 +99,12 @@ func.func @projection(%x: memref<?x?x64xf32>, %w: memref<128x64xf32>) -> memref<
 
 // The elementwise consumer right after the contraction (here SiLU plus a
 // residual, as the CMS layers end) runs in the kernel's epilogue: the
-// kernel stores its result and the contraction's own buffer is gone.
+// kernel stores its result into the consumer's output (allocated after the
+// contraction: the allocation moves before the kernel) and the
+// contraction's own buffer is gone.
 
 // EPILOGUE-LABEL: func.func @with_epilogue
+// EPILOGUE: %[[Z:.*]] = memref.alloc
 // EPILOGUE-NOT: memref.alloc
 // EPILOGUE: gpu.launch
 // EPILOGUE: memref.store %{{cst.*}}, %{{.*}}[%c0, %{{.*}}] : memref<16x256xf32, #gpu.address_space<workgroup>>
@@ -112,10 +115,10 @@ func.func @projection(%x: memref<?x?x64xf32>, %w: memref<128x64xf32>) -> memref<
 // EPILOGUE: %[[RES:.*]] = memref.load %arg2[%[[I:.*]], %[[J:.*]]]
 // EPILOGUE: math.exp
 // EPILOGUE: %[[OUT:.*]] = arith.addf %{{.*}}, %[[RES]]
-// EPILOGUE: memref.store %[[OUT]], %arg3[%[[I]], %[[J]]]
+// EPILOGUE: memref.store %[[OUT]], %[[Z]][%[[I]], %[[J]]]
 // EPILOGUE: gpu.terminator
 // EPILOGUE-NOT: linalg.generic
-func.func @with_epilogue(%x: memref<?x64xf32>, %w: memref<64x128xf32>, %res: memref<?x128xf32>, %out: memref<?x128xf32>) {
+func.func @with_epilogue(%x: memref<?x64xf32>, %w: memref<64x128xf32>, %res: memref<?x128xf32>) -> memref<?x128xf32> {
   %c0 = arith.constant 0 : index
   %one = arith.constant 1.0 : f32
   %zero = arith.constant 0.0 : f32
@@ -129,6 +132,7 @@ func.func @with_epilogue(%x: memref<?x64xf32>, %w: memref<64x128xf32>, %res: mem
     %s = arith.addf %o, %p : f32
     linalg.yield %s : f32
   }
+  %out = memref.alloc(%m) : memref<?x128xf32>
   linalg.generic {indexing_maps = [affine_map<(m, n) -> (m, n)>, affine_map<(m, n) -> (m, n)>, affine_map<(m, n) -> (m, n)>], iterator_types = ["parallel", "parallel"]}
       ins(%y, %res : memref<?x128xf32>, memref<?x128xf32>) outs(%out : memref<?x128xf32>) {
   ^bb0(%v: f32, %r: f32, %o: f32):
@@ -139,5 +143,5 @@ func.func @with_epilogue(%x: memref<?x64xf32>, %w: memref<64x128xf32>, %res: mem
     %a = arith.addf %g, %r : f32
     linalg.yield %a : f32
   }
-  return
+  return %out : memref<?x128xf32>
 }

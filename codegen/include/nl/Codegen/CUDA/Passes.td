@@ -155,15 +155,23 @@ def NLCUDATileContractions
     writes of other threads by a barrier, so `nl-cuda-check-races` proves
     the kernel race-free and the emulator runs it. Results equal the loop
     nest's up to the order of the k sum (it is the same order: k ascending
-    per output element). An output whose last writer before the
-    contraction is a `linalg.fill` with a constant, or a `linalg.copy` from
-    a buffer so filled, starts from that constant without reading memory;
-    the copy is erased, and a fill that nothing reads any more too.
+    per output element).
+
+    Fused around it, where no value is computed twice: an output whose last
+    writer before the contraction is a `linalg.fill` with a constant, or a
+    `linalg.copy` from a buffer so filled (what bufferization leaves for an
+    accumulator that starts at zero), starts from that constant without
+    reading memory; the copy is erased, and a fill that nothing reads any
+    more too. An elementwise `linalg.generic` right after the contraction
+    (identity maps, the contraction's output one of its inputs and used by
+    nothing else: an activation, a residual add) runs in the epilogue on
+    each element of the tile, its other inputs read at the same indices,
+    and the kernel stores its result instead of the contraction's.
   }];
   let options = [
     Option<"minExtent", "min-extent", "int64_t", /*default=*/"64",
            "The smallest static n and k extents tiled (below it a tile "
-           "would be mostly idle)">,
+           "would be mostly idle; the CUDA pipeline passes 16)">,
   ];
   let dependentDialects = ["mlir::gpu::GPUDialect",
                            "mlir::scf::SCFDialect",
