@@ -12,7 +12,8 @@
 //     }
 //     then carried[k][b, h] and the chunk's scratch move to the block's
 //     slices of workgroup memory where they fit (WorkgroupPlacement.cpp)
-//   loop nest outside (top-level scf.parallel):
+//   loop nest outside (top-level scf.parallel; a top-level gpu.launch, a
+//   tiled contraction from nl-cuda-tile-contractions, stays):
 //     gpu.launch blocks(ceil(N / threads)) threads(threads) {
 //       i = block * threads + thread; if (i < N) body(delinearise(i)) }
 //

@@ -81,7 +81,9 @@ def NLCUDAFormKernels : Pass<"nl-cuda-form-kernels", "mlir::ModuleOp"> {
     - Every other top-level `scf.parallel` nest (work outside the chunk
       loops) becomes a `gpu.launch` of `threads` threads per block over its
       linearised iteration space, so the number of launches of a call does
-      not depend on the sequence length.
+      not depend on the sequence length. Top-level `gpu.launch` ops formed
+      before (`nl-cuda-tile-contractions`' tiled contractions) stay as they
+      are.
 
     The pass proves that blocks of a memory stage are independent: every
     access to a buffer the kernel writes must index dimensions 0 and 1 with
