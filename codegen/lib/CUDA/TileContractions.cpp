@@ -67,6 +67,8 @@ constexpr int64_t kThreads = kThreadsPerSide * kThreadsPerSide;
 /// A tile stored k-fastest gets one padding column, so that a warp reading
 /// one k of 16 rows hits different banks.
 constexpr int64_t kPad = 1;
+/// What a kernel may declare of shared memory statically.
+constexpr int64_t kStaticSharedBytes = 48 * 1024;
 
 Value constantIndex(OpBuilder &b, Location loc, int64_t value) {
   return arith::ConstantIndexOp::create(b, loc, value);
@@ -167,6 +169,19 @@ FailureOr<ContractionShape> matchContraction(linalg::GenericOp generic,
     if (ShapedType::isDynamic(ranges[dim]) || ranges[dim] < minExtent)
       return fail("a column or reduction extent that is dynamic or below "
                   "min-extent");
+  // Static shared memory (workgroup attributions) is limited to 48 KiB.
+  auto bytesOf = [&](Value operand) {
+    return static_cast<int64_t>(
+        cast<MemRefType>(operand.getType()).getElementTypeBitWidth() / 8);
+  };
+  int64_t shared =
+      kTile * (kStepK + kPad) *
+          (bytesOf(generic.getDpsInputs()[0]) +
+           bytesOf(generic.getDpsInputs()[1])) +
+      kRegs * kRegs * kThreads * bytesOf(c);
+  if (shared > kStaticSharedBytes)
+    return fail("tiles beyond the 48 KiB of static shared memory (64-bit "
+                "elements)");
   AffineMap mapA = maps[shape.inputA], mapB = maps[shape.inputB];
   shape.aKFastest = dimAt(mapA, mapA.getNumResults() - 1) != shape.m;
   shape.bKFastest = dimAt(mapB, mapB.getNumResults() - 1) != shape.n;

@@ -1,6 +1,7 @@
 // nl-cuda-tile-contractions leaves alone a matrix-vector product (no
-// dimension of its own on one side: a 64 x 64 tile would be mostly idle)
-// and a contraction inside a chunk loop (the memory stage's kernel runs it).
+// dimension of its own on one side: a 64 x 64 tile would be mostly idle),
+// a contraction inside a chunk loop (the memory stage's kernel runs it), and
+// a float64 one (its tiles would not fit 48 KiB of static shared memory).
 
 // RUN: hope-opt %s --nl-cuda-tile-contractions | FileCheck %s
 
@@ -13,7 +14,8 @@
 // CHECK: linalg.generic
 // CHECK: scf.for
 // CHECK: linalg.generic
-func.func @matvec_and_chunk_loop(%x: memref<?x64xf32>, %w: memref<128x64xf32>, %y: memref<?x128xf32>, %vec: memref<64xf32>, %res: memref<128xf32>, %n: index) {
+// CHECK: linalg.generic {{.*}} ins(%arg0, %arg1 : memref<?x64xf64>, memref<128x64xf64>)
+func.func @matvec_and_chunk_loop(%x64: memref<?x64xf64>, %w64: memref<128x64xf64>, %y64: memref<?x128xf64>, %x: memref<?x64xf32>, %w: memref<128x64xf32>, %y: memref<?x128xf32>, %vec: memref<64xf32>, %res: memref<128xf32>, %n: index) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   // W @ v: the vector has no dimension of its own, not tiled.
@@ -33,6 +35,13 @@ func.func @matvec_and_chunk_loop(%x: memref<?x64xf32>, %w: memref<128x64xf32>, %
       %s = arith.addf %o, %p : f32
       linalg.yield %s : f32
     }
+  }
+  linalg.generic {indexing_maps = [#mv, #mw, #my], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x64, %w64 : memref<?x64xf64>, memref<128x64xf64>) outs(%y64 : memref<?x128xf64>) {
+  ^bb0(%in: f64, %in_w: f64, %o: f64):
+    %p = arith.mulf %in, %in_w : f64
+    %s = arith.addf %o, %p : f64
+    linalg.yield %s : f64
   }
   return
 }

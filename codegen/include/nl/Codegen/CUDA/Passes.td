@@ -132,7 +132,9 @@ def NLCUDATileContractions
     dimension k indexed by both inputs, projected-permutation maps, a
     payload that reads no indices or memory, an output dimension m indexed
     by one input only (A) and one n by the other only (B), and static n and
-    k extents of at least `min-extent` becomes ONE `gpu.launch`
+    k extents of at least `min-extent`, and tiles within the 48 KiB of
+    static shared memory (32-bit elements; a float64 contraction keeps its
+    loop nest) becomes ONE `gpu.launch`
     (`contraction_<i>` in module `hope_kernels`) with:
 
     - a grid of 64 x 64 output tiles over the output's innermost m and n
