@@ -130,8 +130,16 @@ static const CompilePhase kCUDAPhases[] = {
                        "canonicalize,cse");
        pm.addPass(createNLMemrefCopyToLinalg());
      }},
-    {"loops", "linalg ops lowered to parallel loops",
+    {"loops", "contractions outside the memory stages as tiled kernels, "
+              "the other linalg ops lowered to parallel loops",
      [](OpPassManager &pm, const CompileOptions &) {
+       // Down to 16 columns: a 64-wide tile is then a quarter busy, but
+       // still reads each A row once per 64 outputs instead of once per
+       // output (the tiny configs' CMS layers; the emulated parity tests
+       // run the tiled kernels through them).
+       NLCUDATileContractionsOptions tiling;
+       tiling.minExtent = 16;
+       pm.addPass(createNLCUDATileContractions(tiling));
        addPipeline(pm, "scf-forall-to-parallel,"
                        "func.func(convert-linalg-to-parallel-loops),"
                        "canonicalize,cse");

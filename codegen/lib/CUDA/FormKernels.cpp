@@ -12,7 +12,8 @@
 //     }
 //     then carried[k][b, h] and the chunk's scratch move to the block's
 //     slices of workgroup memory where they fit (WorkgroupPlacement.cpp)
-//   loop nest outside (top-level scf.parallel):
+//   loop nest outside (top-level scf.parallel; a top-level gpu.launch, a
+//   tiled contraction from nl-cuda-tile-contractions, stays):
 //     gpu.launch blocks(ceil(N / threads)) threads(threads) {
 //       i = block * threads + thread; if (i < N) body(delinearise(i)) }
 //
@@ -179,6 +180,9 @@ struct FormKernelsPass : nl::impl::NLCUDAFormKernelsBase<FormKernelsPass> {
       // Scalars of arguments (a streamed position) are read by the kernels
       // that use them (cuda::sinkDeviceScalars below).
       if (cuda::isArgumentScalarRead(&op))
+        continue;
+      // Kernels formed already (nl-cuda-tile-contractions).
+      if (isa<gpu::LaunchOp>(op))
         continue;
       if (isa<memref::LoadOp, memref::StoreOp, memref::CopyOp>(op))
         return op.emitError("host code would access device memory here; "

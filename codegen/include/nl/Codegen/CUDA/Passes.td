@@ -81,7 +81,9 @@ def NLCUDAFormKernels : Pass<"nl-cuda-form-kernels", "mlir::ModuleOp"> {
     - Every other top-level `scf.parallel` nest (work outside the chunk
       loops) becomes a `gpu.launch` of `threads` threads per block over its
       linearised iteration space, so the number of launches of a call does
-      not depend on the sequence length.
+      not depend on the sequence length. Top-level `gpu.launch` ops formed
+      before (`nl-cuda-tile-contractions`' tiled contractions) stay as they
+      are.
 
     The pass proves that blocks of a memory stage are independent: every
     access to a buffer the kernel writes must index dimensions 0 and 1 with
@@ -109,6 +111,71 @@ def NLCUDAFormKernels : Pass<"nl-cuda-form-kernels", "mlir::ModuleOp"> {
            "Workgroup memory a memory-stage block may use for its carried "
            "buffers (dynamic shared memory; the CUDA backend passes the "
            "smallest per-block limit of its chips)">,
+  ];
+  let dependentDialects = ["mlir::gpu::GPUDialect",
+                           "mlir::scf::SCFDialect",
+                           "mlir::memref::MemRefDialect",
+                           "mlir::arith::ArithDialect"];
+}
+
+def NLCUDATileContractions
+    : Pass<"nl-cuda-tile-contractions", "mlir::ModuleOp"> {
+  let summary = "Contractions outside the memory stages as tiled kernels with "
+                "workgroup-memory tiles";
+  let description = [{
+    On buffers, before `convert-linalg-to-parallel-loops` and
+    `nl-cuda-form-kernels`. Without it a contraction outside the chunk loops
+    (x @ W, the CMS MLPs' layers, the LM head) becomes a loop nest of one
+    output element per thread that reads a row of A and a column of B from
+    global memory per element. Each `linalg.generic` at a function's top
+    level with two input buffers, one output buffer, exactly one reduction
+    dimension k indexed by both inputs, projected-permutation maps, a
+    payload that reads no indices or memory, an output dimension m indexed
+    by one input only (A) and one n by the other only (B), and static n and
+    k extents of at least `min-extent`, and tiles within the 48 KiB of
+    static shared memory (32-bit elements; a float64 contraction keeps its
+    loop nest) becomes ONE `gpu.launch`
+    (`contraction_<i>` in module `hope_kernels`) with:
+
+    - a grid of 64 x 64 output tiles over the output's innermost m and n
+      dimensions (x: n tiles, y: m tiles) times the other parallel
+      dimensions (z, delinearised), 256 threads per block, each thread a
+      4 x 4 register tile at rows `ty + 16 i`, columns `tx + 16 j`;
+    - workgroup memory (`#gpu.address_space<workgroup>` attributions): a
+      64 x 16 tile of A and a 16 x 64 tile of B per step of k, each laid
+      out with the operand's contiguous dimension fastest (so the
+      thread-strided loads that stage it are coalesced; a k-fastest tile has
+      one padding column against bank conflicts), and the threads'
+      accumulators (16 x 256, each thread its own column);
+    - the k loop: stage both tiles (indices clamped into bounds, so a
+      partial tile reads no memory out of range), `gpu.barrier`, each
+      thread runs the generic's own payload over the step's k for its 16
+      accumulators (held in registers for the step), `gpu.barrier`; then
+      the tile is written back, consecutive threads on consecutive columns,
+      where in bounds.
+
+    Every access is either keyed by the thread (the thread id, or a
+    thread-strided loop's variable delinearised) or separated from the
+    writes of other threads by a barrier, so `nl-cuda-check-races` proves
+    the kernel race-free and the emulator runs it. Results equal the loop
+    nest's up to the order of the k sum (it is the same order: k ascending
+    per output element).
+
+    Fused around it, where no value is computed twice: an output whose last
+    writer before the contraction is a `linalg.fill` with a constant, or a
+    `linalg.copy` from a buffer so filled (what bufferization leaves for an
+    accumulator that starts at zero), starts from that constant without
+    reading memory; the copy is erased, and a fill that nothing reads any
+    more too. An elementwise `linalg.generic` right after the contraction
+    (identity maps, the contraction's output one of its inputs and used by
+    nothing else: an activation, a residual add) runs in the epilogue on
+    each element of the tile, its other inputs read at the same indices,
+    and the kernel stores its result instead of the contraction's.
+  }];
+  let options = [
+    Option<"minExtent", "min-extent", "int64_t", /*default=*/"64",
+           "The smallest static n and k extents tiled (below it a tile "
+           "would be mostly idle; the CUDA pipeline passes 16)">,
   ];
   let dependentDialects = ["mlir::gpu::GPUDialect",
                            "mlir::scf::SCFDialect",
