@@ -222,11 +222,14 @@ static void addHopeBlockWeights(ModelBuilder &m, const HopeBlockConfig &config,
     add("w_o", {d, d});
     addMemoryWeights(m, titans, scope);
   }
+  // Blocks that learn at test time carry their parameters as states
+  // (addCmsLearningState declares the results and the gradient sums).
+  const char *cmsRole = config.cmsLearningRate > 0 ? "state" : "weight";
   for (size_t block = 0; block < config.cmsChunks.size(); ++block) {
-    std::string prefix = "cms" + std::to_string(block);
-    add(prefix + "_norm", {d});
-    add(prefix + "_in", {config.cmsHidden, d});
-    add(prefix + "_out", {d, config.cmsHidden});
+    std::string prefix = (scope + "cms" + std::to_string(block)).str();
+    m.addArgument(prefix + "_norm", m.tensor({d}), cmsRole);
+    m.addArgument(prefix + "_in", m.tensor({config.cmsHidden, d}), cmsRole);
+    m.addArgument(prefix + "_out", m.tensor({d, config.cmsHidden}), cmsRole);
   }
   if (config.cmsVariant == CmsVariant::Independent)
     add("cms_mix", {static_cast<int64_t>(config.cmsChunks.size())});
@@ -272,13 +275,16 @@ static Value hopeBlock(ModelBuilder &m, const HopeBlockConfig &config, Value x,
   }
   if (config.cmsVariant == CmsVariant::Independent)
     cmsParams.push_back(arg("cms_mix"));
+  const bool learns = config.cmsLearningRate > 0;
+  SmallVector<double> rates(config.cmsChunks.size(), config.cmsLearningRate);
   return CMSOp::create(
       builder, loc, x.getType(), builder.getStringAttr((scope + "cms").str()),
       x1, cmsParams, builder.getDenseI64ArrayAttr(config.cmsChunks),
       CmsVariantAttr::get(ctx, config.cmsVariant),
-      CmsSignalAttr::get(ctx, CmsSignal::None),
+      CmsSignalAttr::get(ctx, learns ? CmsSignal::Task : CmsSignal::None),
       ActivationAttr::get(ctx, Activation::SiLU), /*epsilon=*/nullptr,
-      /*lr=*/nullptr, /*local_objective=*/nullptr);
+      /*lr=*/learns ? builder.getDenseF64ArrayAttr(rates) : nullptr,
+      /*local_objective=*/nullptr);
 }
 
 func::FuncOp mlir::nl::models::buildHopeBlock(OpBuilder &builder, Location loc,
@@ -316,6 +322,51 @@ std::string mlir::nl::models::getHopeLayerScope(int64_t layer) {
   return "layer" + std::to_string(layer) + ".";
 }
 
+/// The states of CMS test-time learning, in order: every block's parameters
+/// (layer by layer), their gradient sums (`<name>.grad_sum`), the last token.
+static SmallVector<std::string>
+getCmsLearningStateNames(const HopeLMConfig &config) {
+  SmallVector<std::string> params;
+  for (int64_t layer = 0; layer < config.layers; ++layer)
+    for (size_t block = 0; block < config.block.cmsChunks.size(); ++block)
+      for (StringRef part : {"_norm", "_in", "_out"})
+        params.push_back(getHopeLayerScope(layer) + "cms" +
+                         std::to_string(block) + part.str());
+  SmallVector<std::string> names(params);
+  for (const std::string &param : params)
+    names.push_back(param + ".grad_sum");
+  names.push_back("cms_last_token");
+  return names;
+}
+
+/// Declares the states of CMS test-time learning. The parameters are
+/// declared as state arguments with the block's weights
+/// (addHopeBlockWeights); here: their gradient sums and the last token seen
+/// as arguments, or all of them as results.
+static void addCmsLearningState(ModelBuilder &m, const HopeLMConfig &config,
+                                bool asResults) {
+  const int64_t d = config.block.titans.width;
+  const int64_t hidden = config.block.cmsHidden;
+  for (const std::string &name : getCmsLearningStateNames(config)) {
+    StringRef base = StringRef(name).split(".grad_sum").first;
+    bool isSum = StringRef(name).ends_with(".grad_sum");
+    Type type;
+    if (name == "cms_last_token")
+      type = RankedTensorType::get({ModelBuilder::kDynamic, 1},
+                                   m.getBuilder().getI64Type());
+    else if (base.ends_with("_norm"))
+      type = m.tensor({d});
+    else if (base.ends_with("_in"))
+      type = m.tensor({hidden, d});
+    else
+      type = m.tensor({d, hidden});
+    if (asResults)
+      m.addResult(name, type, "state");
+    else if (isSum || name == "cms_last_token")
+      m.addArgument(name, type, "state");
+  }
+}
+
 func::FuncOp mlir::nl::models::buildHopeLM(OpBuilder &builder, Location loc,
                                            const HopeLMConfig &config,
                                            StringRef name) {
@@ -331,8 +382,14 @@ func::FuncOp mlir::nl::models::buildHopeLM(OpBuilder &builder, Location loc,
   if (streaming && config.block.mixer == HopeMixer::Attention)
     llvm::report_fatal_error("buildHopeLM: HOPE-Attention does not stream "
                              "(no key/value cache yet)");
+  const bool learns = config.block.cmsLearningRate > 0;
+  if (learns && !streaming)
+    llvm::report_fatal_error("buildHopeLM: CMS test-time learning needs the "
+                             "streaming form");
   if (streaming)
     addPosition(m, /*asResult=*/false);
+  if (learns)
+    addCmsLearningState(m, config, /*asResults=*/false);
   m.addResult("logits", m.tensor({dyn, dyn, config.vocabulary}));
   if (streaming) {
     for (int64_t layer = 0; layer < config.layers; ++layer)
@@ -340,6 +397,8 @@ func::FuncOp mlir::nl::models::buildHopeLM(OpBuilder &builder, Location loc,
                         /*asResults=*/true);
     addPosition(m, /*asResult=*/true);
   }
+  if (learns)
+    addCmsLearningState(m, config, /*asResults=*/true);
   func::FuncOp function = m.beginFunction(name);
 
   // Streaming: every layer's carried state, in the order declared above.
@@ -356,6 +415,11 @@ func::FuncOp mlir::nl::models::buildHopeLM(OpBuilder &builder, Location loc,
     llvm::append_range(results, carried);
     results.push_back(position);
   }
+  // The learning states pass through: nl-build-test-time-learning makes the
+  // loop that updates them (the CMS ops declare it: signal = task).
+  if (learns)
+    for (const std::string &stateName : getCmsLearningStateNames(config))
+      results.push_back(m.arg(stateName));
   func::ReturnOp::create(builder, loc, results);
   return function;
 }

@@ -37,6 +37,7 @@ unsigned Overrides::getGiven() const {
   given |= mixer ? kMixer : 0;
   given |= streaming ? kStreaming : 0;
   given |= memorySpec ? kMemorySpec : 0;
+  given |= cmsLearningRate ? kCmsLearning : 0;
   return given;
 }
 
@@ -72,6 +73,8 @@ llvm::StringRef hope::models::getOverrideFlag(Override override) {
     return "--streaming";
   case kMemorySpec:
     return "--memory-spec";
+  case kCmsLearning:
+    return "--cms-learning";
   }
   return "?";
 }
@@ -98,7 +101,8 @@ llvm::ArrayRef<ModelInfo> hope::models::getModels() {
        "a HOPE language model: embedding, HOPE blocks, RMSNorm, LM head "
        "(@hope_lm(tokens) -> logits)",
        getHopeLMConfigInfos(),
-       kEtaScale | kDtype | kLayers | kCmsVariant | kMixer | kStreaming},
+       kEtaScale | kDtype | kLayers | kCmsVariant | kMixer | kStreaming |
+           kCmsLearning},
       {"self-modifying-titans",
        "self-modifying Titans alone, o = M_mem(q) before the output "
        "projection (@self_modifying_titans(h) -> o)",
@@ -270,6 +274,12 @@ buildHopeLMModel(StringRef config, const Overrides &overrides,
       if (lm.block.titans.streaming && lm.block.mixer == HopeMixer::Attention)
         return std::string("--streaming needs a key/value cache with "
                            "--mixer=attention, which is not written yet");
+      lm.block.cmsLearningRate = overrides.cmsLearningRate.value_or(0.0);
+      if (lm.block.cmsLearningRate > 0 &&
+          (!lm.block.titans.streaming ||
+           lm.block.cmsVariant != CmsVariant::Sequential))
+        return std::string("--cms-learning needs --streaming and the "
+                           "sequential CMS (--cms=sequential)");
       buildHopeLM(builder, loc, lm);
       return std::nullopt;
     }

@@ -144,6 +144,13 @@ cl::opt<bool> streaming(
              "inputs and the position are state inputs and outputs, carried "
              "from one piece of a sequence to the next"),
     cl::cat(overrideCategory));
+cl::opt<double> cmsLearning(
+    "cms-learning",
+    cl::desc("hope-lm --streaming: the CMS blocks learn at test time from the "
+             "language-model loss with this learning rate (docs/training.md, "
+             "\"CMS test-time learning\"); their parameters, gradient sums "
+             "and the last token become streaming states"),
+    cl::value_desc("lr"), cl::cat(overrideCategory));
 cl::opt<double> maxLr("max-lr",
                       cl::desc("titans-memory: bound of the learning rate, "
                                "max_lr * sigmoid(W_lr x) (default 0.01; "
@@ -239,6 +246,12 @@ std::optional<std::string> parseOverrides(const ModelInfo &model,
     overrides.layers = layers;
   if (streaming.getNumOccurrences())
     overrides.streaming = streaming.getValue();
+  if (cmsLearning.getNumOccurrences()) {
+    if (!(cmsLearning > 0))
+      return "--cms-learning must be positive, got " +
+             std::to_string(cmsLearning);
+    overrides.cmsLearningRate = cmsLearning;
+  }
   if (mixer.getNumOccurrences()) {
     if (mixer == "titans")
       overrides.mixer = mlir::nl::models::HopeMixer::SelfModifyingTitans;
@@ -299,7 +312,7 @@ std::string describeCommand(const ModelInfo &model, const ConfigInfo &config) {
     text += " --streaming";
   if (memorySpec.getNumOccurrences())
     text += " --memory-spec=" + memorySpec;
-  for (cl::opt<double> *scale : {&maxLr, &etaScale})
+  for (cl::opt<double> *scale : {&maxLr, &etaScale, &cmsLearning})
     if (scale->getNumOccurrences())
       text += (" --" + scale->ArgStr + "=" +
                llvm::formatv("{0}", llvm::format("%g", scale->getValue())).str())

@@ -30,6 +30,9 @@ static const CompilePhase kCommonPhases[] = {
     {"linalg", "every nl op lowered to linalg, tensor and arith on tensors; "
                "preconditions outlined",
      [](OpPassManager &pm, const CompileOptions &options) {
+       // CMS blocks that learn at test time: a token loop (nothing happens
+       // without them).
+       pm.addPass(createNLBuildTestTimeLearning());
        if (options.train) {
          // The stop-gradients stay until the VJP is made; the second
          // nl-lower-blocks-to-linalg below lowers them to the identity.

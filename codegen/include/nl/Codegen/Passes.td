@@ -198,6 +198,38 @@ def NLBuildTrainStep : Pass<"nl-build-train-step", "mlir::ModuleOp"> {
     "mlir::func::FuncDialect"];
 }
 
+def NLBuildTestTimeLearning : Pass<"nl-build-test-time-learning",
+                                   "mlir::ModuleOp"> {
+  let summary = "CMS test-time learning: a token loop with each CMS block's "
+                "task-loss update";
+  let description = [{
+    For every function with a CMS op whose blocks learn from the task loss
+    (`signal = task`, semantics section 3; docs/training.md, "CMS test-time
+    learning"): the function (a streaming entry point from i64 tokens
+    `[B, T]` to logits `[B, T, V]`, after `nl-lower-memories`) becomes a loop
+    over its tokens. Each iteration runs the function on one token with the
+    blocks frozen at their current parameters, and the VJP
+    (`nl-differentiate`, run by this pass) of that token's next-token
+    cross-entropy with respect to the blocks' parameters: every other state
+    is an input of the per-token function, so it is held fixed. The
+    gradients are summed in the state `<param>.grad_sum`; when position
+    t + 1 is a multiple of a block's chunk C and the target of t is known,
+    `param -= lr * sum` and the sum restarts. The loss of a piece's last
+    token needs the next piece's first token: the states a piece returns
+    are those before its last token (`cms_last_token`, -1 before the first
+    piece), which the next piece recomputes; splitting a sequence anywhere
+    gives the one-shot result. The blocks' parameters must be state
+    arguments, with `<param>.grad_sum`, `cms_last_token` (i64 [B, 1]) and
+    `position`, each returned under its name (`hope-models hope-lm
+    --streaming --cms-learning=LR`). Reads the names from the manifest
+    (`nl-prepare-entry-points`). Sequential CMS only, yet.
+  }];
+  let dependentDialects = [
+    "mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",
+    "mlir::math::MathDialect", "mlir::scf::SCFDialect",
+    "mlir::tensor::TensorDialect", "mlir::func::FuncDialect"];
+}
+
 //===----------------------------------------------------------------------===//
 // Helpers for the backends' phases
 //===----------------------------------------------------------------------===//

@@ -69,6 +69,11 @@ struct HopeBlockConfig {
   /// How the CMS blocks combine (semantics section 3); `independent` adds
   /// the mixing weights `cms_mix : [K]`.
   CmsVariant cmsVariant = CmsVariant::Sequential;
+  /// Test-time learning (semantics section 3, docs/training.md): 0 keeps
+  /// the CMS blocks frozen; eta > 0 makes every block learn from the task
+  /// loss with lr eta (streaming form only: the blocks' parameters become
+  /// streaming states, with their gradient sums and the last token seen).
+  double cmsLearningRate = 0.0;
 };
 
 /// A HOPE language model: token embedding -> `layers` HOPE blocks -> RMSNorm
