@@ -18,7 +18,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "../Train/TrainLoss.h"
+#include "nl/Codegen/TrainLoss.h"
 #include "nl/Codegen/Passes.h"
 #include "nl/IR/NLDialect.h"
 #include "nl/IR/NLOps.h"

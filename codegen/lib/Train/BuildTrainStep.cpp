@@ -7,7 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "TrainLoss.h"
+#include "nl/Codegen/TrainLoss.h"
 #include "TrainManifest.h"
 #include "nl/Codegen/Passes.h"
 #include "nl/IR/NLDialect.h"

@@ -1,6 +1,6 @@
 //===- TrainLoss.cpp - the losses of a training step ----------------------===//
 
-#include "TrainLoss.h"
+#include "nl/Codegen/TrainLoss.h"
 
 #include "nl/Codegen/TensorBuilders.h"
 #include "nl/IR/NLOps.h"

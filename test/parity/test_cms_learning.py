@@ -2,18 +2,18 @@
 nl-build-test-time-learning) against the token-by-token reference test/reference/cms_learning.py
 (torch.autograd.grad of each position's next-token loss with respect to the blocks' parameters
 of that position, every state held fixed): the logits, the parameters after the last update and
-the unfinished gradient sums, float64 to 1e-9 and float32 to 1e-5, over T = 26 tokens (the
-tiny CMS chunks 1/4/8: 25, 6 and 3 updates). Streaming in pieces, split anywhere (inside a
-chunk, at a boundary, token by token), equals one shot. The learning rate is large enough that
-learning moves the logits far beyond the tolerance (a check that the comparison can fail).
+the unfinished gradient sums, float64 to 1e-9, over T = 17 tokens (the tiny CMS chunks 1/4/8:
+16, 4 and 2 updates). Streaming in pieces, split anywhere (inside a chunk, at a boundary, token
+by token), equals one shot. The learning rate is large enough that learning moves the logits far
+beyond the tolerance (a check that the comparison can fail).
 
-Not collected by scripts/test.sh (its file name does not start with test_): hope-compile takes
-about 12 minutes for each of the two artifacts on the shared 2-core machine (the token loop
-inlines the whole per-token LM and its VJP), and the reference about 2 minutes. Run it with
-`python -m pytest test/parity/slow_cms_learning.py`."""
+Only float64 runs here: hope-compile takes ~7 CPU-minutes per artifact (the token loop inlines
+the whole per-token LM and its VJP), so the float32 case (1e-5) runs with
+`HOPE_CMS_LEARNING_F32=1 python -m pytest test/parity/test_cms_learning.py`."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 
 import numpy as np
@@ -27,7 +27,8 @@ from reference import hope_block as HB
 from reference import hope_lm as LM
 from test_hope_block_streaming import first_state
 
-B, T, LR, SEED = 2, 26, 0.05, 21
+B, T, LR, SEED = 2, 17, 0.05, 21
+ELEMENTS = ("f64", "f32") if os.environ.get("HOPE_CMS_LEARNING_F32") else ("f64",)
 CHUNKS = [1, 4, 8]
 OPTIONS = HB.HopeOptions(HB.SelfModOptions(heads=2, chunk_other=2, chunk_mem=4, eta_scale=0.3))
 
@@ -49,7 +50,7 @@ def case(hope_models, hope_compile, tmp_path_factory):
     weights = {n: v.double() for n, v in load_file(str(full)).items()}
     tokens = torch.randint(0, 256, (B, T), generator=torch.Generator().manual_seed(22))
     logits, theta, sums = CL.hope_lm_learning(tokens, weights, OPTIONS, CHUNKS, LR)
-    artifacts = {e: build(hope_models, hope_compile, directory, e) for e in ("f64", "f32")}
+    artifacts = {e: build(hope_models, hope_compile, directory, e) for e in ELEMENTS}
     return artifacts, weights, tokens.numpy(), (logits.numpy(), theta, sums)
 
 
@@ -82,8 +83,10 @@ def error(y, reference):
     return float(np.abs(y - reference).max() / np.abs(reference).max())
 
 
-@pytest.mark.parametrize("element,numpy_type,tolerance", [("f64", np.float64, 1e-9),
-                                                          ("f32", np.float32, 1e-5)])
+@pytest.mark.parametrize("element,numpy_type,tolerance", [
+    ("f64", np.float64, 1e-9),
+    pytest.param("f32", np.float32, 1e-5, marks=pytest.mark.skipif(
+        "f32" not in ELEMENTS, reason="float32 compile only with HOPE_CMS_LEARNING_F32=1"))])
 def test_learning_equals_reference(case, element, numpy_type, tolerance):
     artifacts, weights, tokens, (logits, theta, sums) = case
     y, state = run_pieces(artifacts[element], weights, tokens, [0, T], numpy_type)
@@ -106,7 +109,7 @@ def test_learning_moves_the_logits(case):
     assert error(frozen, logits) > 1e-3
 
 
-@pytest.mark.parametrize("cuts", [[0, 5, 6, 13, T], [0, 8, 16, 24, T], list(range(T + 1))],
+@pytest.mark.parametrize("cuts", [[0, 5, 6, 13, T], [0, 4, 8, 16, T], list(range(T + 1))],
                          ids=["inside-chunks", "at-boundaries", "token-by-token"])
 def test_streaming_equals_one_shot(case, cuts):
     artifacts, weights, tokens, _ = case

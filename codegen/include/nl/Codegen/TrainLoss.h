@@ -1,14 +1,15 @@
 //===- TrainLoss.h - the losses of a training step --------------*- C++ -*-===//
 //
-// The summed losses train_step differentiates (nl-build-train-step): the
+// The summed losses train_step (nl-build-train-step) and CMS test-time
+// learning (nl-build-test-time-learning) differentiate: the
 // mean is taken outside the differentiated function, by seeding its VJP with
 // 1 / count, so that the count (a function of the targets or the shapes)
 // never meets the reverse sweep.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef NL_CODEGEN_TRAIN_TRAINLOSS_H
-#define NL_CODEGEN_TRAIN_TRAINLOSS_H
+#ifndef NL_CODEGEN_TRAINLOSS_H
+#define NL_CODEGEN_TRAINLOSS_H
 
 #include "mlir/IR/Builders.h"
 
@@ -49,4 +50,4 @@ Value buildScalarReciprocal(OpBuilder &builder, Location loc, Value a);
 
 } // namespace mlir::nl::train
 
-#endif // NL_CODEGEN_TRAIN_TRAINLOSS_H
+#endif // NL_CODEGEN_TRAINLOSS_H
