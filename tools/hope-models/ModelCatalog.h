@@ -35,7 +35,8 @@ enum Override : unsigned {
   kMixer = 1 << 12,
   kStreaming = 1 << 13,
   kMemorySpec = 1 << 14,
-  kLastOverride = kMemorySpec,
+  kFrozenMemories = 1 << 15,
+  kLastOverride = kFrozenMemories,
 };
 
 /// The overrides given on the command line (unset: the config's value).
@@ -59,6 +60,8 @@ struct Overrides {
   std::optional<mlir::nl::models::HopeMixer> mixer;
   /// hope-block: the streaming form (state carried between pieces).
   std::optional<bool> streaming;
+  /// hope-block, hope-lm, self-modifying-titans: no inner updates.
+  std::optional<bool> frozenMemories;
   /// memory-level: the whole level, from --memory-spec.
   std::optional<mlir::nl::models::MemoryLevelConfig> memorySpec;
 
