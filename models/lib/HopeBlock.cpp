@@ -161,8 +161,9 @@ static Value selfModifyingTitans(ModelBuilder &m,
   Value q = m.l2Normalize(m.splitHeads(m.linear(c, arg("w_q")), heads),
                           config.l2Epsilon);
 
-  // Self-generated targets and the updates.
-  for (Value memory : memories) {
+  // Self-generated targets and the updates (none when frozen: then k, v,
+  // eta and alpha are unused and fold away).
+  for (Value memory : config.frozenMemories ? ArrayRef<Value>() : memories) {
     Value target = m.stopGradient(m.read(memory, v, ReadPoint::ChunkStart));
     m.update(memory, k, target, eta, alpha);
   }

@@ -38,6 +38,7 @@ unsigned Overrides::getGiven() const {
   given |= streaming ? kStreaming : 0;
   given |= memorySpec ? kMemorySpec : 0;
   given |= cmsLearningRate ? kCmsLearning : 0;
+  given |= frozenMemories ? kFrozenMemories : 0;
   return given;
 }
 
@@ -75,6 +76,8 @@ llvm::StringRef hope::models::getOverrideFlag(Override override) {
     return "--memory-spec";
   case kCmsLearning:
     return "--cms-learning";
+  case kFrozenMemories:
+    return "--frozen-memories";
   }
   return "?";
 }
@@ -96,13 +99,13 @@ llvm::ArrayRef<ModelInfo> hope::models::getModels() {
         {"tiny", "width 32, 2 heads, memory hidden 16, C_other 2, C_mem 4, "
                  "CMS 1/4/8 of hidden 64"}},
        kWidth | kHeads | kHidden | kChunk | kChunkMemory | kEtaScale |
-           kCmsVariant | kMixer | kStreaming | kDtype},
+           kCmsVariant | kMixer | kStreaming | kFrozenMemories | kDtype},
       {"hope-lm",
        "a HOPE language model: embedding, HOPE blocks, RMSNorm, LM head "
        "(@hope_lm(tokens) -> logits)",
        getHopeLMConfigInfos(),
        kEtaScale | kDtype | kLayers | kCmsVariant | kMixer | kStreaming |
-           kCmsLearning},
+           kCmsLearning | kFrozenMemories},
       {"self-modifying-titans",
        "self-modifying Titans alone, o = M_mem(q) before the output "
        "projection (@self_modifying_titans(h) -> o)",
@@ -114,7 +117,8 @@ llvm::ArrayRef<ModelInfo> hope::models::getModels() {
          "width 64, memory hidden = width, C_other 1, C_mem = C_other, eta "
          "scale 1e-3, GELU memories, q and k normalised with epsilon 1e-6; "
          "weights from tools/export_weights.py nested-learning"}},
-       kWidth | kHeads | kHidden | kChunk | kChunkMemory | kEtaScale | kDtype},
+       kWidth | kHeads | kHidden | kChunk | kChunkMemory | kEtaScale | kDtype |
+           kFrozenMemories},
       {"titans-memory",
        "titans-pytorch's NeuralMemory, chunk-aggregated (@titans_memory)",
        {{"default", "models/titans_memory.mlir: width 384, 4 heads, chunk 64, "
@@ -206,6 +210,23 @@ static void applyOverrides(SelfModifyingTitansConfig &titans,
   titans.chunkMemory = overrides.chunkMemory.value_or(titans.chunkMemory);
   titans.etaScale = overrides.etaScale.value_or(titans.etaScale);
   titans.f64 = overrides.f64.value_or(titans.f64);
+  titans.frozenMemories =
+      overrides.frozenMemories.value_or(titans.frozenMemories);
+}
+
+/// --frozen-memories needs memories (the self-modifying Titans mixer), and a
+/// frozen memory has no state to carry from one piece to the next.
+static std::optional<std::string>
+checkFrozenMemories(const SelfModifyingTitansConfig &titans,
+                    HopeMixer mixer = HopeMixer::SelfModifyingTitans) {
+  if (!titans.frozenMemories)
+    return std::nullopt;
+  if (mixer == HopeMixer::Attention)
+    return std::string("--frozen-memories: --mixer=attention has no memories");
+  if (titans.streaming)
+    return std::string("--frozen-memories: memories that never learn have no "
+                       "state to stream; drop --streaming");
+  return std::nullopt;
 }
 
 static std::optional<std::string>
@@ -225,6 +246,8 @@ buildHopeBlockModel(StringRef config, const Overrides &overrides,
     return std::string("--streaming needs a key/value cache with "
                        "--mixer=attention, which is not written yet");
   if (auto error = checkHeads(hope.titans.width, hope.titans.heads))
+    return error;
+  if (auto error = checkFrozenMemories(hope.titans, hope.mixer))
     return error;
   buildHopeBlock(builder, loc, hope);
   return std::nullopt;
@@ -267,6 +290,8 @@ buildHopeLMModel(StringRef config, const Overrides &overrides,
       SelfModifyingTitansConfig &titans = lm.block.titans;
       titans.etaScale = overrides.etaScale.value_or(titans.etaScale);
       titans.f64 = overrides.f64.value_or(titans.f64);
+      titans.frozenMemories =
+          overrides.frozenMemories.value_or(titans.frozenMemories);
       lm.layers = overrides.layers.value_or(lm.layers);
       lm.block.cmsVariant = overrides.cmsVariant.value_or(lm.block.cmsVariant);
       lm.block.mixer = overrides.mixer.value_or(lm.block.mixer);
@@ -274,6 +299,8 @@ buildHopeLMModel(StringRef config, const Overrides &overrides,
       if (lm.block.titans.streaming && lm.block.mixer == HopeMixer::Attention)
         return std::string("--streaming needs a key/value cache with "
                            "--mixer=attention, which is not written yet");
+      if (auto error = checkFrozenMemories(titans, lm.block.mixer))
+        return error;
       lm.block.cmsLearningRate = overrides.cmsLearningRate.value_or(0.0);
       if (lm.block.cmsLearningRate > 0 &&
           (!lm.block.titans.streaming ||

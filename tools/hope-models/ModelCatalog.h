@@ -36,7 +36,8 @@ enum Override : unsigned {
   kStreaming = 1 << 13,
   kMemorySpec = 1 << 14,
   kCmsLearning = 1 << 15,
-  kLastOverride = kCmsLearning,
+  kFrozenMemories = 1 << 16,
+  kLastOverride = kFrozenMemories,
 };
 
 /// The overrides given on the command line (unset: the config's value).
@@ -62,6 +63,8 @@ struct Overrides {
   std::optional<bool> streaming;
   /// hope-lm: CMS test-time learning with this learning rate.
   std::optional<double> cmsLearningRate;
+  /// hope-block, hope-lm, self-modifying-titans: no inner updates.
+  std::optional<bool> frozenMemories;
   /// memory-level: the whole level, from --memory-spec.
   std::optional<mlir::nl::models::MemoryLevelConfig> memorySpec;
 

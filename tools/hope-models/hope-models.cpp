@@ -137,6 +137,13 @@ cl::opt<std::string> mixer(
              "attention: HOPE-Attention, weights attn_norm, w_q, w_k, w_v, "
              "w_o)"),
     cl::value_desc("titans|attention"), cl::cat(overrideCategory));
+cl::opt<bool> frozenMemories(
+    "frozen-memories",
+    cl::desc("hope-block, hope-lm, self-modifying-titans: the memories never "
+             "learn (no inner updates): each read applies the memory's "
+             "initial weights as a fixed MLP; the baseline of test-time "
+             "learning"),
+    cl::cat(overrideCategory));
 cl::opt<bool> streaming(
     "streaming",
     cl::desc("hope-block, hope-lm: the streaming form: memory states, their "
@@ -252,6 +259,8 @@ std::optional<std::string> parseOverrides(const ModelInfo &model,
              std::to_string(cmsLearning);
     overrides.cmsLearningRate = cmsLearning;
   }
+  if (frozenMemories.getNumOccurrences())
+    overrides.frozenMemories = frozenMemories.getValue();
   if (mixer.getNumOccurrences()) {
     if (mixer == "titans")
       overrides.mixer = mlir::nl::models::HopeMixer::SelfModifyingTitans;
@@ -310,6 +319,8 @@ std::string describeCommand(const ModelInfo &model, const ConfigInfo &config) {
       text += " --" + option->ArgStr.str() + "=" + option->getValue();
   if (streaming)
     text += " --streaming";
+  if (frozenMemories)
+    text += " --frozen-memories";
   if (memorySpec.getNumOccurrences())
     text += " --memory-spec=" + memorySpec;
   for (cl::opt<double> *scale : {&maxLr, &etaScale, &cmsLearning})

@@ -46,6 +46,11 @@ struct SelfModifyingTitansConfig {
   /// sequence), its history zeros and its position 0. Built by buildHopeBlock
   /// and buildHopeLM with the self-modifying Titans mixer only.
   bool streaming = false;
+  /// The memories never learn: no inner updates, so every read applies a
+  /// memory's initial state (its weights) as a fixed MLP. The baseline a
+  /// test-time-learning model is compared with (not with streaming: a
+  /// memory that never learns has no state to carry).
+  bool frozenMemories = false;
 };
 
 /// What mixes tokens in a HOPE block, before its CMS.
