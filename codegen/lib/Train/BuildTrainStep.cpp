@@ -152,6 +152,10 @@ struct BuildTrainStepPass
         entry.states.push_back(
             {weight.name + "." + optimizer.getValue() + "_" + suffix,
              unsigned(index)});
+    if (std::optional<std::string> clash = findClashingInputName(entry))
+      return forwardFunction.emitError("nl-build-train-step: train_step's "
+                                       "inputs are bound by name, and ")
+             << *clash << "; rename the forward's argument";
     entry.options = json::Object{{"optimizer", optimizer.getValue()},
                                  {"weight_decay", weightDecay.getValue()},
                                  {"momentum", momentum.getValue()},

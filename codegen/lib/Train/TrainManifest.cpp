@@ -2,6 +2,8 @@
 
 #include "TrainManifest.h"
 
+#include "llvm/ADT/StringMap.h"
+
 using namespace mlir::nl;
 using llvm::json::Array;
 using llvm::json::Object;
@@ -44,4 +46,26 @@ Object train::describeTrainStep(const TrainEntry &entry) {
                 {"inputs", std::move(inputs)},
                 {"outputs", std::move(outputs)},
                 {"train", Object(entry.options)}};
+}
+
+std::optional<std::string>
+train::findClashingInputName(const TrainEntry &entry) {
+  llvm::StringMap<std::string> owners;
+  std::optional<std::string> clash;
+  auto claim = [&](llvm::StringRef name, std::string owner) {
+    auto [it, inserted] = owners.try_emplace(name, owner);
+    if (!inserted && !clash)
+      clash = "'" + name.str() + "' names both " + it->second + " and " + owner;
+  };
+  for (const ForwardArgument &input : entry.inputs)
+    claim(input.name, "the forward's input '" + input.name + "'");
+  claim("targets", "train_step's targets");
+  claim("lr", "train_step's learning rate");
+  claim("step", "train_step's step number");
+  for (const ForwardArgument &weight : entry.weights)
+    claim(weight.name, "the weight '" + weight.name + "'");
+  for (const StateArgument &state : entry.states)
+    claim(state.name, "an optimizer state of '" +
+                          entry.weights[state.weight].name + "'");
+  return clash;
 }

@@ -13,6 +13,7 @@
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/Support/JSON.h"
 
+#include <optional>
 #include <string>
 
 namespace mlir::nl::train {
@@ -46,6 +47,13 @@ struct TrainEntry {
 
 /// The manifest entry of train_step.
 llvm::json::Object describeTrainStep(const TrainEntry &entry);
+
+/// The first name that two of train_step's inputs would share (a forward
+/// input named `lr`, `step` or `targets`, or a weight named like another
+/// weight's optimizer state), with what each of the two is; none when every
+/// input name is distinct. Runtimes bind arguments by name, so a clash
+/// would make one of them unreachable.
+std::optional<std::string> findClashingInputName(const TrainEntry &entry);
 
 } // namespace mlir::nl::train
 
