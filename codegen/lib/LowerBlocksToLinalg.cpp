@@ -550,18 +550,23 @@ struct LowerFrozenCMS : OpRewritePattern<CMSOp> {
       rewriter.replaceOp(op, x);
       return success();
     }
-    // y = sum_l w_l block_l(x)
+    // y = sum_l w_l block_l(x). w_l is read as an input of the product
+    // (the slice [l, l + 1) of the weights, contracted), not as a scalar
+    // captured by its body, so that nl-differentiate differentiates through
+    // it (test-time learning and training take VJPs of this IR).
     TensorBuilder tb(rewriter, loc);
     Value mix = op.getParams().back();
+    unsigned rank = cast<RankedTensorType>(op.getType()).getRank();
+    std::string dims = std::string("abcdefgh").substr(0, rank);
+    std::string spec = dims + ",z->" + dims;
     Value sum;
     for (unsigned l = 0; l < numBlocks; ++l) {
-      Value weight = tensor::ExtractOp::create(
-          rewriter, loc, mix, ValueRange{tb.indexConstant(l)});
+      Value weight = tensor::ExtractSliceOp::create(
+          rewriter, loc, mix, ArrayRef<OpFoldResult>{rewriter.getIndexAttr(l)},
+          ArrayRef<OpFoldResult>{rewriter.getIndexAttr(1)},
+          ArrayRef<OpFoldResult>{rewriter.getIndexAttr(1)});
       Value y = block(op.getInput(), l);
-      Value scaled =
-          tb.map(y, [&](OpBuilder &b, Location l2, ValueRange args) {
-            return arith::MulFOp::create(b, l2, weight, args[0]).getResult();
-          });
+      Value scaled = tb.einsum(spec, {y, weight});
       sum = sum ? arith::AddFOp::create(rewriter, loc, sum, scaled).getResult()
                 : scaled;
     }

@@ -22,8 +22,14 @@
 // FROZEN: signal = #nl.cms_signal<none>
 
 // RUN: not hope-models hope-lm --config=tiny --cms-learning=0.25 2>&1 | FileCheck %s --check-prefix=ONE-SHOT
-// ONE-SHOT: hope-models: --cms-learning needs --streaming and the sequential CMS (--cms=sequential)
-// RUN: not hope-models hope-lm --config=tiny --streaming --cms=independent --cms-learning=0.25 2>&1 | FileCheck %s --check-prefix=ONE-SHOT
+// ONE-SHOT: hope-models: --cms-learning needs --streaming and the sequential or independent CMS
+// RUN: not hope-models hope-lm --config=tiny --streaming --cms=nested --cms-learning=0.25 2>&1 | FileCheck %s --check-prefix=ONE-SHOT
+
+// The independent CMS learns its blocks; its mixing weights stay weights.
+// RUN: hope-models hope-lm --config=tiny --streaming --cms=independent --cms-learning=0.25 -o - | FileCheck %s --check-prefix=INDEPENDENT
+// INDEPENDENT: %{{.*}}: tensor<64x32xf32> {nl.state = "layer0.cms0_in"}
+// INDEPENDENT-SAME: %{{.*}}: tensor<3xf32> {nl.weight = "layer0.cms_mix"}
+// INDEPENDENT: variant = #nl.cms_variant<independent>
 // RUN: not hope-models hope-lm --config=tiny --streaming --cms-learning=0 2>&1 | FileCheck %s --check-prefix=RATE
 // RATE: hope-models: --cms-learning must be positive, got 0
 // RUN: not hope-models hope-block --config=tiny --cms-learning=0.25 2>&1 | FileCheck %s --check-prefix=APPLY

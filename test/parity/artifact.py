@@ -29,11 +29,12 @@ def compile_module(hope_compile: Path, source: str, directory: Path, name: str) 
 
 
 def build_model(hope_models: Path, hope_compile: Path, directory: Path, name: str,
-                model_args: list[str]) -> Path:
-    """`hope-models MODEL_ARGS -o NAME.mlir`, then `hope-compile` it into NAME.so."""
+                model_args: list[str], compile_args: tuple[str, ...] = ()) -> Path:
+    """`hope-models MODEL_ARGS -o NAME.mlir`, then `hope-compile COMPILE_ARGS` it into NAME.so."""
     source = directory / f"{name}.mlir"
     library = directory / f"{name}.so"
-    for command in ([hope_models, *model_args, "-o", source], [hope_compile, source, "-o", library]):
+    for command in ([hope_models, *model_args, "-o", source],
+                    [hope_compile, *compile_args, source, "-o", library]):
         result = subprocess.run([str(c) for c in command], capture_output=True, text=True)
         if result.returncode != 0:
             raise RuntimeError(f"{command[0]} failed:\n{result.stderr[-4000:]}")

@@ -11,7 +11,8 @@ fresh leaf for position t alone, and torch.autograd.grad takes the gradient of p
 loss with respect to that leaf. Gradient sums restart at each multiple of a block's chunk
 C^(l): once the target of position t is known, if (t + 1) % C^(l) == 0,
 theta^(l) <- theta^(l) - lr * sum. The last position of the sequence has no target.
-Every batch sequence adds its loss: the batch shares the blocks' parameters."""
+Every batch sequence adds its loss: the batch shares the blocks' parameters. The sequential and
+independent CMS (opts.cms_variant; the independent one's mixing weights cms_mix stay fixed)."""
 
 from __future__ import annotations
 
@@ -34,8 +35,14 @@ def _block_per_position(x, weights, opts: HB.HopeOptions, blocks_at):
     h = nl_ops.rms_norm(x, weights["titans_norm"], opts.rms_eps)
     o_heads, _ = HB.self_modifying_titans(h, weights, opts.selfmod)
     x1 = x + nl_ops.linear(nl_ops.merge_heads(o_heads), weights["w_o"])
-    return torch.stack([HB.cms_sequential_frozen(x1[:, s], blocks_at[s], opts.cms_activation, opts.cms_eps)
-                        for s in range(x.shape[1])], dim=1)
+    if opts.cms_variant == "independent":  # the mixing weights are not learnt at test time
+        def cms(x_s, blocks):
+            return HB.cms_independent_frozen(x_s, blocks, weights["cms_mix"], opts.cms_activation,
+                                             opts.cms_eps)
+    else:
+        def cms(x_s, blocks):
+            return HB.cms_sequential_frozen(x_s, blocks, opts.cms_activation, opts.cms_eps)
+    return torch.stack([cms(x1[:, s], blocks_at[s]) for s in range(x.shape[1])], dim=1)
 
 
 def _logits_last(tokens, weights, opts, thetas):

@@ -54,6 +54,16 @@ llvm::StringMap<std::string> findSources(func::FuncOp streaming,
   return sources;
 }
 
+/// The weights of `plain` by name: a state of the same name and type in
+/// the streaming form (a learnt CMS parameter) starts as that weight.
+llvm::StringMap<Type> findWeights(func::FuncOp plain) {
+  llvm::StringMap<Type> weights;
+  for (unsigned index = 0; index < plain.getNumArguments(); ++index)
+    if (auto name = plain.getArgAttrOfType<StringAttr>(index, "nl.weight"))
+      weights[name.getValue()] = plain.getArgument(index).getType();
+  return weights;
+}
+
 template <typename T>
 llvm::Expected<hope::Tensor> repeat(ArrayRef<int64_t> shape,
                                     const std::vector<T> &one) {
@@ -70,6 +80,7 @@ llvm::Error hope::models::writeInitialState(
     StringRef path, func::FuncOp streaming, func::FuncOp plain, int64_t batch,
     const nl::models::SeededWeights &generator) {
   llvm::StringMap<std::string> sources = findSources(streaming, plain);
+  llvm::StringMap<Type> weights = findWeights(plain);
   llvm::Expected<hope::TensorMap> map =
       toLLVMExpected(hope::TensorMap::create());
   if (!map)
@@ -90,7 +101,21 @@ llvm::Error hope::models::writeInitialState(
       }
     Type element = type.getElementType();
     auto source = sources.find(name.getValue());
+    auto weight = weights.find(name.getValue());
     auto initial = [&]() -> llvm::Expected<hope::Tensor> {
+      // A learnt parameter: the weight the frozen model would take.
+      if (weight != weights.end() && weight->second == type) {
+        if (element.isF64())
+          return toLLVMExpected(hope::Tensor::fromValues<double>(
+              shape, generator.generateF64(name.getValue(), shape)));
+        return toLLVMExpected(hope::Tensor::fromValues<float>(
+            shape, generator.generateF32(name.getValue(), shape)));
+      }
+      // No token seen before the first piece (nl-build-test-time-learning).
+      if (name.getValue() == "cms_last_token" && element.isInteger(64))
+        return toLLVMExpected(hope::Tensor::fromValues<int64_t>(
+            shape, std::vector<int64_t>(ShapedType::getNumElements(shape),
+                                        -1)));
       if (source == sources.end())
         return toLLVMExpected(
             hope::Tensor::create(element.isF64()   ? HOPE_DTYPE_F64

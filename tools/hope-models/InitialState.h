@@ -14,8 +14,12 @@ namespace hope::models {
 /// `streaming` (the streaming form of a model), the state before its first
 /// piece: a memory's state and reference are the seeded initial weights that
 /// `plain` (the same model without --streaming) gives its memory of the same
-/// name, repeated for each of `batch` sequences; every other state (the
-/// convolution's history, the position) is zero.
+/// name, repeated for each of `batch` sequences; a state of `streaming` that
+/// `plain` takes as a weight of the same name and shape (a CMS block's
+/// parameter under --cms-learning) is that seeded weight, shared by the
+/// batch; the last token seen (`cms_last_token`) is -1, none; every other
+/// state (the convolution's history, the position, the gradient sums) is
+/// zero.
 llvm::Error writeInitialState(llvm::StringRef path,
                               mlir::func::FuncOp streaming,
                               mlir::func::FuncOp plain, int64_t batch,

@@ -304,9 +304,9 @@ buildHopeLMModel(StringRef config, const Overrides &overrides,
       lm.block.cmsLearningRate = overrides.cmsLearningRate.value_or(0.0);
       if (lm.block.cmsLearningRate > 0 &&
           (!lm.block.titans.streaming ||
-           lm.block.cmsVariant != CmsVariant::Sequential))
+           lm.block.cmsVariant == CmsVariant::Nested))
         return std::string("--cms-learning needs --streaming and the "
-                           "sequential CMS (--cms=sequential)");
+                           "sequential or independent CMS");
       buildHopeLM(builder, loc, lm);
       return std::nullopt;
     }

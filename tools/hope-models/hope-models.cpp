@@ -514,6 +514,7 @@ int run() {
     // The memories start from the weights the plain form would take.
     Overrides plainOverrides = overrides;
     plainOverrides.streaming = false;
+    plainOverrides.cmsLearningRate = std::nullopt; // its blocks are weights
     OwningOpRef<ModuleOp> plain = ModuleOp::create(loc);
     builder.setInsertionPointToEnd(plain->getBody());
     if (std::optional<std::string> error =

@@ -215,9 +215,14 @@ struct BuildTestTimeLearningPass
     for (CMSOp op : ops) {
       if (op.getSignal() != CmsSignal::Task)
         return error(op) << "only signal = task learns at test time yet";
-      if (op.getVariant() != CmsVariant::Sequential)
-        return error(op) << "only the sequential CMS learns at test time yet";
+      if (op.getVariant() == CmsVariant::Nested)
+        return error(op) << "the nested CMS does not learn at test time yet";
+      // The independent variant's mixing weights (its last parameter) are
+      // not a block's: they stay as they are (learnt by training).
+      unsigned blockParams = 3 * op.getChunks().size();
       for (auto [index, param] : llvm::enumerate(op.getParams())) {
+        if (index >= blockParams)
+          continue;
         auto argument = dyn_cast<BlockArgument>(param);
         if (!argument || argument.getOwner()->getParentOp() != function ||
             signature->argRoles[argument.getArgNumber()] != "state")
@@ -248,22 +253,9 @@ struct BuildTestTimeLearningPass
     forward.setName("token_forward");
     auto loss = cast<func::FuncOp>(builder.clone(*function));
     loss.setName("token_loss");
-    {
-      Location loc = function.getLoc();
-      (void)loss.insertArgument(loss.getNumArguments(), tokenType,
-                                DictionaryAttr(), loc);
-      Value targets = loss.getArguments().back();
-      auto ret = cast<func::ReturnOp>(loss.getBody().front().getTerminator());
-      OpBuilder at(ret);
-      Value summed = train::buildSummedCrossEntropy(
-          at, ret.getLoc(), ret.getOperand(*logits), targets);
-      func::ReturnOp::create(at, ret.getLoc(), summed);
-      ret.erase();
-      llvm::BitVector all(loss.getNumResults(), true);
-      if (failed(loss.eraseResults(all)))
-        return failure();
-      (void)loss.insertResult(0, summed.getType(), DictionaryAttr());
-    }
+    if (failed(train::replaceResultsWithLoss(loss, tokenType, *logits,
+                                             train::buildSummedCrossEntropy)))
+      return failure();
     OpPassManager pm(ModuleOp::getOperationName());
     NLLowerBlocksToLinalgOptions keep;
     keep.keepStopGradient = true;

@@ -255,23 +255,10 @@ struct BuildTrainStepPass
     loss.setName(lossName);
     loss->removeAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName());
     symbols.insert(loss);
-    Location loc = forwardFunction.getLoc();
-    (void)loss.insertArgument(loss.getNumArguments(), targetsType,
-                              DictionaryAttr(), loc);
-    Value targets = loss.getArguments().back();
-    auto ret = cast<func::ReturnOp>(loss.getBody().front().getTerminator());
-    OpBuilder builder(ret);
-    Value output = ret.getOperand(outputIndex);
-    Value summed =
-        crossEntropy
-            ? buildSummedCrossEntropy(builder, ret.getLoc(), output, targets)
-            : buildSummedSquaredError(builder, ret.getLoc(), output, targets);
-    func::ReturnOp::create(builder, ret.getLoc(), summed);
-    ret.erase();
-    llvm::BitVector all(loss.getNumResults(), true);
-    if (failed(loss.eraseResults(all)))
+    if (failed(replaceResultsWithLoss(
+            loss, targetsType, outputIndex,
+            crossEntropy ? buildSummedCrossEntropy : buildSummedSquaredError)))
       return failure();
-    (void)loss.insertResult(0, summed.getType(), DictionaryAttr());
 
     OpPassManager pm(ModuleOp::getOperationName());
     NLDifferentiateOptions differentiate;

@@ -198,3 +198,23 @@ Value train::buildScalarReciprocal(OpBuilder &b, Location loc, Value a) {
     return arith::DivFOp::create(nb, nl, one, args[0]);
   });
 }
+
+LogicalResult train::replaceResultsWithLoss(func::FuncOp function,
+                                            Type targetsType,
+                                            unsigned outputIndex,
+                                            SummedLoss loss) {
+  (void)function.insertArgument(function.getNumArguments(), targetsType,
+                                DictionaryAttr(), function.getLoc());
+  Value targets = function.getArguments().back();
+  auto ret = cast<func::ReturnOp>(function.getBody().front().getTerminator());
+  OpBuilder builder(ret);
+  Value summed = loss(builder, ret.getLoc(), ret.getOperand(outputIndex),
+                      targets);
+  func::ReturnOp::create(builder, ret.getLoc(), summed);
+  ret.erase();
+  llvm::BitVector all(function.getNumResults(), true);
+  if (failed(function.eraseResults(all)))
+    return failure();
+  (void)function.insertResult(0, summed.getType(), DictionaryAttr());
+  return success();
+}

@@ -222,7 +222,9 @@ def NLBuildTestTimeLearning : Pass<"nl-build-test-time-learning",
     arguments, with `<param>.grad_sum`, `cms_last_token` (i64 [B, 1]) and
     `position`, each returned under its name (`hope-models hope-lm
     --streaming --cms-learning=LR`). Reads the names from the manifest
-    (`nl-prepare-entry-points`). Sequential CMS only, yet.
+    (`nl-prepare-entry-points`). The sequential and independent CMS (the
+    latter's mixing weights are not learnt at test time); not the nested
+    one yet.
   }];
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",

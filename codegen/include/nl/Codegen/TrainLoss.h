@@ -11,6 +11,7 @@
 #ifndef NL_CODEGEN_TRAINLOSS_H
 #define NL_CODEGEN_TRAINLOSS_H
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 
 namespace mlir::nl::train {
@@ -41,6 +42,17 @@ Value buildSummedSquaredError(OpBuilder &builder, Location loc, Value output,
 /// `elementType`.
 Value buildElementCount(OpBuilder &builder, Location loc, Value tensor,
                         Type elementType);
+
+/// A summed loss of an output and its targets: a 0-D tensor
+/// (buildSummedCrossEntropy, buildSummedSquaredError).
+using SummedLoss = Value (*)(OpBuilder &, Location, Value output,
+                             Value targets);
+
+/// Turns `function` (a clone of a forward) into the function its VJP is
+/// taken of: a last argument `targets` of `targetsType` is appended, and its
+/// only result is `loss` of its result `outputIndex` and the targets.
+LogicalResult replaceResultsWithLoss(func::FuncOp function, Type targetsType,
+                                     unsigned outputIndex, SummedLoss loss);
 
 /// a * b of two 0-D tensors.
 Value buildScalarProduct(OpBuilder &builder, Location loc, Value a, Value b);
