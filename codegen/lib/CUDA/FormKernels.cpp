@@ -172,7 +172,8 @@ struct FormKernelsPass : nl::impl::NLCUDAFormKernelsBase<FormKernelsPass> {
     Block &body = function.getBody().front();
     eraseDeadAccumulations(body);
     cuda::wrapHostStores(body);
-    cuda::parallelizeReductionNests(body);
+    cuda::hoistParallelsOutOfReductions(function);
+    cuda::runReductionNestsOnOneThread(body);
     SmallVector<Operation *> work;
     for (Operation &op : body) {
       if (isa<scf::ForOp, scf::ParallelOp>(op)) {
@@ -329,9 +330,7 @@ struct FormKernelsPass : nl::impl::NLCUDAFormKernelsBase<FormKernelsPass> {
       result.replaceAllUsesWith(buffer);
     loop->moveBefore(terminator);
 
-    // The chunk's work: parallel nests shared by the block's threads
-    // (reductions inside them over their own outputs' elements first).
-    cuda::hoistParallelsOutOfReductions(loop);
+    // The chunk's work: parallel nests shared by the block's threads.
     if (failed(mapNests(loop.getBody(), stage)))
       return failure();
     // Loops carrying buffers (the chunk loop, DGD's token scan) carry

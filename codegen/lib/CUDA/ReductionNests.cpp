@@ -179,17 +179,11 @@ void mlir::nl::cuda::hoistParallelsOutOfReductions(Operation *scope) {
   }
 }
 
-void mlir::nl::cuda::parallelizeReductionNests(Block &body) {
+void mlir::nl::cuda::runReductionNestsOnOneThread(Block &body) {
   SmallVector<scf::ForOp> nests;
   for (auto loop : body.getOps<scf::ForOp>())
     if (loop.getNumRegionIterArgs() == 0)
       nests.push_back(loop);
-  for (scf::ForOp nest : nests) {
-    scf::ForOp innermost;
-    scf::ParallelOp parallel = innerParallel(nest, innermost);
-    if (parallel && ownsItsOutputs(parallel, nest))
-      interchange(nest, innermost, parallel);
-    else
-      runOnOneThread(nest);
-  }
+  for (scf::ForOp nest : nests)
+    runOnOneThread(nest);
 }

@@ -17,21 +17,20 @@
 
 namespace mlir::nl::cuda {
 
-/// Inside `scope` (a memory stage's chunk loop), every perfect nest
-/// `for r.. { parallel p { body } }` whose iterations own their outputs
-/// (as below) becomes `parallel p { for r.. { body } }`, merged into the
-/// scf.parallel it is the only op of: a memory stage's threads share its
-/// iterations, where thread 0 alone would otherwise run the nest.
+/// Inside `scope`, every perfect nest `for r.. { parallel p { body } }`
+/// (fors without iter_args) where every store of the body writes an element
+/// indexed by every p (each p owns its outputs, and reads of a stored
+/// buffer read that element) becomes `parallel p { for r.. { body } }`,
+/// merged into the scf.parallel it is then the only op of: each output is
+/// summed by one thread in the order the host would sum it, and the
+/// kernel's threads share the iterations (where one thread would otherwise
+/// run the inner nest).
 void hoistParallelsOutOfReductions(Operation *scope);
 
-/// Rewrites every top-level `scf.for` of `body` without iter_args:
-/// - `for r.. { parallel p { body } }`, where every store of the body
-///   writes an element indexed by every p (each p owns its outputs), into
-///   `parallel p { for r.. { body } }`: each output is summed by one thread
-///   in the order the host would sum it;
-/// - any other such nest (a full reduction) into a parallel nest of one
-///   iteration: one thread runs it.
-void parallelizeReductionNests(Block &body);
+/// Every top-level `scf.for` of `body` without iter_args that is left (a
+/// full reduction into a scalar: a loss, a squared norm) goes into a
+/// parallel nest of one iteration: one thread runs it.
+void runReductionNestsOnOneThread(Block &body);
 
 } // namespace mlir::nl::cuda
 
