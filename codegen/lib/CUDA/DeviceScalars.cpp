@@ -81,8 +81,10 @@ static bool mayWrite(Operation *op, Value root) {
   WalkResult result = op->walk([&](Operation *inner) {
     auto effects = dyn_cast<MemoryEffectOpInterface>(inner);
     if (!effects) {
-      bool opaque = !inner->hasTrait<OpTrait::HasRecursiveMemoryEffects>() &&
-                    !isMemoryEffectFree(inner);
+      // Ops with regions are judged by what they hold (walked too); a
+      // barrier only orders; anything else (a call) may write anything.
+      bool opaque = inner->getNumRegions() == 0 &&
+                    !isa<gpu::BarrierOp>(inner) && !isMemoryEffectFree(inner);
       return opaque ? WalkResult::interrupt() : WalkResult::advance();
     }
     SmallVector<MemoryEffects::EffectInstance> instances;

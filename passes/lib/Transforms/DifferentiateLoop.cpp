@@ -3,7 +3,7 @@
 // Checkpointing at iteration boundaries (a chunk loop's iterations are the
 // chunks, its iter_args the states): the forward loop is rewritten to record
 // the entry value of every iter_arg at every iteration in a "tape" (a tensor
-// with one entry per iteration, after the value's first two dimensions), so the saved memory grows with the
+// with one entry per iteration, after the value's batch and heads), so the saved memory grows with the
 // trip count, not with what an iteration computes. The reverse loop walks the
 // iterations backwards; each one reads its entry values from the tapes,
 // recomputes the iteration's body and runs the reverse sweep through the
@@ -65,10 +65,11 @@ bool isWriteOnly(scf::ForOp loop, unsigned index) {
 }
 
 /// Where a tape puts its iteration dimension among the dimensions of the
-/// values it records: after the first two (a memory state's batch and
-/// heads), so that the entries of one (batch, head) are that pair's own
-/// slice of the tape (a GPU block owns its slice, docs/training.md).
-unsigned tapeDim(unsigned rank) { return std::min(rank, 2u); }
+/// values it records: after the first two of a value of rank 2 or more (a
+/// memory state's batch and heads), so that the entries of one (batch,
+/// head) are that pair's own slice of the tape (a GPU block of a memory
+/// stage owns its slice, docs/training.md); in front otherwise.
+unsigned tapeDim(unsigned rank) { return rank >= 2 ? 2 : 0; }
 
 /// An empty tape for `like`: one entry per iteration, at tapeDim.
 Value createTape(OpBuilder &b, Location loc, Value like, Value trip) {
