@@ -1,14 +1,16 @@
 """train_step through the emulated CUDA target (`hope-compile --train --target=cuda-emulated`,
 run through the runtime's CUDA backend over its CPU stand-in for the driver, emulated.py): the
-HOPE block of test_train_step.py (width 16, 2 heads, chunks 2 and 4, T = 11, batch 2) with AdamW,
+HOPE block (width 16, 2 heads, chunks 2 and 4, mean squared error) and the tiny HOPE LM
+(cross-entropy, some targets ignored) of test_train_step.py, T = 11, batch 2, with AdamW,
 weight decay and clipping by the global norm, every parameter and optimizer state bound once as a
 mutable weight on the device and updated there in place by each call. 3 steps against autograd
 through the token-by-token reference and torch.optim.AdamW after clip_grad_norm_ (the checks of
 test_train_step.py's _adamw_against_torch): losses, gradient norms, then the parameters and both
-moments read back from the device, float64 to 1e-9.
+moments read back from the device, float64 to 1e-9. A target beyond the LM's vocabulary is
+refused (the check runs on the device) and updates nothing.
 
-Compiled once, at -O0 (about 12 s on the shared 2-core machine); the three steps run in well under
-a second."""
+Each model is compiled once, at -O0: 5 s (block) and 10 s (LM) of CPU, 12 s and 47 s wall on the
+shared, loaded 2-core machine; the steps run in about a second."""
 
 from __future__ import annotations
 
@@ -19,8 +21,9 @@ from safetensors.torch import load_file
 
 from conftest import BUILD
 from emulated import compile_source_emulated, run_tools
-from runtime_api import DEVICE_CUDA, Runtime, Session
-from test_train_step import BETA1, BLOCK_ARGS, CLIP, _block_data, _block_loss
+from runtime_api import DEVICE_CUDA, Runtime, RuntimeApiError, Session
+from test_train_step import (BETA1, BLOCK_ARGS, CLIP, LM_ARGS, _block_data, _block_loss, _lm_data,
+                             _lm_loss)
 
 TOLERANCE = 1e-9
 LR, STEPS, WEIGHT_DECAY = 1e-2, 3, 0.01
@@ -44,6 +47,7 @@ class DeviceTrainStep:
             self.on_device[spec["name"]] = self.session.bind_device_weight(spec["name"], value)
 
     def step(self, data, targets, lr: float, step: int) -> tuple[float, float]:
+        """One call; raises RuntimeApiError (and updates nothing) when a precondition fails."""
         outputs = self.session.invoke_map("train_step", {
             self.spec["inputs"][0]["name"]: data, "targets": targets,
             "lr": np.array(lr, np.float64), "step": np.array(step, np.int64)})
@@ -59,31 +63,57 @@ class DeviceTrainStep:
         self.session.close()
 
 
+# name -> hope-models' arguments, the data (input, targets) and the reference loss.
+MODELS = {"block": (BLOCK_ARGS, _block_data, _block_loss), "lm": (LM_ARGS, _lm_data, _lm_loss)}
+
+
 @pytest.fixture(scope="module")
-def block(hope_models, hope_compile, tmp_path_factory):
-    directory = tmp_path_factory.mktemp("emulated_train_step")
-    source, weights_file = directory / "block.mlir", directory / "block.safetensors"
-    run_tools([hope_models, *BLOCK_ARGS, "--dtype=f64", "-o", source,
-               f"--weights-out={weights_file}"])
-    library = compile_source_emulated(
-        hope_compile, source, directory / "block.so",
-        ("--train", "--optimizer=adamw", f"--weight-decay={WEIGHT_DECAY}", f"--clip={CLIP}"))
-    weights = {key: value.double() for key, value in load_file(str(weights_file)).items()}
-    model = DeviceTrainStep(Runtime(BUILD), library, weights)
-    yield model, weights
-    model.close()
+def compiled(hope_models, hope_compile, tmp_path_factory):
+    """name -> (the emulated train_step, the seeded float64 weights), each compiled once, when a
+    test first asks for it."""
+    cache = {}
+
+    def get(name: str):
+        if name not in cache:
+            directory = tmp_path_factory.mktemp(f"emulated_train_step_{name}")
+            source, weights_file = directory / f"{name}.mlir", directory / f"{name}.safetensors"
+            run_tools([hope_models, *MODELS[name][0], "--dtype=f64", "-o", source,
+                       f"--weights-out={weights_file}"])
+            library = compile_source_emulated(
+                hope_compile, source, directory / f"{name}.so",
+                ("--train", "--optimizer=adamw", f"--weight-decay={WEIGHT_DECAY}",
+                 f"--clip={CLIP}"))
+            weights = {key: value.double() for key, value in load_file(str(weights_file)).items()}
+            cache[name] = DeviceTrainStep(Runtime(BUILD), library, weights), weights
+        return cache[name]
+    yield get
+    for model, _ in cache.values():
+        model.close()
 
 
-def test_block_adamw_steps_on_the_device(block):
-    model, weights = block
-    x, targets = _block_data()
+def test_lm_targets_beyond_the_vocabulary_are_refused_on_the_device(compiled):
+    """The targets' check reads device data (a kernel of one block): refused, nothing updated."""
+    model, _ = compiled("lm")
+    tokens, targets = _lm_data()
+    targets[1, 2] = 256
+    before = {n: model.weight(n) for n in model.on_device}
+    with pytest.raises(RuntimeApiError, match="targets must be below the vocabulary size 256"):
+        model.step(tokens.numpy(), targets.numpy(), 1.0, 1)
+    assert all(np.array_equal(before[n], model.weight(n)) for n in model.on_device)
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_adamw_steps_on_the_device(compiled, name):
+    model, weights = compiled(name)
+    _, data_fn, loss_fn = MODELS[name]
+    x, targets = data_fn()
     leaves = {name: value.clone().requires_grad_() for name, value in weights.items()}
     optimizer = torch.optim.AdamW(leaves.values(), lr=LR, betas=(BETA1, 0.999), eps=1e-8,
                                   weight_decay=WEIGHT_DECAY)
     for step in range(1, STEPS + 1):
         loss, norm = model.step(x.numpy(), targets.numpy(), LR, step)
         optimizer.zero_grad()
-        reference_loss = _block_loss(leaves, x, targets)
+        reference_loss = loss_fn(leaves, x, targets)
         reference_loss.backward()
         for leaf in leaves.values():  # weights behind a stop-gradient only: zero, as ours
             if leaf.grad is None:
