@@ -34,9 +34,11 @@ def compile_emulated(hope_models: Path, hope_compile: Path, directory: Path, nam
     return library, {key: value.double() for key, value in load_file(str(weights_file)).items()}
 
 
-def compile_source_emulated(hope_compile: Path, source: Path, library: Path) -> Path:
-    """nl IR in `source` compiled for the emulated target at -O0 into `library`."""
-    run_tools([hope_compile, source, "--target=cuda-emulated", "-O0", "-o", library])
+def compile_source_emulated(hope_compile: Path, source: Path, library: Path,
+                            options: tuple = ()) -> Path:
+    """nl IR in `source` compiled for the emulated target at -O0 into `library`, with
+    hope-compile's `options` (e.g. --train)."""
+    run_tools([hope_compile, source, "--target=cuda-emulated", "-O0", *options, "-o", library])
     return library
 
 

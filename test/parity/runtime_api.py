@@ -119,6 +119,8 @@ class Session:
         self.manifest = json.loads(text.value)
 
     def close(self) -> None:
+        for tensor in self.__dict__.get("_device_weights", []):
+            self.rt.lib.hope_tensor_release(tensor)
         self.rt.lib.hope_session_release(self.session)
         self.rt.lib.hope_module_release(self.module)
 
@@ -138,6 +140,25 @@ class Session:
             self.rt.check(self.rt.lib.hope_session_set_weight(self.session, name.encode(), tensor, 2))
         finally:
             self.rt.lib.hope_tensor_release(tensor)
+
+    def bind_device_weight(self, name: str, array: np.ndarray):
+        """Copies `array` to the session's device and binds that device tensor as a mutable
+        weight: an entry point that updates the weight in place (train_step) updates it
+        there, and read_tensor reads it back. The session keeps the tensor until close."""
+        host = self.rt.wrap(np.ascontiguousarray(array))
+        on_device = _p()
+        try:
+            self.rt.check(self.rt.lib.hope_tensor_to_device(self.session, host,
+                                                            ctypes.byref(on_device)))
+        finally:
+            self.rt.lib.hope_tensor_release(host)
+        self.__dict__.setdefault("_device_weights", []).append(on_device)
+        self.rt.check(self.rt.lib.hope_session_set_weight(self.session, name.encode(), on_device, 2))
+        return on_device
+
+    def read_tensor(self, tensor) -> np.ndarray:
+        """A tensor's elements (on the host or a device), copied out dense."""
+        return self.rt.to_numpy(tensor)
 
     def device_stats(self) -> DeviceStats:
         stats = DeviceStats(ctypes.sizeof(DeviceStats))

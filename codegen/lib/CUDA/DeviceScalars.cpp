@@ -32,7 +32,7 @@ bool hasShapedResult(Operation *op) {
 llvm::SetVector<Operation *> collectDeviceScalars(Block &body) {
   llvm::SetVector<Operation *> scalars;
   for (Operation &op : body) {
-    bool device = nl::cuda::isArgumentScalarRead(&op);
+    bool device = nl::cuda::isDeviceScalarRead(&op);
     if (!device && op.getNumRegions() == 0 && op.getNumResults() != 0 &&
         !hasShapedResult(&op) && isMemoryEffectFree(&op))
       device = llvm::any_of(op.getOperands(), [&](Value operand) {
@@ -72,10 +72,72 @@ void nl::cuda::wrapHostStores(Block &body) {
   }
 }
 
-bool nl::cuda::isArgumentScalarRead(Operation *op) {
-  auto load = dyn_cast<memref::LoadOp>(op);
-  return load && isa<BlockArgument>(nl::cuda::rootBuffer(load.getMemRef())) &&
-         !hasShapedResult(op);
+bool nl::cuda::isDeviceScalarRead(Operation *op) {
+  return isa<memref::LoadOp>(op) && !hasShapedResult(op);
+}
+
+/// Whether `op` (or an op inside it) may write the buffer `root`.
+static bool mayWrite(Operation *op, Value root) {
+  WalkResult result = op->walk([&](Operation *inner) {
+    auto effects = dyn_cast<MemoryEffectOpInterface>(inner);
+    if (!effects) {
+      // Ops with regions are judged by what they hold (walked too); a
+      // barrier only orders; anything else (a call) may write anything.
+      bool opaque = inner->getNumRegions() == 0 &&
+                    !isa<gpu::BarrierOp>(inner) && !isMemoryEffectFree(inner);
+      return opaque ? WalkResult::interrupt() : WalkResult::advance();
+    }
+    SmallVector<MemoryEffects::EffectInstance> instances;
+    effects.getEffects(instances);
+    for (const MemoryEffects::EffectInstance &effect : instances) {
+      if (!isa<MemoryEffects::Write>(effect.getEffect()))
+        continue;
+      Value written = effect.getValue();
+      if (!written || nl::cuda::rootBuffer(written) == root)
+        return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  return result.wasInterrupted();
+}
+
+/// Fails, located at `read`, when an op between it and `launch` (both at
+/// the top level of one block) may write the buffer it reads: the kernel
+/// would read another value than the host code's order gives.
+static LogicalResult checkUnwrittenUntil(memref::LoadOp read,
+                                         gpu::LaunchOp launch) {
+  Value root = nl::cuda::rootBuffer(read.getMemRef());
+  for (Operation *op = read->getNextNode(); op && op != launch.getOperation();
+       op = op->getNextNode())
+    if (mayWrite(op, root))
+      return read.emitError("a scalar read from device memory here is used "
+                            "by a kernel launched after its buffer is "
+                            "written again")
+                 .attachNote(op->getLoc())
+             << "written here";
+  return success();
+}
+
+/// The innermost block of `launch` that holds every use inside it of the
+/// results of `ops`.
+static Block *usesBlock(gpu::LaunchOp launch,
+                        const llvm::SetVector<Operation *> &ops) {
+  SmallVector<Operation *> users;
+  for (Operation *op : ops)
+    for (Operation *user : op->getUsers())
+      if (launch->isProperAncestor(user))
+        users.push_back(user);
+  Block *outermost = &launch.getBody().front();
+  if (users.empty())
+    return outermost;
+  for (Block *block = users.front()->getBlock(); block != outermost;
+       block = block->getParentOp()->getBlock()) {
+    if (llvm::all_of(users, [&](Operation *user) {
+          return block->findAncestorOpInBlock(*user) != nullptr;
+        }))
+      return block;
+  }
+  return outermost;
 }
 
 LogicalResult nl::cuda::sinkDeviceScalars(func::FuncOp function) {
@@ -97,9 +159,15 @@ LogicalResult nl::cuda::sinkDeviceScalars(func::FuncOp function) {
     }
     if (needed.empty())
       continue;
-    // Cloned at the kernel's start in the function's order, so that
-    // operands come first; every thread reads them.
-    OpBuilder b = OpBuilder::atBlockBegin(&launch.getBody().front());
+    for (Operation *op : needed)
+      if (auto read = dyn_cast<memref::LoadOp>(op))
+        if (failed(checkUnwrittenUntil(read, launch)))
+          return failure();
+    // Cloned in the function's order, so that operands come first, at the
+    // start of the innermost block of the kernel holding every use: a value
+    // only one thread stores (a kernel of one iteration) is read by that
+    // thread alone, not by threads racing with its store.
+    OpBuilder b = OpBuilder::atBlockBegin(usesBlock(launch, needed));
     IRMapping mapping;
     for (Operation *op : scalars)
       if (needed.contains(op))
@@ -124,7 +192,7 @@ LogicalResult nl::cuda::sinkDeviceScalars(func::FuncOp function) {
           "launch's grid, a buffer's size); on a device target only kernels "
           "may read an argument's data");
       for (Operation *read : left)
-        if (isArgumentScalarRead(read))
+        if (isDeviceScalarRead(read))
           error.attachNote(read->getLoc()) << "read here";
       return error;
     }

@@ -22,6 +22,7 @@
 #include "nl/Codegen/CUDA/Passes.h"
 
 #include "DeviceScalars.h"
+#include "ReductionNests.h"
 #include "StridedLoop.h"
 #include "WorkgroupPlacement.h"
 
@@ -171,15 +172,17 @@ struct FormKernelsPass : nl::impl::NLCUDAFormKernelsBase<FormKernelsPass> {
     Block &body = function.getBody().front();
     eraseDeadAccumulations(body);
     cuda::wrapHostStores(body);
+    cuda::hoistParallelsOutOfReductions(function);
+    cuda::runReductionNestsOnOneThread(body);
     SmallVector<Operation *> work;
     for (Operation &op : body) {
       if (isa<scf::ForOp, scf::ParallelOp>(op)) {
         work.push_back(&op);
         continue;
       }
-      // Scalars of arguments (a streamed position) are read by the kernels
-      // that use them (cuda::sinkDeviceScalars below).
-      if (cuda::isArgumentScalarRead(&op))
+      // Scalars (a streamed position, a loss) are read by the kernels that
+      // use them (cuda::sinkDeviceScalars below).
+      if (cuda::isDeviceScalarRead(&op))
         continue;
       // Kernels formed already (nl-cuda-tile-contractions).
       if (isa<gpu::LaunchOp>(op))
@@ -582,6 +585,17 @@ struct FormKernelsPass : nl::impl::NLCUDAFormKernelsBase<FormKernelsPass> {
   /// min(start + C, end) - max(start, position).
   /// (ValueBoundsOpInterface does not reason about arith.minui.)
   static std::optional<int64_t> chunkCountBound(Value size) {
+    // max(count, c), c a constant: a trip count clamped at zero (the
+    // reverse sweep's loop over a chunk's tokens, nl-differentiate).
+    if (auto max = size.getDefiningOp<arith::MaxSIOp>()) {
+      APInt floor;
+      if (!matchPattern(max.getRhs(), m_ConstantInt(&floor)))
+        return std::nullopt;
+      std::optional<int64_t> count = chunkCountBound(max.getLhs());
+      if (!count)
+        return std::nullopt;
+      return std::max(*count, floor.getSExtValue());
+    }
     auto sub = size.getDefiningOp<arith::SubIOp>();
     if (!sub)
       return std::nullopt;

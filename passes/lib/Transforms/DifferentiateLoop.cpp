@@ -3,7 +3,7 @@
 // Checkpointing at iteration boundaries (a chunk loop's iterations are the
 // chunks, its iter_args the states): the forward loop is rewritten to record
 // the entry value of every iter_arg at every iteration in a "tape" (a tensor
-// with one leading entry per iteration), so the saved memory grows with the
+// with one entry per iteration, after the value's batch and heads), so the saved memory grows with the
 // trip count, not with what an iteration computes. The reverse loop walks the
 // iterations backwards; each one reads its entry values from the tapes,
 // recomputes the iteration's body and runs the reverse sweep through the
@@ -64,38 +64,58 @@ bool isWriteOnly(scf::ForOp loop, unsigned index) {
   return true;
 }
 
-/// An empty tape for `like`: one entry per iteration, in front.
+/// Where a tape puts its iteration dimension among the dimensions of the
+/// values it records: after the first two of a value of rank 2 or more (a
+/// memory state's batch and heads), so that the entries of one (batch,
+/// head) are that pair's own slice of the tape (a GPU block of a memory
+/// stage owns its slice, docs/training.md); in front otherwise.
+unsigned tapeDim(unsigned rank) { return rank >= 2 ? 2 : 0; }
+
+/// An empty tape for `like`: one entry per iteration, at tapeDim.
 Value createTape(OpBuilder &b, Location loc, Value like, Value trip) {
-  SmallVector<Value> dynamicSizes{trip};
   auto tensor = dyn_cast<RankedTensorType>(like.getType());
   if (!tensor)
     return tensor::EmptyOp::create(
         b, loc, RankedTensorType::get({ShapedType::kDynamic}, like.getType()),
-        dynamicSizes);
-  SmallVector<int64_t> shape{ShapedType::kDynamic};
-  llvm::append_range(shape, tensor.getShape());
-  for (auto [dim, size] : llvm::enumerate(tensor.getShape()))
+        ValueRange{trip});
+  unsigned at = tapeDim(tensor.getRank());
+  SmallVector<int64_t> shape;
+  SmallVector<Value> dynamicSizes;
+  for (auto [dim, size] : llvm::enumerate(tensor.getShape())) {
+    if (dim == at) {
+      shape.push_back(ShapedType::kDynamic);
+      dynamicSizes.push_back(trip);
+    }
+    shape.push_back(size);
     if (ShapedType::isDynamic(size))
       dynamicSizes.push_back(tensor::DimOp::create(b, loc, like, dim));
+  }
+  if (at == tensor.getRank()) {
+    shape.push_back(ShapedType::kDynamic);
+    dynamicSizes.push_back(trip);
+  }
   return tensor::EmptyOp::create(
       b, loc, RankedTensorType::get(shape, tensor.getElementType()),
       dynamicSizes);
 }
 
-/// The offsets, sizes and strides of entry `k` of a tape whose entries are
-/// shaped like `like` (a value or the tape itself, from dimension 1).
-void tapeSlice(OpBuilder &b, Location loc, Value shapeSource, unsigned skip,
-               Value k, SmallVectorImpl<OpFoldResult> &offsets,
+/// The offsets, sizes and strides of entry `k` of a tape whose entries
+/// have the sizes `entrySizes`.
+void tapeSlice(OpBuilder &b, ArrayRef<OpFoldResult> entrySizes, Value k,
+               SmallVectorImpl<OpFoldResult> &offsets,
                SmallVectorImpl<OpFoldResult> &sizes,
                SmallVectorImpl<OpFoldResult> &strides) {
-  SmallVector<OpFoldResult> all =
-      tensor::getMixedSizes(b, loc, shapeSource);
-  offsets.push_back(k);
-  sizes.push_back(b.getIndexAttr(1));
-  strides.push_back(b.getIndexAttr(1));
-  for (OpFoldResult size : ArrayRef(all).drop_front(skip)) {
+  unsigned at = tapeDim(entrySizes.size());
+  for (unsigned dim = 0; dim <= entrySizes.size(); ++dim) {
+    if (dim == at) {
+      offsets.push_back(k);
+      sizes.push_back(b.getIndexAttr(1));
+      strides.push_back(b.getIndexAttr(1));
+    }
+    if (dim == entrySizes.size())
+      break;
     offsets.push_back(b.getIndexAttr(0));
-    sizes.push_back(size);
+    sizes.push_back(entrySizes[dim]);
     strides.push_back(b.getIndexAttr(1));
   }
 }
@@ -105,7 +125,8 @@ Value recordEntry(OpBuilder &b, Location loc, Value tape, Value value,
   if (!isa<RankedTensorType>(value.getType()))
     return tensor::InsertOp::create(b, loc, value, tape, ValueRange{k});
   SmallVector<OpFoldResult> offsets, sizes, strides;
-  tapeSlice(b, loc, value, 0, k, offsets, sizes, strides);
+  tapeSlice(b, tensor::getMixedSizes(b, loc, value), k, offsets, sizes,
+            strides);
   return tensor::InsertSliceOp::create(b, loc, value, tape, offsets, sizes,
                                        strides);
 }
@@ -114,8 +135,10 @@ Value loadEntry(OpBuilder &b, Location loc, Value tape, Type type, Value k) {
   auto tensor = dyn_cast<RankedTensorType>(type);
   if (!tensor)
     return tensor::ExtractOp::create(b, loc, tape, ValueRange{k});
+  SmallVector<OpFoldResult> entrySizes = tensor::getMixedSizes(b, loc, tape);
+  entrySizes.erase(entrySizes.begin() + tapeDim(tensor.getRank()));
   SmallVector<OpFoldResult> offsets, sizes, strides;
-  tapeSlice(b, loc, tape, 1, k, offsets, sizes, strides);
+  tapeSlice(b, entrySizes, k, offsets, sizes, strides);
   return tensor::ExtractSliceOp::create(b, loc, tensor, tape, offsets, sizes,
                                         strides);
 }

@@ -17,6 +17,8 @@
 // CHECK: gpu.terminator
 // CHECK: gpu.launch
 // CHECK-SAME: function(@loop_nest_0)
+// Read by the one thread that stores the next position (where every use is).
+// CHECK: scf.if
 // CHECK-NEXT: memref.load %arg2[] : memref<i64>
 // CHECK: memref.store %{{.*}}, %{{.*}}[] : memref<i64>
 // CHECK: gpu.terminator

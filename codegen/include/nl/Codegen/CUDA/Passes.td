@@ -84,20 +84,29 @@ def NLCUDAFormKernels : Pass<"nl-cuda-form-kernels", "mlir::ModuleOp"> {
       not depend on the sequence length. Top-level `gpu.launch` ops formed
       before (`nl-cuda-tile-contractions`' tiled contractions) stay as they
       are.
+    - A top-level `scf.for` that carries nothing is a reduction's loop nest
+      (a training step's gradients summed over the batch, its loss): where
+      it is `for r { parallel p { ... } }` and every p owns the elements it
+      writes, it becomes `parallel p { for r { ... } }` (each element summed
+      by one thread, in the host's order; the same inside memory stages and
+      loop nests, merged into the enclosing nest); any other (a full
+      reduction into a scalar) runs on one thread of one block.
 
     The pass proves that blocks of a memory stage are independent: every
     access to a buffer the kernel writes must index dimensions 0 and 1 with
     the block's batch and head, else it fails naming the access. Host code
-    never reads device memory: a scalar read at a function's top level from
-    an argument's buffer (a streamed `position`, a weight's element hoisted
-    out of its loops) and the pure scalar ops computed from it are cloned
-    into every kernel that uses them, so a memory stage computes its chunk
+    never reads device memory: a scalar read at a function's top level
+    (a streamed `position`, a weight's element hoisted out of its loops, a
+    training step's loss count or clipping factor) and the pure scalar ops
+    computed from it are cloned into every kernel that uses them, at the
+    innermost block holding the uses, so a memory stage computes its chunk
     phase (`position mod C`) and its chunk count itself and neither its
     grid nor the host code depends on them; a scalar the host code stores
     (the next position) is stored by a kernel of one block. A value read
     from device memory that host code still uses (a grid, a buffer's size)
-    is an error located at its use, as is any other top-level
-    `memref.load`, `memref.store` or `memref.copy`. Top-level buffers that
+    is an error located at its use, as is a read whose buffer something
+    writes between it and a kernel using it, and any other top-level
+    `memref.store` or `memref.copy`. Top-level buffers that
     no result aliases are freed at the function's end.
 
     Kernels are named `memory_stage_<i>` and `loop_nest_<i>` in module
