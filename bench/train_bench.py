@@ -150,14 +150,15 @@ def table(rows: list[dict]) -> str:
     if not chosen:
         return ""
     lines = ["", "### HOPE block train_step (AdamW), batch 1, C_mem 64", "",
-             "| T | threads | column | ms / step | tokens/s | peak MiB | ours is | loss, grad norm, grads, w_o agree | compile s |",
+             "| T | threads | column | ms / step | tokens/s | peak MiB | vs ours | loss, grad norm, grads, w_o agree | compile s |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in chosen:
         ours = next((o for o in chosen if o["column"] == "ours" and o["tokens"] == r["tokens"]
                      and o["threads"] == r["threads"]), None)
         speed = ""
         if ours and r is not ours:
-            speed = f"{r['median_seconds'] / ours['median_seconds']:.2f}x as fast"
+            ratio = r["median_seconds"] / ours["median_seconds"]
+            speed = f"ours {ratio:.2f}x faster" if ratio >= 1 else f"ours {1 / ratio:.2f}x slower"
         agrees = ""
         if "grad_error" in r:
             agrees = ", ".join(f"{r[k]:.0e}" for k in ("loss_error", "grad_norm_error", "grad_error",
