@@ -382,7 +382,7 @@ def main(argv=None) -> int:
                     help="T of the training rows (--parts train: (a)'s train_step, AdamW)")
     ap.add_argument("--train-torch-max-tokens", type=int, default=4096,
                     help="the PyTorch training columns only up to this T: autograd keeps every "
-                         "step's activations, ~1.2 GB per 1K tokens (16K would need ~19 GB)")
+                         "step's activations, ~0.6 GB per 1K tokens (16K: ~10 GB a process)")
     ap.add_argument("--sweep-columns", default="ours,eager,torch.compile",
                     help="columns of the sweeps")
     ap.add_argument("--quick", action="store_true",
