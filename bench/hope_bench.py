@@ -375,7 +375,8 @@ def main(argv=None) -> int:
                     help="thread count of the sweeps (default: the largest of --threads)")
     ap.add_argument("--repeat", type=int, default=3, help="timed calls per measurement (after one warm-up)")
     ap.add_argument("--parts", default="main,tokens,chunks",
-                    help="main: (a) and (b); tokens: (a) at T = --tokens; chunks: C = --chunks")
+                    help="main: (a) and (b); tokens: (a) at T = --tokens; chunks: C = --chunks; "
+                         "train (not by default): train_step of (a) at T = --train-tokens")
     ap.add_argument("--tokens", default="1024,4096,16384,32768")
     ap.add_argument("--chunks", default="16,64,256")
     ap.add_argument("--train-tokens", default="1024,4096,16384",
