@@ -21,6 +21,9 @@ max |y - y_ours| / max |y_ours|). Times are medians of --repeat calls after one 
 GFLOP/s use ONE formula per model (bench/torch_models.py flops_*) for every column, next to the
 machine's measured float32 matmul peak (bench/matmul_peak.py). Sweeps: tokens/s of (a) for
 T = 1K, 4K, 16K, 32K and for C_mem = 16, 64, 256, and of (b) for chunk = 16, 64, 256.
+Training (--parts train, not in the default --parts): whole train_step calls of (a) (AdamW,
+forward + backward + optimizer) at T = --train-tokens against autograd through the eager and
+compiled baselines, gradients compared (bench/train_bench.py).
 """
 
 from __future__ import annotations
@@ -58,10 +61,11 @@ class Case:
     tokens: int
     chunk: int  # C_mem (hope-block) or the chunk (titans-memory)
     columns: list[str] = field(default_factory=list)
+    train: bool = False  # whole train_step calls (bench/train_bench.py) instead of the forward
 
     @property
     def key(self) -> str:
-        return f"{self.bench}-B{self.batch}-T{self.tokens}-C{self.chunk}"
+        return f"{self.bench}-B{self.batch}-T{self.tokens}-C{self.chunk}" + ("-train" if self.train else "")
 
     def model_args(self) -> list[str]:
         if self.bench == "hope-block":
@@ -178,7 +182,7 @@ class Bench:
         import numpy as np
         import torch
 
-        model_key = f"{case.bench}-C{case.chunk}"
+        model_key = f"{case.bench}-C{case.chunk}" + ("-train" if case.train else "")
         if model_key not in self.artifacts:
             stem = self.work / model_key
             weights = stem.with_suffix(".safetensors")
@@ -195,8 +199,8 @@ class Bench:
             subprocess.run([self.tool("hope-models"), *case.model_args(), "-o", f"{stem}.mlir", *extra],
                            check=True, capture_output=True)
             t0 = time.perf_counter()
-            subprocess.run([self.tool("hope-compile"), f"{stem}.mlir", "-o", f"{stem}.so"],
-                           check=True, capture_output=True)
+            subprocess.run([self.tool("hope-compile"), f"{stem}.mlir", "-o", f"{stem}.so"]
+                           + (["--train"] if case.train else []), check=True, capture_output=True)
             compile_seconds = time.perf_counter() - t0
             print(f"  compiled {model_key} in {compile_seconds:.1f} s", flush=True)
             self.artifacts[model_key] = {"so": f"{stem}.so", "weights": str(weights),
@@ -206,13 +210,20 @@ class Bench:
             x = torch.randn(case.batch, case.tokens, 512 if case.bench == "hope-block" else 384,
                             generator=torch.Generator().manual_seed(2))
             np.save(x_path, x.numpy())
-        return {**self.artifacts[model_key], "x": str(x_path)}
+        files = {**self.artifacts[model_key], "x": str(x_path)}
+        if case.train:  # the squared error's targets, shaped like the output
+            files["targets"] = str(self.work / f"targets-{case.key}.npy")
+            np.save(files["targets"], torch.randn(case.batch, case.tokens, 512,
+                                                  generator=torch.Generator().manual_seed(3)).numpy())
+        return files
 
     def measure(self, case: Case, column: str, threads: int, files: dict) -> dict:
         import numpy as np
 
         y_path = self.work / f"y-{case.key}-{column}-{threads}.npy"
         log = self.work / f"log-{case.key}-{column}-{threads}.txt"
+        if case.train:
+            return self.measure_train(case, column, threads, files, log)
         if column == "ours":
             timings = self.work / f"t-{case.key}-{threads}.json"
             code, _ = run_measured([
@@ -249,6 +260,32 @@ class Bench:
             row["agrees"] = float(np.abs(a - b).max() / np.abs(b).max())
         return row
 
+    def measure_train(self, case: Case, column: str, threads: int, files: dict, log: Path) -> dict:
+        """One column of a training case: whole train_step calls in a worker process."""
+        import train_bench
+
+        check = self.work / f"check-{case.key}-{column}-{threads}.npz"
+        code, out = run_measured([
+            sys.executable, __file__, "--worker", column, "--train-worker", "--chunk", str(case.chunk),
+            f"--tokens={case.tokens}", f"--threads={threads}", f"--repeat={self.args.repeat}",
+            f"--x={files['x']}", f"--targets={files['targets']}", f"--weights={files['weights']}",
+            f"--module={files['so']}", f"--check={check}", f"--build-dir={self.build}"], log)
+        row = {"bench": case.bench, "batch": case.batch, "tokens": case.tokens, "chunk": case.chunk,
+               "column": column, "threads": threads, "train": True}
+        if code != 0:
+            row["error"] = log.read_text()[-2000:]
+            print(f"  {column} failed (log {log})", flush=True)
+            return row
+        row.update(json.loads(out.strip().splitlines()[-1]))
+        if column == "ours" and files.get("compile_seconds"):
+            row["compile_seconds"] = files["compile_seconds"]
+        row["peak_rss_mib"] = round(row.pop("peak_rss_bytes") / 2**20, 1)
+        row["tokens_per_second"] = case.batch * case.tokens / row["median_seconds"]
+        ours = self.work / f"check-{case.key}-ours-{threads}.npz"
+        if column != "ours" and ours.exists():
+            row.update(train_bench.agreement(str(check), str(ours)))
+        return row
+
     def run_case(self, case: Case, threads_list: list[int]):
         files = self.prepare(case)
         for threads in threads_list:
@@ -264,9 +301,12 @@ class Bench:
         compile_s = row.get("compile_seconds")
         print(f"  {row['bench']:<13} T={row['tokens']:<6} C={row['chunk']:<4} {row['column']:<15} "
               f"threads={row['threads']}  {row['median_seconds'] * 1e3:9.1f} ms  "
-              f"{row['tokens_per_second']:9.0f} tok/s  {row['gflops']:6.1f} GFLOP/s  "
-              f"peak {row['peak_rss_mib']:7.0f} MiB"
+              f"{row['tokens_per_second']:9.0f} tok/s  "
+              + (f"{row['gflops']:6.1f} GFLOP/s  " if "gflops" in row else "train_step  ")
+              + f"peak {row['peak_rss_mib']:7.0f} MiB"
               + (f"  agrees {row['agrees']:.1e}" if "agrees" in row and row["column"] != "ours" else "")
+              + (f"  loss/norm/grads/w_o agree {row['loss_error']:.0e}/{row['grad_norm_error']:.0e}/"
+                 f"{row['grad_error']:.0e}/{row['parameter_error']:.0e}" if "grad_error" in row else "")
               + (f"  compile {compile_s:.1f} s" if compile_s else ""), flush=True)
 
 
@@ -302,7 +342,9 @@ def table(rows: list[dict], peaks: dict[int, float]) -> str:
     section("HOPE block: tokens/s against T (C_mem 64)", lambda r: r.get("part") == "tokens")
     section("HOPE block and Titans memory: tokens/s against the chunk size",
             lambda r: r.get("part") == "chunks")
-    return "\n".join(lines)
+    import train_bench
+
+    return "\n".join(lines) + train_bench.table(rows)
 
 
 def machine() -> dict:
@@ -333,9 +375,15 @@ def main(argv=None) -> int:
                     help="thread count of the sweeps (default: the largest of --threads)")
     ap.add_argument("--repeat", type=int, default=3, help="timed calls per measurement (after one warm-up)")
     ap.add_argument("--parts", default="main,tokens,chunks",
-                    help="main: (a) and (b); tokens: (a) at T = --tokens; chunks: C = --chunks")
+                    help="main: (a) and (b); tokens: (a) at T = --tokens; chunks: C = --chunks; "
+                         "train (not by default): train_step of (a) at T = --train-tokens")
     ap.add_argument("--tokens", default="1024,4096,16384,32768")
     ap.add_argument("--chunks", default="16,64,256")
+    ap.add_argument("--train-tokens", default="1024,4096,16384",
+                    help="T of the training rows (--parts train: (a)'s train_step, AdamW)")
+    ap.add_argument("--train-torch-max-tokens", type=int, default=4096,
+                    help="the PyTorch training columns only up to this T: autograd keeps every "
+                         "step's activations, ~0.6 GB per 1K tokens (16K: ~10 GB a process)")
     ap.add_argument("--sweep-columns", default="ours,eager,torch.compile",
                     help="columns of the sweeps")
     ap.add_argument("--quick", action="store_true",
@@ -350,7 +398,16 @@ def main(argv=None) -> int:
     ap.add_argument("--x", help=argparse.SUPPRESS)
     ap.add_argument("--y", help=argparse.SUPPRESS)
     ap.add_argument("--weights", help=argparse.SUPPRESS)
+    ap.add_argument("--train-worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--targets", help=argparse.SUPPRESS)
+    ap.add_argument("--module", help=argparse.SUPPRESS)
+    ap.add_argument("--check", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.worker and args.train_worker:
+        import train_bench
+
+        args.column, args.tokens, args.threads = args.worker, int(args.tokens), int(args.threads)
+        return train_bench.worker(args)
     if args.worker:
         args.column = args.worker
         args.tokens = int(args.tokens)
@@ -389,6 +446,10 @@ def main(argv=None) -> int:
         for chunk in (int(c) for c in args.chunks.split(",")):
             run(Case("hope-block", 1, main_tokens[0], chunk, sweep_columns), "chunks", [sweep_threads])
             run(Case("titans-memory", 2, main_tokens[1], chunk, sweep_columns), "chunks", [sweep_threads])
+    if "train" in parts:
+        for tokens in (int(t) for t in (("256",) if args.quick else args.train_tokens.split(","))):
+            columns = ["eager", "torch.compile"] if tokens <= args.train_torch_max_tokens else []
+            run(Case("hope-block", 1, tokens, 64, columns, train=True), "train", threads_list)
 
     report = {"machine": machine(), "sgemm_peak_gflops": peaks, "rows": bench.rows}
     Path(args.json).write_text(json.dumps(report, indent=1))

@@ -18,8 +18,11 @@ make_titans_memory with compile=True). State-independent work (norms, projection
 convolution, rates, the CMS chain, the output projection) runs once over the whole sequence
 outside the step. A last partial chunk (T not a multiple of the chunk) runs through the same
 step function eagerly (not compiled), so its semantics are those of the full chunks. Call
-under torch.no_grad() / torch.inference_mode() for speed (the code is differentiable, but the
-inner gradients are written out by hand, not taken with autograd).
+under torch.no_grad() / torch.inference_mode() for speed. The inner gradients are written out
+by hand, not taken with autograd, but every op is differentiable: autograd of an outer loss
+through the HOPE block gives its training gradients, second-order terms included
+(test/reference/test_chunk_parallel.py checks them against the reference's; hope-bench's
+training rows use them).
 
 HOPE block (self-modifying Titans + frozen CMS), per step of C = gcd(C_other, C_mem) tokens
 --------------------------------------------------------------------------------------------
@@ -260,6 +263,8 @@ def _hope_step(cfg: _HopeCfg, st: dict, x, q_static, start, at_mem_end):
 
     # 2. targets M_r(v) and predictions M_r(k) at ref_r; per-token gradient atoms.
     zv, av, tv, ts = _mlp_stack(cfg, r1, r2v, r2s, rsk, v, mv)
+    if cfg.stopgrad:  # vhat = stopgrad(M_r(v)): also for autograd of an outer loss (training)
+        tv, ts = tv.detach(), ts.detach()
     zk, ak, pv, ps = _mlp_stack(cfg, r1, r2v, r2s, rsk, k, mv)
     if cfg.objective == "l2":
         d2v, d2s = cfg.l2_coef_vec * (pv - tv), cfg.l2_coef_sca * (ps - ts)

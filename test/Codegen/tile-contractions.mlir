@@ -123,3 +123,55 @@ func.func @rows(%w: tensor<4x8x64xf32>) -> tensor<8x4x64xf32> {
   %t = linalg.transpose ins(%w : tensor<4x8x64xf32>) outs(%init : tensor<8x4x64xf32>) permutation = [1, 0, 2]
   return %t : tensor<8x4x64xf32>
 }
+
+// A weight's gradient, dW[j, k] = sum_{b, t} dY[b, t, j] X[b, t, k] (what
+// nl-differentiate makes of a projection; its body reads the weight too,
+// for the forward it recomputes, and does not use it): the two adjacent
+// reduction loops are collapsed into one (MLIR's collapseOpIterationDims),
+// then tiled like any contraction, k innermost.
+// CHECK-LABEL: func.func @weight_gradient
+// CHECK: tensor.collapse_shape %arg0 {{\[}}[0, 1], [2]] : tensor<?x?x64xf32> into tensor<?x64xf32>
+// CHECK: tensor.collapse_shape %arg2 {{\[}}[0, 1], [2]] : tensor<?x?x512xf32> into tensor<?x512xf32>
+// CHECK: scf.forall (%{{.*}}) = (0) to (512) step (256)
+// CHECK: scf.for %{{.*}} = %c0 to %c64 step %c8
+// CHECK: scf.for %{{.*}} = %c0 to %c256 step %c16
+// CHECK: scf.for %{{.*}} = %c0 to %{{.*}} step %c1
+// CHECK: linalg.generic
+// CHECK-SAME: iterator_types = ["reduction", "parallel", "parallel"]
+// CHECK-SAME: ins(%{{.*}}, %{{.*}}, %{{.*}} : tensor<1x8xf32>, tensor<8x16xf32>, tensor<1x16xf32>) outs(%{{.*}} : tensor<8x16xf32>) attrs = {nlcpu.register_tile}
+#dy = affine_map<(b, t, j, k) -> (b, t, j)>
+#wg = affine_map<(b, t, j, k) -> (j, k)>
+#xg = affine_map<(b, t, j, k) -> (b, t, k)>
+func.func @weight_gradient(%dy: tensor<?x?x64xf32>, %w: tensor<64x512xf32>,
+                           %x: tensor<?x?x512xf32>, %init: tensor<64x512xf32>) -> tensor<64x512xf32> {
+  %0 = linalg.generic {indexing_maps = [#dy, #wg, #xg, #wg],
+                       iterator_types = ["reduction", "reduction", "parallel", "parallel"]}
+      ins(%dy, %w, %x : tensor<?x?x64xf32>, tensor<64x512xf32>, tensor<?x?x512xf32>)
+      outs(%init : tensor<64x512xf32>) {
+  ^bb0(%a: f32, %unused: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<64x512xf32>
+  return %0 : tensor<64x512xf32>
+}
+
+// Two reduction loops that are not adjacent are left alone.
+// CHECK-LABEL: func.func @split_reductions
+// CHECK-NOT: scf.for
+// CHECK-NOT: collapse_shape
+#sa = affine_map<(t, j, h, k) -> (t, j, h)>
+#sb = affine_map<(t, j, h, k) -> (t, h, k)>
+#sc = affine_map<(t, j, h, k) -> (j, k)>
+func.func @split_reductions(%a: tensor<?x64x4xf32>, %b: tensor<?x4x512xf32>,
+                            %init: tensor<64x512xf32>) -> tensor<64x512xf32> {
+  %0 = linalg.generic {indexing_maps = [#sa, #sb, #sc],
+                       iterator_types = ["reduction", "parallel", "reduction", "parallel"]}
+      ins(%a, %b : tensor<?x64x4xf32>, tensor<?x4x512xf32>) outs(%init : tensor<64x512xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<64x512xf32>
+  return %0 : tensor<64x512xf32>
+}

@@ -33,14 +33,30 @@ struct ContractionLoops {
   unsigned row, reduction, inner;
 };
 
-std::optional<ContractionLoops> matchContraction(linalg::GenericOp op) {
-  SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+/// What matchContraction reads of a generic: its loops and its inputs' maps
+/// (so that a generic can be matched as it would be with loops collapsed).
+struct LoopNest {
+  SmallVector<utils::IteratorType> iterators;
+  SmallVector<AffineMap> inputMaps;
+  SmallVector<int64_t> ranges;
+  Type element;
+};
+
+LoopNest describe(linalg::GenericOp op) {
+  LoopNest nest{op.getIteratorTypesArray(), {}, op.getStaticLoopRanges(),
+                getElementTypeOrSelf(op.getDpsInits()[0].getType())};
+  for (OpOperand *input : op.getDpsInputOperands())
+    nest.inputMaps.push_back(op.getMatchingIndexingMap(input));
+  return nest;
+}
+
+std::optional<ContractionLoops> matchContraction(const LoopNest &nest) {
+  ArrayRef<utils::IteratorType> iterators = nest.iterators;
   unsigned numLoops = iterators.size();
-  if (numLoops < 3 || op.getNumReductionLoops() != 1 ||
+  if (numLoops < 3 || llvm::count(iterators, utils::IteratorType::reduction) != 1 ||
       !linalg::isParallelIterator(iterators.back()))
     return std::nullopt;
-  Type element = getElementTypeOrSelf(op.getDpsInits()[0].getType());
-  if (!element.isIntOrFloat())
+  if (!nest.element.isIntOrFloat())
     return std::nullopt;
   ContractionLoops loops;
   loops.inner = numLoops - 1;
@@ -51,20 +67,16 @@ std::optional<ContractionLoops> matchContraction(linalg::GenericOp op) {
   // (reused by every row: what a register block saves loads of), and an
   // input indexed by (row, k) and not by j. Batched products whose every
   // input has the row (per-head matrix-vector products) are not.
-  auto uses = [&](OpOperand *operand, unsigned d) {
-    return op.getMatchingIndexingMap(operand).isFunctionOfDim(d);
-  };
   std::optional<unsigned> row;
   for (unsigned d = 0; d < loops.inner; ++d) {
     if (d == loops.reduction)
       continue;
     bool shared = false, rowOperand = false;
-    for (OpOperand *input : op.getDpsInputOperands()) {
-      if (uses(input, loops.reduction) && uses(input, loops.inner) &&
-          !uses(input, d))
+    for (AffineMap map : nest.inputMaps) {
+      auto uses = [&](unsigned dim) { return map.isFunctionOfDim(dim); };
+      if (uses(loops.reduction) && uses(loops.inner) && !uses(d))
         shared = true;
-      if (uses(input, loops.reduction) && uses(input, d) &&
-          !uses(input, loops.inner))
+      if (uses(loops.reduction) && uses(d) && !uses(loops.inner))
         rowOperand = true;
     }
     if (shared && rowOperand)
@@ -76,9 +88,49 @@ std::optional<ContractionLoops> matchContraction(linalg::GenericOp op) {
   for (unsigned d = 0; d < loops.inner; ++d)
     if (d != loops.row && d != loops.reduction)
       loops.outer.push_back(d);
-  if (ShapedType::isDynamic(op.getStaticLoopRanges()[loops.inner]))
+  if (ShapedType::isDynamic(nest.ranges[loops.inner]))
     return std::nullopt;
   return loops;
+}
+
+/// The reduction loops of `nest` when there are several and they are
+/// adjacent: a weight's gradient sums over batch and tokens,
+/// dW[j, k] = sum_{b, t} dY[b, t, j] X[b, t, k].
+std::optional<ReassociationIndices> adjacentReductions(const LoopNest &nest) {
+  ReassociationIndices reductions;
+  for (auto [d, iterator] : llvm::enumerate(nest.iterators))
+    if (linalg::isReductionIterator(iterator))
+      reductions.push_back(d);
+  if (reductions.size() < 2 ||
+      reductions.back() - reductions.front() + 1 != int64_t(reductions.size()))
+    return std::nullopt;
+  return reductions;
+}
+
+/// `nest` with the loops of `group` (adjacent) collapsed into its first.
+LoopNest collapse(const LoopNest &nest, ReassociationIndicesRef group) {
+  unsigned numLoops = nest.iterators.size(), folded = group.size() - 1;
+  MLIRContext *context = nest.inputMaps.front().getContext();
+  LoopNest result{{}, {}, {}, nest.element};
+  SmallVector<AffineExpr> dims;
+  for (unsigned d = 0; d < numLoops; ++d) {
+    bool inGroup = d >= group.front() && d <= group.back();
+    unsigned target = inGroup ? group.front() : (d > group.back() ? d - folded : d);
+    dims.push_back(getAffineDimExpr(target, context));
+    if (inGroup && d != group.front()) {
+      int64_t &range = result.ranges.back();
+      range = ShapedType::isDynamic(range) || ShapedType::isDynamic(nest.ranges[d])
+                  ? ShapedType::kDynamic
+                  : range * nest.ranges[d];
+      continue;
+    }
+    result.iterators.push_back(nest.iterators[d]);
+    result.ranges.push_back(nest.ranges[d]);
+  }
+  for (AffineMap map : nest.inputMaps)
+    result.inputMaps.push_back(
+        map.replaceDimsAndSymbols(dims, {}, numLoops - folded, map.getNumSymbols()));
+  return result;
 }
 
 struct TileContractionsPass
@@ -164,12 +216,21 @@ struct TileContractionsPass
   }
 
   LogicalResult tile(RewriterBase &rewriter, linalg::GenericOp op) {
-    std::optional<ContractionLoops> loops = matchContraction(op);
+    LoopNest nest = describe(op);
+    std::optional<ContractionLoops> loops = matchContraction(nest);
+    // Several adjacent reduction loops may be one contraction's k once
+    // collapsed (a weight's gradient); collapsed below if it is tiled.
+    std::optional<ReassociationIndices> group;
+    if (!loops && (group = adjacentReductions(nest)) &&
+        linalg::areDimSequencesPreserved(op.getIndexingMapsArray(), {*group})) {
+      nest = collapse(nest, *group);
+      loops = matchContraction(nest);
+    }
     if (!loops)
       return success();
-    unsigned numLoops = op.getNumLoops();
-    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
-    Type element = getElementTypeOrSelf(op.getDpsInits()[0].getType());
+    unsigned numLoops = nest.iterators.size();
+    ArrayRef<int64_t> ranges = nest.ranges;
+    Type element = nest.element;
     int64_t elementBytes = (element.getIntOrFloatBitWidth() + 7) / 8;
     bool cacheTiled =
         !ShapedType::isDynamic(ranges[loops->reduction]) &&
@@ -181,6 +242,18 @@ struct TileContractionsPass
                          ranges[loops->inner] >= registerColumns;
     if (!cacheTiled && !registerTiled)
       return success();
+    if (group) {
+      // MLIR's collapseOpIterationDims: each element still sums in the same
+      // order (b-major, then t).
+      rewriter.setInsertionPoint(op);
+      FailureOr<linalg::CollapseResult> collapsed =
+          linalg::collapseOpIterationDims(op, {*group}, rewriter);
+      if (failed(collapsed))
+        return op.emitError(
+            "nl-tile-contractions: could not collapse the reduction loops");
+      rewriter.replaceOp(op, collapsed->results);
+      op = cast<linalg::GenericOp>(collapsed->collapsedOp.getOperation());
+    }
 
     // Loop orders: the tiled loops of each level in the order they nest.
     SmallVector<int64_t> order(loops->outer.begin(), loops->outer.end());

@@ -95,6 +95,13 @@ def NLTileContractions : Pass<"nl-tile-contractions"> {
     sums over `k` in increasing order: results are bitwise those of the
     untiled loops.
 
+    A generic with several adjacent reduction loops that is such a
+    contraction once they are one loop (a weight's gradient from
+    `nl-differentiate`, `dW[j, k] += dY[b, t, j] X[b, t, k]` over batch and
+    tokens) has them collapsed first (MLIR's `collapseOpIterationDims`,
+    operands reshaped with `tensor.collapse_shape`), when it is then tiled;
+    each element still sums in the same order.
+
     A `linalg.transpose` that moves the input's contiguous dimension (the
     weights and memory states `nl-vector-friendly-loop-order` transposes)
     would read or write with a stride in its inner loop. When both
