@@ -285,6 +285,8 @@ def _hope_step(cfg: _HopeCfg, st: dict, x, q_static, start, at_mem_end):
 
     # 2. targets M_r(v) and predictions M_r(k) at ref_r; per-token gradient atoms.
     zv, av, tv, ts = _mlp_stack(cfg, r1, r2v, r2s, rsk, v, mv)
+    if cfg.stopgrad:  # like the reference's .detach() and nl.stop_gradient: no outer gradient either
+        tv, ts = tv.detach(), ts.detach()
     zk, ak, pv, ps = _mlp_stack(cfg, r1, r2v, r2s, rsk, k, mv)
     if cfg.objective == "l2":
         d2v, d2s = cfg.l2_coef_vec * (pv - tv), cfg.l2_coef_sca * (ps - ts)
