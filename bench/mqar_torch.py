@@ -156,12 +156,19 @@ def main():
     p.add_argument("--print-losses", type=int, default=0, help="print the loss of the first N steps")
     p.add_argument("--curves", help="write step,train_loss,eval_loss,eval_accuracy here (csv)")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--f64", action="store_true", help="run in float64 (hope-train's f64 models)")
+    p.add_argument("--retention-bias", type=float, default=0.0, help="the model's --retention-bias")
+    p.add_argument("--normalize-values", action="store_true", help="the model was built with --normalize-values")
+    p.add_argument("--bounded-eta", action="store_true", help="the model was built with --bounded-eta")
+    p.add_argument("--memory-eta-scale", type=float, help="the model's --memory-eta-scale")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
 
-    weights = {n: w.float().clone().requires_grad_(True) for n, w in load_file(a.weights).items()}
+    weights = {n: (w.double() if a.f64 else w.float()).clone().requires_grad_(True) for n, w in load_file(a.weights).items()}
     options = HopeOptions(SelfModOptions(heads=a.heads, chunk_other=a.chunk_other, chunk_mem=a.chunk_mem,
-                                         eta_scale=a.eta_scale))
+                                         eta_scale=a.eta_scale, retention_bias=a.retention_bias,
+                                         normalize_values=a.normalize_values,
+                                         bounded_eta=a.bounded_eta, memory_eta_scale=a.memory_eta_scale))
     model = HopeLM(weights, options)
     params = list(weights.values())
     optimizer = torch.optim.AdamW(params, lr=a.lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=a.weight_decay)

@@ -64,6 +64,7 @@ read theta_{i-1}, the last one theta_i (`after` at chunk granularity).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import sys
 from dataclasses import dataclass
@@ -176,6 +177,10 @@ class _HopeCfg:
     adaptive_q: bool
     qk_norm: bool
     l2_eps: float
+    retention_bias: float
+    normalize_values: bool
+    eta_sigmoid: bool  # eta = eta_scale * sigmoid(M_eta(x)) (bounded) instead of softplus
+    memory_eta_scale: Optional[float]  # M_mem's own eta scale (None: eta_scale)
 
     @property
     def names(self):
@@ -212,8 +217,28 @@ def _hope_cfg(weights, o) -> _HopeCfg:
         l2_coef_vec=cv, l2_coef_sca=cs, stopgrad=o.stopgrad_vhat, read_after=o.read_point == "after",
         normalized=o.step_size == "normalized", rank1=o.rank1, use_alpha=o.use_alpha,
         momentum=None if o.momentum is None else float(o.momentum), adaptive_q=o.adaptive_q,
-        qk_norm=o.qk_l2_norm, l2_eps=o.l2_eps,
+        qk_norm=o.qk_l2_norm, l2_eps=o.l2_eps, retention_bias=float(o.retention_bias),
+        normalize_values=o.normalize_values,
+        eta_sigmoid=o.bounded_eta,
+        memory_eta_scale=None if o.memory_eta_scale is None else float(o.memory_eta_scale),
     )
+
+
+def _hope_step_rates(cfg: _HopeCfg, st: dict, x, q_static, start, at_mem_end):
+    """_hope_step, with M_mem's own eta scale when it has one: the memories
+    interact inside a step only through k, v, eta and alpha, all read at the step's reference
+    states, so M_mem's new state (and the output read) from a step with M_mem's rate and the
+    other memories' from a step with eta are exactly those of one step with per-memory rates
+    (at twice the cost)."""
+    if cfg.memory_eta_scale is None:
+        return _hope_step(cfg, st, x, q_static, start, at_mem_end)
+    other, _ = _hope_step(cfg, st, x, q_static, start, at_mem_end)
+    mem_cfg = dataclasses.replace(cfg, eta_scale=cfg.memory_eta_scale, memory_eta_scale=None)
+    mem, o = _hope_step(mem_cfg, st, x, q_static, start, at_mem_end)
+    for name in ("w1", "w2v", "m1", "m2v"):  # index 0: M_mem (cfg.vec[0])
+        if name in other:
+            other[name] = torch.cat([mem[name][:1], other[name][1:]])
+    return other, o
 
 
 def _mlp_stack(cfg, w1, w2v, w2s, sk, x, nv):
@@ -251,11 +276,11 @@ def _hope_step(cfg: _HopeCfg, st: dict, x, q_static, start, at_mem_end):
     # 1. keys, values, rates (and adaptive queries) from M_k, M_v, (M_q), M_eta, M_alpha at ref.
     _, _, ov, os_ = _mlp_stack(cfg, r1[1:], r2v[1:], r2s, rsk, x, mv - 1)
     l2n = (lambda z: _l2_normalize(z, cfg.l2_eps)) if cfg.qk_norm else (lambda z: z)
-    k, v = l2n(ov[0]), ov[1]
+    k, v = l2n(ov[0]), (_l2_normalize(ov[1], cfg.l2_eps) if cfg.normalize_values else ov[1])
     q = l2n(ov[2]) if cfg.adaptive_q else q_static
-    eta = cfg.eta_scale * F.softplus(os_[0, ..., 0])  # [BH, C]
+    eta = cfg.eta_scale * (torch.sigmoid if cfg.eta_sigmoid else F.softplus)(os_[0, ..., 0])  # [BH, C]
     if cfg.use_alpha:
-        log_alpha = F.logsigmoid(os_[1, ..., 0])
+        log_alpha = F.logsigmoid(os_[1, ..., 0] + cfg.retention_bias)
     else:
         log_alpha = torch.zeros_like(eta)
     if cfg.normalized:
@@ -263,7 +288,7 @@ def _hope_step(cfg: _HopeCfg, st: dict, x, q_static, start, at_mem_end):
 
     # 2. targets M_r(v) and predictions M_r(k) at ref_r; per-token gradient atoms.
     zv, av, tv, ts = _mlp_stack(cfg, r1, r2v, r2s, rsk, v, mv)
-    if cfg.stopgrad:  # vhat = stopgrad(M_r(v)): also for autograd of an outer loss (training)
+    if cfg.stopgrad:  # like the reference's .detach() and nl.stop_gradient: no outer gradient either
         tv, ts = tv.detach(), ts.detach()
     zk, ak, pv, ps = _mlp_stack(cfg, r1, r2v, r2s, rsk, k, mv)
     if cfg.objective == "l2":
@@ -422,10 +447,10 @@ class ChunkedHopeBlock:
 
     def step_fn(self, cfg: _HopeCfg, full: bool):
         if not (self.compile and full):
-            return lambda *a: _hope_step(cfg, *a)
+            return lambda *a: _hope_step_rates(cfg, *a)
         if cfg not in self._steps:
             def step(st, x, q, start, at_end):
-                return _hope_step(cfg, st, x, q, start, at_end)
+                return _hope_step_rates(cfg, st, x, q, start, at_end)
 
             self._steps[cfg] = torch.compile(step, dynamic=False, fullgraph=self.fullgraph, backend=self.backend)
         return self._steps[cfg]

@@ -153,10 +153,19 @@ static Value selfModifyingTitans(ModelBuilder &m,
   Value k = m.l2Normalize(m.read(mk, xh, ReadPoint::ChunkStart),
                           config.l2Epsilon);
   Value v = m.read(mv, xh, ReadPoint::ChunkStart);
-  Value eta = m.rate(Activation::Softplus,
-                     m.read(meta, xh, ReadPoint::ChunkStart), config.etaScale);
-  Value alpha =
-      m.rate(Activation::Sigmoid, m.read(malpha, xh, ReadPoint::ChunkStart));
+  if (config.normalizeValues)
+    v = m.l2Normalize(v, config.l2Epsilon);
+  Value etaRaw = m.read(meta, xh, ReadPoint::ChunkStart);
+  Activation etaKind =
+      config.boundedEta ? Activation::Sigmoid : Activation::Softplus;
+  Value eta = m.rate(etaKind, etaRaw, config.etaScale);
+  Value memoryEta = config.memoryEtaScale > 0
+                        ? m.rate(etaKind, etaRaw, config.memoryEtaScale)
+                        : eta;
+  Value alphaRaw = m.read(malpha, xh, ReadPoint::ChunkStart);
+  if (config.retentionBias != 0)
+    alphaRaw = m.addOffset(alphaRaw, config.retentionBias);
+  Value alpha = m.rate(Activation::Sigmoid, alphaRaw);
 
   Value q = m.l2Normalize(m.splitHeads(m.linear(c, arg("w_q")), heads),
                           config.l2Epsilon);
@@ -165,7 +174,7 @@ static Value selfModifyingTitans(ModelBuilder &m,
   // eta and alpha are unused and fold away).
   for (Value memory : config.frozenMemories ? ArrayRef<Value>() : memories) {
     Value target = m.stopGradient(m.read(memory, v, ReadPoint::ChunkStart));
-    m.update(memory, k, target, eta, alpha);
+    m.update(memory, k, target, memory == mmem ? memoryEta : eta, alpha);
   }
   Value o = m.mergeHeads(m.read(mmem, q, ReadPoint::ChunkStart));
   if (config.streaming) {

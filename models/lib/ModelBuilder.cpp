@@ -2,6 +2,8 @@
 
 #include "ModelBuilder.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+
 using namespace mlir;
 using namespace mlir::nl;
 using namespace mlir::nl::models;
@@ -91,6 +93,16 @@ Value ModelBuilder::l2Normalize(Value input, double epsilon) {
 Value ModelBuilder::rate(Activation kind, Value input, double scale) {
   FloatAttr scaleAttr = scale == 1.0 ? nullptr : builder.getF64FloatAttr(scale);
   return RateOp::create(builder, loc, kind, input, scaleAttr);
+}
+
+Value ModelBuilder::addOffset(Value input, double offset) {
+  Type element = cast<RankedTensorType>(input.getType()).getElementType();
+  auto constant = [&](ArrayRef<int64_t> shape, double value) -> Value {
+    auto type = RankedTensorType::get(shape, element);
+    return arith::ConstantOp::create(
+        builder, loc, DenseElementsAttr::get(type, builder.getFloatAttr(element, value)));
+  };
+  return linear(input, constant({1, 1}, 1.0), constant({1}, offset));
 }
 
 Value ModelBuilder::chunkPool(Value input, int64_t chunk) {

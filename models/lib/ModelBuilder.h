@@ -62,6 +62,9 @@ public:
   /// A rate `scale * kind(input)`; the scale attribute is left out when it
   /// is the default 1.
   Value rate(Activation kind, Value input, double scale = 1.0);
+  /// input + offset for a width-1 input [..., 1] (a rate's pre-activation):
+  /// nl.linear with the constant weight 1 and bias `offset`.
+  Value addOffset(Value input, double offset);
   Value chunkPool(Value input, int64_t chunk);
   Value stopGradient(Value input);
   Value read(Value memory, Value query, ReadPoint point);

@@ -77,3 +77,24 @@ def test_hope_attention_block(hope_models, hope_compile, tmp_path):
     # The check can fail: attention over every token (not causal) is another function.
     leaky = HB.hope_block(x.flip(1), model.weights, options).flip(1).numpy()
     assert relative_error(leaky, reference) > 1e-2
+
+
+def test_hope_block_rate_options(hope_models, hope_compile, tmp_path):
+    """`--retention-bias`, `--normalize-values`, `--bounded-eta` and `--memory-eta-scale` (the associative-recall
+    model of docs/training.md) against the reference, float64. The check can fail: leaving out
+    any one of them gives another function."""
+    flags = ["--retention-bias=4", "--normalize-values", "--bounded-eta", "--memory-eta-scale=0.5"]
+    model = build_seeded_model(hope_models, hope_compile, tmp_path, "hope_rates", [
+        "hope-block", "--config=tiny", "--eta-scale=0.3", "--dtype=f64", "--seed=15", *flags])
+    x = torch.randn(2, 11, 32, generator=torch.Generator().manual_seed(16), dtype=torch.float64)
+    options = dict(retention_bias=4.0, normalize_values=True, bounded_eta=True, memory_eta_scale=0.5)
+
+    def reference(**changed):
+        selfmod = HB.SelfModOptions(heads=2, chunk_other=2, chunk_mem=4, eta_scale=0.3, **{**options, **changed})
+        return HB.hope_block(x, model.weights, HB.HopeOptions(selfmod)).numpy()
+
+    expected = reference()
+    assert model.error("hope_block", x.numpy(), expected, np.float64) < 1e-9
+    for without in (dict(retention_bias=0.0), dict(normalize_values=False), dict(bounded_eta=False),
+                    dict(memory_eta_scale=None)):
+        assert relative_error(reference(**without), expected) > 1e-6, without

@@ -61,6 +61,14 @@ class SelfModOptions:
     qk_l2_norm: bool = True
     l2_eps: float = nl_ops.L2_NORMALIZE_EPS
     ln_eps: float = 1e-5
+    #: alpha_t = sigmoid(M_alpha(x_t) + retention_bias) (hope-models --retention-bias)
+    retention_bias: float = 0.0
+    #: v_t = l2n(M_v(x_t)) (hope-models --normalize-values)
+    normalize_values: bool = False
+    #: eta_t = eta_scale * sigmoid(M_eta(x_t)), bounded, instead of softplus (hope-models --bounded-eta)
+    bounded_eta: bool = False
+    #: M_mem's own eta scale (hope-models --memory-eta-scale); None: eta_scale
+    memory_eta_scale: float | None = None
 
     @classmethod
     def nested_learning(cls, chunk_other: int, chunk_mem: int | None = None, **kw):
@@ -167,9 +175,16 @@ def self_modifying_titans(h: torch.Tensor, weights: dict, opts: SelfModOptions =
                 # Inputs of every update, at the chunk-start states.
                 k = l2n(M.apply(specs["M_k"], ref["M_k"], x_t))
                 v = M.apply(specs["M_v"], ref["M_v"], x_t)
-                eta = opts.eta_scale * nl_ops.activation("softplus", M.apply(specs["M_eta"], ref["M_eta"], x_t)[0])
+                if opts.normalize_values:
+                    v = nl_ops.l2_normalize(v, opts.l2_eps)
+                eta_raw = nl_ops.activation("sigmoid" if opts.bounded_eta else "softplus",
+                                            M.apply(specs["M_eta"], ref["M_eta"], x_t)[0])
+                eta = opts.eta_scale * eta_raw
+                etas = {n: eta for n in names}
+                if opts.memory_eta_scale is not None:
+                    etas["M_mem"] = opts.memory_eta_scale * eta_raw
                 if opts.use_alpha:
-                    alpha = torch.sigmoid(M.apply(specs["M_alpha"], ref["M_alpha"], x_t)[0])
+                    alpha = torch.sigmoid(M.apply(specs["M_alpha"], ref["M_alpha"], x_t)[0] + opts.retention_bias)
                 else:
                     alpha = 1.0
                 if opts.adaptive_q:
@@ -187,7 +202,7 @@ def self_modifying_titans(h: torch.Tensor, weights: dict, opts: SelfModOptions =
                     else:
                         target = (lambda th, spec=spec, v=v: M.apply(spec, th, v))
                     g = M.token_grad(spec, ref[n], k, target)
-                    theta[n], new_mom = M.dgd_step(spec, layout[n], theta[n], mom[n], g, k, eta, alpha, beta)
+                    theta[n], new_mom = M.dgd_step(spec, layout[n], theta[n], mom[n], g, k, etas[n], alpha, beta)
                     if opts.momentum is not None:
                         mom[n] = new_mom
                 if opts.read_point == "after":

@@ -39,6 +39,10 @@ unsigned Overrides::getGiven() const {
   given |= memorySpec ? kMemorySpec : 0;
   given |= cmsLearningRate ? kCmsLearning : 0;
   given |= frozenMemories ? kFrozenMemories : 0;
+  given |= retentionBias ? kRetentionBias : 0;
+  given |= normalizeValues ? kNormalizeValues : 0;
+  given |= boundedEta ? kBoundedEta : 0;
+  given |= memoryEtaScale ? kMemoryEtaScale : 0;
   return given;
 }
 
@@ -78,6 +82,14 @@ llvm::StringRef hope::models::getOverrideFlag(Override override) {
     return "--cms-learning";
   case kFrozenMemories:
     return "--frozen-memories";
+  case kRetentionBias:
+    return "--retention-bias";
+  case kNormalizeValues:
+    return "--normalize-values";
+  case kBoundedEta:
+    return "--bounded-eta";
+  case kMemoryEtaScale:
+    return "--memory-eta-scale";
   }
   return "?";
 }
@@ -99,13 +111,14 @@ llvm::ArrayRef<ModelInfo> hope::models::getModels() {
         {"tiny", "width 32, 2 heads, memory hidden 16, C_other 2, C_mem 4, "
                  "CMS 1/4/8 of hidden 64"}},
        kWidth | kHeads | kHidden | kChunk | kChunkMemory | kEtaScale |
-           kCmsVariant | kMixer | kStreaming | kFrozenMemories | kDtype},
+           kCmsVariant | kMixer | kStreaming | kFrozenMemories | kDtype |
+           kSelfModifyingRates},
       {"hope-lm",
        "a HOPE language model: embedding, HOPE blocks, RMSNorm, LM head "
        "(@hope_lm(tokens) -> logits)",
        getHopeLMConfigInfos(),
        kEtaScale | kDtype | kLayers | kCmsVariant | kMixer | kStreaming |
-           kCmsLearning | kFrozenMemories},
+           kCmsLearning | kFrozenMemories | kSelfModifyingRates},
       {"self-modifying-titans",
        "self-modifying Titans alone, o = M_mem(q) before the output "
        "projection (@self_modifying_titans(h) -> o)",
@@ -118,7 +131,7 @@ llvm::ArrayRef<ModelInfo> hope::models::getModels() {
          "scale 1e-3, GELU memories, q and k normalised with epsilon 1e-6; "
          "weights from tools/export_weights.py nested-learning"}},
        kWidth | kHeads | kHidden | kChunk | kChunkMemory | kEtaScale | kDtype |
-           kFrozenMemories},
+           kFrozenMemories | kSelfModifyingRates},
       {"titans-memory",
        "titans-pytorch's NeuralMemory, chunk-aggregated (@titans_memory)",
        {{"default", "models/titans_memory.mlir: width 384, 4 heads, chunk 64, "
@@ -201,6 +214,18 @@ static SelfModifyingTitansConfig getTinySelfModifyingTitans() {
   return titans;
 }
 
+/// --retention-bias, --normalize-values, --bounded-eta, --memory-eta-scale.
+static void applyRateOverrides(SelfModifyingTitansConfig &titans,
+                               const Overrides &overrides) {
+  titans.retentionBias =
+      overrides.retentionBias.value_or(titans.retentionBias);
+  titans.normalizeValues =
+      overrides.normalizeValues.value_or(titans.normalizeValues);
+  titans.boundedEta = overrides.boundedEta.value_or(titans.boundedEta);
+  titans.memoryEtaScale =
+      overrides.memoryEtaScale.value_or(titans.memoryEtaScale);
+}
+
 static void applyOverrides(SelfModifyingTitansConfig &titans,
                            const Overrides &overrides) {
   titans.width = overrides.width.value_or(titans.width);
@@ -212,6 +237,7 @@ static void applyOverrides(SelfModifyingTitansConfig &titans,
   titans.f64 = overrides.f64.value_or(titans.f64);
   titans.frozenMemories =
       overrides.frozenMemories.value_or(titans.frozenMemories);
+  applyRateOverrides(titans, overrides);
 }
 
 /// --frozen-memories needs memories (the self-modifying Titans mixer), and a
@@ -292,6 +318,7 @@ buildHopeLMModel(StringRef config, const Overrides &overrides,
       titans.f64 = overrides.f64.value_or(titans.f64);
       titans.frozenMemories =
           overrides.frozenMemories.value_or(titans.frozenMemories);
+      applyRateOverrides(titans, overrides);
       lm.layers = overrides.layers.value_or(lm.layers);
       lm.block.cmsVariant = overrides.cmsVariant.value_or(lm.block.cmsVariant);
       lm.block.mixer = overrides.mixer.value_or(lm.block.mixer);

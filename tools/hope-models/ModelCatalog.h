@@ -37,7 +37,14 @@ enum Override : unsigned {
   kMemorySpec = 1 << 14,
   kCmsLearning = 1 << 15,
   kFrozenMemories = 1 << 16,
-  kLastOverride = kFrozenMemories,
+  kRetentionBias = 1 << 17,
+  kNormalizeValues = 1 << 18,
+  kBoundedEta = 1 << 19,
+  kMemoryEtaScale = 1 << 20,
+  kLastOverride = kMemoryEtaScale,
+  /// The options of self-modifying Titans' rates and values.
+  kSelfModifyingRates =
+      kRetentionBias | kNormalizeValues | kBoundedEta | kMemoryEtaScale,
 };
 
 /// The overrides given on the command line (unset: the config's value).
@@ -65,6 +72,15 @@ struct Overrides {
   std::optional<double> cmsLearningRate;
   /// hope-block, hope-lm, self-modifying-titans: no inner updates.
   std::optional<bool> frozenMemories;
+  /// hope-block, hope-lm, self-modifying-titans: alpha = sigmoid(M_alpha(x) +
+  /// bias).
+  std::optional<double> retentionBias;
+  /// hope-block, hope-lm, self-modifying-titans: v = l2n(M_v(x)).
+  std::optional<bool> normalizeValues;
+  /// hope-block, hope-lm, self-modifying-titans: eta = scale * sigmoid(.).
+  std::optional<bool> boundedEta;
+  /// hope-block, hope-lm, self-modifying-titans: M_mem's own eta scale.
+  std::optional<double> memoryEtaScale;
   /// memory-level: the whole level, from --memory-spec.
   std::optional<mlir::nl::models::MemoryLevelConfig> memorySpec;
 

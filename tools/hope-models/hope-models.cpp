@@ -32,6 +32,8 @@
 #include "llvm/Support/MathExtras.h"
 #include "llvm/Support/ToolOutputFile.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace hope::models;
 namespace cl = llvm::cl;
@@ -144,6 +146,30 @@ cl::opt<bool> frozenMemories(
              "initial weights as a fixed MLP; the baseline of test-time "
              "learning"),
     cl::cat(overrideCategory));
+cl::opt<double> retentionBias(
+    "retention-bias",
+    cl::desc("hope-block, hope-lm, self-modifying-titans: alpha = "
+             "sigmoid(M_alpha(x) + bias), a constant offset of the "
+             "retention's pre-activation (default 0; 4 starts alpha near "
+             "0.98)"),
+    cl::value_desc("x"), cl::cat(overrideCategory));
+cl::opt<bool> normalizeValues(
+    "normalize-values",
+    cl::desc("hope-block, hope-lm, self-modifying-titans: v = l2n(M_v(x)), "
+             "values L2-normalised like the keys"),
+    cl::cat(overrideCategory));
+cl::opt<bool> boundedEta(
+    "bounded-eta",
+    cl::desc("hope-block, hope-lm, self-modifying-titans: eta = scale * "
+             "sigmoid(M_eta(x)), bounded by the scale, instead of scale * "
+             "softplus(M_eta(x))"),
+    cl::cat(overrideCategory));
+cl::opt<double> memoryEtaScale(
+    "memory-eta-scale",
+    cl::desc("hope-block, hope-lm, self-modifying-titans: M_mem's own eta "
+             "scale; the other memories keep --eta-scale (default: M_mem's "
+             "is --eta-scale too)"),
+    cl::value_desc("x"), cl::cat(overrideCategory));
 cl::opt<bool> streaming(
     "streaming",
     cl::desc("hope-block, hope-lm: the streaming form: memory states, their "
@@ -261,6 +287,22 @@ std::optional<std::string> parseOverrides(const ModelInfo &model,
   }
   if (frozenMemories.getNumOccurrences())
     overrides.frozenMemories = frozenMemories.getValue();
+  if (retentionBias.getNumOccurrences()) {
+    if (!std::isfinite(retentionBias))
+      return "--retention-bias must be finite, got " +
+             std::to_string(retentionBias);
+    overrides.retentionBias = retentionBias;
+  }
+  if (normalizeValues.getNumOccurrences())
+    overrides.normalizeValues = normalizeValues.getValue();
+  if (boundedEta.getNumOccurrences())
+    overrides.boundedEta = boundedEta.getValue();
+  if (memoryEtaScale.getNumOccurrences()) {
+    if (!(memoryEtaScale > 0) || !std::isfinite(memoryEtaScale))
+      return "--memory-eta-scale must be positive, got " +
+             std::to_string(memoryEtaScale);
+    overrides.memoryEtaScale = memoryEtaScale;
+  }
   if (mixer.getNumOccurrences()) {
     if (mixer == "titans")
       overrides.mixer = mlir::nl::models::HopeMixer::SelfModifyingTitans;
@@ -321,9 +363,14 @@ std::string describeCommand(const ModelInfo &model, const ConfigInfo &config) {
     text += " --streaming";
   if (frozenMemories)
     text += " --frozen-memories";
+  if (normalizeValues)
+    text += " --normalize-values";
+  if (boundedEta)
+    text += " --bounded-eta";
   if (memorySpec.getNumOccurrences())
     text += " --memory-spec=" + memorySpec;
-  for (cl::opt<double> *scale : {&maxLr, &etaScale, &cmsLearning})
+  for (cl::opt<double> *scale :
+       {&maxLr, &etaScale, &cmsLearning, &retentionBias, &memoryEtaScale})
     if (scale->getNumOccurrences())
       text += (" --" + scale->ArgStr + "=" +
                llvm::formatv("{0}", llvm::format("%g", scale->getValue())).str())

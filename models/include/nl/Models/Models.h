@@ -32,6 +32,23 @@ struct SelfModifyingTitansConfig {
   int64_t convWindow = 4;
   /// eta_t = etaScale * softplus(M_eta(x_t)).
   double etaScale = 1e-3;
+  /// alpha_t = sigmoid(M_alpha(x_t) + retentionBias): a constant offset of
+  /// the retention's pre-activation. The paper's (0) starts alpha near 1/2,
+  /// which empties every memory within a few tokens; 4 starts it near 0.98.
+  double retentionBias = 0.0;
+  /// v_t = l2n(M_v(x_t)), normalised like the keys: bounds the
+  /// self-generated targets M_r(v_t), which otherwise grow with the memories
+  /// once the retention no longer shrinks them.
+  bool normalizeValues = false;
+  /// eta_t = etaScale * sigmoid(M_eta(x_t)), bounded by etaScale (titans'
+  /// max_lr * sigmoid form), instead of etaScale * softplus(M_eta(x_t)),
+  /// which the outer optimizer can grow until the inner steps diverge.
+  bool boundedEta = false;
+  /// When positive, M_mem's own eta scale (the other memories keep
+  /// etaScale): large enough for M_mem to store an association in one token,
+  /// small enough elsewhere that the memories computing k, v, eta and alpha
+  /// do not diverge. 0: etaScale for every memory.
+  double memoryEtaScale = 0.0;
   /// Activation of the memory MLPs (nested-learning: GELU).
   Activation activation = Activation::SiLU;
   /// Epsilon of the L2 normalisation of q and k (nested-learning: 1e-6).
