@@ -63,11 +63,11 @@ def _ours(args, x, targets) -> tuple[float, list[float]]:
                                      else np.ascontiguousarray(value, np.float32))
             session.set_weight(spec["name"], updated[spec["name"]])
     data = [s["name"] for s in entry["inputs"] if s["role"] == "input"]
-    assert data[1:] == ["targets", "lr", "step"], data
+    assert data[1:] == ["targets", "learning_rate", "step"], data
 
     def step(number: int):
         outputs = session.invoke_map("train_step", {
-            data[0]: x, "targets": targets, "lr": np.array(LR, np.float32),
+            data[0]: x, "targets": targets, "learning_rate": np.array(LR, np.float32),
             "step": np.array(number, np.int64)})
         if number == 1:
             loss, norm = float(outputs["loss"]), float(outputs["grad_norm"])

@@ -13,7 +13,7 @@
 // entry), its weights and states updated in place, the options recorded.
 // CHECK: nl.manifest = {{.*}}\22name\22:\22model\22
 // CHECK-SAME: \22name\22:\22targets\22,\22role\22:\22input\22,\22shape\22:[\22y[0]\22,3]
-// CHECK-SAME: \22name\22:\22lr\22
+// CHECK-SAME: \22name\22:\22learning_rate\22
 // CHECK-SAME: \22name\22:\22step\22
 // CHECK-SAME: \22name\22:\22w\22,\22role\22:\22weight\22,\22shape\22:[3,4],\22updated\22:true
 // CHECK-SAME: \22name\22:\22w.sgd_m\22,\22role\22:\22weight\22,\22shape\22:[3,4],\22updated\22:true

@@ -56,7 +56,7 @@ class DeviceTrainStep:
             return array.astype(real) if array.dtype.kind == "f" else array
         outputs = self.session.invoke_map("train_step", {
             self.spec["inputs"][0]["name"]: cast(data), "targets": cast(targets),
-            "lr": np.array(lr, real), "step": np.array(step, np.int64)})
+            "learning_rate": np.array(lr, real), "step": np.array(step, np.int64)})
         return float(outputs["loss"]), float(outputs["grad_norm"])
 
     def weight(self, name: str) -> np.ndarray:

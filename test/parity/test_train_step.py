@@ -64,7 +64,7 @@ class TrainedModel:
     def step(self, data: np.ndarray, targets: np.ndarray, lr: float, step: int) -> tuple[float, float]:
         entry = self.artifact.entry("train_step")
         given = [data, targets, np.array(lr, self.numpy_type), np.array(step, np.int64)]
-        assert [s["name"] for s in entry["inputs"][1:4]] == ["targets", "lr", "step"]
+        assert [s["name"] for s in entry["inputs"][1:4]] == ["targets", "learning_rate", "step"]
         arguments = given + [self.updated[s["name"]] for s in entry["inputs"][4:]]
         loss, norm = self.artifact("train_step", *arguments)
         return float(loss), float(norm)

@@ -77,7 +77,7 @@ def _peak_bytes(artifact: Artifact, tokens: int) -> tuple[int, float]:
     rate = lambda value: np.full((1, 1, tokens), value)
     inputs = [sequence(WIDTH ** -0.5), sequence(1.0), rate(0.1), rate(0.95), rate(0.5),
               sequence(WIDTH ** -0.5), sequence(1.0),  # keys .. queries, then targets
-              np.array(0.01), np.array(1, np.int64),  # lr, step
+              np.array(0.01), np.array(1, np.int64),  # learning_rate, step
               0.01 * generator.standard_normal((1, WIDTH, WIDTH)), np.zeros((1, WIDTH, WIDTH))]
     counting = CountingServices()
     loss, _ = artifact("train_step", *inputs, services=counting.table)
@@ -88,7 +88,7 @@ def _peak_bytes(artifact: Artifact, tokens: int) -> tuple[int, float]:
 
 def test_saved_memory_grows_with_chunks_not_tokens_times_state(memory_level):
     names = [spec["name"] for spec in memory_level.entry("train_step")["inputs"]]
-    assert names[6:9] == ["targets", "lr", "step"] and names[-2:] == ["M.W", "M.W.sgd_m"], names
+    assert names[6:9] == ["targets", "learning_rate", "step"] and names[-2:] == ["M.W", "M.W.sgd_m"], names
     short, short_loss = _peak_bytes(memory_level, SHORT)
     long, long_loss = _peak_bytes(memory_level, LONG)
     assert np.isfinite(short_loss) and np.isfinite(long_loss)

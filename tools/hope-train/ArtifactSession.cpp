@@ -215,8 +215,9 @@ Error ArtifactSession::checkSignatures(StringRef path) {
                 " must return logits [B, T, V] with a static vocabulary V");
   vocab = forward.outputs[0].shape[2];
 
-  // train_step: tokens, targets, lr, step, then the weights.
-  const char *expected[] = {forwardInputs[0]->name, "targets", "lr", "step"};
+  // train_step: tokens, targets, learning_rate, step, then the weights.
+  const char *expected[] = {forwardInputs[0]->name, "targets", "learning_rate",
+                            "step"};
   const hope_dtype dtypes[] = {HOPE_DTYPE_I64, HOPE_DTYPE_I64, HOPE_DTYPE_F32,
                                HOPE_DTYPE_I64};
   const size_t ranks[] = {2, 2, 0, 0};

@@ -2,7 +2,7 @@
 //
 // Loads an artifact compiled with `hope-compile --train`, checks its
 // train_step entry point against the ABI (docs/training.md: the forward's
-// inputs, "targets", "lr", "step", then every parameter and optimizer state
+// inputs, "targets", "learning_rate", "step", then every parameter and optimizer state
 // as updated weights; outputs "loss" and "grad_norm"), allocates one host
 // tensor per weight (zeros) and binds it HOPE_WEIGHT_MUTABLE, so that the
 // artifact updates it in place and the forward entry point sees the update.

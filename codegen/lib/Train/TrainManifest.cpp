@@ -30,7 +30,7 @@ Object train::describeTrainStep(const TrainEntry &entry) {
     inputs.push_back(std::move(spec));
   }
   inputs.push_back(Object(entry.targets));
-  inputs.push_back(scalar("lr", "input", entry.elementType));
+  inputs.push_back(scalar("learning_rate", "input", entry.elementType));
   inputs.push_back(scalar("step", "input", "i64"));
   for (const ForwardArgument &weight : entry.weights)
     inputs.push_back(updated(Object(weight.spec)));
@@ -60,7 +60,7 @@ train::findClashingInputName(const TrainEntry &entry) {
   for (const ForwardArgument &input : entry.inputs)
     claim(input.name, "the forward's input '" + input.name + "'");
   claim("targets", "train_step's targets");
-  claim("lr", "train_step's learning rate");
+  claim("learning_rate", "train_step's learning rate");
   claim("step", "train_step's step number");
   for (const ForwardArgument &weight : entry.weights)
     claim(weight.name, "the weight '" + weight.name + "'");

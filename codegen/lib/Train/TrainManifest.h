@@ -41,7 +41,7 @@ struct TrainEntry {
   /// targets: i64 [shape of the first input] (cross-entropy) or the dtype
   /// and shape of the output (squared error).
   llvm::json::Object targets;
-  std::string elementType; // "f32" or "f64": lr, loss, grad_norm
+  std::string elementType; // "f32" or "f64": learning_rate, loss, grad_norm
   llvm::json::Object options; // the "train" object
 };
 
@@ -49,7 +49,7 @@ struct TrainEntry {
 llvm::json::Object describeTrainStep(const TrainEntry &entry);
 
 /// The first name that two of train_step's inputs would share (a forward
-/// input named `lr`, `step` or `targets`, or a weight named like another
+/// input named `learning_rate`, `step` or `targets`, or a weight named like another
 /// weight's optimizer state), with what each of the two is; none when every
 /// input name is distinct. Runtimes bind arguments by name, so a clash
 /// would make one of them unreachable.

@@ -39,7 +39,7 @@
 "   \"inputs\": [\n" \
 "    {\"name\": \"tokens\", \"role\": \"input\", \"dtype\": \"i64\", \"shape\": [\"B\", \"T\"]},\n" \
 "    {\"name\": \"targets\", \"role\": \"input\", \"dtype\": \"i64\", \"shape\": [\"B\", \"T\"]},\n" \
-"    {\"name\": \"lr\", \"role\": \"input\", \"dtype\": \"f32\", \"shape\": []},\n" \
+"    {\"name\": \"learning_rate\", \"role\": \"input\", \"dtype\": \"f32\", \"shape\": []},\n" \
 "    {\"name\": \"step\", \"role\": \"input\", \"dtype\": \"i64\", \"shape\": []},\n" \
 "    {\"name\": \"table\", \"role\": \"weight\", \"dtype\": \"f32\", \"shape\": [" VOCAB_TEXT ", " VOCAB_TEXT "], \"updated\": true},\n" \
 "    {\"name\": \"table.sgd_momentum\", \"role\": \"weight\", \"dtype\": \"f32\", \"shape\": [" VOCAB_TEXT ", " VOCAB_TEXT "], \"updated\": true}],\n" \
