@@ -29,16 +29,33 @@ SmallVector<unsigned> allLoops(unsigned rank) {
 }
 
 /// sum of `term(element, ...)` over every element of `inputs` (one shape):
-/// a 0-D tensor of `elementType`.
+/// a 0-D tensor of `elementType`. Narrower floats are summed in float64 and
+/// rounded once: a float32 sum in order over B x T x width terms drifts
+/// (2e-4 relative at 512K terms, the HOPE block's loss at T = 1K).
 Value sumAll(TensorBuilder &tb, ValueRange inputs, Type elementType,
              function_ref<Value(OpBuilder &, Location, ValueRange)> term) {
+  OpBuilder &builder = tb.builder();
   unsigned rank = cast<RankedTensorType>(inputs.front().getType()).getRank();
   SmallVector<AffineMap> maps(inputs.size(), tb.identity(rank));
-  return tb.generic(inputs, maps, {}, toScalar(tb.builder(), rank),
-                    elementType, allLoops(rank), 0.0,
+  auto floatType = dyn_cast<FloatType>(elementType);
+  Type accumulator = floatType && floatType.getWidth() < 64
+                         ? Type(builder.getF64Type())
+                         : elementType;
+  Value sum = tb.generic(
+      inputs, maps, {}, toScalar(builder, rank), accumulator, allLoops(rank),
+      0.0, [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+        Value value = term(b, loc, args.drop_back());
+        if (value.getType() != accumulator)
+          value = arith::ExtFOp::create(b, loc, accumulator, value);
+        return arith::AddFOp::create(b, loc, args.back(), value);
+      });
+  if (accumulator == elementType)
+    return sum;
+  return tb.generic(sum, toScalar(builder, 0), {}, toScalar(builder, 0),
+                    elementType, {}, std::nullopt,
                     [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
-                      Value value = term(b, loc, args.drop_back());
-                      return arith::AddFOp::create(b, loc, args.back(), value);
+                      return arith::TruncFOp::create(b, loc, elementType,
+                                                     args[0]);
                     });
 }
 
