@@ -46,3 +46,27 @@ func.func @race(%init: memref<?x2x4xf32>, %n: index) -> memref<?x2x4xf32> {
   }
   return %r : memref<?x2x4xf32>
 }
+
+// -----
+
+// A scalar read on the host side of the order, then its buffer rewritten by
+// a kernel before the kernel that uses it: moving the read into that kernel
+// would read the new value.
+func.func @read_then_rewritten(%n: memref<?xf32>, %a: memref<?xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %zero = arith.constant 0.0 : f32
+  %d = memref.dim %a, %c0 : memref<?xf32>
+  // expected-error @+1 {{a scalar read from device memory here is used by a kernel launched after its buffer is written again}}
+  %v = memref.load %n[%c0] : memref<?xf32>
+  // expected-note @+1 {{written here}}
+  scf.parallel (%i) = (%c0) to (%d) step (%c1) {
+    memref.store %zero, %n[%i] : memref<?xf32>
+    scf.reduce
+  }
+  scf.parallel (%i) = (%c0) to (%d) step (%c1) {
+    memref.store %v, %a[%i] : memref<?xf32>
+    scf.reduce
+  }
+  return
+}
