@@ -5,6 +5,9 @@
 #include "nl/IR/NLOps.h"
 
 #include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <cmath>
 
 using namespace mlir;
 using namespace mlir::nl;
@@ -17,6 +20,94 @@ mlir::nl::parseOptimizerKind(llvm::StringRef name) {
       .Case("muon", OptimizerKind::Muon)
       .Case("m3", OptimizerKind::M3)
       .Default(std::nullopt);
+}
+
+llvm::StringRef mlir::nl::getOptimizerKindName(OptimizerKind kind) {
+  switch (kind) {
+  case OptimizerKind::SGD:
+    return "sgd";
+  case OptimizerKind::AdamW:
+    return "adamw";
+  case OptimizerKind::Muon:
+    return "muon";
+  case OptimizerKind::M3:
+    return "m3";
+  }
+  llvm_unreachable("unknown optimizer");
+}
+
+std::optional<std::string>
+mlir::nl::checkOptimizerConfig(const OptimizerConfig &config) {
+  struct Named {
+    const char *name;
+    double value;
+  };
+  for (Named hyper : {Named{"momentum", config.momentum},
+                      Named{"weight-decay", config.weightDecay},
+                      Named{"beta1", config.beta1},
+                      Named{"beta2", config.beta2},
+                      Named{"eps", config.eps},
+                      Named{"m3-beta1", config.m3Beta1},
+                      Named{"m3-beta2", config.m3Beta2},
+                      Named{"m3-beta3", config.m3Beta3},
+                      Named{"m3-alpha", config.m3Alpha},
+                      Named{"clip", config.clipNorm},
+                      Named{"min-lr-ratio", config.minLrRatio}})
+    if (!std::isfinite(hyper.value) || hyper.value < 0.0)
+      return llvm::formatv("{0} must be finite and >= 0, got {1}", hyper.name,
+                           hyper.value)
+          .str();
+  // A decay of 1 never forgets the first gradient; AdamW's bias
+  // correction divides by 1 - beta^t = 0.
+  for (Named decay :
+       {Named{"beta1", config.beta1}, Named{"beta2", config.beta2}})
+    if (decay.value >= 1.0)
+      return llvm::formatv("{0} must be below 1, got {1}", decay.name,
+                           decay.value)
+          .str();
+  if (config.minLrRatio > 1.0)
+    return llvm::formatv("min-lr-ratio must be in [0, 1], got {0}",
+                         config.minLrRatio)
+        .str();
+  if (config.m3Every < 1)
+    return std::string("m3-every must be at least 1 step");
+  if (config.warmup < 0 || config.totalSteps < 0)
+    return std::string("warmup and total-steps must not be negative");
+  return std::nullopt;
+}
+
+llvm::json::Object
+mlir::nl::describeOptimizerConfig(const OptimizerConfig &config) {
+  llvm::json::Object options{{"optimizer", getOptimizerKindName(config.kind)},
+                             {"weight_decay", config.weightDecay},
+                             {"clip", config.clipNorm},
+                             {"warmup", config.warmup},
+                             {"total_steps", config.totalSteps},
+                             {"lr_min_ratio", config.minLrRatio}};
+  switch (config.kind) {
+  case OptimizerKind::SGD:
+    options["momentum"] = config.momentum;
+    break;
+  case OptimizerKind::Muon:
+    options["momentum"] = config.momentum;
+    [[fallthrough]];
+  case OptimizerKind::AdamW:
+    options["beta1"] = config.beta1;
+    options["beta2"] = config.beta2;
+    options["eps"] = config.eps;
+    break;
+  case OptimizerKind::M3:
+    options["beta1"] = config.beta1;
+    options["beta2"] = config.beta2;
+    options["eps"] = config.eps;
+    options["m3_beta1"] = config.m3Beta1;
+    options["m3_beta2"] = config.m3Beta2;
+    options["m3_beta3"] = config.m3Beta3;
+    options["m3_alpha"] = config.m3Alpha;
+    options["m3_every"] = config.m3Every;
+    break;
+  }
+  return options;
 }
 
 /// Whether the parameter takes the optimizer's own rule rather than the

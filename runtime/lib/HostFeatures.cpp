@@ -122,9 +122,29 @@ bool stateEnabled(State state) {
   }
   return false;
 }
+
+/// AVX10.N (LLVM's "avx10.1", "avx10.2"): AVX10 is present (CPUID 7.1
+/// EDX bit 19) and leaf 0x24 reports a version of at least N, with the ZMM
+/// state enabled. Nothing if `name` is not such a feature.
+std::optional<bool> hasAVX10(const std::string &name) {
+  const std::string prefix = "avx10.";
+  if (name.compare(0, prefix.size(), prefix) != 0 ||
+      name.size() != prefix.size() + 1 || name.back() < '1' ||
+      name.back() > '9')
+    return std::nullopt;
+  unsigned version = unsigned(name.back() - '0');
+  unsigned eax, ebx, ecx, edx;
+  if (!__get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) || !(edx >> 19 & 1))
+    return false;
+  if (!__get_cpuid_count(0x24, 0, &eax, &ebx, &ecx, &edx))
+    return false;
+  return (ebx & 0xff) >= version && stateEnabled(AVX512);
+}
 } // namespace
 
 std::optional<bool> rt::hostHasFeature(const std::string &name) {
+  if (std::optional<bool> avx10 = hasAVX10(name))
+    return avx10;
   for (const FeatureBit &feature : kFeatures) {
     if (name != feature.name)
       continue;

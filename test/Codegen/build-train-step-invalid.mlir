@@ -1,7 +1,19 @@
 // nl-build-train-step's and hope-compile --train's diagnostics.
 
 // RUN: not hope-compile %s --train --optimizer=adam --compile-to=linalg 2>&1 | FileCheck %s --check-prefix=OPT
-// OPT: error: nl-build-train-step: unknown optimizer 'adam' (sgd, adamw, muon or m3)
+// OPT: hope-compile: --optimizer=adam: unknown optimizer (sgd, adamw, muon or m3)
+// RUN: not hope-opt %s --nl-build-train-step="optimizer=adam" 2>&1 | FileCheck %s --check-prefix=PASS-OPT
+// PASS-OPT: error: nl-build-train-step: unknown optimizer 'adam' (sgd, adamw, muon or m3)
+
+// Every hyper-parameter is checked once, by the tool and by the pass alike.
+// RUN: not hope-compile %s --train --beta2=1 --compile-to=linalg 2>&1 | FileCheck %s --check-prefix=BETA
+// BETA: hope-compile: --beta2 must be below 1, got 1
+// RUN: not hope-opt %s --nl-build-train-step="eps=-1" 2>&1 | FileCheck %s --check-prefix=PASS-EPS
+// PASS-EPS: error: nl-build-train-step: eps must be finite and >= 0, got -1
+// RUN: not hope-compile %s --train --m3-every=0 --compile-to=linalg 2>&1 | FileCheck %s --check-prefix=EVERY
+// EVERY: hope-compile: --m3-every must be at least 1 step
+// RUN: not hope-compile %s --beta1=0.8 --compile-to=linalg 2>&1 | FileCheck %s --check-prefix=FLAG-BETA
+// FLAG-BETA: hope-compile: --beta1 applies to --train only
 
 // RUN: not hope-compile %s --optimizer=sgd --compile-to=linalg 2>&1 | FileCheck %s --check-prefix=FLAG
 // FLAG: hope-compile: --optimizer applies to --train only

@@ -5,6 +5,7 @@
 
 // RUN: hope-compile %s --train --optimizer=sgd --clip=0 --compile-to=linalg | FileCheck %s
 // RUN: hope-compile %s --train --compile-to=linalg | FileCheck %s --check-prefix=ADAMW
+// RUN: hope-compile %s --train --beta1=0.5 --beta2=0.75 --eps=0.25 --compile-to=linalg | FileCheck %s --check-prefix=HYPER
 // RUN: hope-compile %s --train --optimizer=sgd --clip=0 --compile-to=bufferized | FileCheck %s --check-prefix=BUF
 // RUN: hope-compile %s --train --optimizer=sgd --clip=0 --compile-to=linalg | FileCheck %s --check-prefix=NORM
 // RUN: hope-compile %s --train --optimizer=sgd --clip=1 --compile-to=linalg | FileCheck %s --check-prefix=NORM
@@ -91,3 +92,6 @@ func.func @model(%x: tensor<?x4xf32> {nl.input = "x"},
   } -> tensor<?x3xf32>
   return %y : tensor<?x3xf32>
 }
+
+// The manifest records every hyper-parameter the step was built with.
+// HYPER: \22train\22:{\22beta1\22:0.5,\22beta2\22:0.75,\22clip\22:1,\22eps\22:0.25,\22loss\22:\22mean_squared_error\22,\22lr_min_ratio\22:0,\22optimizer\22:\22adamw\22,\22total_steps\22:0,\22warmup\22:0,\22weight_decay\22:0.01}

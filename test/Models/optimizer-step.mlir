@@ -35,7 +35,7 @@
 // M3: nl.param_update "p0" {{.+}}rule = #nl.m3<lr = 1.000000e+00, alpha = 5.000000e-01, eps = 1.000000e-08>
 
 // RUN: not hope-models optimizer-step --optimizer=lion --shapes=4 2>&1 | FileCheck %s --check-prefix=KIND
-// KIND: hope-models: optimizer-step: unknown --optimizer='lion'; optimizers: sgd, adamw, muon, m3
+// KIND: hope-models: optimizer-step: --optimizer=lion: unknown optimizer (sgd, adamw, muon or m3)
 // RUN: not hope-models optimizer-step --optimizer=sgd 2>&1 | FileCheck %s --check-prefix=NOSHAPE
 // NOSHAPE: hope-models: optimizer-step: give the parameters' shapes: --shapes=8x4,4
 // RUN: not hope-models optimizer-step --optimizer=sgd --shapes=4x0 2>&1 | FileCheck %s --check-prefix=SHAPE

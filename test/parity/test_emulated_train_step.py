@@ -5,7 +5,7 @@ HOPE block (width 16, 2 heads, chunks 2 and 4, mean squared error) and the tiny 
 weight decay and clipping by the global norm, every parameter and optimizer state bound once as a
 mutable weight on the device and updated there in place by each call. 3 steps against autograd
 through the token-by-token reference and torch.optim.AdamW after clip_grad_norm_ (the checks of
-test_train_step.py's _adamw_against_torch): losses, gradient norms, then the parameters and both
+test_train_step.py's adamw_against_torch): losses, gradient norms, then the parameters and both
 moments read back from the device, float64 to 1e-9; the block in float32 too, against the float64
 reference to 1e-4 (measured 7e-7 on the loss, 6e-6 on the parameters). A target beyond the LM's vocabulary is
 refused (the check runs on the device) and updates nothing.
@@ -23,8 +23,8 @@ from safetensors.torch import load_file
 from conftest import BUILD
 from emulated import compile_source_emulated, run_tools
 from runtime_api import DEVICE_CUDA, Runtime, RuntimeApiError, Session
-from test_train_step import (BETA1, BLOCK_ARGS, CLIP, LM_ARGS, _block_data, _block_loss, _lm_data,
-                             _lm_loss)
+from test_train_step import (BLOCK_ARGS, CLIP, LM_ARGS, _block_data, _block_loss, _lm_data,
+                             _lm_loss, adamw_against_torch)
 
 LR, STEPS, WEIGHT_DECAY = 1e-2, 3, 0.01
 
@@ -118,34 +118,15 @@ def test_adamw_steps_on_the_device(compiled, name):
     model, weights = compiled(name)
     _, data_fn, loss_fn, _, tolerance = MODELS[name]
     x, targets = data_fn()
-    leaves = {name: value.clone().requires_grad_() for name, value in weights.items()}
-    optimizer = torch.optim.AdamW(leaves.values(), lr=LR, betas=(BETA1, 0.999), eps=1e-8,
-                                  weight_decay=WEIGHT_DECAY)
-    for step in range(1, STEPS + 1):
-        loss, norm = model.step(x.numpy(), targets.numpy(), LR, step)
-        optimizer.zero_grad()
-        reference_loss = loss_fn(leaves, x, targets)
-        reference_loss.backward()
-        for leaf in leaves.values():  # weights behind a stop-gradient only: zero, as ours
-            if leaf.grad is None:
-                leaf.grad = torch.zeros_like(leaf)
-        reference_norm = float(torch.nn.utils.clip_grad_norm_(list(leaves.values()), CLIP))
-        optimizer.step()
-        reference_loss = float(reference_loss.detach())
-        print(f"step {step}: loss {loss:.12f} (torch {reference_loss:.12f}), grad_norm "
-              f"{norm:.9e} (torch {reference_norm:.9e}), {model.launches()} launches")
-        assert abs(loss - reference_loss) < tolerance * abs(reference_loss)
-        assert abs(norm - reference_norm) < tolerance * reference_norm
-    worst, moved = 0.0, 0.0
-    for name, leaf in leaves.items():
-        state = optimizer.state[leaf]
-        for ours, theirs in ((name, leaf.detach()), (f"{name}.adamw_m", state["exp_avg"]),
-                             (f"{name}.adamw_v", state["exp_avg_sq"])):
-            theirs = theirs.numpy()
-            error = np.abs(model.weight(ours) - theirs).max() / max(np.abs(theirs).max(), 1e-12)
-            assert error < tolerance, (ours, error)
-            worst = max(worst, error)
-        moved = max(moved, np.abs(model.weight(name) - weights[name].numpy()).max())
-    print(f"{3 * len(leaves)} tensors read back from the device, worst relative error "
+
+    def step(*arguments):
+        result = model.step(*arguments)
+        print(f"{model.launches()} launches so far")
+        return result
+
+    worst = adamw_against_torch(step, model.weight, weights, loss_fn, x, targets, tolerance,
+                                lr=LR, steps=STEPS, weight_decay=WEIGHT_DECAY)
+    moved = max(np.abs(model.weight(n) - w.numpy()).max() for n, w in weights.items())
+    print(f"{3 * len(weights)} tensors read back from the device, worst relative error "
           f"{worst:.1e}; the parameters moved by up to {moved:.2e}")
     assert moved > 1e-4

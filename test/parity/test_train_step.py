@@ -207,15 +207,17 @@ def test_block_gradients_f64(block_f64):
     assert _gradient_error(gradients, reference) < 1e-9
 
 
-def _adamw_against_torch(model: TrainedModel, loss_fn, data, targets, tolerance):
-    lr, steps = 1e-2, 3
-    assert all(not v.any() for n, v in model.updated.items() if n not in model.weights), \
-        "the optimizer states start at zero"
-    leaves = {name: value.clone().requires_grad_() for name, value in model.weights.items()}
+def adamw_against_torch(step, read, weights, loss_fn, data, targets, tolerance, lr=1e-2,
+                        steps=3, weight_decay=0.01):
+    """Runs `steps` train_steps, `step(data, targets, lr, k) -> (loss, grad_norm)`, beside
+    torch.optim.AdamW after torch.nn.utils.clip_grad_norm_ on float64 copies of `weights`;
+    checks each step's loss and gradient norm, then every parameter and both moments as
+    `read(name)` returns them (relative to the largest entry). Returns the worst error."""
+    leaves = {name: value.clone().requires_grad_() for name, value in weights.items()}
     optimizer = torch.optim.AdamW(leaves.values(), lr=lr, betas=(BETA1, 0.999), eps=1e-8,
-                                  weight_decay=0.01)
-    for step in range(1, steps + 1):
-        loss, norm = model.step(data.numpy(), targets.numpy(), lr, step)
+                                  weight_decay=weight_decay)
+    for k in range(1, steps + 1):
+        loss, norm = step(data.numpy(), targets.numpy(), lr, k)
         optimizer.zero_grad()
         reference_loss = loss_fn(leaves, data, targets)
         reference_loss.backward()
@@ -225,18 +227,27 @@ def _adamw_against_torch(model: TrainedModel, loss_fn, data, targets, tolerance)
         reference_norm = float(torch.nn.utils.clip_grad_norm_(list(leaves.values()), CLIP))
         optimizer.step()
         reference_loss = float(reference_loss.detach())
-        print(f"step {step}: loss {loss:.9f} (torch {reference_loss:.9f}), "
-              f"grad_norm {norm:.6e} (torch {reference_norm:.6e})")
+        print(f"step {k}: loss {loss:.12f} (torch {reference_loss:.12f}), "
+              f"grad_norm {norm:.9e} (torch {reference_norm:.9e})")
         assert abs(loss - reference_loss) < tolerance * abs(reference_loss)
         assert abs(norm - reference_norm) < tolerance * reference_norm
+    worst = 0.0
     for name, leaf in leaves.items():
         state = optimizer.state[leaf]
         for ours, theirs in ((name, leaf.detach()), (f"{name}.adamw_m", state["exp_avg"]),
                              (f"{name}.adamw_v", state["exp_avg_sq"])):
             theirs = theirs.numpy()
-            scale = max(np.abs(theirs).max(), 1e-12)
-            error = np.abs(model.updated[ours] - theirs).max() / scale
+            error = np.abs(read(ours) - theirs).max() / max(np.abs(theirs).max(), 1e-12)
             assert error < tolerance, (ours, error)
+            worst = max(worst, error)
+    return worst
+
+
+def _adamw_against_torch(model: TrainedModel, loss_fn, data, targets, tolerance):
+    assert all(not v.any() for n, v in model.updated.items() if n not in model.weights), \
+        "the optimizer states start at zero"
+    adamw_against_torch(model.step, model.updated.__getitem__, model.weights, loss_fn, data,
+                        targets, tolerance)
 
 
 def test_lm_adamw_steps(lm_f64):

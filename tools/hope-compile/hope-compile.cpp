@@ -7,12 +7,14 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "OptimizerFlags.h"
 #include "ToolSupport.h"
 
 #include "nl/Codegen/InitAllTargetBackends.h"
 #include "nl/Codegen/Passes.h"
 #include "nl/Codegen/Pipeline.h"
 #include "nl/Codegen/TargetBackend.h"
+#include "nl/Codegen/TrainStepOptions.h"
 #include "nl/IR/NLDialect.h"
 #include "nl/Transforms/Passes.h"
 
@@ -29,11 +31,11 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
-
-#include <chrono>
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
+
+#include <chrono>
 
 using namespace mlir;
 using namespace mlir::nl;
@@ -104,58 +106,39 @@ cl::opt<std::string> trainForward(
     "train-forward",
     cl::desc("The entry point to train (default: the model's only one)"),
     cl::init(""), cl::cat(trainCategory));
-cl::opt<std::string> optimizerName("optimizer",
-                                   cl::desc("sgd, adamw (default), muon or m3"),
-                                   cl::init("adamw"), cl::cat(trainCategory));
-cl::opt<double> weightDecay("weight-decay",
-                            cl::desc("Weight decay (default 0.01)"),
-                            cl::init(0.01), cl::cat(trainCategory));
-cl::opt<double> momentum("momentum",
-                         cl::desc("SGD's and Muon's momentum (default 0.9)"),
-                         cl::init(0.9), cl::cat(trainCategory));
-cl::opt<double> clipNorm(
-    "clip",
-    cl::desc("Clip the gradients to this global L2 norm (default 1; 0: off)"),
-    cl::init(1.0), cl::cat(trainCategory));
-cl::opt<int64_t> warmupSteps("warmup",
-                             cl::desc("Steps of linear warm-up (default 0)"),
-                             cl::init(0), cl::cat(trainCategory));
-cl::opt<int64_t> totalSteps(
-    "total-steps",
-    cl::desc("End of the cosine decay (default 0: constant after warm-up)"),
-    cl::init(0), cl::cat(trainCategory));
-cl::opt<double> lrMinRatio(
-    "lr-min-ratio",
-    cl::desc("Rate at --total-steps as a fraction of --lr (default 0.1)"),
-    cl::init(0.1), cl::cat(trainCategory));
+/// AdamW, decoupled weight decay 0.01, clipping at 1; the cosine decay (if
+/// any) ends at 0.1 of the rate.
+OptimizerConfig getTrainDefaults() {
+  OptimizerConfig defaults;
+  defaults.weightDecay = 0.01;
+  defaults.clipNorm = 1.0;
+  defaults.minLrRatio = 0.1;
+  return defaults;
+}
+hope::tools::OptimizerFlags optimizerFlags(trainCategory, getTrainDefaults());
 
-/// The train_step options, or an error naming a training flag given
-/// without --train.
-std::optional<NLBuildTrainStepOptions> trainOptions(bool &misused) {
-  misused = false;
+/// The train_step options; an error names a training flag given without
+/// --train or a bad hyper-parameter.
+FailureOr<std::optional<NLBuildTrainStepOptions>> getTrainOptions() {
+  SmallVector<const cl::Option *> given = optimizerFlags.getGiven();
+  if (trainForward.getNumOccurrences())
+    given.push_back(&trainForward);
   if (!train) {
-    const cl::Option *trainFlags[] = {&trainForward, &optimizerName,
-                                      &weightDecay,  &momentum,
-                                      &clipNorm,     &warmupSteps,
-                                      &totalSteps,   &lrMinRatio};
-    for (const cl::Option *option : trainFlags)
-      if (option->getNumOccurrences()) {
-        llvm::errs() << "hope-compile: --" << option->ArgStr
-                     << " applies to --train only\n";
-        misused = true;
-      }
-    return std::nullopt;
+    for (const cl::Option *option : given)
+      llvm::errs() << "hope-compile: --" << option->ArgStr
+                   << " applies to --train only\n";
+    if (!given.empty())
+      return failure();
+    return std::optional<NLBuildTrainStepOptions>();
   }
-  NLBuildTrainStepOptions options;
-  options.forward = trainForward;
-  options.optimizer = optimizerName;
-  options.weightDecay = weightDecay;
-  options.momentum = momentum;
-  options.clip = clipNorm;
-  options.warmup = warmupSteps;
-  options.totalSteps = totalSteps;
-  options.lrMinRatio = lrMinRatio;
-  return options;
+  llvm::Expected<OptimizerConfig> config = optimizerFlags.getConfig();
+  if (!config) {
+    llvm::errs() << "hope-compile: " << llvm::toString(config.takeError())
+                 << "\n";
+    return failure();
+  }
+  return std::optional<NLBuildTrainStepOptions>(
+      getTrainStepOptions(*config, trainForward));
 }
 
 cl::opt<bool> verbose("v", cl::desc("Print each phase and its duration"),
@@ -277,10 +260,11 @@ int run() {
     return 1;
   }
   options.optLevel = optLevel;
-  bool misusedTrainOption = false;
-  options.train = trainOptions(misusedTrainOption);
-  if (misusedTrainOption)
+  FailureOr<std::optional<NLBuildTrainStepOptions>> trainStep =
+      getTrainOptions();
+  if (failed(trainStep))
     return 1;
+  options.train = *trainStep;
   options.maxOpsPerFunction = maxOpsPerFunction;
 
   if (!dumpPhasesTo.empty())

@@ -10,6 +10,7 @@
 #include "OptimizerStepCommand.h"
 
 #include "BuildContext.h"
+#include "OptimizerFlags.h"
 #include "ToolSupport.h"
 
 #include "nl/IR/NLDialect.h"
@@ -23,7 +24,6 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/ToolOutputFile.h"
 
-#include <cmath>
 
 using namespace mlir;
 using namespace mlir::nl;
@@ -37,70 +37,16 @@ llvm::cl::OptionCategory &hope::models::getOptimizerStepCategory() {
 }
 
 namespace {
-cl::opt<std::string> optimizerName(
-    "optimizer", cl::desc("optimizer-step: sgd, adamw, muon or m3"),
-    cl::value_desc("name"), cl::cat(hope::models::getOptimizerStepCategory()));
 cl::opt<std::string> shapesList(
     "shapes",
     cl::desc("optimizer-step: the parameters' shapes, comma-separated "
              "(e.g. 8x4,4)"),
     cl::value_desc("AxB,..."),
     cl::cat(hope::models::getOptimizerStepCategory()));
-cl::opt<double>
-    momentum("momentum",
-             cl::desc("optimizer-step: sgd/muon momentum (default 0.9)"),
-             cl::init(0.9), cl::cat(hope::models::getOptimizerStepCategory()));
-cl::opt<double> weightDecay(
-    "weight-decay",
-    cl::desc("optimizer-step: sgd: coupled (L2); adamw and the AdamW part "
-             "of muon/m3: decoupled (default 0)"),
-    cl::init(0.0), cl::cat(hope::models::getOptimizerStepCategory()));
-cl::opt<double> beta1("beta1", cl::desc("optimizer-step: AdamW beta1"),
-                      cl::init(0.9),
-                      cl::cat(hope::models::getOptimizerStepCategory()));
-cl::opt<double> beta2("beta2", cl::desc("optimizer-step: AdamW beta2"),
-                      cl::init(0.999),
-                      cl::cat(hope::models::getOptimizerStepCategory()));
-cl::opt<double> eps("eps", cl::desc("optimizer-step: AdamW and M3 epsilon"),
-                    cl::init(1e-8),
-                    cl::cat(hope::models::getOptimizerStepCategory()));
-cl::opt<double> m3Beta1("m3-beta1", cl::desc("optimizer-step: M1 += b1 g"),
-                        cl::init(0.9),
-                        cl::cat(hope::models::getOptimizerStepCategory()));
-cl::opt<double> m3Beta2("m3-beta2", cl::desc("optimizer-step: V += b2 g^2"),
-                        cl::init(0.999),
-                        cl::cat(hope::models::getOptimizerStepCategory()));
-cl::opt<double>
-    m3Beta3("m3-beta3",
-            cl::desc("optimizer-step: M2 += b3 (sum of g), every f steps"),
-            cl::init(0.5), cl::cat(hope::models::getOptimizerStepCategory()));
-cl::opt<double> m3Alpha("m3-alpha",
-                        cl::desc("optimizer-step: weight of NS5(M2)"),
-                        cl::init(0.5),
-                        cl::cat(hope::models::getOptimizerStepCategory()));
-cl::opt<int64_t> m3Every("m3-every",
-                         cl::desc("optimizer-step: M2's period f in steps"),
-                         cl::init(4),
-                         cl::cat(hope::models::getOptimizerStepCategory()));
-cl::opt<double>
-    clip("clip",
-         cl::desc("optimizer-step: clip the gradients to this global norm "
-                  "(default 0: no clipping)"),
-         cl::init(0.0), cl::cat(hope::models::getOptimizerStepCategory()));
-cl::opt<int64_t>
-    warmup("warmup",
-           cl::desc("optimizer-step: linear warm-up steps (default 0)"),
-           cl::init(0), cl::cat(hope::models::getOptimizerStepCategory()));
-cl::opt<int64_t> totalSteps(
-    "total-steps",
-    cl::desc("optimizer-step: the cosine decay ends at this step (default 0: "
-             "no decay)"),
-    cl::init(0), cl::cat(hope::models::getOptimizerStepCategory()));
-cl::opt<double> minLrRatio(
-    "min-lr-ratio",
-    cl::desc("optimizer-step: the rate at the end of the decay, over the base "
-             "rate (default 0)"),
-    cl::init(0.0), cl::cat(hope::models::getOptimizerStepCategory()));
+/// Every hyper-parameter at its usual value; no decay, clipping or
+/// schedule unless asked.
+hope::tools::OptimizerFlags
+    optimizerFlags(hope::models::getOptimizerStepCategory(), OptimizerConfig());
 
 int fail(const llvm::Twine &message) {
   llvm::errs() << "hope-models: optimizer-step: " << message << "\n";
@@ -142,10 +88,6 @@ llvm::StringRef hope::models::getOptimizerStepUsage() {
 }
 
 int hope::models::runOptimizerStep(StringRef outputFile, StringRef dtype) {
-  std::optional<OptimizerKind> kind = parseOptimizerKind(optimizerName);
-  if (!kind)
-    return fail("unknown --optimizer='" + optimizerName +
-                "'; optimizers: sgd, adamw, muon, m3");
   SmallVector<SmallVector<int64_t>> shapes;
   if (std::optional<std::string> error = parseShapes(shapesList, shapes))
     return fail(*error);
@@ -153,31 +95,9 @@ int hope::models::runOptimizerStep(StringRef outputFile, StringRef dtype) {
     dtype = "f32";
   if (dtype != "f32" && dtype != "f64")
     return fail("--dtype must be f32 or f64, got '" + dtype + "'");
-  for (double value :
-       {momentum.getValue(), weightDecay.getValue(), beta1.getValue(),
-        beta2.getValue(), eps.getValue(), m3Beta1.getValue(),
-        m3Beta2.getValue(), m3Beta3.getValue(), m3Alpha.getValue(),
-        clip.getValue(), minLrRatio.getValue()})
-    if (!std::isfinite(value) || value < 0.0)
-      return fail("hyper-parameters must be finite and >= 0");
-  if (m3Every < 1)
-    return fail("--m3-every must be at least 1 step");
-  OptimizerConfig config;
-  config.kind = *kind;
-  config.momentum = momentum;
-  config.weightDecay = weightDecay;
-  config.beta1 = beta1;
-  config.beta2 = beta2;
-  config.eps = eps;
-  config.m3Beta1 = m3Beta1;
-  config.m3Beta2 = m3Beta2;
-  config.m3Beta3 = m3Beta3;
-  config.m3Alpha = m3Alpha;
-  config.m3Every = m3Every;
-  config.clipNorm = clip;
-  config.warmup = warmup;
-  config.totalSteps = totalSteps;
-  config.minLrRatio = minLrRatio;
+  llvm::Expected<OptimizerConfig> config = optimizerFlags.getConfig();
+  if (!config)
+    return fail(llvm::toString(config.takeError()));
   if (llvm::Error error = hope::tools::checkOutputPath(outputFile))
     return fail(llvm::toString(std::move(error)));
 
@@ -188,7 +108,7 @@ int hope::models::runOptimizerStep(StringRef outputFile, StringRef dtype) {
   Location loc = builder.getUnknownLoc();
   OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
   builder.setInsertionPointToEnd(module->getBody());
-  buildOptimizerStepFunction(builder, loc, config, shapes, dtype == "f64");
+  buildOptimizerStepFunction(builder, loc, *config, shapes, dtype == "f64");
   // The ops' verifiers check what the flags did not (e.g. the schedule's
   // warm-up against its total).
   if (failed(verify(*module)))
@@ -198,7 +118,8 @@ int hope::models::runOptimizerStep(StringRef outputFile, StringRef dtype) {
   auto output = openOutputFile(outputFile, &error);
   if (!output)
     return fail("cannot write '" + outputFile + "': " + error);
-  output->os() << "// hope-models optimizer-step --optimizer=" << optimizerName
+  output->os() << "// hope-models optimizer-step --optimizer="
+               << getOptimizerKindName(config->kind)
                << " --shapes=" << shapesList << " --dtype=" << dtype << "\n";
   module->print(output->os());
   output->keep();

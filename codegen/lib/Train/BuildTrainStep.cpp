@@ -48,6 +48,9 @@ struct BuildTrainStepPass
   LogicalResult build() {
     ModuleOp module = getOperation();
     MLIRContext *context = &getContext();
+    FailureOr<OptimizerConfig> config = optimizerConfig(module);
+    if (failed(config))
+      return failure();
     auto manifestText =
         module->getAttrOfType<StringAttr>(NLDialect::getManifestAttrName());
     if (!manifestText)
@@ -63,9 +66,6 @@ struct BuildTrainStepPass
       return module.emitError("nl-build-train-step: the manifest is not an "
                               "object with entry_points");
     }
-    FailureOr<OptimizerConfig> config = optimizerConfig(module);
-    if (failed(config))
-      return failure();
 
     // The forward's manifest entry.
     json::Object *forwardEntry = nullptr;
@@ -156,15 +156,8 @@ struct BuildTrainStepPass
       return forwardFunction.emitError("nl-build-train-step: train_step's "
                                        "inputs are bound by name, and ")
              << *clash << "; rename the forward's argument";
-    entry.options = json::Object{{"optimizer", optimizer.getValue()},
-                                 {"weight_decay", weightDecay.getValue()},
-                                 {"momentum", momentum.getValue()},
-                                 {"clip", clip.getValue()},
-                                 {"warmup", int64_t(warmup)},
-                                 {"total_steps", int64_t(totalSteps)},
-                                 {"lr_min_ratio", lrMinRatio.getValue()},
-                                 {"loss", crossEntropy ? "cross_entropy"
-                                                       : "mean_squared_error"}};
+    entry.options = describeOptimizerConfig(*config);
+    entry.options["loss"] = crossEntropy ? "cross_entropy" : "mean_squared_error";
 
     // 1-2. The summed loss and its VJP.
     FailureOr<func::FuncOp> vjp = buildLossVJP(
@@ -185,25 +178,34 @@ struct BuildTrainStepPass
     return success();
   }
 
+  /// The options as an OptimizerConfig (hope-compile fills the options from
+  /// one: nl::getTrainStepOptions), checked.
   FailureOr<OptimizerConfig> optimizerConfig(ModuleOp module) {
-    std::optional<OptimizerKind> kind =
-        parseOptimizerKind(optimizer);
+    std::optional<OptimizerKind> kind = parseOptimizerKind(optimizer);
     if (!kind)
       return module.emitError("nl-build-train-step: unknown optimizer '")
              << optimizer << "' (sgd, adamw, muon or m3)";
-    if (clip < 0 || weightDecay < 0 || warmup < 0 || totalSteps < 0 ||
-        lrMinRatio < 0 || lrMinRatio > 1)
-      return module.emitError(
-          "nl-build-train-step: clip, weight-decay, warmup and total-steps "
-          "must be at least 0 and lr-min-ratio in [0, 1]");
     OptimizerConfig config;
     config.kind = *kind;
-    config.weightDecay = weightDecay;
     config.momentum = momentum;
+    config.weightDecay = weightDecay;
+    config.beta1 = beta1;
+    config.beta2 = beta2;
+    config.eps = eps;
+    config.m3Beta1 = m3Beta1;
+    config.m3Beta2 = m3Beta2;
+    config.m3Beta3 = m3Beta3;
+    config.m3Alpha = m3Alpha;
+    config.m3Every = m3Every;
     config.clipNorm = clip;
     config.warmup = warmup;
     config.totalSteps = totalSteps;
-    config.minLrRatio = totalSteps > 0 ? double(lrMinRatio) : 0.0;
+    config.minLrRatio = minLrRatio;
+    if (std::optional<std::string> error = checkOptimizerConfig(config))
+      return module.emitError("nl-build-train-step: ") << *error;
+    // Without a decay the schedule has no end rate.
+    if (totalSteps == 0)
+      config.minLrRatio = 0.0;
     return config;
   }
 

@@ -6,6 +6,8 @@
 #include "hope/artifact.h"
 
 #include "llvm/Support/FileSystem.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/TargetParser/Host.h"
 
 using namespace hope;
 using namespace hope::test;
@@ -114,6 +116,17 @@ TEST(Module, EveryMissingCPUFeatureIsNamed) {
             std::string(HOPE_FAKE_MISSING_FEATURE) +
                 ": compiled for CPU features this host (" +
                 rt::hostCPUName() + ") lacks: " + missing);
+}
+
+TEST(Module, EveryCPUFeatureTheCompilerRecordsIsFoundOnTheSameHost) {
+  // hope-compile --cpu=host records LLVM's host features in the manifest
+  // (CPUTarget::host); one the runtime cannot find would make every
+  // artifact compiled here be refused here (avx10.1 was, on Xeons with
+  // AVX10).
+  for (const auto &feature : llvm::sys::getHostCPUFeatures())
+    if (feature.second)
+      EXPECT_TRUE(rt::hostHasFeature(feature.first().str()).value_or(false))
+          << feature.first().str();
 }
 
 TEST(Module, FilesThatAreNotArtifacts) {

@@ -15,6 +15,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/SmallVector.h"
+#include "llvm/Support/JSON.h"
 
 #include <optional>
 #include <string>
@@ -27,6 +28,9 @@ enum class OptimizerKind { SGD, AdamW, Muon, M3 };
 /// The optimizers by name (sgd, adamw, muon, m3): hope-compile --train
 /// --optimizer, hope-models optimizer-step --optimizer.
 std::optional<OptimizerKind> parseOptimizerKind(llvm::StringRef name);
+
+/// The name parseOptimizerKind reads.
+llvm::StringRef getOptimizerKindName(OptimizerKind kind);
 
 /// Hyper-parameters of one optimizer; the learning rate is a run-time input
 /// (each rule's lr attribute is 1 and `lr(...)` carries the rate).
@@ -50,6 +54,17 @@ struct OptimizerConfig {
   int64_t warmup = 0, totalSteps = 0;
   double minLrRatio = 0.0;
 };
+
+/// Why `config` cannot make a step (a hyper-parameter that is not finite,
+/// negative, a moment decay outside [0, 1), M3's period below 1 step or a
+/// final rate ratio outside [0, 1]), or nothing. Every way of building
+/// optimizer levels checks it: hope-compile --train, nl-build-train-step,
+/// hope-models optimizer-step.
+std::optional<std::string> checkOptimizerConfig(const OptimizerConfig &config);
+
+/// The optimizer's name and hyper-parameters as a JSON object (the
+/// manifest's train_step "options"; docs/artifact-abi.md).
+llvm::json::Object describeOptimizerConfig(const OptimizerConfig &config);
 
 /// The optimizer states of a parameter of `type`, by name suffix, in the
 /// order buildOptimizerLevels takes and returns them: SGD `m`; AdamW `m`,
