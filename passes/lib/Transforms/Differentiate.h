@@ -8,6 +8,7 @@
 //   DifferentiateSweep.cpp   the sweep, tensor ops (slices, reshapes, fill,
 //                            select, extract/insert), the dispatcher
 //   DifferentiateGeneric.cpp linalg.generic
+//   DifferentiateExtremum.cpp  max/min reductions (linalg.generic)
 //   DifferentiateLoop.cpp    scf.for (states recorded, iterations recomputed)
 //   DifferentiateScalar.cpp  scalar arith/math derivatives
 //
@@ -30,6 +31,12 @@ bool isDifferentiable(Type type);
 /// A value whose adjoint nobody needs: constants, tensor.empty, a fill of a
 /// constant (and values of types without adjoints).
 bool isInactive(Value value);
+
+/// The contribution to an operand's adjoint at one point of an adjoint
+/// generic's iteration space, built in its body from its block arguments
+/// (null: none; failure: an error was emitted).
+using OperandContribution =
+    function_ref<FailureOr<Value>(OpBuilder &, Location, ValueRange args)>;
 
 /// The adjoints of one reverse sweep, keyed by forward value.
 class ReverseSweep {
@@ -60,6 +67,15 @@ private:
   LogicalResult reverse(Operation *op);
   LogicalResult reverseGeneric(linalg::GenericOp op);
   LogicalResult reverseGather(linalg::GenericOp op);
+  LogicalResult reverseExtremum(linalg::GenericOp op, bool &handled);
+  /// Adds to the adjoint of `adjointInputs[k]`, an operand of `op`, a generic
+  /// over `op`'s iteration space that reads `adjointInputs` (indexed by
+  /// `adjointMaps`) and sums `contribution` at every point into the element
+  /// `adjointMaps[k]` indexes.
+  LogicalResult emitOperandAdjoint(linalg::GenericOp op, unsigned k,
+                                   ArrayRef<Value> adjointInputs,
+                                   ArrayRef<AffineMap> adjointMaps,
+                                   OperandContribution contribution);
   LogicalResult reverseFor(scf::ForOp op);
   LogicalResult reverseTensorOp(Operation *op, bool &handled);
 
@@ -70,6 +86,13 @@ private:
 /// Whether `extract`, in the body of `op`, reads a float tensor that `op`
 /// does not take as an operand (a gather, DifferentiateGather.cpp).
 bool isGatheredFrom(linalg::GenericOp op, tensor::ExtractOp extract);
+
+/// Whether a value `op` yields depends on block argument `argument`.
+bool reachesYield(linalg::GenericOp op, BlockArgument argument);
+
+/// Fails with an error at the op when the body of `op` uses a float computed
+/// outside it other than a table it gathers from (when `allowGathers`).
+LogicalResult refuseCapturedFloats(linalg::GenericOp op, bool allowGathers);
 
 /// For a scalar op (arith, math) with result adjoint `resultAdjoint`, calls
 /// `accumulate(operand, adjoint)` for each float operand it depends on.
