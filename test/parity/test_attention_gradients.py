@@ -38,74 +38,61 @@ def _lm_attention_loss(weights, tokens, targets):
     return F.cross_entropy(logits.reshape(-1, VOCABULARY), targets.reshape(-1), ignore_index=-1)
 
 
-@pytest.fixture(scope="module")
-def directory(tmp_path_factory):
-    return tmp_path_factory.mktemp("attention_gradients")
+# case: (hope-models arguments, loss, data)
+CASES = {"block": (BLOCK_ARGS, _block_attention_loss, _block_data),
+         "lm": (LM_ARGS, _lm_attention_loss, _lm_data)}
 
 
 @pytest.fixture(scope="module")
-def block_f64(hope_models, hope_compile, directory):
-    return _build(hope_models, hope_compile, directory, "attention_block_f64", BLOCK_ARGS, ADAMW, "f64")
+def models(hope_models, hope_compile, tmp_path_factory):
+    """models(case, element): the case compiled with --train (once per module)."""
+    directory, built = tmp_path_factory.mktemp("attention_gradients"), {}
+
+    def get(case: str, element: str):
+        if (case, element) not in built:
+            built[case, element] = _build(hope_models, hope_compile, directory, f"attention_{case}_{element}",
+                                          CASES[case][0], ADAMW, element)
+        return built[case, element]
+    return get
 
 
 @pytest.fixture(scope="module")
-def block_reference(block_f64):
-    x, targets = _block_data()
-    return _reference_gradients(_block_attention_loss, block_f64.weights, x, targets)
+def references(models):
+    """references(case): the loss and autograd gradients of the float64 reference."""
+    computed = {}
+
+    def get(case: str):
+        if case not in computed:
+            _, loss_fn, data = CASES[case]
+            computed[case] = _reference_gradients(loss_fn, models(case, "f64").weights, *data())
+        return computed[case]
+    return get
 
 
-def test_block_gradients_f64(block_f64, block_reference):
-    x, targets = _block_data()
-    loss, _, gradients = block_f64.gradients(x.numpy(), targets.numpy())
-    reference_loss, reference = block_reference
-    assert {"w_q", "w_k", "w_v", "w_o", "attn_norm"} <= set(reference)
-    assert abs(loss - reference_loss) < 1e-9 * abs(reference_loss)
-    assert _gradient_error(gradients, reference) < 1e-9
+@pytest.mark.parametrize("element,tolerance", [("f64", 1e-9), ("f32", 1e-4)])
+@pytest.mark.parametrize("case", list(CASES))
+def test_gradients(models, references, case, element, tolerance):
+    data, targets = CASES[case][2]()
+    loss, _, gradients = models(case, element).gradients(data.numpy(), targets.numpy())
+    reference_loss, reference = references(case)
+    assert {"w_q", "w_k", "w_v", "w_o", "attn_norm"} <= {name.split(".")[-1] for name in reference}
+    assert abs(loss - reference_loss) < tolerance * abs(reference_loss)
+    assert _gradient_error(gradients, reference) < tolerance
 
 
-def test_block_gradients_f32(hope_models, hope_compile, directory, block_reference):
-    model = _build(hope_models, hope_compile, directory, "attention_block_f32", BLOCK_ARGS, ADAMW, "f32")
-    x, targets = _block_data()
-    assert _gradient_error(model.gradients(x.numpy(), targets.numpy())[2], block_reference[1]) < 1e-4
-
-
-def test_planted_error_fails(block_f64, block_reference, monkeypatch):
+def test_planted_error_fails(models, references, monkeypatch):
     """The reference with the attention probabilities treated as constants (no gradient
     through the softmax into the scores) is far from the compiled gradients."""
     softmax = torch.softmax
     monkeypatch.setattr(torch, "softmax", lambda scores, dim: softmax(scores, dim=dim).detach())
+    block = models("block", "f64")
     x, targets = _block_data()
-    _, planted = _reference_gradients(_block_attention_loss, block_f64.weights, x, targets)
-    compiled = block_f64.gradients(x.numpy(), targets.numpy())[2]
-    assert _gradient_error(compiled, block_reference[1]) < 1e-9
+    _, planted = _reference_gradients(_block_attention_loss, block.weights, x, targets)
+    compiled = block.gradients(x.numpy(), targets.numpy())[2]
+    assert _gradient_error(compiled, references("block")[1]) < 1e-9
     assert _gradient_error(compiled, planted) > 1e-3
 
 
-def test_block_adamw_steps(block_f64):
+def test_block_adamw_steps(models):
     x, targets = _block_data()
-    _adamw_against_torch(block_f64, _block_attention_loss, x, targets, 1e-9)
-
-
-@pytest.fixture(scope="module")
-def lm_f64(hope_models, hope_compile, directory):
-    return _build(hope_models, hope_compile, directory, "attention_lm_f64", LM_ARGS, ADAMW, "f64")
-
-
-@pytest.fixture(scope="module")
-def lm_reference(lm_f64):
-    tokens, targets = _lm_data()
-    return _reference_gradients(_lm_attention_loss, lm_f64.weights, tokens, targets)
-
-
-def test_lm_gradients_f64(lm_f64, lm_reference):
-    tokens, targets = _lm_data()
-    loss, _, gradients = lm_f64.gradients(tokens.numpy(), targets.numpy())
-    reference_loss, reference = lm_reference
-    assert abs(loss - reference_loss) < 1e-9 * abs(reference_loss)
-    assert _gradient_error(gradients, reference) < 1e-9
-
-
-def test_lm_gradients_f32(hope_models, hope_compile, directory, lm_reference):
-    model = _build(hope_models, hope_compile, directory, "attention_lm_f32", LM_ARGS, ADAMW, "f32")
-    tokens, targets = _lm_data()
-    assert _gradient_error(model.gradients(tokens.numpy(), targets.numpy())[2], lm_reference[1]) < 1e-4
+    _adamw_against_torch(models("block", "f64"), _block_attention_loss, x, targets, 1e-9)

@@ -32,11 +32,14 @@ bool isDifferentiable(Type type);
 /// constant (and values of types without adjoints).
 bool isInactive(Value value);
 
-/// The contribution to an operand's adjoint at one point of an adjoint
-/// generic's iteration space, built in its body from its block arguments
-/// (null: none; failure: an error was emitted).
-using OperandContribution =
-    function_ref<FailureOr<Value>(OpBuilder &, Location, ValueRange args)>;
+/// Recomputes a generic's body at one point of an adjoint generic's
+/// iteration space from the adjoint generic's block arguments: appends the
+/// recomputed ops and seeds `adjoints` with the adjoints of the values they
+/// compute that the results depend on (the scalar reverse sweep starts there).
+using RecomputeBody = function_ref<void(
+    OpBuilder &, Location, ValueRange args,
+    SmallVectorImpl<Operation *> &recomputed,
+    llvm::DenseMap<Value, Value> &adjoints)>;
 
 /// The adjoints of one reverse sweep, keyed by forward value.
 class ReverseSweep {
@@ -70,12 +73,13 @@ private:
   LogicalResult reverseExtremum(linalg::GenericOp op, bool &handled);
   /// Adds to the adjoint of `adjointInputs[k]`, an operand of `op`, a generic
   /// over `op`'s iteration space that reads `adjointInputs` (indexed by
-  /// `adjointMaps`) and sums `contribution` at every point into the element
-  /// `adjointMaps[k]` indexes.
+  /// `adjointMaps`), recomputes the body at every point, runs the scalar
+  /// reverse sweep through it and sums the adjoint of its block argument k
+  /// into the element `adjointMaps[k]` indexes.
   LogicalResult emitOperandAdjoint(linalg::GenericOp op, unsigned k,
                                    ArrayRef<Value> adjointInputs,
                                    ArrayRef<AffineMap> adjointMaps,
-                                   OperandContribution contribution);
+                                   RecomputeBody recompute);
   LogicalResult reverseFor(scf::ForOp op);
   LogicalResult reverseTensorOp(Operation *op, bool &handled);
 

@@ -202,21 +202,17 @@ LogicalResult ReverseSweep::reverseExtremum(linalg::GenericOp op,
     if (isInactive(adjointInputs[k]) ||
         !reachesYield(op, body->getArgument(k)))
       continue;
-    auto contribution = [&](OpBuilder &nb, Location l,
-                            ValueRange args) -> FailureOr<Value> {
-      SmallVector<Operation *> recomputed;
+    auto recomputeFromShare = [&](OpBuilder &nb, Location l, ValueRange args,
+                                  SmallVectorImpl<Operation *> &recomputed,
+                                  llvm::DenseMap<Value, Value> &adjoints) {
       Value candidate;
       Value tie = recompute(nb, l, args, args[numInputs], recomputed,
                             candidate);
-      llvm::DenseMap<Value, Value> scalarAdjoints;
-      scalarAdjoints[candidate] =
+      adjoints[candidate] =
           share(nb, l, tie, args[numInputs + 2], args[numInputs + 1]);
-      if (failed(reverseScalarOps(nb, recomputed, scalarAdjoints)))
-        return failure();
-      return scalarAdjoints.lookup(args[k]);
     };
     if (failed(emitOperandAdjoint(op, k, adjointInputs, adjointMaps,
-                                  contribution)))
+                                  recomputeFromShare)))
       return failure();
   }
   return success();

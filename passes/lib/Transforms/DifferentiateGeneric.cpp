@@ -185,8 +185,9 @@ LogicalResult ReverseSweep::reverseGeneric(linalg::GenericOp op) {
     BlockArgument original = originalArgs[k];
     if (isInactive(adjointInputs[k]) || !reachesYield(op, original))
       continue;
-    auto contribution = [&](OpBuilder &nb, Location l,
-                            ValueRange args) -> FailureOr<Value> {
+    auto recompute = [&](OpBuilder &nb, Location l, ValueRange args,
+                         SmallVectorImpl<Operation *> &recomputed,
+                         llvm::DenseMap<Value, Value> &scalarAdjoints) {
       IRMapping mapping;
       for (unsigned a = 0; a < firstSeed; ++a)
         mapping.map(originalArgs[a], args[a]);
@@ -196,10 +197,8 @@ LogicalResult ReverseSweep::reverseGeneric(linalg::GenericOp op) {
         for (BlockArgument out : op.getRegionOutputArgs())
           mapping.map(out, arith::ConstantOp::create(
                                nb, l, nb.getFloatAttr(out.getType(), 0.0)));
-      SmallVector<Operation *> recomputed;
       for (Operation &inner : body->without_terminator())
         recomputed.push_back(nb.clone(inner, mapping));
-      llvm::DenseMap<Value, Value> scalarAdjoints;
       auto yield = cast<linalg::YieldOp>(body->getTerminator());
       for (auto [s, j] : llvm::enumerate(seeded)) {
         Value yielded = mapping.lookupOrDefault(yield.getOperand(j));
@@ -208,12 +207,9 @@ LogicalResult ReverseSweep::reverseGeneric(linalg::GenericOp op) {
         slot = slot ? arith::AddFOp::create(nb, l, slot, seed).getResult()
                     : seed;
       }
-      if (failed(reverseScalarOps(nb, recomputed, scalarAdjoints)))
-        return failure();
-      return scalarAdjoints.lookup(args[k]);
     };
     if (failed(emitOperandAdjoint(op, k, adjointInputs, adjointMaps,
-                                  contribution)))
+                                  recompute)))
       return failure();
   }
   return success();
@@ -221,7 +217,7 @@ LogicalResult ReverseSweep::reverseGeneric(linalg::GenericOp op) {
 
 LogicalResult ReverseSweep::emitOperandAdjoint(
     linalg::GenericOp op, unsigned k, ArrayRef<Value> adjointInputs,
-    ArrayRef<AffineMap> adjointMaps, OperandContribution contribution) {
+    ArrayRef<AffineMap> adjointMaps, RecomputeBody recompute) {
   Location loc = op.getLoc();
   Value operand = adjointInputs[k];
   AffineMap map = adjointMaps[k];
@@ -250,11 +246,13 @@ LogicalResult ReverseSweep::emitOperandAdjoint(
 
   bool bodyFailed = false;
   auto buildBody = [&](OpBuilder &nb, Location l, ValueRange args) {
-    FailureOr<Value> added = contribution(nb, l, args);
-    bodyFailed = failed(added);
+    SmallVector<Operation *> recomputed;
+    llvm::DenseMap<Value, Value> scalarAdjoints;
+    recompute(nb, l, args, recomputed, scalarAdjoints);
+    bodyFailed = failed(reverseScalarOps(nb, recomputed, scalarAdjoints));
     Value accumulated = args.back();
-    if (succeeded(added) && *added)
-      accumulated = arith::AddFOp::create(nb, l, accumulated, *added);
+    if (Value contribution = scalarAdjoints.lookup(args[k]))
+      accumulated = arith::AddFOp::create(nb, l, accumulated, contribution);
     linalg::YieldOp::create(nb, l, accumulated);
   };
   auto adjoint = linalg::GenericOp::create(
