@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from artifact import Artifact
+from artifact import Artifact, relative_error
 
 
 def _run(command: list) -> None:
@@ -55,3 +55,18 @@ def finite_difference_vjp(forward, inputs: list[np.ndarray], cotangents: list[np
             gradient[position] = (up - down) / (2 * step)
         gradients.append(gradient)
     return gradients
+
+
+def check_vjp(artifact: Artifact, name: str, inputs: list[np.ndarray], cotangents: list[np.ndarray],
+              tolerance: float = 1e-7) -> None:
+    """`<name>_vjp` of the artifact on `inputs` and `cotangents`: its results equal `name`'s, and
+    its adjoints equal central finite differences of `name` (relative error below `tolerance`)."""
+    outputs = artifact(f"{name}_vjp", *inputs, *cotangents)
+    results, gradients = outputs[:len(cotangents)], outputs[len(cotangents):]
+    for result, expected in zip(results, artifact(name, *inputs)):
+        assert np.array_equal(result, expected)
+    expected = finite_difference_vjp(lambda *x: artifact(name, *x), inputs, cotangents)
+    for index, (gradient, reference) in enumerate(zip(gradients, expected)):
+        error = relative_error(gradient, reference)
+        print(f"{name}: d/d input {index}: error {error:.1e}")
+        assert error < tolerance, (name, index, error)

@@ -8,6 +8,7 @@
 //   DifferentiateSweep.cpp   the sweep, tensor ops (slices, reshapes, fill,
 //                            select, extract/insert), the dispatcher
 //   DifferentiateGeneric.cpp linalg.generic
+//   DifferentiateExtremum.cpp  max/min reductions (linalg.generic)
 //   DifferentiateLoop.cpp    scf.for (states recorded, iterations recomputed)
 //   DifferentiateScalar.cpp  scalar arith/math derivatives
 //
@@ -30,6 +31,15 @@ bool isDifferentiable(Type type);
 /// A value whose adjoint nobody needs: constants, tensor.empty, a fill of a
 /// constant (and values of types without adjoints).
 bool isInactive(Value value);
+
+/// Recomputes a generic's body at one point of an adjoint generic's
+/// iteration space from the adjoint generic's block arguments: appends the
+/// recomputed ops and seeds `adjoints` with the adjoints of the values they
+/// compute that the results depend on (the scalar reverse sweep starts there).
+using RecomputeBody = function_ref<void(
+    OpBuilder &, Location, ValueRange args,
+    SmallVectorImpl<Operation *> &recomputed,
+    llvm::DenseMap<Value, Value> &adjoints)>;
 
 /// The adjoints of one reverse sweep, keyed by forward value.
 class ReverseSweep {
@@ -60,6 +70,16 @@ private:
   LogicalResult reverse(Operation *op);
   LogicalResult reverseGeneric(linalg::GenericOp op);
   LogicalResult reverseGather(linalg::GenericOp op);
+  LogicalResult reverseExtremum(linalg::GenericOp op, bool &handled);
+  /// Adds to the adjoint of `adjointInputs[k]`, an operand of `op`, a generic
+  /// over `op`'s iteration space that reads `adjointInputs` (indexed by
+  /// `adjointMaps`), recomputes the body at every point, runs the scalar
+  /// reverse sweep through it and sums the adjoint of its block argument k
+  /// into the element `adjointMaps[k]` indexes.
+  LogicalResult emitOperandAdjoint(linalg::GenericOp op, unsigned k,
+                                   ArrayRef<Value> adjointInputs,
+                                   ArrayRef<AffineMap> adjointMaps,
+                                   RecomputeBody recompute);
   LogicalResult reverseFor(scf::ForOp op);
   LogicalResult reverseTensorOp(Operation *op, bool &handled);
 
@@ -70,6 +90,13 @@ private:
 /// Whether `extract`, in the body of `op`, reads a float tensor that `op`
 /// does not take as an operand (a gather, DifferentiateGather.cpp).
 bool isGatheredFrom(linalg::GenericOp op, tensor::ExtractOp extract);
+
+/// Whether a value `op` yields depends on block argument `argument`.
+bool reachesYield(linalg::GenericOp op, BlockArgument argument);
+
+/// Fails with an error at the op when the body of `op` uses a float computed
+/// outside it other than a table it gathers from (when `allowGathers`).
+LogicalResult refuseCapturedFloats(linalg::GenericOp op, bool allowGathers);
 
 /// For a scalar op (arith, math) with result adjoint `resultAdjoint`, calls
 /// `accumulate(operand, adjoint)` for each float operand it depends on.

@@ -82,8 +82,10 @@ LogicalResult adjointIterators(AffineMap map,
   return success();
 }
 
-/// Whether a yielded value depends on block argument `argument`.
-bool reachesYield(linalg::GenericOp op, BlockArgument argument) {
+} // namespace
+
+bool mlir::nl::autodiff::reachesYield(linalg::GenericOp op,
+                                      BlockArgument argument) {
   auto yield = op.getBody()->getTerminator();
   if (llvm::is_contained(yield->getOperands(), argument))
     return true;
@@ -92,24 +94,11 @@ bool reachesYield(linalg::GenericOp op, BlockArgument argument) {
   return slice.contains(yield);
 }
 
-} // namespace
-
-LogicalResult ReverseSweep::reverseGeneric(linalg::GenericOp op) {
-  Location loc = op.getLoc();
-  unsigned numInputs = op.getNumDpsInputs();
-  unsigned numOutputs = op.getNumDpsInits();
-  bool hasReduction = op.getNumReductionLoops() > 0;
-  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-  Block *body = op.getBody();
-
-  // A table read by tensor.extract: a gather, whose adjoint is a
-  // scatter-add. Other captured non-constant floats would need a reduction
-  // of their own.
-  if (failed(reverseGather(op)))
-    return failure();
+LogicalResult mlir::nl::autodiff::refuseCapturedFloats(linalg::GenericOp op,
+                                                       bool allowGathers) {
   WalkResult captured = op.getRegion().walk([&](Operation *inner) {
     auto extract = dyn_cast<tensor::ExtractOp>(inner);
-    if (extract && isGatheredFrom(op, extract))
+    if (allowGathers && extract && isGatheredFrom(op, extract))
       return WalkResult::advance();
     for (Value operand : inner->getOperands())
       if (!op.getRegion().isAncestor(operand.getParentRegion()) &&
@@ -121,7 +110,28 @@ LogicalResult ReverseSweep::reverseGeneric(linalg::GenericOp op) {
       }
     return WalkResult::advance();
   });
-  if (captured.wasInterrupted())
+  return failure(captured.wasInterrupted());
+}
+
+LogicalResult ReverseSweep::reverseGeneric(linalg::GenericOp op) {
+  unsigned numInputs = op.getNumDpsInputs();
+  unsigned numOutputs = op.getNumDpsInits();
+  bool hasReduction = op.getNumReductionLoops() > 0;
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  Block *body = op.getBody();
+
+  // A max/min reduction has a rule of its own (DifferentiateExtremum.cpp).
+  bool extremum = false;
+  if (failed(reverseExtremum(op, extremum)))
+    return failure();
+  if (extremum)
+    return success();
+
+  // A table read by tensor.extract: a gather, whose adjoint is a
+  // scatter-add. Other captured non-constant floats would need a reduction
+  // of their own.
+  if (failed(reverseGather(op)) ||
+      failed(refuseCapturedFloats(op, /*allowGathers=*/true)))
     return failure();
 
   // Results with an adjoint, and the outputs that are sum accumulators.
@@ -135,8 +145,10 @@ LogicalResult ReverseSweep::reverseGeneric(linalg::GenericOp op) {
         return op.emitError("nl-differentiate: no adjoint rule for a "
                             "reduction whose output #")
                << j
-               << " accumulates other than by a sum (out + f(ins)); "
-                  "max/product reductions are not differentiated";
+               << " accumulates other than by a sum (out + f(ins)) or a "
+                  "max/min (maximumf(out, f), possibly as select(c, "
+                  "maximumf(out, f), out)); products and other reductions "
+                  "are not differentiated";
 
   // Operands the adjoint body reads: every input; the outputs a parallel
   // body reads; the seeded results' adjoints.
@@ -170,36 +182,12 @@ LogicalResult ReverseSweep::reverseGeneric(linalg::GenericOp op) {
         accumulate(op.getDpsInits()[j], lookup(op.getResult(j)));
 
   for (unsigned k = 0; k < firstSeed; ++k) {
-    Value operand = adjointInputs[k];
     BlockArgument original = originalArgs[k];
-    if (isInactive(operand) || !reachesYield(op, original))
+    if (isInactive(adjointInputs[k]) || !reachesYield(op, original))
       continue;
-    AffineMap map = adjointMaps[k];
-    SmallVector<utils::IteratorType> iterators;
-    if (failed(adjointIterators(map, iterators)))
-      return op.emitError("nl-differentiate: operand #")
-             << k << " of a linalg.generic is indexed by "
-             << AffineMapAttr::get(map)
-             << "; adjoints exist for indices that are loop dimensions or "
-                "sums of them";
-
-    // A scalar operand's adjoint is summed into a 0-d tensor.
-    Type operandType = operand.getType();
-    bool scalar = !isa<RankedTensorType>(operandType);
-    Value init;
-    if (scalar) {
-      auto type = RankedTensorType::get({}, operandType);
-      init = tensor::EmptyOp::create(builder, loc, type, ValueRange{});
-      init = linalg::FillOp::create(builder, loc, zerosLike(loc, operand), init)
-                 .getResult(0);
-    } else {
-      init = lookup(operand) ? lookup(operand) : zerosLike(loc, operand);
-    }
-    SmallVector<AffineMap> allMaps(adjointMaps);
-    allMaps.push_back(map);
-
-    bool bodyFailed = false;
-    auto buildBody = [&](OpBuilder &nb, Location l, ValueRange args) {
+    auto recompute = [&](OpBuilder &nb, Location l, ValueRange args,
+                         SmallVectorImpl<Operation *> &recomputed,
+                         llvm::DenseMap<Value, Value> &scalarAdjoints) {
       IRMapping mapping;
       for (unsigned a = 0; a < firstSeed; ++a)
         mapping.map(originalArgs[a], args[a]);
@@ -209,10 +197,8 @@ LogicalResult ReverseSweep::reverseGeneric(linalg::GenericOp op) {
         for (BlockArgument out : op.getRegionOutputArgs())
           mapping.map(out, arith::ConstantOp::create(
                                nb, l, nb.getFloatAttr(out.getType(), 0.0)));
-      SmallVector<Operation *> recomputed;
       for (Operation &inner : body->without_terminator())
         recomputed.push_back(nb.clone(inner, mapping));
-      llvm::DenseMap<Value, Value> scalarAdjoints;
       auto yield = cast<linalg::YieldOp>(body->getTerminator());
       for (auto [s, j] : llvm::enumerate(seeded)) {
         Value yielded = mapping.lookupOrDefault(yield.getOperand(j));
@@ -221,26 +207,64 @@ LogicalResult ReverseSweep::reverseGeneric(linalg::GenericOp op) {
         slot = slot ? arith::AddFOp::create(nb, l, slot, seed).getResult()
                     : seed;
       }
-      if (failed(reverseScalarOps(nb, recomputed, scalarAdjoints)))
-        bodyFailed = true;
-      Value contribution = scalarAdjoints.lookup(args[k]);
-      Value accumulated = args.back();
-      if (contribution)
-        accumulated = arith::AddFOp::create(nb, l, accumulated, contribution);
-      linalg::YieldOp::create(nb, l, accumulated);
     };
-    auto adjoint = linalg::GenericOp::create(
-        builder, loc, TypeRange{init.getType()}, adjointInputs,
-        ValueRange{init}, allMaps, iterators, buildBody);
-    if (bodyFailed)
+    if (failed(emitOperandAdjoint(op, k, adjointInputs, adjointMaps,
+                                  recompute)))
       return failure();
-    Value result = adjoint.getResult(0);
-    if (scalar) {
-      accumulate(operand,
-                 tensor::ExtractOp::create(builder, loc, result, ValueRange{}));
-    } else {
-      set(operand, result);
-    }
   }
+  return success();
+}
+
+LogicalResult ReverseSweep::emitOperandAdjoint(
+    linalg::GenericOp op, unsigned k, ArrayRef<Value> adjointInputs,
+    ArrayRef<AffineMap> adjointMaps, RecomputeBody recompute) {
+  Location loc = op.getLoc();
+  Value operand = adjointInputs[k];
+  AffineMap map = adjointMaps[k];
+  SmallVector<utils::IteratorType> iterators;
+  if (failed(adjointIterators(map, iterators)))
+    return op.emitError("nl-differentiate: operand #")
+           << k << " of a linalg.generic is indexed by "
+           << AffineMapAttr::get(map)
+           << "; adjoints exist for indices that are loop dimensions or "
+              "sums of them";
+
+  // A scalar operand's adjoint is summed into a 0-d tensor.
+  Type operandType = operand.getType();
+  bool scalar = !isa<RankedTensorType>(operandType);
+  Value init;
+  if (scalar) {
+    auto type = RankedTensorType::get({}, operandType);
+    init = tensor::EmptyOp::create(builder, loc, type, ValueRange{});
+    init = linalg::FillOp::create(builder, loc, zerosLike(loc, operand), init)
+               .getResult(0);
+  } else {
+    init = lookup(operand) ? lookup(operand) : zerosLike(loc, operand);
+  }
+  SmallVector<AffineMap> allMaps(adjointMaps);
+  allMaps.push_back(map);
+
+  bool bodyFailed = false;
+  auto buildBody = [&](OpBuilder &nb, Location l, ValueRange args) {
+    SmallVector<Operation *> recomputed;
+    llvm::DenseMap<Value, Value> scalarAdjoints;
+    recompute(nb, l, args, recomputed, scalarAdjoints);
+    bodyFailed = failed(reverseScalarOps(nb, recomputed, scalarAdjoints));
+    Value accumulated = args.back();
+    if (Value contribution = scalarAdjoints.lookup(args[k]))
+      accumulated = arith::AddFOp::create(nb, l, accumulated, contribution);
+    linalg::YieldOp::create(nb, l, accumulated);
+  };
+  auto adjoint = linalg::GenericOp::create(
+      builder, loc, TypeRange{init.getType()}, adjointInputs, ValueRange{init},
+      allMaps, iterators, buildBody);
+  if (bodyFailed)
+    return failure();
+  Value result = adjoint.getResult(0);
+  if (scalar)
+    accumulate(operand,
+               tensor::ExtractOp::create(builder, loc, result, ValueRange{}));
+  else
+    set(operand, result);
   return success();
 }
