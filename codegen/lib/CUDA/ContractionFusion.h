@@ -2,7 +2,8 @@
 //
 // What nl-cuda-tile-contractions folds into a contraction's kernel instead
 // of leaving it a kernel of its own: the constant its accumulator starts
-// from, and the elementwise consumer that follows it.
+// from, the elementwise producers of its inputs, and the elementwise
+// consumer that follows it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -31,6 +32,23 @@ InitSource findInit(linalg::GenericOp generic, Value c);
 /// consumer's result instead of `c`. Allocations between the two (the
 /// consumer's output) are moved before `generic` when one is found.
 linalg::GenericOp findEpilogue(linalg::GenericOp generic, Value c);
+
+/// The elementwise producer of input `input` of `generic` (an RMSNorm's
+/// scaling before a projection, an activation before a layer): the last op
+/// before `generic` in its block that touches that input's buffer (an
+/// allocation), a linalg.generic, every loop parallel, whose one output is
+/// that buffer, written whole through a permutation map and read, if at
+/// all, only at the element written (an in-place norm); inputs by
+/// projected-permutation maps (a per-row scale broadcast along the row);
+/// and a plain payload. After `generic` nothing
+/// may read the buffer before overwriting it (bufferization reuses
+/// buffers). None of the producer's input buffers may be written between
+/// it and `generic`, nor be one of `kernelWrites` (what the tiled kernel
+/// writes): the kernel reads them when it stages its tiles. The tiled
+/// kernel then applies its payload while staging the input, and the
+/// producer is dead.
+linalg::GenericOp findPrologue(linalg::GenericOp generic, unsigned input,
+                               ArrayRef<Value> kernelWrites);
 
 } // namespace mlir::nl::cuda
 

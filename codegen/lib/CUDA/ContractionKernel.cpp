@@ -7,7 +7,9 @@
 //       Cs[4i + j][t] = init(m0 + 16i + t / 16, n0 + 16j + t mod 16)
 //       for k0 in steps of 16 {
 //         As, Bs <- A, B (thread-strided, the operand's contiguous
-//                         dimension fastest, rows clamped into bounds)
+//                         dimension fastest, rows clamped into bounds), or
+//           the elementwise producer of A (B) applied to its own inputs
+//           at those indices (the prologue)
 //         barrier
 //         acc = Cs[.][t]; for kk: acc[i][j] = payload(As[.][kk], Bs[kk][.],
 //                                                     acc[i][j]); Cs[.][t] = acc
@@ -253,6 +255,7 @@ private:
              bool kFastest, unsigned dim, Value base, Value extent) {
     Value operand = generic.getDpsInputs()[input];
     AffineMap map = generic.getIndexingMapsArray()[input];
+    linalg::GenericOp producer = fusions.prologues[input];
     SmallVector<Value> extents =
         kFastest ? SmallVector<Value>{cst(kTile), cst(kStepK)}
                  : SmallVector<Value>{cst(kStepK), cst(kTile)};
@@ -267,9 +270,35 @@ private:
           at[shape.k] =
               clampTo(sb, arith::AddIOp::create(sb, loc, k0, kk), extentK);
           SmallVector<Value> indices = indicesOf(map, at);
-          Value v = memref::LoadOp::create(sb, loc, operand, indices);
+          Value v = producer ? produce(sb, producer, indices)
+                             : memref::LoadOp::create(sb, loc, operand,
+                                                      indices);
           memref::StoreOp::create(sb, loc, v, tile, at2);
         });
+  }
+
+  /// The element at `indices` of `producer`'s output, computed: its
+  /// payload on its inputs read where its maps say.
+  Value produce(OpBuilder &sb, linalg::GenericOp producer,
+                ArrayRef<Value> indices) {
+    OpOperand *output = producer.getDpsInitOperand(0);
+    AffineMap outMap = producer.getMatchingIndexingMap(output);
+    DimIndices at;
+    for (auto [position, value] : llvm::enumerate(indices))
+      at[dimAt(outMap, position)] = value;
+    Block *body = producer.getBody();
+    IRMapping mapping;
+    for (OpOperand *in : producer.getDpsInputOperands()) {
+      Value value = in->get();
+      if (isa<MemRefType>(value.getType()))
+        value = memref::LoadOp::create(
+            sb, loc, value,
+            indicesOf(producer.getMatchingIndexingMap(in), at));
+      mapping.map(producer.getMatchingBlockArgument(in), value);
+    }
+    for (Operation &op : body->without_terminator())
+      sb.clone(op, mapping);
+    return mapping.lookupOrDefault(body->getTerminator()->getOperand(0));
   }
 
   /// Each thread's kRegs x kRegs accumulators over the step's `count` k,

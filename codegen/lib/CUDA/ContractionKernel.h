@@ -16,6 +16,10 @@ struct ContractionFusions {
   /// The elementwise consumer whose result the kernel stores instead of
   /// the contraction's (ContractionFusion.h); null: none.
   linalg::GenericOp epilogue;
+  /// By input of the contraction: the elementwise producer whose payload
+  /// the kernel applies while staging that input's tiles, reading the
+  /// producer's inputs instead (ContractionFusion.h); null: none.
+  linalg::GenericOp prologues[2];
 };
 
 /// Builds, right before `generic`, the gpu.launch (function `kernelName` of

@@ -1,9 +1,9 @@
 //===- TileContractions.cpp - nl-cuda-tile-contractions -------------------===//
 //
 // Each top-level contraction (MatchContraction.cpp) becomes one tiled
-// gpu.launch (ContractionKernel.cpp) with its accumulator's fill and its
-// elementwise consumer fused (ContractionFusion.cpp); Passes.td says which
-// generics and why.
+// gpu.launch (ContractionKernel.cpp) with its accumulator's fill, the
+// elementwise producers of its inputs and its elementwise consumer fused
+// (ContractionFusion.cpp); Passes.td says which generics and why.
 //
 //===----------------------------------------------------------------------===//
 
@@ -32,8 +32,8 @@ struct TileContractionsPass
   using Base::Base;
 
   unsigned tiled = 0;
-  /// Consumers fused into a tiled kernel's epilogue (erased).
-  DenseSet<Operation *> fusedConsumers;
+  /// Producers and consumers fused into a tiled kernel (erased).
+  DenseSet<Operation *> fused;
   /// Fills whose buffer a launch only writes: (launch, buffer).
   DenseSet<std::pair<Operation *, Value>> writeOnly;
 
@@ -45,7 +45,7 @@ struct TileContractionsPass
              function.getBody().front().getOps<linalg::GenericOp>())
           generics.push_back(generic);
     for (linalg::GenericOp generic : generics) {
-      if (fusedConsumers.contains(generic))
+      if (fused.contains(generic))
         continue;
       std::string why;
       FailureOr<ContractionShape> shape =
@@ -87,19 +87,39 @@ struct TileContractionsPass
       init.deadCopy.erase();
     fusions.initScalar = init.scalar;
     fusions.epilogue = findEpilogue(generic, c);
+    SmallVector<Value> kernelWrites = {c};
+    if (fusions.epilogue)
+      kernelWrites.push_back(fusions.epilogue.getDpsInits()[0]);
+    for (unsigned input : {0u, 1u})
+      fusions.prologues[input] = findPrologue(generic, input, kernelWrites);
 
     gpu::LaunchOp launch = buildTiledContraction(
         generic, shape, fusions, "contraction_" + std::to_string(tiled++));
     if (init.scalar)
       writeOnly.insert({launch, c});
     generic.erase();
+    eraseProducers(fusions);
     if (linalg::GenericOp epilogue = fusions.epilogue) {
-      fusedConsumers.insert(epilogue);
+      fused.insert(epilogue);
       epilogue.erase();
       // The contraction's own output is then unused when it started from a
       // scalar (its prologue reads it otherwise).
       if (c.use_empty())
         c.getDefiningOp()->erase();
+    }
+  }
+
+  /// The fused producers and their buffers, which only the contraction
+  /// (erased) read: one producer may feed both inputs.
+  void eraseProducers(const ContractionFusions &fusions) {
+    for (linalg::GenericOp producer : fusions.prologues) {
+      if (!producer || fused.contains(producer))
+        continue;
+      fused.insert(producer);
+      Value buffer = producer.getDpsInits()[0];
+      producer.erase();
+      if (buffer.use_empty())
+        buffer.getDefiningOp()->erase();
     }
   }
 };
