@@ -15,6 +15,15 @@
 // RUN:   func.func(convert-linalg-to-parallel-loops), nl-cuda-form-kernels, canonicalize, cse, \
 // RUN:   gpu-kernel-outlining, nl-cuda-check-races)" \
 // RUN:   | FileCheck %s --check-prefix=RACES
+// Without the barrier after the rows' values are kept (the last case's
+// first barrier: a planted race), it does not.
+// RUN: hope-opt %s --split-input-file --pass-pipeline="builtin.module(nl-cuda-tile-contractions, \
+// RUN:   func.func(convert-linalg-to-parallel-loops), nl-cuda-form-kernels, canonicalize, cse, \
+// RUN:   gpu-kernel-outlining)" \
+// RUN:   | awk 'BEGIN { RS = "-----" } END { print $0 }' \
+// RUN:   | sed -e '0,/gpu.barrier/{/gpu.barrier/d}' \
+// RUN:   | not hope-opt --nl-cuda-check-races 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=PLANTED
 
 #x = affine_map<(b, t, n, k) -> (b, t, k)>
 #w = affine_map<(b, t, n, k) -> (n, k)>
@@ -291,3 +300,75 @@ func.func @in_place_norm(%x: memref<?x64xf32>, %r: memref<?xf32>, %w: memref<128
 }
 
 // RACES: gpu.func @contraction_0
+
+// -----
+
+// An RMSNorm's scaling as the HOPE block's CMS levels have it: x * rsqrt(ss
+// / 64 + eps) * g. The rsqrt does not depend on k: it is computed once per
+// row of the block's tile (the threads striding over the 64 rows) into
+// workgroup memory before the k loop, a barrier after; staging reads it
+// there and multiplies.
+
+#x = affine_map<(b, t, n, k) -> (b, t, k)>
+#w = affine_map<(b, t, n, k) -> (n, k)>
+#y = affine_map<(b, t, n, k) -> (b, t, n)>
+#id = affine_map<(b, t, d) -> (b, t, d)>
+#row = affine_map<(b, t, d) -> (b, t)>
+#col = affine_map<(b, t, d) -> (d)>
+
+// CHECK-LABEL: func.func @norm_row_part
+// CHECK: gpu.launch
+// CHECK-SAME: workgroup(%[[AS:[^ ]*]] : memref<64x17xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<64x17xf32, #gpu.address_space<workgroup>>, %{{.*}} : memref<16x256xf32, #gpu.address_space<workgroup>>, %[[RS:[^ ]*]] : memref<64xf32, #gpu.address_space<workgroup>>)
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c64 step %c256
+// CHECK: %[[SS:.*]] = memref.load %arg1[%{{.*}}, %{{.*}}] : memref<?x?xf32>
+// CHECK-NEXT: %[[MS:.*]] = arith.divf %[[SS]], %{{.*}}
+// CHECK-NEXT: %[[MSE:.*]] = arith.addf %[[MS]], %{{.*}}
+// CHECK-NEXT: %[[INV:.*]] = math.rsqrt %[[MSE]]
+// CHECK-NEXT: memref.store %[[INV]], %[[RS]][%{{.*}}]
+// CHECK: gpu.barrier
+// CHECK: scf.for %{{.*}} = %c0 to %c4 step %c1
+// CHECK: scf.for
+// CHECK-NOT: math.rsqrt
+// CHECK: %[[ROW:.*]] = memref.load %[[RS]]
+// CHECK-NEXT: %[[XV:.*]] = memref.load %arg0
+// CHECK-NEXT: %[[GV:.*]] = memref.load %arg2
+// CHECK-NEXT: %[[XS:.*]] = arith.mulf %[[XV]], %[[ROW]]
+// CHECK-NEXT: %[[XSG:.*]] = arith.mulf %[[XS]], %[[GV]]
+// CHECK-NEXT: memref.store %[[XSG]], %[[AS]]
+// CHECK-NOT: math.rsqrt
+// CHECK: gpu.terminator
+func.func @norm_row_part(%x: memref<?x?x64xf32>, %ss: memref<?x?xf32>, %g: memref<64xf32>, %w: memref<128x64xf32>) -> memref<?x?x128xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %zero = arith.constant 0.0 : f32
+  %width = arith.constant 64.0 : f32
+  %eps = arith.constant 1.0e-6 : f32
+  %b = memref.dim %x, %c0 : memref<?x?x64xf32>
+  %t = memref.dim %x, %c1 : memref<?x?x64xf32>
+  %normed = memref.alloc(%b, %t) : memref<?x?x64xf32>
+  linalg.generic {indexing_maps = [#id, #row, #col, #id], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%x, %ss, %g : memref<?x?x64xf32>, memref<?x?xf32>, memref<64xf32>) outs(%normed : memref<?x?x64xf32>) {
+  ^bb0(%xv: f32, %sv: f32, %gv: f32, %o: f32):
+    %ms = arith.divf %sv, %width : f32
+    %mse = arith.addf %ms, %eps : f32
+    %inv = math.rsqrt %mse : f32
+    %xs = arith.mulf %xv, %inv : f32
+    %xsg = arith.mulf %xs, %gv : f32
+    linalg.yield %xsg : f32
+  }
+  %y = memref.alloc(%b, %t) : memref<?x?x128xf32>
+  linalg.fill ins(%zero : f32) outs(%y : memref<?x?x128xf32>)
+  linalg.generic {indexing_maps = [#x, #w, #y], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%normed, %w : memref<?x?x64xf32>, memref<128x64xf32>) outs(%y : memref<?x?x128xf32>) {
+  ^bb0(%in: f32, %in_w: f32, %out: f32):
+    %p = arith.mulf %in, %in_w : f32
+    %s = arith.addf %out, %p : f32
+    linalg.yield %s : f32
+  }
+  return %y : memref<?x?x128xf32>
+}
+
+// RACES: gpu.func @contraction_0
+// RACES-SAME: memref<64xf32, #gpu.address_space<workgroup>>
+
+// PLANTED: error: possible race on workgroup buffer #3 (memref<64xf32, #gpu.address_space<workgroup>>)

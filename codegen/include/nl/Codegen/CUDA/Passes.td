@@ -200,7 +200,12 @@ def NLCUDATileContractions
     written between it and the contraction, or is one the kernel writes.
     Unlike the epilogue, the producer's payload runs once per element and
     per block column of tiles (ceil(N / 64) times for A; ceil(M / 64) for
-    B): elementwise FLOPs traded for a round trip through memory.
+    B): elementwise FLOPs traded for a round trip through memory. The part
+    of it that reads no input indexed by k (a norm's rsqrt of the row's mean
+    square) runs once per row of the block's tile instead: before the k
+    loop the threads compute it for the tile's 64 rows (columns, for B)
+    into workgroup memory (`memref<64xT>`, one per value the rest of the
+    payload uses), then a `gpu.barrier`; staging reads it there.
   }];
   let options = [
     Option<"minExtent", "min-extent", "int64_t", /*default=*/"64",
