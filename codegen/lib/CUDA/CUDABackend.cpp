@@ -123,9 +123,15 @@ static const CompilePhase kCUDAPhases[] = {
      }},
     {"bufferized", "tensors replaced by buffers (no deallocation yet)",
      [](OpPassManager &pm, const CompileOptions &) {
+       // Identity layouts where bufferization cannot tell one (a value a
+       // loop carries, e.g. DGD's gradient through the reversed chunk loop
+       // of train_step): nl-cuda-form-kernels needs the buffers a memory
+       // stage carries to have one, and the forward models bufferize the
+       // same either way.
        addPipeline(pm, "one-shot-bufferize{allow-return-allocs-from-loops "
                        "bufferize-function-boundaries "
-                       "function-boundary-type-conversion=identity-layout-map},"
+                       "function-boundary-type-conversion=identity-layout-map "
+                       "unknown-type-conversion=identity-layout-map},"
                        "canonicalize,convert-bufferization-to-memref,"
                        "canonicalize,cse");
        pm.addPass(createNLMemrefCopyToLinalg());

@@ -180,6 +180,32 @@ def NLCUDATileContractions
     nothing else: an activation, a residual add) runs in the epilogue on
     each element of the tile, its other inputs read at the same indices,
     and the kernel stores its result instead of the contraction's.
+
+    Fused before it (the prologue): an input of the contraction (an
+    allocation) whose last writer before it in the same block is an
+    elementwise `linalg.generic` (every loop parallel, one output: that
+    buffer, written whole through a permutation map and read, if at all,
+    only at the element written, as an in-place norm does; inputs read
+    through projected permutations, so a per-row scale or a per-column gain
+    broadcast along the other dimension; a payload that reads no indices or
+    memory) is computed while its tiles are staged: each staged element is
+    the producer's payload on the producer's inputs read at that element's
+    indices, and the producer is erased (its buffer too when nothing else
+    uses it). An RMSNorm's scaling `x * r * g` before a projection or a CMS
+    layer, the LM's final norm before its head, an activation before a layer
+    no longer write and read back a buffer the size of the input. Only when
+    the value is dead after the contraction: the next op to touch the buffer
+    overwrites it whole (bufferization reuses one buffer for the CMS levels'
+    norms) or none does; and not when a buffer the producer reads may be
+    written between it and the contraction, or is one the kernel writes.
+    Unlike the epilogue, the producer's payload runs once per element and
+    per block column of tiles (ceil(N / 64) times for A; ceil(M / 64) for
+    B): elementwise FLOPs traded for a round trip through memory. The part
+    of it that reads no input indexed by k (a norm's rsqrt of the row's mean
+    square) runs once per row of the block's tile instead: before the k
+    loop the threads compute it for the tile's 64 rows (columns, for B)
+    into workgroup memory (`memref<64xT>`, one per value the rest of the
+    payload uses), then a `gpu.barrier`; staging reads it there.
   }];
   let options = [
     Option<"minExtent", "min-extent", "int64_t", /*default=*/"64",
