@@ -118,6 +118,17 @@ class HopeLM:
         return torch.matmul(_rms_norm(x, self.weights["final_norm"], self.options.rms_eps), self.weights["lm_head"].T)
 
 
+def lr_factor(step: int, warmup: int, total: int, min_ratio: float = 0.1) -> float:
+    """nl.lr_schedule (hope-compile --warmup --total-steps): linear warm-up, then cosine decay to
+    min_ratio at step `total` (0: none)."""
+    if step <= warmup:
+        return step / warmup
+    if total <= warmup:
+        return 1.0
+    p = min(1.0, (step - warmup) / (total - warmup))
+    return min_ratio + (1.0 - min_ratio) * (1.0 + math.cos(math.pi * p)) / 2.0
+
+
 def masked_loss(logits, targets):
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-1)
 
@@ -148,6 +159,7 @@ def main():
     p.add_argument("--steps", type=int, default=1500)
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--warmup", type=int, default=0)
+    p.add_argument("--cosine", action="store_true", help="hope-train --cosine: decay to 0.1 x --lr at --steps")
     p.add_argument("--weight-decay", type=float, default=0.01)
     p.add_argument("--clip", type=float, default=1.0)
     p.add_argument("--seed", type=int, default=0)
@@ -161,6 +173,9 @@ def main():
     p.add_argument("--normalize-values", action="store_true", help="the model was built with --normalize-values")
     p.add_argument("--bounded-eta", action="store_true", help="the model was built with --bounded-eta")
     p.add_argument("--memory-eta-scale", type=float, help="the model's --memory-eta-scale")
+    p.add_argument("--memory-model", choices=("mlp", "linear"), default="mlp", help="the model's --memory-model")
+    p.add_argument("--target-outer-gradient", action="store_true",
+                   help="the model was built with --target-outer-gradient")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
 
@@ -168,7 +183,9 @@ def main():
     options = HopeOptions(SelfModOptions(heads=a.heads, chunk_other=a.chunk_other, chunk_mem=a.chunk_mem,
                                          eta_scale=a.eta_scale, retention_bias=a.retention_bias,
                                          normalize_values=a.normalize_values,
-                                         bounded_eta=a.bounded_eta, memory_eta_scale=a.memory_eta_scale))
+                                         bounded_eta=a.bounded_eta, memory_eta_scale=a.memory_eta_scale,
+                                         memory_model=a.memory_model,
+                                         vhat_outer_gradient=a.target_outer_gradient))
     model = HopeLM(weights, options)
     params = list(weights.values())
     optimizer = torch.optim.AdamW(params, lr=a.lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=a.weight_decay)
@@ -177,7 +194,7 @@ def main():
     for step in range(1, a.steps + 1):
         tokens, targets = mqar_batch(a.seed, 0, (step - 1) * a.batch, a.batch, a.vocab, a.pairs, a.seq_len)
         for group in optimizer.param_groups:
-            group["lr"] = a.lr * (min(1.0, step / a.warmup) if a.warmup > 0 else 1.0)
+            group["lr"] = a.lr * lr_factor(step, a.warmup, a.steps if a.cosine else 0)
         loss = masked_loss(model(tokens), targets)
         optimizer.zero_grad()
         loss.backward()

@@ -78,6 +78,7 @@ _REPO = Path(__file__).resolve().parents[1]
 if str(_REPO / "test") not in sys.path:
     sys.path.insert(0, str(_REPO / "test"))
 
+from reference import memory as M  # noqa: E402
 from reference.hope_block import HopeOptions  # noqa: E402  (the references' option classes)
 from reference.titans_memory import TitansOptions  # noqa: E402
 
@@ -159,16 +160,17 @@ _PREFIX = {"M_k": "mk", "M_v": "mv", "M_eta": "meta", "M_alpha": "malpha", "M_me
 class _HopeCfg:
     """Everything static about one self-modifying Titans configuration (hashable)."""
 
-    vec: tuple  # width-d memories, identity residual; vec[0] = "M_mem"
+    vec: tuple  # width-d memories, identity residual; vec[0] = "M_mem" unless linear_mem
     sca: tuple  # width-1 memories (M_eta, M_alpha)
     skip: bool  # the width-1 memories have W_skip (else no residual)
-    chunks: tuple  # chunk size of every memory, in vec + sca order
+    chunks: tuple  # chunk size of every memory, in vec + sca (+ M_mem when linear_mem) order
     activation: str
     eta_scale: float
     objective: str  # "l2" | "dot"
     l2_coef_vec: float  # dL/dpred = coef * (pred - target), width-d / width-1 memories
     l2_coef_sca: float
     stopgrad: bool
+    vhat_outer_gradient: bool  # stopgrad on the inner objective only: the outer gradient flows
     read_after: bool
     normalized: bool
     rank1: bool
@@ -181,14 +183,17 @@ class _HopeCfg:
     normalize_values: bool
     eta_sigmoid: bool  # eta = eta_scale * sigmoid(M_eta(x)) (bounded) instead of softplus
     memory_eta_scale: Optional[float]  # M_mem's own eta scale (None: eta_scale)
+    linear_mem: bool  # M_mem(x) = x + W x (depth 1), outside the stacks (_linear_mem_step)
 
     @property
     def names(self):
+        """The stacked memories."""
         return self.vec + self.sca
 
 
 def _hope_cfg(weights, o) -> _HopeCfg:
-    vec = ("M_mem", "M_k", "M_v") + (("M_q",) if o.adaptive_q else ())
+    linear_mem = o.memory_model == "linear"
+    vec = (() if linear_mem else ("M_mem",)) + ("M_k", "M_v") + (("M_q",) if o.adaptive_q else ())
     sca = ("M_eta",) + (("M_alpha",) if o.use_alpha else ())
     skips = {f"{_PREFIX[n]}_skip" in weights for n in sca}
     if len(skips) != 1:
@@ -210,17 +215,23 @@ def _hope_cfg(weights, o) -> _HopeCfg:
         kind = "l2"
     if o.read_point not in ("chunk_start", "after"):
         raise ValueError(f"unknown read point {o.read_point!r}")
+    if linear_mem and (o.momentum is not None or not o.stopgrad_vhat or o.objective != M.L2()):
+        raise NotImplementedError("a linear M_mem with DGD momentum, without the stop-gradient or "
+                                  "with another objective than the summed L2")
+    names = vec + sca + (("M_mem",) if linear_mem else ())
     return _HopeCfg(
         vec=vec, sca=sca, skip=skips.pop(),
-        chunks=tuple(o.chunk_mem if n == "M_mem" else o.chunk_other for n in vec + sca),
+        chunks=tuple(o.chunk_mem if n == "M_mem" else o.chunk_other for n in names),
         activation=o.activation, eta_scale=float(o.eta_scale), objective=kind,
-        l2_coef_vec=cv, l2_coef_sca=cs, stopgrad=o.stopgrad_vhat, read_after=o.read_point == "after",
+        l2_coef_vec=cv, l2_coef_sca=cs, stopgrad=o.stopgrad_vhat,
+        vhat_outer_gradient=o.vhat_outer_gradient, read_after=o.read_point == "after",
         normalized=o.step_size == "normalized", rank1=o.rank1, use_alpha=o.use_alpha,
         momentum=None if o.momentum is None else float(o.momentum), adaptive_q=o.adaptive_q,
         qk_norm=o.qk_l2_norm, l2_eps=o.l2_eps, retention_bias=float(o.retention_bias),
         normalize_values=o.normalize_values,
         eta_sigmoid=o.bounded_eta,
         memory_eta_scale=None if o.memory_eta_scale is None else float(o.memory_eta_scale),
+        linear_mem=linear_mem,
     )
 
 
@@ -230,7 +241,7 @@ def _hope_step_rates(cfg: _HopeCfg, st: dict, x, q_static, start, at_mem_end):
     states, so M_mem's new state (and the output read) from a step with M_mem's rate and the
     other memories' from a step with eta are exactly those of one step with per-memory rates
     (at twice the cost)."""
-    if cfg.memory_eta_scale is None:
+    if cfg.memory_eta_scale is None or cfg.linear_mem:
         return _hope_step(cfg, st, x, q_static, start, at_mem_end)
     other, _ = _hope_step(cfg, st, x, q_static, start, at_mem_end)
     mem_cfg = dataclasses.replace(cfg, eta_scale=cfg.memory_eta_scale, memory_eta_scale=None)
@@ -267,18 +278,20 @@ def _hope_step(cfg: _HopeCfg, st: dict, x, q_static, start, at_mem_end):
     C = x.shape[1]
     dt = x.dtype
     w1, w2v, w2s, sk = st["w1"], st["w2v"], st["w2s"], st.get("sk")
-    col = start.view(-1, 1, 1, 1)
+    col = start[: len(cfg.names)].view(-1, 1, 1, 1)
     r1 = torch.where(col, w1, st["r1"])
     r2v = torch.where(col[:mv], w2v, st["r2v"])
     r2s = torch.where(col[mv:], w2s, st["r2s"])
     rsk = torch.where(col[mv:], sk, st["rsk"]) if cfg.skip else None
 
     # 1. keys, values, rates (and adaptive queries) from M_k, M_v, (M_q), M_eta, M_alpha at ref.
-    _, _, ov, os_ = _mlp_stack(cfg, r1[1:], r2v[1:], r2s, rsk, x, mv - 1)
+    off = 0 if cfg.linear_mem else 1  # the stacks' first memory is M_mem's, whose x-read is unused
+    _, _, ov, os_ = _mlp_stack(cfg, r1[off:], r2v[off:], r2s, rsk, x, mv - off)
     l2n = (lambda z: _l2_normalize(z, cfg.l2_eps)) if cfg.qk_norm else (lambda z: z)
     k, v = l2n(ov[0]), (_l2_normalize(ov[1], cfg.l2_eps) if cfg.normalize_values else ov[1])
     q = l2n(ov[2]) if cfg.adaptive_q else q_static
-    eta = cfg.eta_scale * (torch.sigmoid if cfg.eta_sigmoid else F.softplus)(os_[0, ..., 0])  # [BH, C]
+    rate = (torch.sigmoid if cfg.eta_sigmoid else F.softplus)(os_[0, ..., 0])  # [BH, C]
+    eta = cfg.eta_scale * rate
     if cfg.use_alpha:
         log_alpha = F.logsigmoid(os_[1, ..., 0] + cfg.retention_bias)
     else:
@@ -288,7 +301,7 @@ def _hope_step(cfg: _HopeCfg, st: dict, x, q_static, start, at_mem_end):
 
     # 2. targets M_r(v) and predictions M_r(k) at ref_r; per-token gradient atoms.
     zv, av, tv, ts = _mlp_stack(cfg, r1, r2v, r2s, rsk, v, mv)
-    if cfg.stopgrad:  # like the reference's .detach() and nl.stop_gradient: no outer gradient either
+    if cfg.stopgrad and not cfg.vhat_outer_gradient:  # like nl.stop_gradient: no outer gradient either
         tv, ts = tv.detach(), ts.detach()
     zk, ak, pv, ps = _mlp_stack(cfg, r1, r2v, r2s, rsk, k, mv)
     if cfg.objective == "l2":
@@ -379,19 +392,51 @@ def _hope_step(cfg: _HopeCfg, st: dict, x, q_static, start, at_mem_end):
             new[mom_name[name]] = m
 
     # 4. the output read of M_mem.
-    o = q + torch.matmul(_act(cfg.activation, torch.matmul(q, _mT(r1[0]))), _mT(r2v[0]))
-    if cfg.read_after:
+    if cfg.linear_mem:
+        eta_mem = rate * (cfg.eta_scale if cfg.memory_eta_scale is None else cfg.memory_eta_scale)
+        if cfg.normalized:
+            eta_mem = eta_mem / (1.0 + eta_mem)
+        o = _linear_mem_step(cfg, st, new, k, v, q, eta_mem, log_alpha, start[-1], at_mem_end)
+    else:
+        o = q + torch.matmul(_act(cfg.activation, torch.matmul(q, _mT(r1[0]))), _mT(r2v[0]))
+    if cfg.read_after and not cfg.linear_mem:
         ql = q[:, -1:]
         ol = ql + torch.matmul(_act(cfg.activation, torch.matmul(ql, _mT(new["w1"][0]))), _mT(new["w2v"][0]))
         o = torch.cat([o[:, :-1], torch.where(at_mem_end, ol, o[:, -1:])], dim=1)
 
-    out = {n: new[n] for n in ("w1", "w2v", "w2s", "sk") if n in new}
+    out = {n: new[n] for n in ("w1", "w2v", "w2s", "sk", "wm", "rwm") if n in new}
     if beta is not None:
         out.update({m: new[m] for m in ("m1", "m2v", "m2s", "msk") if m in new})
     out.update(r1=r1, r2v=r2v, r2s=r2s)
     if cfg.skip:
         out["rsk"] = rsk
     return out, o
+
+
+def _linear_mem_step(cfg: _HopeCfg, st, new, k, v, q, eta, log_alpha, start, at_mem_end):
+    """A linear M_mem, M(x) = x + W x, over the C tokens of a step, token by token (C is small):
+    W_t = W_{t-1} (alpha_t I - eta_t k_t k_t^T) - eta_t g_t with g_t = 2 (M_ref(k_t) - vhat_t) k_t^T
+    at the chunk-start state W_ref, vhat_t = M_ref(v_t) behind the stop-gradient. Writes wm / rwm
+    into `new`; returns the read o [BH, C, d] (at W_ref, or after the step with `after`)."""
+    ref = torch.where(start, st["wm"], st["rwm"])
+    target = v + torch.matmul(v, _mT(ref))
+    if not cfg.vhat_outer_gradient:
+        target = target.detach()
+    err = 2.0 * (k + torch.matmul(k, _mT(ref)) - target)  # [BH, C, d]
+    alpha = torch.exp(log_alpha)
+    w = st["wm"]
+    for t in range(k.shape[1]):
+        kt, et = k[:, t, :, None], eta[:, t, None, None]
+        keep = alpha[:, t, None, None] * w
+        if cfg.rank1:
+            keep = keep - et * torch.matmul(torch.matmul(w, kt), _mT(kt))
+        w = keep - et * torch.matmul(err[:, t, :, None], _mT(kt))
+    new["wm"], new["rwm"] = w, ref
+    o = q + torch.matmul(q, _mT(ref))
+    if cfg.read_after:
+        ql = q[:, -1:]
+        o = torch.cat([o[:, :-1], torch.where(at_mem_end, ql + torch.matmul(ql, _mT(w)), o[:, -1:])], dim=1)
+    return o
 
 
 def _hope_init(cfg: _HopeCfg, weights, bsz, momentum_on):
@@ -413,6 +458,10 @@ def _hope_init(cfg: _HopeCfg, weights, bsz, momentum_on):
         st["r" + n[1:] if n != "sk" else "rsk"] = torch.zeros_like(st[n])
         if momentum_on:
             st["m" + n[1:] if n != "sk" else "msk"] = torch.zeros_like(st[n])
+    if cfg.linear_mem:
+        w = weights["mmem_w1"]
+        st["wm"] = (w.unsqueeze(0).expand(bsz, *w.shape) if w.ndim == 3 else w).reshape(-1, *w.shape[-2:])
+        st["rwm"] = torch.zeros_like(st["wm"])
     return st
 
 
@@ -428,6 +477,8 @@ def _hope_final(cfg: _HopeCfg, st, bsz):
         if cfg.momentum is not None:
             params += [st["m1"][i]] + [st["m" + key[1:] if key != "sk" else "msk"][j] for key in keys[1:]]
         final[n] = [p.reshape(bsz, -1, *p.shape[1:]) for p in params]
+    if cfg.linear_mem:
+        final["M_mem"] = [st["wm"].reshape(bsz, -1, *st["wm"].shape[1:])]
     return final
 
 

@@ -76,11 +76,13 @@ std::string EveryAttr::describe() const {
 
 LogicalResult MLPModelAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                    int64_t depth, int64_t hidden, Activation,
-                                   Residual, MemoryNorm norm,
+                                   Residual residual, MemoryNorm norm,
                                    APFloat normOffset) {
-  if (depth < 2)
-    return emitError() << "an MLP memory needs depth >= 2, got " << depth
-                       << " (use #nl.linear for one matrix)";
+  if (depth < 1)
+    return emitError() << "an MLP memory needs depth >= 1, got " << depth;
+  if (depth == 1 && residual == Residual::None)
+    return emitError() << "an MLP memory of depth 1 without a skip path is "
+                          "one matrix: use #nl.linear";
   if (hidden <= 0)
     return emitError() << "MLP hidden width must be positive, got " << hidden;
   if (!normOffset.isZero() && norm == MemoryNorm::None)

@@ -35,12 +35,39 @@ constexpr TitansMemory kMemories[] = {
 };
 } // namespace
 
-/// The state parameters of a memory of kMemories: W_1, W_2 (and W_skip).
-static SmallVector<StringRef> getStateParams(const TitansMemory &memory) {
+/// M_mem as M(x) = x + W_1 x (#nl.mlp of depth 1), see linearOutputMemory.
+static bool isLinear(const TitansMemory &memory,
+                     const SelfModifyingTitansConfig &config) {
+  return memory.isOutputMemory && config.linearOutputMemory;
+}
+
+/// The state parameters of a memory of kMemories: W_1, W_2 (and W_skip);
+/// W_1 alone for a linear M_mem.
+static SmallVector<StringRef>
+getStateParams(const TitansMemory &memory,
+               const SelfModifyingTitansConfig &config) {
+  if (isLinear(memory, config))
+    return {"w1"};
   SmallVector<StringRef> params{"w1", "w2"};
   if (memory.scalarOutput)
     params.push_back("skip");
   return params;
+}
+
+/// The shapes [heads, rows, columns] of a memory's state parameters, in the
+/// order of getStateParams.
+static SmallVector<SmallVector<int64_t, 3>>
+getStateShapes(const TitansMemory &memory,
+               const SelfModifyingTitansConfig &config) {
+  const int64_t heads = config.heads, dh = config.width / config.heads;
+  const int64_t out = memory.scalarOutput ? 1 : dh;
+  if (isLinear(memory, config))
+    return {{heads, dh, dh}};
+  SmallVector<SmallVector<int64_t, 3>> shapes{
+      {heads, config.memoryHidden, dh}, {heads, out, config.memoryHidden}};
+  if (memory.scalarOutput)
+    shapes.push_back({heads, out, dh});
+  return shapes;
 }
 
 /// Streaming: the state a piece carries to the next, declared as state
@@ -48,7 +75,7 @@ static SmallVector<StringRef> getStateParams(const TitansMemory &memory) {
 static void addStreamingState(ModelBuilder &m,
                               const SelfModifyingTitansConfig &config,
                               StringRef scope, bool asResults) {
-  const int64_t dh = config.width / config.heads, dyn = ModelBuilder::kDynamic;
+  const int64_t dyn = ModelBuilder::kDynamic;
   auto add = [&](const std::string &name, Type type) {
     if (asResults)
       m.addResult(name, type, "state");
@@ -56,14 +83,16 @@ static void addStreamingState(ModelBuilder &m,
       m.addArgument(name, type, "state");
   };
   for (const TitansMemory &memory : kMemories) {
-    int64_t out = memory.scalarOutput ? 1 : dh;
-    SmallVector<RankedTensorType> types{
-        m.tensor({dyn, config.heads, config.memoryHidden, dh}),
-        m.tensor({dyn, config.heads, out, config.memoryHidden}),
-        m.tensor({dyn, config.heads, out, dh})};
+    SmallVector<SmallVector<int64_t, 3>> shapes =
+        getStateShapes(memory, config);
     for (StringRef kind : {"", "reference."})
-      for (auto [index, param] : llvm::enumerate(getStateParams(memory)))
-        add((scope + memory.name + "." + kind + param).str(), types[index]);
+      for (auto [param, shape] :
+           llvm::zip(getStateParams(memory, config), shapes)) {
+        SmallVector<int64_t> batched{dyn};
+        llvm::append_range(batched, shape);
+        add((scope + memory.name + "." + kind + param).str(),
+            m.tensor(batched));
+      }
   }
   add((scope + "conv_history").str(),
       m.tensor({dyn, config.convWindow - 1, config.width}));
@@ -84,16 +113,11 @@ static void addMemoryWeights(ModelBuilder &m,
                              StringRef scope = "") {
   if (config.streaming)
     return addStreamingState(m, config, scope, /*asResults=*/false);
-  const int64_t dh = config.width / config.heads;
   for (const TitansMemory &memory : kMemories) {
     std::string prefix = (scope + memory.argPrefix).str();
-    int64_t out = memory.scalarOutput ? 1 : dh;
-    m.addArgument(prefix + "_w1",
-                  m.tensor({config.heads, config.memoryHidden, dh}));
-    m.addArgument(prefix + "_w2",
-                  m.tensor({config.heads, out, config.memoryHidden}));
-    if (memory.scalarOutput)
-      m.addArgument(prefix + "_skip", m.tensor({config.heads, out, dh}));
+    for (auto [param, shape] : llvm::zip(getStateParams(memory, config),
+                                         getStateShapes(memory, config)))
+      m.addArgument(prefix + "_" + param.str(), m.tensor(shape));
   }
 }
 
@@ -122,19 +146,19 @@ static Value selfModifyingTitans(ModelBuilder &m,
   for (const TitansMemory &memory : kMemories) {
     std::string prefix = memory.argPrefix;
     SmallVector<Value> init, reference;
-    if (config.streaming) {
-      for (StringRef param : getStateParams(memory)) {
-        init.push_back(arg((memory.name + Twine(".") + param).str()));
-        reference.push_back(
-            arg((memory.name + Twine(".reference.") + param).str()));
+    for (StringRef param : getStateParams(memory, config)) {
+      if (!config.streaming) {
+        init.push_back(arg(prefix + "_" + param.str()));
+        continue;
       }
-    } else {
-      init = {arg(prefix + "_w1"), arg(prefix + "_w2")};
-      if (memory.scalarOutput)
-        init.push_back(arg(prefix + "_skip"));
+      init.push_back(arg((memory.name + Twine(".") + param).str()));
+      reference.push_back(
+          arg((memory.name + Twine(".reference.") + param).str()));
     }
+    bool linear = isLinear(memory, config);
     auto model = MLPModelAttr::get(
-        ctx, /*depth=*/2, config.memoryHidden, config.activation,
+        ctx, /*depth=*/linear ? 1 : 2, linear ? dh : config.memoryHidden,
+        config.activation,
         memory.scalarOutput ? Residual::Learned : Residual::Identity,
         MemoryNorm::None, llvm::APFloat(0.0));
     auto type = MemoryType::get(ctx, heads, dh, memory.scalarOutput ? 1 : dh,
@@ -172,8 +196,13 @@ static Value selfModifyingTitans(ModelBuilder &m,
 
   // Self-generated targets and the updates (none when frozen: then k, v,
   // eta and alpha are unused and fold away).
+  // The update's inner gradient takes its target as data whatever it is
+  // computed from; the stop-gradient cuts the outer gradient as well, unless
+  // targetOuterGradient.
   for (Value memory : config.frozenMemories ? ArrayRef<Value>() : memories) {
-    Value target = m.stopGradient(m.read(memory, v, ReadPoint::ChunkStart));
+    Value target = m.read(memory, v, ReadPoint::ChunkStart);
+    if (!config.targetOuterGradient)
+      target = m.stopGradient(target);
     m.update(memory, k, target, memory == mmem ? memoryEta : eta, alpha);
   }
   Value o = m.mergeHeads(m.read(mmem, q, ReadPoint::ChunkStart));

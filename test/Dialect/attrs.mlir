@@ -19,7 +19,8 @@ func.func private @every() attributes {
 // CHECK-SAME: f = #nl.mlp<depth = 3, hidden = 16, activation = gelu, residual = learned>,
 // CHECK-SAME: g = #nl.mlp<hidden = 2, activation = sigmoid>,
 // CHECK-SAME: h = #nl.mlp<hidden = 8, norm = post, norm_offset = 1.000000e+00>,
-// CHECK-SAME: i = #nl.mlp<hidden = 8, norm = post>}{{$}}
+// CHECK-SAME: i = #nl.mlp<hidden = 8, norm = post>,
+// CHECK-SAME: j = #nl.mlp<depth = 1, hidden = 16>}{{$}}
 func.func private @models() attributes {
     a = #nl.linear,
     b = #nl.mlp<hidden = 64>,
@@ -31,7 +32,8 @@ func.func private @models() attributes {
     f = #nl.mlp<residual = learned, activation = gelu, hidden = 16, depth = 3>,
     g = #nl.mlp<hidden = 2, activation = sigmoid>,
     h = #nl.mlp<hidden = 8, norm = post, norm_offset = 1.0>,
-    i = #nl.mlp<hidden = 8, norm = post, norm_offset = 0.0>}
+    i = #nl.mlp<hidden = 8, norm = post, norm_offset = 0.0>,
+    j = #nl.mlp<depth = 1, hidden = 16>}
 
 // CHECK-LABEL: func.func private @objectives()
 // CHECK-SAME: attributes {a = #nl.l2<>, b = #nl.l2<>, c = #nl.l2<reduction = mean>, d = #nl.l2<half = true>, e = #nl.l2<reduction = mean, half = true>, f = #nl.dot}{{$}}

@@ -26,8 +26,13 @@ func.func private @every_unit() attributes {a = #nl.every<8 hours>}
 // #nl.mlp
 //===----------------------------------------------------------------------===//
 
-// expected-error @+1 {{an MLP memory needs depth >= 2, got 1 (use #nl.linear for one matrix)}}
-func.func private @mlp_depth() attributes {a = #nl.mlp<depth = 1, hidden = 64>}
+// expected-error @+1 {{an MLP memory needs depth >= 1, got 0}}
+func.func private @mlp_depth() attributes {a = #nl.mlp<depth = 0, hidden = 64>}
+
+// -----
+
+// expected-error @+1 {{an MLP memory of depth 1 without a skip path is one matrix: use #nl.linear}}
+func.func private @mlp_depth_one_without_skip() attributes {a = #nl.mlp<depth = 1, hidden = 64, residual = none>}
 
 // -----
 

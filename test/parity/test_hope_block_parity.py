@@ -98,3 +98,25 @@ def test_hope_block_rate_options(hope_models, hope_compile, tmp_path):
     for without in (dict(retention_bias=0.0), dict(normalize_values=False), dict(bounded_eta=False),
                     dict(memory_eta_scale=None)):
         assert relative_error(reference(**without), expected) > 1e-6, without
+
+
+def test_hope_block_linear_memory(hope_models, hope_compile, tmp_path):
+    """`--memory-model=linear`: M_mem(x) = x + W x (#nl.mlp of depth 1, weight mmem_w1 [H, d, d])
+    with the associative-recall rates, against the reference, float64. The check can fail: M_mem
+    at another rate gives another function."""
+    flags = ["--memory-model=linear", "--retention-bias=4", "--normalize-values", "--bounded-eta",
+             "--memory-eta-scale=0.5"]
+    model = build_seeded_model(hope_models, hope_compile, tmp_path, "hope_linear", [
+        "hope-block", "--config=tiny", "--eta-scale=0.3", "--dtype=f64", "--seed=17", *flags])
+    assert model.weights["mmem_w1"].shape == (2, 16, 16) and "mmem_w2" not in model.weights
+    x = torch.randn(2, 11, 32, generator=torch.Generator().manual_seed(18), dtype=torch.float64)
+
+    def reference(memory_eta_scale):
+        selfmod = HB.SelfModOptions(heads=2, chunk_other=2, chunk_mem=4, eta_scale=0.3, retention_bias=4.0,
+                                    normalize_values=True, bounded_eta=True, memory_eta_scale=memory_eta_scale,
+                                    memory_model="linear")
+        return HB.hope_block(x, model.weights, HB.HopeOptions(selfmod)).numpy()
+
+    expected = reference(0.5)
+    assert model.error("hope_block", x.numpy(), expected, np.float64) < 1e-9
+    assert relative_error(reference(0.3), expected) > 1e-6

@@ -46,6 +46,9 @@ class SelfModOptions:
     objective: M.L2 | M.Dot = field(default_factory=M.L2)
     #: vhat_r = stop_gradient(M_r(v)) (default) or differentiated inside the inner gradient
     stopgrad_vhat: bool = True
+    #: with stopgrad_vhat, the stop-gradient cuts the inner gradient only: the outer gradient
+    #: flows through vhat into v and M_r (hope-models --target-outer-gradient)
+    vhat_outer_gradient: bool = False
     #: read point of the output read o_t = M_mem(q_t)
     read_point: str = "chunk_start"
     step_size: str = "plain"
@@ -69,6 +72,9 @@ class SelfModOptions:
     bounded_eta: bool = False
     #: M_mem's own eta scale (hope-models --memory-eta-scale); None: eta_scale
     memory_eta_scale: float | None = None
+    #: M_mem's model: "mlp" (the paper's 2-layer MLP) or "linear", M_mem(x) = x + W x with the one
+    #: weight mmem_w1 [H, d, d] (DGD on it is a gated delta rule; hope-models --memory-model)
+    memory_model: str = "mlp"
 
     @classmethod
     def nested_learning(cls, chunk_other: int, chunk_mem: int | None = None, **kw):
@@ -100,18 +106,21 @@ class HopeOptions:
 
 
 def memory_spec(prefix: str, weights: dict, opts: SelfModOptions) -> M.MemorySpec:
-    """#nl.mlp<hidden, silu, residual = identity | learned> with #nl.l2<> and #nl.dgd<>."""
+    """#nl.mlp<hidden, silu, residual = identity | learned> with #nl.l2<> and #nl.dgd<>; a linear
+    M_mem is #nl.mlp<depth = 1, residual = identity>."""
     w1 = weights[f"{prefix}_w1"]
-    w2 = weights[f"{prefix}_w2"]
+    depth = 2
     if f"{prefix}_skip" in weights:
         residual = "learned"
-    elif w1.shape[-1] == w2.shape[-2]:
+    elif prefix == "mmem" and opts.memory_model == "linear":
+        depth, residual = 1, "identity"
+    elif w1.shape[-1] == weights[f"{prefix}_w2"].shape[-2]:
         residual = "identity"
     else:
         residual = "none"
     chunk = opts.chunk_mem if prefix == "mmem" else opts.chunk_other
     return M.MemorySpec(
-        model=M.MLPModel(hidden=w1.shape[-2], depth=2, activation=opts.activation, residual=residual),
+        model=M.MLPModel(hidden=w1.shape[-2], depth=depth, activation=opts.activation, residual=residual),
         objective=opts.objective,
         rule=M.DGD(momentum=opts.momentum is not None, step_size=opts.step_size, rank1=opts.rank1),
         chunk=chunk,
@@ -120,8 +129,8 @@ def memory_spec(prefix: str, weights: dict, opts: SelfModOptions) -> M.MemorySpe
 
 
 def _init(prefix: str, weights: dict) -> list[torch.Tensor]:
-    names = [f"{prefix}_w1", f"{prefix}_w2"] + ([f"{prefix}_skip"] if f"{prefix}_skip" in weights else [])
-    return [weights[n] for n in names]
+    names = [f"{prefix}_w1", f"{prefix}_w2", f"{prefix}_skip"]
+    return [weights[n] for n in names if n in weights]
 
 
 def _pick(t: torch.Tensor, b: int, h: int, per_head_ndim: int) -> torch.Tensor:
@@ -198,7 +207,11 @@ def self_modifying_titans(h: torch.Tensor, weights: dict, opts: SelfModOptions =
                 for n in names:
                     spec = specs[n]
                     if opts.stopgrad_vhat:
-                        target = M.apply(spec, ref[n], v).detach()
+                        # token_grad takes a tensor target as a constant of the inner gradient;
+                        # .detach() also cuts the outer one
+                        target = M.apply(spec, ref[n], v)
+                        if not opts.vhat_outer_gradient:
+                            target = target.detach()
                     else:
                         target = (lambda th, spec=spec, v=v: M.apply(spec, th, v))
                     g = M.token_grad(spec, ref[n], k, target)

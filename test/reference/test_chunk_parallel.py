@@ -46,8 +46,9 @@ def hope_opts(**kw):
     return HB.HopeOptions(HB.SelfModOptions(**base))
 
 
-def hope_weights(dtype=D64, drop=(), adaptive_q=False, seed=1):
-    w = W.generate(W.hope_block_shapes(**HOPE_SMALL, adaptive_q=adaptive_q), seed=seed, dtype=dtype)
+def hope_weights(dtype=D64, drop=(), adaptive_q=False, seed=1, linear_memory=False):
+    w = W.generate(W.hope_block_shapes(**HOPE_SMALL, adaptive_q=adaptive_q, linear_memory=linear_memory),
+                   seed=seed, dtype=dtype)
     for name in drop:
         w.pop(name)
     return w
@@ -96,6 +97,12 @@ HOPE_VARIANTS = {
     "nested_learning_gelu_3_4": (dict(activation="gelu", chunk_other=3, chunk_mem=4, l2_eps=1e-6), {}),
     "c_other_4_c_mem_2": (dict(chunk_other=4, chunk_mem=2), {}),
     "c_1_1": (dict(chunk_other=1, chunk_mem=1), {}),
+    "linear_memory": (dict(memory_model="linear"), dict(linear_memory=True)),
+    "linear_memory_rates": (dict(memory_model="linear", memory_eta_scale=0.5, bounded_eta=True, retention_bias=2.0,
+                                 normalize_values=True), dict(linear_memory=True)),
+    "linear_memory_after_normalized_no_rank1": (
+        dict(memory_model="linear", read_point="after", step_size="normalized", rank1=False),
+        dict(linear_memory=True)),
 }
 
 
@@ -124,17 +131,30 @@ def _loss_gradients(block, w, opts, T=11):
     return {n: torch.zeros_like(leaves[n]) if g is None else g for n, g in zip(leaves, grads)}
 
 
-@pytest.mark.parametrize("stopgrad", [True, False], ids=["stopgrad", "no_stopgrad"])
-def test_hope_block_gradients_match_reference(stopgrad):
+GRADIENT_VARIANTS = {
+    "stopgrad": (dict(), {}),
+    "no_stopgrad": (dict(stopgrad_vhat=False), {}),
+    "vhat_outer_gradient": (dict(vhat_outer_gradient=True), {}),
+    "linear_memory": (dict(memory_model="linear"), dict(linear_memory=True)),
+    "linear_memory_vhat_outer_gradient": (dict(memory_model="linear", vhat_outer_gradient=True),
+                                          dict(linear_memory=True)),
+}
+
+
+@pytest.mark.parametrize("variant", list(GRADIENT_VARIANTS))
+def test_hope_block_gradients_match_reference(variant):
     """Autograd of an outer loss through the chunk-parallel block (its closed-form DGD, the
     stop-gradient on the targets) equals autograd through the token-by-token reference."""
-    opts, w = hope_opts(stopgrad_vhat=stopgrad), hope_weights()
+    kw, wkw = GRADIENT_VARIANTS[variant]
+    opts, w = hope_opts(**kw), hope_weights(**wkw)
     ours, ref = _loss_gradients(CP.hope_block_chunked, w, opts), _loss_gradients(HB.hope_block, w, opts)
     scale = max(g.abs().max() for g in ref.values())
     err = max(float((ours[n] - ref[n]).abs().max() / scale) for n in ref)
-    print(f"stopgrad={stopgrad}: gradient error {err:.1e}")
+    print(f"{variant}: gradient error {err:.1e}")
     assert err < TOL[D64]
-    assert stopgrad == all(not ref[n].any() for n in ("mv_w1", "mv_w2"))  # M_v only feeds targets
+    # M_v only feeds the targets: no outer gradient behind a full stop-gradient
+    cut = opts.selfmod.stopgrad_vhat and not opts.selfmod.vhat_outer_gradient
+    assert cut == all(not ref[n].any() for n in ("mv_w1", "mv_w2"))
 
 
 # ---------------------------------------------------------------- Titans memory

@@ -42,8 +42,10 @@ def mlir_signature(path: str | Path, function: str | None = None) -> "OrderedDic
     raise ValueError(f"no func.func {function or ''} in {path}")
 
 
-def hope_block_shapes(dim=512, heads=8, hidden=None, cms_hidden=(2048, 2048, 2048), window=4, adaptive_q=False):
-    """Weights of @hope_block (models/hope_block.mlir) at any size; defaults = the model file."""
+def hope_block_shapes(dim=512, heads=8, hidden=None, cms_hidden=(2048, 2048, 2048), window=4, adaptive_q=False,
+                      linear_memory=False):
+    """Weights of @hope_block (models/hope_block.mlir) at any size; defaults = the model file.
+    linear_memory: M_mem's one weight mmem_w1 [H, d, d] (hope-models --memory-model=linear)."""
     d = dim // heads
     hidden = d if hidden is None else hidden
     s = OrderedDict()
@@ -58,8 +60,11 @@ def hope_block_shapes(dim=512, heads=8, hidden=None, cms_hidden=(2048, 2048, 204
         s[f"{m}_w1"] = (heads, hidden, d)
         s[f"{m}_w2"] = (heads, 1, hidden)
         s[f"{m}_skip"] = (heads, 1, d)
-    s["mmem_w1"] = (heads, hidden, d)
-    s["mmem_w2"] = (heads, d, hidden)
+    if linear_memory:
+        s["mmem_w1"] = (heads, d, d)
+    else:
+        s["mmem_w1"] = (heads, hidden, d)
+        s["mmem_w2"] = (heads, d, hidden)
     if adaptive_q:
         s["mq_w1"] = (heads, hidden, d)
         s["mq_w2"] = (heads, d, hidden)

@@ -43,6 +43,8 @@ unsigned Overrides::getGiven() const {
   given |= normalizeValues ? kNormalizeValues : 0;
   given |= boundedEta ? kBoundedEta : 0;
   given |= memoryEtaScale ? kMemoryEtaScale : 0;
+  given |= linearOutputMemory ? kMemoryModel : 0;
+  given |= targetOuterGradient ? kTargetOuterGradient : 0;
   return given;
 }
 
@@ -90,6 +92,10 @@ llvm::StringRef hope::models::getOverrideFlag(Override override) {
     return "--bounded-eta";
   case kMemoryEtaScale:
     return "--memory-eta-scale";
+  case kMemoryModel:
+    return "--memory-model";
+  case kTargetOuterGradient:
+    return "--target-outer-gradient";
   }
   return "?";
 }
@@ -214,7 +220,8 @@ static SelfModifyingTitansConfig getTinySelfModifyingTitans() {
   return titans;
 }
 
-/// --retention-bias, --normalize-values, --bounded-eta, --memory-eta-scale.
+/// --retention-bias, --normalize-values, --bounded-eta, --memory-eta-scale,
+/// --memory-model, --target-outer-gradient.
 static void applyRateOverrides(SelfModifyingTitansConfig &titans,
                                const Overrides &overrides) {
   titans.retentionBias =
@@ -224,6 +231,10 @@ static void applyRateOverrides(SelfModifyingTitansConfig &titans,
   titans.boundedEta = overrides.boundedEta.value_or(titans.boundedEta);
   titans.memoryEtaScale =
       overrides.memoryEtaScale.value_or(titans.memoryEtaScale);
+  titans.linearOutputMemory =
+      overrides.linearOutputMemory.value_or(titans.linearOutputMemory);
+  titans.targetOuterGradient =
+      overrides.targetOuterGradient.value_or(titans.targetOuterGradient);
 }
 
 static void applyOverrides(SelfModifyingTitansConfig &titans,

@@ -41,10 +41,13 @@ enum Override : unsigned {
   kNormalizeValues = 1 << 18,
   kBoundedEta = 1 << 19,
   kMemoryEtaScale = 1 << 20,
-  kLastOverride = kMemoryEtaScale,
-  /// The options of self-modifying Titans' rates and values.
-  kSelfModifyingRates =
-      kRetentionBias | kNormalizeValues | kBoundedEta | kMemoryEtaScale,
+  kMemoryModel = 1 << 21,
+  kTargetOuterGradient = 1 << 22,
+  kLastOverride = kTargetOuterGradient,
+  /// The options of self-modifying Titans' rates, values, M_mem's model and
+  /// the targets' gradient.
+  kSelfModifyingRates = kRetentionBias | kNormalizeValues | kBoundedEta |
+                        kMemoryEtaScale | kMemoryModel | kTargetOuterGradient,
 };
 
 /// The overrides given on the command line (unset: the config's value).
@@ -81,6 +84,11 @@ struct Overrides {
   std::optional<bool> boundedEta;
   /// hope-block, hope-lm, self-modifying-titans: M_mem's own eta scale.
   std::optional<double> memoryEtaScale;
+  /// hope-block, hope-lm, self-modifying-titans: M_mem(x) = x + W x.
+  std::optional<bool> linearOutputMemory;
+  /// hope-block, hope-lm, self-modifying-titans: the outer gradient flows
+  /// through the targets (their stop-gradient cuts the inner objective only).
+  std::optional<bool> targetOuterGradient;
   /// memory-level: the whole level, from --memory-spec.
   std::optional<mlir::nl::models::MemoryLevelConfig> memorySpec;
 

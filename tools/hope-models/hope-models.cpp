@@ -170,6 +170,20 @@ cl::opt<double> memoryEtaScale(
              "scale; the other memories keep --eta-scale (default: M_mem's "
              "is --eta-scale too)"),
     cl::value_desc("x"), cl::cat(overrideCategory));
+cl::opt<std::string> memoryModel(
+    "memory-model",
+    cl::desc("hope-block, hope-lm, self-modifying-titans: M_mem's model: mlp "
+             "(the paper's 2-layer MLP, default) or linear (M_mem(x) = x + W "
+             "x, one weight mmem_w1 [H, d, d]: DGD on it is a gated delta "
+             "rule)"),
+    cl::value_desc("mlp|linear"), cl::cat(overrideCategory));
+cl::opt<bool> targetOuterGradient(
+    "target-outer-gradient",
+    cl::desc("hope-block, hope-lm, self-modifying-titans: the stop-gradient "
+             "on the self-generated targets M_r(v) cuts the inner objective "
+             "only; the outer gradient flows through them into v (default: "
+             "cut for both)"),
+    cl::cat(overrideCategory));
 cl::opt<bool> streaming(
     "streaming",
     cl::desc("hope-block, hope-lm: the streaming form: memory states, their "
@@ -303,6 +317,14 @@ std::optional<std::string> parseOverrides(const ModelInfo &model,
              std::to_string(memoryEtaScale);
     overrides.memoryEtaScale = memoryEtaScale;
   }
+  if (memoryModel.getNumOccurrences()) {
+    if (memoryModel != "mlp" && memoryModel != "linear")
+      return "unknown --memory-model '" + memoryModel +
+             "'; models: mlp, linear";
+    overrides.linearOutputMemory = memoryModel == "linear";
+  }
+  if (targetOuterGradient.getNumOccurrences())
+    overrides.targetOuterGradient = targetOuterGradient.getValue();
   if (mixer.getNumOccurrences()) {
     if (mixer == "titans")
       overrides.mixer = mlir::nl::models::HopeMixer::SelfModifyingTitans;
@@ -356,7 +378,8 @@ std::string describeCommand(const ModelInfo &model, const ConfigInfo &config) {
   for (cl::opt<int64_t> *size : {&width, &heads, &chunk, &hidden, &chunkMemory, &layers})
     if (size->getNumOccurrences())
       text += " --" + size->ArgStr.str() + "=" + std::to_string(*size);
-  for (cl::opt<std::string> *option : {&dtype, &readPoint, &linearize, &cmsVariant, &mixer})
+  for (cl::opt<std::string> *option :
+       {&dtype, &readPoint, &linearize, &cmsVariant, &mixer, &memoryModel})
     if (option->getNumOccurrences())
       text += " --" + option->ArgStr.str() + "=" + option->getValue();
   if (streaming)
@@ -367,6 +390,8 @@ std::string describeCommand(const ModelInfo &model, const ConfigInfo &config) {
     text += " --normalize-values";
   if (boundedEta)
     text += " --bounded-eta";
+  if (targetOuterGradient)
+    text += " --target-outer-gradient";
   if (memorySpec.getNumOccurrences())
     text += " --memory-spec=" + memorySpec;
   for (cl::opt<double> *scale :

@@ -96,7 +96,9 @@ def NL_MLPModelAttr : NL_Attr<"MLPModel", "mlp"> {
   let description = [{
     An MLP of `depth` matrices with activation `s` between them. The skip path
     is `identity` (`x`, needs `d_in == d_out`), `learned` (`W_skip x`) or
-    `none`. `norm = pre` applies a LayerNorm with a learnt scale to the input,
+    `none`. Depth 1 is one matrix plus the skip path, `M(x) = x + W_1 x` with
+    `residual = identity` (without a skip path it is `#nl.linear`); `W_1` is
+    then `[d_out, d_in]` and `hidden` is unused. `norm = pre` applies a LayerNorm with a learnt scale to the input,
     `norm = post` to the MLP branch before the skip is added (titans-pytorch's
     ResidualNorm). The LayerNorm scale is part of the memory's state; the
     norm multiplies by `scale + norm_offset` (default 0). titans-pytorch keeps
@@ -112,6 +114,7 @@ def NL_MLPModelAttr : NL_Attr<"MLPModel", "mlp"> {
     #nl.mlp<hidden = 64, activation = silu, residual = identity>
     #nl.mlp<depth = 2, hidden = 64, activation = gelu, residual = identity, norm = post>
     #nl.mlp<hidden = 64, activation = gelu, norm = post, norm_offset = 1.0>
+    #nl.mlp<depth = 1, hidden = 16>
     ```
   }];
   let parameters = (ins

@@ -49,6 +49,16 @@ struct SelfModifyingTitansConfig {
   /// small enough elsewhere that the memories computing k, v, eta and alpha
   /// do not diverge. 0: etaScale for every memory.
   double memoryEtaScale = 0.0;
+  /// M_mem(x) = x + W x, one matrix W [d, d] per head (#nl.mlp of depth 1,
+  /// identity residual; weight `mmem_w1`), instead of the 2-layer MLP: DGD on
+  /// it is a gated delta rule, which stores an association per token with
+  /// far less interference than the small MLP. The other memories stay MLPs.
+  bool linearOutputMemory = false;
+  /// The stop-gradient on the self-generated targets vhat = M_r(v) cuts the
+  /// inner objective only: the outer gradient flows through vhat into v, M_v
+  /// and the memories' initial states (without it, M_v gets no outer
+  /// gradient at all, since v only feeds the targets).
+  bool targetOuterGradient = false;
   /// Activation of the memory MLPs (nested-learning: GELU).
   Activation activation = Activation::SiLU;
   /// Epsilon of the L2 normalisation of q and k (nested-learning: 1e-6).
