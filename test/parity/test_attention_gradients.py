@@ -21,8 +21,9 @@ import torch.nn.functional as F
 
 from reference import hope_block as HB
 from reference import hope_lm as LM
-from test_train_step import (ADAMW, VOCABULARY, _adamw_against_torch, _block_data, _build,
-                             _gradient_error, _lm_data, _reference_gradients)
+from test_train_step import (VOCABULARY, _adamw_against_torch, _block_data, _gradient_error, _lm_data,
+                             _reference_gradients)
+from train_cases import models, references  # noqa: F401 (fixtures over CASES)
 
 OPTIONS = HB.HopeOptions(HB.SelfModOptions(heads=2), mixer="attention")
 BLOCK_ARGS = ["hope-block", "--config=tiny", "--mixer=attention", "--width=16", "--heads=2", "--seed=3"]
@@ -41,32 +42,6 @@ def _lm_attention_loss(weights, tokens, targets):
 # case: (hope-models arguments, loss, data)
 CASES = {"block": (BLOCK_ARGS, _block_attention_loss, _block_data),
          "lm": (LM_ARGS, _lm_attention_loss, _lm_data)}
-
-
-@pytest.fixture(scope="module")
-def models(hope_models, hope_compile, tmp_path_factory):
-    """models(case, element): the case compiled with --train (once per module)."""
-    directory, built = tmp_path_factory.mktemp("attention_gradients"), {}
-
-    def get(case: str, element: str):
-        if (case, element) not in built:
-            built[case, element] = _build(hope_models, hope_compile, directory, f"attention_{case}_{element}",
-                                          CASES[case][0], ADAMW, element)
-        return built[case, element]
-    return get
-
-
-@pytest.fixture(scope="module")
-def references(models):
-    """references(case): the loss and autograd gradients of the float64 reference."""
-    computed = {}
-
-    def get(case: str):
-        if case not in computed:
-            _, loss_fn, data = CASES[case]
-            computed[case] = _reference_gradients(loss_fn, models(case, "f64").weights, *data())
-        return computed[case]
-    return get
 
 
 @pytest.mark.parametrize("element,tolerance", [("f64", 1e-9), ("f32", 1e-4)])
