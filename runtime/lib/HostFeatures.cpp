@@ -80,6 +80,8 @@ const FeatureBit kFeatures[] = {
     {"avxvnniint8", 7, 1, EDX, 4, AVX}, {"avxneconvert", 7, 1, EDX, 5, AVX},
     {"amx-complex", 7, 1, EDX, 8, AMX}, {"avxvnniint16", 7, 1, EDX, 10, AVX},
     {"prefetchi", 7, 1, EDX, 14, NONE}, {"usermsr", 7, 1, EDX, 15, NONE},
+    // AVX10 (Granite Rapids): every version so far includes 10.1.
+    {"avx10.1", 7, 1, EDX, 19, AVX512},
     {"xsaveopt", 0xd, 1, EAX, 0, NONE}, {"xsavec", 0xd, 1, EAX, 1, NONE},
     {"xsaves", 0xd, 1, EAX, 3, NONE},
     {"sahf", 0x80000001, 0, ECX, 0, NONE},
