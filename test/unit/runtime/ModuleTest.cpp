@@ -116,6 +116,12 @@ TEST(Module, EveryMissingCPUFeatureIsNamed) {
                 rt::hostCPUName() + ") lacks: " + missing);
 }
 
+TEST(Module, AVX10IsAFeatureTheRuntimeQueries) {
+  // LLVM 22 lists avx10.1 among a Granite Rapids host's features; unknown,
+  // it made every artifact compiled for such a host unloadable.
+  EXPECT_TRUE(rt::hostHasFeature("avx10.1").has_value());
+}
+
 TEST(Module, FilesThatAreNotArtifacts) {
   TempDir dir;
   EXPECT_EQ(loadError(dir.path("none.so")), "cannot read artifact '" +
