@@ -29,11 +29,13 @@
 // LOOPS-COUNT-8: llvm.intr.fmuladd({{.*}}) : (vector<16xf32>, vector<16xf32>, vector<16xf32>) -> vector<16xf32>
 // LOOPS: vector.transfer_write %[[SUM]]
 
-// The parallel loops become OpenMP work-sharing loops.
+// The parallel loops become OpenMP regions in which each thread runs its
+// share of the iterations (no work-sharing loop).
 // RUN: hope-compile %s --compile-to=llvm | FileCheck %s --check-prefix=OMP
 // OMP: omp.parallel {
-// OMP: omp.wsloop {
-// OMP-NEXT: omp.loop_nest
+// OMP: llvm.call @omp_get_thread_num() : () -> i32
+// OMP: llvm.call @omp_get_num_threads() : () -> i32
+// OMP-NOT: omp.wsloop
 
 // AVX2 (x86-64-v3): rows of 2 vectors of 8 floats; SSE2 only (x86-64): 2
 // vectors of 4, fused only where the CPU can (fmuladd, not a libm fma call).

@@ -121,8 +121,9 @@ static const CompilePhase kCPUPhases[] = {
        // memref before scf: the alloca scopes of the OpenMP loop bodies
        // must hold one block when they are lowered.
        // Vector transfers of register blocks become one row each first.
-       addPipeline(pm, "convert-vector-to-scf{full-unroll=true},"
-                       "convert-scf-to-openmp,expand-strided-metadata,"
+       addPipeline(pm, "convert-vector-to-scf{full-unroll=true}");
+       pm.addPass(createNLParallelLoopsToOpenMP());
+       addPipeline(pm, "convert-scf-to-openmp,expand-strided-metadata,"
                        "lower-affine,"
                        "finalize-memref-to-llvm{use-generic-functions=true},"
                        "convert-scf-to-cf,convert-vector-to-llvm,"

@@ -177,7 +177,7 @@ LogicalResult mlir::nl::emitSharedLibrary(ModuleOp module,
       return emitError(loc) << "the target cannot emit object files";
     codegen.run(*llvmModule);
   }
-  // Parallel loops call the OpenMP runtime (Debian's libomp5-22).
+  // Parallel loops call the OpenMP runtime (libomp.so.5: on Debian 12 libomp5-19's).
   bool usesOpenMP = llvm::any_of(llvmModule->functions(), [](auto &function) {
     return function.isDeclaration() &&
            function.getName().starts_with("__kmpc_");

@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "LoopWork.h"
 #include "nl/Codegen/CPU/Passes.h"
 
 #include "mlir/IR/IRMapping.h"
@@ -59,6 +60,8 @@ bool containsLoop(scf::ParallelOp loop) {
 
 struct OuterParallelLoopsPass
     : nl::impl::NLOuterParallelLoopsBase<OuterParallelLoopsPass> {
+  using Base::Base;
+
   void runOnOperation() override {
     // Post-order: inner loops are rebuilt before the loops around them.
     SmallVector<scf::ParallelOp> loops;
@@ -66,7 +69,8 @@ struct OuterParallelLoopsPass
     for (scf::ParallelOp loop : loops) {
       if (loop.getNumReductions() != 0)
         continue;
-      if (loop->getParentOfType<scf::ParallelOp>()) {
+      if (loop->getParentOfType<scf::ParallelOp>() ||
+          nl::estimatedWork(*loop) < minParallelWork) {
         keepParallel(loop, 0);
         continue;
       }

@@ -217,8 +217,69 @@ def NLOuterParallelLoops : Pass<"nl-outer-parallel-loops"> {
     plain unit-stride loop for LLVM's vectoriser (see
     `nl-vector-friendly-loop-order`). A one-dimensional innermost loop is
     serial: threads would split its vector.
+
+    A parallel loop is worth its OpenMP region only when its work outweighs
+    the region's fork, work sharing and join barrier (microseconds, more
+    with more threads): a nest whose estimated work is below
+    `min-parallel-work` becomes serial `scf.for` loops. The estimate is the
+    number of operations the nest executes: each operation counts one, a
+    loop its static trip count times its body (`scf.if`: its larger
+    branch). A nest with a trip count not known at compile time (one over
+    the tokens of a call) is assumed large and stays parallel. Why: the
+    memories' chunk loops run hundreds of per-head loop nests of a few
+    thousand operations per block of tokens; as OpenMP regions, each cost
+    more than its work at one thread and more again at two.
   }];
+  let options = [
+    Option<"minParallelWork", "min-parallel-work", "int64_t",
+           /*default=*/"65536",
+           "Keep a loop nest parallel only if it executes at least this many "
+           "operations (estimated from static trip counts; 0: every nest "
+           "parallel)">,
+  ];
   let dependentDialects = ["mlir::scf::SCFDialect"];
+}
+
+def NLParallelLoopsToOpenMP : Pass<"nl-parallel-loops-to-openmp",
+                                   "mlir::ModuleOp"> {
+  let summary = "Parallel loops as OpenMP regions that share out their own iterations";
+  let description = [{
+    For the CPU, at the end (before `convert-scf-to-openmp`, which then only
+    sees the others): each outermost `scf.parallel` without reductions and
+    without `memref.alloca` in its body becomes an `omp.parallel` whose
+    threads each run one contiguous share of the iterations, every
+    dimension collapsed into one range, in an `scf.for` (OpenMP's static
+    schedule). A thread finds its share from `omp_get_thread_num()` and
+    `omp_get_num_threads()`. (A body's allocas need a scope per iteration,
+    which `omp.wsloop` gives and a lowered `scf.for` cannot hold.)
+
+    Why not `omp.wsloop`: its static schedule calls the runtime's
+    `__kmpc_for_static_init`, whose build in Debian's libomp (every
+    `libomp5-N` of Debian 12, 14 to 19) has `KMP_DEBUG` on and formats two
+    trace strings per call and thread whatever the trace level, and it ends
+    in a barrier that the region's own join makes redundant. Here a region
+    costs one fork and one join. Which thread runs which iterations does not
+    change results: iterations write disjoint outputs.
+
+    A nest whose trip counts are known only at run time (the batch of a
+    memory's per-head step in a chunk loop) and whose iterations do less
+    than `min-parallel-work` operations each (as `nl-outer-parallel-loops`
+    estimates them) gets a `num_threads` clause: all threads
+    (`omp_get_max_threads()`) when the iterations times that estimate reach
+    `min-parallel-work`, else one, which runs the region without waking or
+    waiting for the others.
+  }];
+  let options = [
+    Option<"minParallelWork", "min-parallel-work", "int64_t",
+           /*default=*/"65536",
+           "Run a nest on one thread when it executes fewer operations than "
+           "this (estimated at run time from its trip counts; 0: never)">,
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::func::FuncDialect",
+                           "mlir::memref::MemRefDialect",
+                           "mlir::omp::OpenMPDialect",
+                           "mlir::scf::SCFDialect"];
 }
 
 #endif // NL_CODEGEN_CPU_PASSES_TD
