@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "nl/Codegen/TrainLoss.h"
+#include "nl/Codegen/TrainStepOptions.h"
 #include "TrainManifest.h"
 #include "nl/Codegen/Passes.h"
 #include "nl/IR/NLDialect.h"
@@ -39,6 +40,9 @@ constexpr llvm::StringLiteral kTrainStepName = "train_step";
 struct BuildTrainStepPass
     : nl::impl::NLBuildTrainStepBase<BuildTrainStepPass> {
   using Base::Base;
+  // Reads the (protected) options into an OptimizerConfig.
+  template <typename Config, typename Options, typename Visit>
+  friend void nl::zipOptimizerHyperParameters(Config &, Options &, Visit &&);
 
   void runOnOperation() override {
     if (failed(build()))
@@ -179,7 +183,7 @@ struct BuildTrainStepPass
   }
 
   /// The options as an OptimizerConfig (hope-compile fills the options from
-  /// one: nl::getTrainStepOptions), checked.
+  /// one: nl::getTrainStepOptions, the inverse), checked.
   FailureOr<OptimizerConfig> optimizerConfig(ModuleOp module) {
     std::optional<OptimizerKind> kind = parseOptimizerKind(optimizer);
     if (!kind)
@@ -187,20 +191,9 @@ struct BuildTrainStepPass
              << optimizer << "' (sgd, adamw, muon or m3)";
     OptimizerConfig config;
     config.kind = *kind;
-    config.momentum = momentum;
-    config.weightDecay = weightDecay;
-    config.beta1 = beta1;
-    config.beta2 = beta2;
-    config.eps = eps;
-    config.m3Beta1 = m3Beta1;
-    config.m3Beta2 = m3Beta2;
-    config.m3Beta3 = m3Beta3;
-    config.m3Alpha = m3Alpha;
-    config.m3Every = m3Every;
-    config.clipNorm = clip;
-    config.warmup = warmup;
-    config.totalSteps = totalSteps;
-    config.minLrRatio = minLrRatio;
+    zipOptimizerHyperParameters(
+        config, *this,
+        [](auto &configField, const auto &option) { configField = option; });
     if (std::optional<std::string> error = checkOptimizerConfig(config))
       return module.emitError("nl-build-train-step: ") << *error;
     // Without a decay the schedule has no end rate.
