@@ -37,12 +37,26 @@ static HopeLMConfig makeTiny() {
   return config;
 }
 
+/// The next size up from tiny, for gradient checks at T = 64: every level
+/// (C_other 4, C_mem 16, CMS 1/4/16) chunks several times within 64 tokens.
+static HopeLMConfig makeSmall() {
+  HopeLMConfig config = makeConfig(64, 4, 2, 256, 128);
+  config.block.titans.chunkOther = 4;
+  config.block.titans.chunkMemory = 16;
+  config.block.cmsChunks = {1, 4, 16};
+  return config;
+}
+
 llvm::ArrayRef<NamedHopeLMConfig> mlir::nl::models::getHopeLMConfigs() {
   static const NamedHopeLMConfig configs[] = {
       {"tiny",
        "2 layers, width 32, 2 heads, vocabulary 256, C_other 2, C_mem 4, CMS "
        "1/4/8 of hidden 64",
        /*targetParameters=*/0, makeTiny()},
+      {"small",
+       "2 layers, width 64, 4 heads, vocabulary 256, C_other 4, C_mem 16, "
+       "CMS 1/4/16 of hidden 128",
+       /*targetParameters=*/0, makeSmall()},
       {"340m",
        "24 layers, width 1024, 16 heads, vocabulary 32000, CMS 1/16/256 of "
        "hidden 1408",

@@ -62,6 +62,29 @@
 // LM-NEXT:   level 1   every 1 token      layer0.cms[0] (nl.cms)
 // LM-NEXT:   level 2   every 1 token      layer1.cms[0] (nl.cms)
 // LM-NEXT:   level 3   every 2 tokens     layer0.M_k (nl.memory), layer0.M_v (nl.memory), layer0.M_eta (nl.memory), layer0.M_alpha (nl.memory), layer1.M_k (nl.memory), layer1.M_v (nl.memory), layer1.M_eta (nl.memory), layer1.M_alpha (nl.memory)
+// small: every level chunks several times within T = 64 (test_small_gradients.py).
+// RUN: hope-models hope-lm --config=small | hope-opt --nl-verify-levels --nl-print-levels -o /dev/null | FileCheck %s --check-prefix=LM-SMALL
+// LM-SMALL:      levels of @hope_lm (fastest first):
+// LM-SMALL-NEXT:   level 1   every 1 token      layer0.cms[0] (nl.cms)
+// LM-SMALL-NEXT:   level 2   every 1 token      layer1.cms[0] (nl.cms)
+// LM-SMALL-NEXT:   level 3   every 4 tokens     layer0.M_k (nl.memory), layer0.M_v (nl.memory), layer0.M_eta (nl.memory), layer0.M_alpha (nl.memory), layer0.cms[1] (nl.cms)
+// LM-SMALL-NEXT:   level 4   every 4 tokens     layer1.M_k
+// LM-SMALL-NEXT:   level 5   every 16 tokens    layer0.M_mem (nl.memory), layer0.cms[2] (nl.cms)
+// LM-SMALL-NEXT:   level 6   every 16 tokens    layer1.M_mem (nl.memory), layer1.cms[2] (nl.cms)
+// The small block and self-modifying Titans are the LM's block.
+// RUN: hope-models hope-block --config=small | FileCheck %s --check-prefix=BLOCK-SMALL
+// BLOCK-SMALL: tensor<4x16x16xf32> {nl.weight = "mk_w1"}
+// BLOCK-SMALL-SAME: tensor<128x64xf32> {nl.weight = "cms2_in"}
+// RUN: hope-models self-modifying-titans --config=small | hope-opt --nl-verify-levels --nl-print-levels -o /dev/null | FileCheck %s --check-prefix=SMT-SMALL
+// SMT-SMALL:      level 1   every 4 tokens     M_k (nl.memory), M_v (nl.memory), M_eta (nl.memory), M_alpha (nl.memory)
+// SMT-SMALL-NEXT: level 2   every 16 tokens    M_mem (nl.memory)
+// titans-memory small: titans-pytorch's options (rate biases, gate, gamma + 1, max_lr 1).
+// RUN: hope-models titans-memory --config=small --dtype=f64 | FileCheck %s --check-prefix=TITANS-SMALL
+// TITANS-SMALL: {nl.weight = "b_lr"}
+// TITANS-SMALL-SAME: tensor<4x64xf64> {nl.weight = "w_gate"}
+// TITANS-SMALL-SAME: {nl.weight = "mem_norm_gamma"}
+// TITANS-SMALL: nl.rms_norm %arg0, %arg1 {epsilon = 2.2204460492503131E-16 : f64}
+// TITANS-SMALL: chunk_aggregated = #nl.chunk_aggregated<linearize = 16>, every = #nl.every<8 tokens>, model = #nl.mlp<hidden = 32, activation = gelu, norm = post, norm_offset = 1.000000e+00>
 // RUN: hope-models hope-lm --config=340m | hope-opt --nl-verify-levels -o /dev/null
 // RUN: hope-models hope-lm --config=1.3b | FileCheck %s --check-prefix=LARGE
 // LARGE: {nl.input = "tokens"}, %arg1: tensor<32000x2048xf32> {nl.weight = "embedding"}

@@ -6,6 +6,10 @@
 // CHECK-DAG: hope-block: a HOPE block
 // CHECK-DAG:   default {{.*}}models/hope_block.mlir
 // CHECK-DAG:   tiny {{.*}}width 32, 2 heads
+// CHECK-DAG:   small {{.*}}hope-lm small's block: width 64, 4 heads
+// CHECK-DAG:   small {{.*}}2 layers, width 64, 4 heads, vocabulary 256, C_other 4, C_mem 16, CMS 1/4/16
+// CHECK-DAG:   small {{.*}}hope-lm small's: width 64, 4 heads
+// CHECK-DAG:   small {{.*}}titans-pytorch's options at width 64, 4 heads
 // CHECK-DAG:   overrides: --width --heads --chunk --hidden --dtype --chunk-memory --eta-scale --cms --mixer --streaming
 // CHECK-DAG: hope-lm: a HOPE language model
 // CHECK-DAG:   340m {{.*}}24 layers, width 1024

@@ -11,10 +11,10 @@ loss = sum(y * R):
   gets exactly zero, the weights downstream of every stop-gradient (w_q, w_o, CMS) equal finite
   differences, and the memories' weights differ from the variant without it.
 
-Why not PyTorch autograd through test/reference/hope_block.py: that reference's forward changes
-when its weights require grad (2e-4 relative when mk_w1 does, 2e-8 when x does; the compiled
-forward equals its no-grad output to 4e-16), so its autograd gradients are not those of the
-function under test. Memory levels are checked against autograd in test_memory_gradients.py."""
+PyTorch autograd through test/reference/hope_block.py checks the block's train_step
+(test_train_step.py, test_small_gradients.py); this file checks the VJP entry point against
+finite differences and the stop-gradient variants. Memory levels are checked against autograd
+in test_memory_gradients.py."""
 
 from __future__ import annotations
 

@@ -19,10 +19,10 @@ import torch
 import torch.nn.functional as F
 
 from reference import hope_block as HB
-from reference import memory as M
 from reference import nl_ops
 from reference import titans_memory as TM
-from test_train_step import BATCH, _gradient_error, _reference_gradients
+from test_train_step import BATCH
+from train_cases import check_gradients, check_planted_error_fails
 from train_cases import models, references  # noqa: F401 (fixtures over CASES)
 
 WIDTH, MAX_LR, ETA_SCALE = 32, 0.5, 0.3
@@ -57,26 +57,9 @@ CASES = {
 @pytest.mark.parametrize("element,tolerance", [("f64", 1e-9), ("f32", 1e-4)])
 @pytest.mark.parametrize("case", list(CASES))
 def test_gradients(models, references, case, element, tolerance):
-    data, targets = CASES[case][2]()
-    model = models(case, element)
-    loss, _, gradients = model.gradients(data.numpy(), targets.numpy())
-    reference_loss, reference = references(case)
-    assert set(reference) == set(model.weights)
-    print(f"{case} {element}: loss {loss:.12f} (reference {reference_loss:.12f})")
-    assert abs(loss - reference_loss) < tolerance * abs(reference_loss)
-    assert _gradient_error(gradients, reference) < tolerance
+    check_gradients(models, references, CASES, case, element, tolerance)
 
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_planted_error_fails(models, references, case, monkeypatch):
-    """The reference with the inner gradient treated as a constant (no second-order term) is
-    far from the compiled gradients: the check sees it."""
-    exact = M.token_grad
-    monkeypatch.setattr(M, "token_grad", lambda *a, **k: [g.detach() for g in exact(*a, **k)])
-    _, loss_fn, data = CASES[case]
-    model = models(case, "f64")
-    x, targets = data()
-    _, first_order = _reference_gradients(loss_fn, model.weights, x, targets)
-    compiled = model.gradients(x.numpy(), targets.numpy())[2]
-    assert _gradient_error(compiled, references(case)[1]) < 1e-9
-    assert _gradient_error(compiled, first_order) > 1e-3
+    check_planted_error_fails(models, references, CASES, case, monkeypatch)

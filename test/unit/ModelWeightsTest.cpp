@@ -119,7 +119,7 @@ TEST(ModelWeights, HopeLMSizesMatchTheirTargets) {
     for (const WeightSpec &weight : *weights)
       parameters += weight.getNumElements();
     if (named.targetParameters == 0)
-      continue; // tiny: no target
+      continue; // tiny, small: no target
     double ratio = static_cast<double>(parameters) / named.targetParameters;
     EXPECT_NEAR(ratio, 1.0, 0.02)
         << named.name << ": " << parameters << " parameters";

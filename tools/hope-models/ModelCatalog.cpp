@@ -12,6 +12,7 @@
 #include "nl/Models/Models.h"
 
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/ErrorHandling.h"
 
 #include <limits>
 
@@ -115,7 +116,9 @@ llvm::ArrayRef<ModelInfo> hope::models::getModels() {
        {{"default", "models/hope_block.mlir: width 512, 8 heads, C_other 8, "
                     "C_mem 64, CMS 1/16/256 of hidden 2048"},
         {"tiny", "width 32, 2 heads, memory hidden 16, C_other 2, C_mem 4, "
-                 "CMS 1/4/8 of hidden 64"}},
+                 "CMS 1/4/8 of hidden 64"},
+        {"small", "hope-lm small's block: width 64, 4 heads, memory hidden 16, "
+                  "C_other 4, C_mem 16, CMS 1/4/16 of hidden 128"}},
        kWidth | kHeads | kHidden | kChunk | kChunkMemory | kEtaScale |
            kCmsVariant | kMixer | kStreaming | kFrozenMemories | kDtype |
            kSelfModifyingRates},
@@ -131,6 +134,8 @@ llvm::ArrayRef<ModelInfo> hope::models::getModels() {
        {{"default", "the HOPE block's: width 512, 8 heads, memory hidden 64, "
                     "C_other 8, C_mem 64, SiLU"},
         {"tiny", "width 32, 2 heads, memory hidden 16, C_other 2, C_mem 4"},
+        {"small", "hope-lm small's: width 64, 4 heads, memory hidden 16, "
+                  "C_other 4, C_mem 16"},
         {"nested-learning",
          "nested-learning 0.2.0's SelfModifyingTitans (defaults): one head, "
          "width 64, memory hidden = width, C_other 1, C_mem = C_other, eta "
@@ -144,6 +149,8 @@ llvm::ArrayRef<ModelInfo> hope::models::getModels() {
                     "linearisation period 64"},
         {"tiny", "width 32, 2 heads, expansion 2, chunk 4, linearisation "
                  "period 8"},
+        {"small", "titans-pytorch's options at width 64, 4 heads, expansion "
+                  "2, chunk 8, linearisation period 16"},
         {"titans-pytorch",
          "the default's sizes with every option of titans-pytorch's "
          "NeuralMemory (0.5.x defaults): max_lr 1, biases "
@@ -207,6 +214,15 @@ static std::optional<std::string> checkHeads(int64_t width, int64_t heads) {
            "multiple of the number of heads " +
            std::to_string(heads);
   return std::nullopt;
+}
+
+/// The block of a named hope-lm config (HopeLMConfigs.cpp): the `small`
+/// hope-block and self-modifying Titans are hope-lm small's.
+static const HopeBlockConfig &getHopeLMBlock(StringRef name) {
+  for (const NamedHopeLMConfig &named : getHopeLMConfigs())
+    if (name == named.name)
+      return named.config.block;
+  llvm_unreachable("no such hope-lm config");
 }
 
 /// The self-modifying Titans of the tiny configs.
@@ -275,6 +291,8 @@ buildHopeBlockModel(StringRef config, const Overrides &overrides,
     hope.cmsChunks = {1, 4, 8};
     hope.cmsHidden = 64;
   }
+  if (config == "small")
+    hope = getHopeLMBlock("small");
   applyOverrides(hope.titans, overrides);
   hope.cmsVariant = overrides.cmsVariant.value_or(hope.cmsVariant);
   hope.mixer = overrides.mixer.value_or(hope.mixer);
@@ -296,6 +314,8 @@ buildSelfModifyingTitansModel(StringRef config, const Overrides &overrides,
   SelfModifyingTitansConfig titans;
   if (config == "tiny")
     titans = getTinySelfModifyingTitans();
+  if (config == "small")
+    titans = getHopeLMBlock("small").titans;
   if (config == "nested-learning") {
     // SelfModifyingTitansConfig's defaults; its dim has none (64 here).
     titans = getTinySelfModifyingTitans();
@@ -362,13 +382,22 @@ buildTitansMemoryModel(StringRef config, const Overrides &overrides,
     titans.chunk = 4;
     titans.linearizationPeriod = 8;
   }
+  if (config == "small") {
+    titans.width = 64;
+    titans.heads = 4;
+    titans.expansion = 2;
+    titans.chunk = 8;
+    titans.linearizationPeriod = 16;
+  }
+  // `small` has every option the builder knows: titans-pytorch's.
+  bool packageOptions = config == "titans-pytorch" || config == "small";
   titans.width = overrides.width.value_or(titans.width);
   titans.heads = overrides.heads.value_or(titans.heads);
   titans.f64 = overrides.f64.value_or(false);
-  if (config == "titans-pytorch")
+  if (packageOptions)
     titans.maxLr = 1.0; // default_step_transform_max_lr
   titans.maxLr = overrides.maxLr.value_or(titans.maxLr);
-  if (config == "titans-pytorch") {
+  if (packageOptions) {
     titans.rateBiases = true;
     titans.retrievalGate = titans.heads > 1;
     titans.normOffset = 1.0;

@@ -130,7 +130,7 @@ struct NamedHopeLMConfig {
   HopeLMConfig config;
 };
 
-/// tiny (tests, the demo), 340m, 760m, 1.3b.
+/// tiny (tests, the demo), small (gradient checks at T = 64), 340m, 760m, 1.3b.
 llvm::ArrayRef<NamedHopeLMConfig> getHopeLMConfigs();
 
 /// A Titans neural memory in titans-pytorch's NeuralMemory form (the
