@@ -8,6 +8,7 @@
 #include "DimensionClasses.h"
 #include "nl/Codegen/Passes.h"
 #include "nl/IR/NLDialect.h"
+#include "nl/Models/SeededWeights.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -27,6 +28,20 @@ namespace {
 
 constexpr llvm::StringLiteral kInputRoles[] = {"input", "weight", "state"};
 constexpr llvm::StringLiteral kResultRoles[] = {"output", "state"};
+constexpr llvm::StringLiteral kInitAttrNames[] = {
+    models::kInitRuleAttrName, models::kInitScaleAttrName};
+
+/// A weight's initialisation (`nl.init`, `nl.init_scale`, verified by the
+/// dialect) into its manifest entry, as `init` and `init_scale`: hope-train
+/// seeds the weight the way hope-models --weights-out does.
+void recordWeightInit(DictionaryAttr attrs, llvm::json::Object &entry) {
+  if (!attrs)
+    return;
+  if (auto rule = attrs.getAs<StringAttr>(models::kInitRuleAttrName))
+    entry["init"] = rule.str();
+  if (auto scale = attrs.getAs<FloatAttr>(models::kInitScaleAttrName))
+    entry["init_scale"] = scale.getValueAsDouble();
+}
 
 std::optional<std::string> dtypeOf(Type type) {
   if (type.isF32())
@@ -93,11 +108,15 @@ struct PrepareEntryPointsPass
     module->setAttr(NLDialect::getManifestAttrName(), StringAttr::get(&getContext(), text));
   }
 
-  /// Names and roles now live in the manifest; LLVM has no use for them.
+  /// Names, roles and initialisations now live in the manifest; LLVM has no
+  /// use for them.
   static void stripRoleAttributes(func::FuncOp function) {
-    for (unsigned index = 0; index < function.getNumArguments(); ++index)
+    for (unsigned index = 0; index < function.getNumArguments(); ++index) {
       for (StringRef role : kInputRoles)
         function.removeArgAttr(index, ("nl." + role).str());
+      for (StringRef init : kInitAttrNames)
+        function.removeArgAttr(index, init);
+    }
     for (unsigned index = 0; index < function.getNumResults(); ++index)
       for (StringRef role : kResultRoles)
         function.removeResultAttr(
@@ -164,6 +183,7 @@ struct PrepareEntryPointsPass
                                       argument.getLoc());
       if (failed(described))
         return failure();
+      recordWeightInit(function.getArgAttrDict(index), *described);
       inputs.push_back(std::move(*described));
     }
     auto returnOp = cast<func::ReturnOp>(function.getBody().back().back());

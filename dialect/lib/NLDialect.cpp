@@ -3,7 +3,10 @@
 #include "nl/IR/NLDialect.h"
 #include "nl/IR/NLOps.h"
 
+#include "nl/Models/SeededWeights.h"
+
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 
 using namespace mlir;
 using namespace mlir::nl;
@@ -87,9 +90,50 @@ static LogicalResult verifyRoleAttribute(Operation *op, NamedAttribute attr,
   return success();
 }
 
+/// Checks `nl.init = "rule"` or `nl.init_scale = s` on a weight argument:
+/// how hope-models and hope-train seed it (nl/Models/SeededWeights.h).
+static LogicalResult verifyWeightInitAttribute(Operation *op, unsigned argIndex,
+                                               NamedAttribute attr) {
+  using namespace mlir::nl::models;
+  StringRef attrName = attr.getName().getValue();
+  auto function = dyn_cast<FunctionOpInterface>(op);
+  if (!function || !function.getArgAttr(argIndex, "nl.weight"))
+    return op->emitError() << "'" << attrName << "' on argument #" << argIndex
+                           << " needs a weight argument (nl.weight)";
+  WeightInit init;
+  if (attrName == kInitRuleAttrName) {
+    auto name = dyn_cast<StringAttr>(attr.getValue());
+    std::optional<InitRule> rule =
+        name ? parseInitRule(name.getValue()) : std::nullopt;
+    if (!rule)
+      return op->emitError()
+             << "'" << attrName << "' on argument #" << argIndex
+             << " must name an initialisation rule: \"seeded\" or "
+                "\"token_shift\"";
+    init.rule = *rule;
+  } else {
+    auto scale = dyn_cast<FloatAttr>(attr.getValue());
+    if (!scale)
+      return op->emitError() << "'" << attrName << "' on argument #"
+                             << argIndex << " must be a float";
+    init.scale = scale.getValueAsDouble();
+  }
+  auto type = dyn_cast<RankedTensorType>(function.getArgumentTypes()[argIndex]);
+  if (!type || !type.hasStaticShape())
+    return op->emitError() << "'" << attrName << "' on argument #" << argIndex
+                           << " needs a tensor of static shape";
+  if (std::optional<std::string> why = checkWeightInit(init, type.getShape()))
+    return op->emitError() << "'" << attrName << "' on argument #" << argIndex
+                           << " of type " << type << ": " << *why;
+  return success();
+}
+
 LogicalResult NLDialect::verifyRegionArgAttribute(Operation *op, unsigned,
                                                   unsigned argIndex,
                                                   NamedAttribute attr) {
+  if (attr.getName() == mlir::nl::models::kInitRuleAttrName ||
+      attr.getName() == mlir::nl::models::kInitScaleAttrName)
+    return verifyWeightInitAttribute(op, argIndex, attr);
   if (attr.getName() == getServicesAttrName()) {
     if (!isa<UnitAttr>(attr.getValue()))
       return op->emitError() << "'" << getServicesAttrName() << "' on argument #"

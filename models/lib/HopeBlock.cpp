@@ -70,6 +70,26 @@ getStateShapes(const TitansMemory &memory,
   return shapes;
 }
 
+/// How a memory's state parameter starts: M_k's and M_v's output matrices
+/// scaled by keyValueBranchScale, the others as seeded.
+static WeightInit getMemoryWeightInit(const TitansMemory &memory,
+                                      StringRef param,
+                                      const SelfModifyingTitansConfig &config) {
+  WeightInit init;
+  if (param == "w2" && (memory.argPrefix == StringRef("mk") ||
+                        memory.argPrefix == StringRef("mv")))
+    init.scale = config.keyValueBranchScale;
+  return init;
+}
+
+/// The causal convolution's initialisation.
+static WeightInit getConvInit(const SelfModifyingTitansConfig &config) {
+  WeightInit init;
+  if (config.tokenShiftConv)
+    init.rule = InitRule::TokenShift;
+  return init;
+}
+
 /// Streaming: the state a piece carries to the next, declared as state
 /// arguments and results in one order (see SelfModifyingTitansConfig).
 static void addStreamingState(ModelBuilder &m,
@@ -117,7 +137,8 @@ static void addMemoryWeights(ModelBuilder &m,
     std::string prefix = (scope + memory.argPrefix).str();
     for (auto [param, shape] : llvm::zip(getStateParams(memory, config),
                                          getStateShapes(memory, config)))
-      m.addArgument(prefix + "_" + param.str(), m.tensor(shape));
+      m.addArgument(prefix + "_" + param.str(), m.tensor(shape), "weight",
+                    getMemoryWeightInit(memory, param, config));
   }
 }
 
@@ -233,7 +254,8 @@ func::FuncOp mlir::nl::models::buildSelfModifyingTitans(
   const int64_t d = config.width, dyn = ModelBuilder::kDynamic;
   RankedTensorType sequence = m.tensor({dyn, dyn, d});
   m.addInput("h", sequence);
-  m.addArgument("conv", m.tensor({d, config.convWindow}));
+  m.addArgument("conv", m.tensor({d, config.convWindow}), "weight",
+                getConvInit(config));
   m.addArgument("w_q", m.tensor({d, d}));
   addMemoryWeights(m, config);
   func::FuncOp function = m.beginFunction(name, sequence, "o");
@@ -247,8 +269,9 @@ static void addHopeBlockWeights(ModelBuilder &m, const HopeBlockConfig &config,
                                 StringRef scope = "") {
   const SelfModifyingTitansConfig &titans = config.titans;
   const int64_t d = titans.width;
-  auto add = [&](StringRef name, ArrayRef<int64_t> shape) {
-    m.addArgument((scope + name).str(), m.tensor(shape));
+  auto add = [&](StringRef name, ArrayRef<int64_t> shape,
+                 WeightInit init = {}) {
+    m.addArgument((scope + name).str(), m.tensor(shape), "weight", init);
   };
   if (config.mixer == HopeMixer::Attention) {
     add("attn_norm", {d});
@@ -256,7 +279,7 @@ static void addHopeBlockWeights(ModelBuilder &m, const HopeBlockConfig &config,
       add(name, {d, d});
   } else {
     add("titans_norm", {d});
-    add("conv", {d, titans.convWindow});
+    add("conv", {d, titans.convWindow}, getConvInit(titans));
     add("w_q", {d, d});
     add("w_o", {d, d});
     addMemoryWeights(m, titans, scope);

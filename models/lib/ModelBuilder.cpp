@@ -1,6 +1,7 @@
 //===- ModelBuilder.cpp - shared helpers of the model builders ------------===//
 
 #include "ModelBuilder.h"
+#include "nl/Models/ModelWeights.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 
@@ -8,8 +9,9 @@ using namespace mlir;
 using namespace mlir::nl;
 using namespace mlir::nl::models;
 
-void ModelBuilder::addArgument(StringRef name, Type type, StringRef role) {
-  arguments.push_back({name.str(), role.str(), type});
+void ModelBuilder::addArgument(StringRef name, Type type, StringRef role,
+                               WeightInit init) {
+  arguments.push_back({name.str(), role.str(), type, init});
 }
 
 void ModelBuilder::addResult(StringRef name, Type type, StringRef role) {
@@ -34,9 +36,11 @@ func::FuncOp ModelBuilder::beginFunction(StringRef name) {
       builder.getFunctionType(typesOf(arguments), typesOf(results)));
   // Names and roles for the artifact's manifest (see the dialect's
   // "Entry points").
-  for (auto [index, argument] : llvm::enumerate(arguments))
+  for (auto [index, argument] : llvm::enumerate(arguments)) {
     function.setArgAttr(index, "nl." + argument.role,
                         builder.getStringAttr(argument.name));
+    setWeightInit(function, index, argument.init);
+  }
   for (auto [index, result] : llvm::enumerate(results))
     function.setResultAttr(index, "nl." + result.role,
                            builder.getStringAttr(result.name));

@@ -4,6 +4,7 @@
 #define NL_MODELS_MODELBUILDER_H
 
 #include "nl/IR/NLOps.h"
+#include "nl/Models/SeededWeights.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -32,8 +33,10 @@ public:
   static constexpr int64_t kDynamic = ShapedType::kDynamic;
 
   /// Declares the next function argument: data the caller gives (an input)
-  /// or a weight bound by name from a weights file.
-  void addArgument(StringRef name, Type type, StringRef role = "weight");
+  /// or a weight bound by name from a weights file; a weight's `init`, when
+  /// not the default, is recorded on it (`nl.init`, `nl.init_scale`).
+  void addArgument(StringRef name, Type type, StringRef role = "weight",
+                   WeightInit init = {});
   void addInput(StringRef name, Type type) { addArgument(name, type, "input"); }
   /// Declares the next function result: a plain output or a state carried
   /// to the next call.
@@ -89,6 +92,7 @@ private:
   struct Argument {
     std::string name, role;
     Type type;
+    WeightInit init;
   };
   SmallVector<Argument> arguments, results;
   llvm::StringMap<Value> argumentsByName;

@@ -2,7 +2,6 @@
 
 #include "nl/Models/ModelWeights.h"
 
-#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/StringMap.h"
 
 using namespace mlir;
@@ -13,6 +12,29 @@ int64_t WeightSpec::getNumElements() const {
   for (int64_t size : shape)
     count *= size;
   return count;
+}
+
+WeightInit mlir::nl::models::getWeightInit(func::FuncOp function,
+                                           unsigned index) {
+  WeightInit init;
+  if (auto rule = function.getArgAttrOfType<StringAttr>(index,
+                                                         kInitRuleAttrName))
+    init.rule = parseInitRule(rule.getValue()).value_or(InitRule::Seeded);
+  if (auto scale =
+          function.getArgAttrOfType<FloatAttr>(index, kInitScaleAttrName))
+    init.scale = scale.getValueAsDouble();
+  return init;
+}
+
+void mlir::nl::models::setWeightInit(func::FuncOp function, unsigned index,
+                                     const WeightInit &init) {
+  Builder builder(function.getContext());
+  if (init.rule != InitRule::Seeded)
+    function.setArgAttr(index, kInitRuleAttrName,
+                        builder.getStringAttr(getInitRuleName(init.rule)));
+  if (init.scale != 1.0)
+    function.setArgAttr(index, kInitScaleAttrName,
+                        builder.getF64FloatAttr(init.scale));
 }
 
 FailureOr<SmallVector<WeightSpec>>
@@ -43,7 +65,8 @@ mlir::nl::models::collectWeights(ModuleOp module) {
       }
       weights.push_back({name.getValue().str(),
                          llvm::to_vector(tensor.getShape()),
-                         tensor.getElementType().isF64()});
+                         tensor.getElementType().isF64(),
+                         getWeightInit(function, index)});
     }
   }
   return weights;

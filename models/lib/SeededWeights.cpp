@@ -8,6 +8,7 @@
 #include "nl/Models/SeededWeights.h"
 #include "PortableMath.h"
 
+#include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cmath>
@@ -164,29 +165,95 @@ mlir::nl::models::describeWeightInit(WeightKind kind,
 }
 
 //===----------------------------------------------------------------------===//
+// A weight's own initialisation
+//===----------------------------------------------------------------------===//
+
+llvm::StringRef mlir::nl::models::getInitRuleName(InitRule rule) {
+  switch (rule) {
+  case InitRule::Seeded:
+    return "seeded";
+  case InitRule::TokenShift:
+    return "token_shift";
+  }
+  llvm_unreachable("unknown init rule");
+}
+
+std::optional<InitRule> mlir::nl::models::parseInitRule(llvm::StringRef name) {
+  for (InitRule rule : {InitRule::Seeded, InitRule::TokenShift})
+    if (name == getInitRuleName(rule))
+      return rule;
+  return std::nullopt;
+}
+
+std::optional<std::string>
+mlir::nl::models::checkWeightInit(const WeightInit &init,
+                                  llvm::ArrayRef<int64_t> shape) {
+  if (!std::isfinite(init.scale))
+    return llvm::formatv("the scale must be finite, got {0}",
+                         llvm::format("%g", init.scale))
+        .str();
+  if (init.rule == InitRule::TokenShift &&
+      (shape.size() != 2 || shape[0] < 1 || shape[1] < 2))
+    return std::string("token_shift initialises a causal convolution's taps "
+                       "[D, W] with W >= 2");
+  return std::nullopt;
+}
+
+std::string
+mlir::nl::models::describeWeightInit(WeightKind kind,
+                                     llvm::ArrayRef<int64_t> shape,
+                                     const WeightInit &init) {
+  std::string text = init.rule == InitRule::TokenShift
+                         ? std::string("token shift")
+                         : describeWeightInit(kind, shape);
+  if (init.scale != 1.0)
+    text += llvm::formatv(" x {0}", llvm::format("%g", init.scale)).str();
+  return text;
+}
+
+/// Taps [D, W] of a token shift: even channels the previous token, odd ones
+/// the current token.
+static std::vector<double> tokenShift(llvm::ArrayRef<int64_t> shape) {
+  const int64_t channels = shape[0], window = shape[1];
+  std::vector<double> taps(static_cast<size_t>(channels * window), 0.0);
+  for (int64_t channel = 0; channel < channels; ++channel)
+    taps[channel * window + window - 2 + channel % 2] = 1.0;
+  return taps;
+}
+
+//===----------------------------------------------------------------------===//
 // SeededWeights
 //===----------------------------------------------------------------------===//
 
 std::vector<double>
-SeededWeights::generateF64(llvm::StringRef name,
-                           llvm::ArrayRef<int64_t> shape) const {
+SeededWeights::generateF64(llvm::StringRef name, llvm::ArrayRef<int64_t> shape,
+                           const WeightInit &init) const {
+  assert(!checkWeightInit(init, shape) && "invalid weight initialisation");
   size_t count = 1;
   for (int64_t size : shape)
     count *= static_cast<size_t>(size < 0 ? 0 : size);
   WeightKind kind = classifyWeight(name, shape);
-  if (kind == WeightKind::NormScale)
-    return std::vector<double>(count, 1.0);
-  std::vector<double> values(count);
-  NormalStream(seed, name).fill(values);
-  double deviation = getWeightStd(kind, shape);
-  for (double &value : values)
-    value *= deviation;
+  std::vector<double> values;
+  if (init.rule == InitRule::TokenShift) {
+    values = tokenShift(shape);
+  } else if (kind == WeightKind::NormScale) {
+    values.assign(count, 1.0);
+  } else {
+    values.resize(count);
+    NormalStream(seed, name).fill(values);
+    double deviation = getWeightStd(kind, shape);
+    for (double &value : values)
+      value *= deviation;
+  }
+  if (init.scale != 1.0)
+    for (double &value : values)
+      value *= init.scale;
   return values;
 }
 
 std::vector<float>
-SeededWeights::generateF32(llvm::StringRef name,
-                           llvm::ArrayRef<int64_t> shape) const {
-  std::vector<double> values = generateF64(name, shape);
+SeededWeights::generateF32(llvm::StringRef name, llvm::ArrayRef<int64_t> shape,
+                           const WeightInit &init) const {
+  std::vector<double> values = generateF64(name, shape, init);
   return std::vector<float>(values.begin(), values.end());
 }

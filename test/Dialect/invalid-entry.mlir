@@ -56,3 +56,40 @@ module attributes {nl.manifest = 1 : i64} {
 // Entry-point roles are argument and result attributes, not op attributes.
 // expected-error @+1 {{unknown nl attribute 'nl.input'}}
 func.func private @input_on_function() attributes {nl.input = "x"}
+
+// -----
+
+// A weight's initialisation (nl.init, nl.init_scale): on weights only, a
+// known rule, a shape the rule fits, a finite float scale.
+// expected-error @+1 {{'nl.init' on argument #0 needs a weight argument (nl.weight)}}
+func.func private @init_on_input(tensor<4x4xf32> {nl.input = "x", nl.init = "token_shift"})
+
+// -----
+
+// expected-error @+1 {{'nl.init' on argument #0 must name an initialisation rule: "seeded" or "token_shift"}}
+func.func private @unknown_init(tensor<4x4xf32> {nl.weight = "conv", nl.init = "shift"})
+
+// -----
+
+// expected-error @+1 {{'nl.init' on argument #0 of type 'tensor<4xf32>': token_shift initialises a causal convolution's taps [D, W] with W >= 2}}
+func.func private @shift_of_a_vector(tensor<4xf32> {nl.weight = "conv", nl.init = "token_shift"})
+
+// -----
+
+// expected-error @+1 {{'nl.init' on argument #0 of type 'tensor<4x1xf32>': token_shift initialises}}
+func.func private @shift_of_one_tap(tensor<4x1xf32> {nl.weight = "conv", nl.init = "token_shift"})
+
+// -----
+
+// expected-error @+1 {{'nl.init_scale' on argument #0 needs a tensor of static shape}}
+func.func private @scale_of_dynamic(tensor<?x4xf32> {nl.weight = "w", nl.init_scale = 2.0 : f64})
+
+// -----
+
+// expected-error @+1 {{'nl.init_scale' on argument #0 must be a float}}
+func.func private @scale_not_a_float(tensor<4xf32> {nl.weight = "w", nl.init_scale = 2 : i64})
+
+// -----
+
+// expected-error @+1 {{'nl.init_scale' on argument #0 of type 'tensor<4xf32>': the scale must be finite, got inf}}
+func.func private @scale_infinite(tensor<4xf32> {nl.weight = "w", nl.init_scale = 0x7FF0000000000000 : f64})

@@ -1,6 +1,7 @@
 // Round trip of the entry-point attributes: `nl.input`, `nl.weight` and
 // `nl.state` on arguments, `nl.output` and `nl.state` on results, and the
-// `nl.manifest` string on the module.
+// `nl.manifest` string on the module; a weight's `nl.init` and
+// `nl.init_scale`.
 // RUN: hope-opt %s | hope-opt | FileCheck %s
 // RUN: hope-opt %s --mlir-print-op-generic | hope-opt | FileCheck %s
 
@@ -17,4 +18,10 @@ module attributes {nl.manifest = "{\"version\": 1}"} {
           tensor<?x1x4x4xf32> {nl.state = "M.W"}) {
     return %x, %s : tensor<?x?x4xf32>, tensor<?x1x4x4xf32>
   }
+
+  // CHECK-LABEL: func.func private @initialised
+  // CHECK-SAME: (tensor<8x4xf32> {nl.init = "token_shift", nl.weight = "conv"}, tensor<2x4x4xf32> {nl.init_scale = 4.000000e+00 : f64, nl.weight = "mk_w2"}, tensor<4xf32> {nl.init = "seeded", nl.init_scale = -5.000000e-01 : f64, nl.weight = "b"})
+  func.func private @initialised(tensor<8x4xf32> {nl.weight = "conv", nl.init = "token_shift"},
+                                 tensor<2x4x4xf32> {nl.weight = "mk_w2", nl.init_scale = 4.0 : f64},
+                                 tensor<4xf32> {nl.weight = "b", nl.init = "seeded", nl.init_scale = -0.5 : f64})
 }

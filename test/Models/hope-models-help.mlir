@@ -36,6 +36,9 @@
 // CHECK-DAG: --max-lr=<x>
 // CHECK-DAG: --chunk-memory=<N>
 // CHECK-DAG: --eta-scale=<x>
+// CHECK-DAG: --conv-init=<seeded|token-shift>
+// CHECK-DAG: --kv-branch-scale=<x>
+// CHECK-DAG: nl.init = "token_shift"
 // CHECK-DAG: --list-weights
 // CHECK-DAG: Philox4x32-10
 // Only hope-models' own options, not LLVM's.

@@ -128,4 +128,36 @@ TEST(ModelWeights, HopeLMSizesMatchTheirTargets) {
   EXPECT_EQ(checked, 3);
 }
 
+// --conv-init=token-shift and --kv-branch-scale record themselves on the
+// weights they start (nl.init, nl.init_scale), which the dialect accepts and
+// collectWeights reads back; every other weight keeps the default.
+TEST(ModelWeights, InitialisationsAreRecordedOnTheirWeights) {
+  auto context = hope::test::makeContext();
+  OpBuilder builder(context.get());
+  OwningOpRef<ModuleOp> module = ModuleOp::create(builder.getUnknownLoc());
+  builder.setInsertionPointToEnd(module->getBody());
+  HopeLMConfig lm = getHopeLMConfigs().front().config; // tiny
+  ASSERT_EQ(lm.layers, 2);
+  lm.block.titans.tokenShiftConv = true;
+  lm.block.titans.keyValueBranchScale = 4;
+  buildHopeLM(builder, builder.getUnknownLoc(), lm);
+  ASSERT_TRUE(succeeded(mlir::verify(*module)));
+  FailureOr<SmallVector<WeightSpec>> weights = collectWeights(*module);
+  ASSERT_TRUE(succeeded(weights));
+  int shifted = 0, scaled = 0;
+  for (const WeightSpec &weight : *weights) {
+    StringRef name = weight.name;
+    bool isConv = name.ends_with(".conv");
+    bool isBranch = name.ends_with(".mk_w2") || name.ends_with(".mv_w2");
+    EXPECT_EQ(weight.init.rule,
+              isConv ? InitRule::TokenShift : InitRule::Seeded)
+        << name.str();
+    EXPECT_EQ(weight.init.scale, isBranch ? 4.0 : 1.0) << name.str();
+    shifted += isConv;
+    scaled += isBranch;
+  }
+  EXPECT_EQ(shifted, 2);
+  EXPECT_EQ(scaled, 4);
+}
+
 } // namespace

@@ -182,4 +182,53 @@ TEST(SeededWeights, InitialisationByKind) {
   EXPECT_EQ(describeWeightInit(WeightKind::Conv, {32, 4}), "N(0, 1/16)");
 }
 
+// A token shift: in each channel one tap is 1, the previous token's (W-2)
+// for even channels and the current token's (W-1) for odd ones; no seed
+// enters.
+TEST(SeededWeights, TokenShiftConvolution) {
+  WeightInit shift{InitRule::TokenShift};
+  std::vector<double> taps = SeededWeights(5).generateF64("conv", {3, 4}, shift);
+  EXPECT_EQ(taps, (std::vector<double>{0, 0, 1, 0, //
+                                       0, 0, 0, 1, //
+                                       0, 0, 1, 0}));
+  EXPECT_EQ(SeededWeights(6).generateF64("layer1.conv", {3, 4}, shift), taps);
+  std::vector<float> scaled = SeededWeights(0).generateF32(
+      "conv", {2, 2}, WeightInit{InitRule::TokenShift, 0.5});
+  EXPECT_EQ(scaled, (std::vector<float>{0.5f, 0, 0, 0.5f}));
+  EXPECT_EQ(describeWeightInit(WeightKind::Conv, {3, 4}, shift),
+            "token shift");
+}
+
+// A scale multiplies the kind's values, std * z_i, in binary64; scale 1 is
+// the kind's values bit for bit.
+TEST(SeededWeights, ScaledSeededValues) {
+  SeededWeights generator(9);
+  std::vector<double> plain = generator.generateF64("mk_w2", {2, 8, 16});
+  std::vector<double> scaled =
+      generator.generateF64("mk_w2", {2, 8, 16}, WeightInit{InitRule::Seeded, 3});
+  ASSERT_EQ(plain.size(), scaled.size());
+  for (size_t i = 0; i < plain.size(); ++i)
+    ASSERT_EQ(scaled[i], plain[i] * 3) << i;
+  EXPECT_EQ(generator.generateF64("mk_w2", {2, 8, 16}, WeightInit()), plain);
+  EXPECT_EQ(generator.generateF32("cms0_norm", {4}, WeightInit{InitRule::Seeded, 2}),
+            (std::vector<float>(4, 2.0f)));
+  EXPECT_EQ(describeWeightInit(WeightKind::Matrix, {2, 8, 16},
+                               WeightInit{InitRule::Seeded, 4}),
+            "N(0, 1/16) x 4");
+}
+
+TEST(SeededWeights, InitRulesAndTheirShapes) {
+  EXPECT_EQ(parseInitRule("token_shift"), InitRule::TokenShift);
+  EXPECT_EQ(parseInitRule("seeded"), InitRule::Seeded);
+  EXPECT_EQ(parseInitRule("shift"), std::nullopt);
+  WeightInit shift{InitRule::TokenShift};
+  EXPECT_EQ(checkWeightInit(shift, {32, 4}), std::nullopt);
+  EXPECT_NE(checkWeightInit(shift, {32, 1}), std::nullopt);
+  EXPECT_NE(checkWeightInit(shift, {2, 32, 4}), std::nullopt);
+  EXPECT_NE(checkWeightInit(WeightInit{InitRule::Seeded, INFINITY}, {4}),
+            std::nullopt);
+  EXPECT_EQ(checkWeightInit(WeightInit{InitRule::Seeded, -2}, {4}),
+            std::nullopt);
+}
+
 } // namespace

@@ -5,6 +5,7 @@
 
 #include "hope/runtime.hpp"
 #include "nl/IR/NLOps.h"
+#include "nl/Models/ModelWeights.h"
 
 #include "llvm/ADT/StringMap.h"
 
@@ -56,11 +57,16 @@ llvm::StringMap<std::string> findSources(func::FuncOp streaming,
 
 /// The weights of `plain` by name: a state of the same name and type in
 /// the streaming form (a learnt CMS parameter) starts as that weight.
-llvm::StringMap<Type> findWeights(func::FuncOp plain) {
-  llvm::StringMap<Type> weights;
+struct PlainWeight {
+  Type type;
+  nl::models::WeightInit init;
+};
+llvm::StringMap<PlainWeight> findWeights(func::FuncOp plain) {
+  llvm::StringMap<PlainWeight> weights;
   for (unsigned index = 0; index < plain.getNumArguments(); ++index)
     if (auto name = plain.getArgAttrOfType<StringAttr>(index, "nl.weight"))
-      weights[name.getValue()] = plain.getArgument(index).getType();
+      weights[name.getValue()] = {plain.getArgument(index).getType(),
+                                  nl::models::getWeightInit(plain, index)};
   return weights;
 }
 
@@ -80,7 +86,7 @@ llvm::Error hope::models::writeInitialState(
     StringRef path, func::FuncOp streaming, func::FuncOp plain, int64_t batch,
     const nl::models::SeededWeights &generator) {
   llvm::StringMap<std::string> sources = findSources(streaming, plain);
-  llvm::StringMap<Type> weights = findWeights(plain);
+  llvm::StringMap<PlainWeight> weights = findWeights(plain);
   llvm::Expected<hope::TensorMap> map =
       toLLVMExpected(hope::TensorMap::create());
   if (!map)
@@ -104,12 +110,13 @@ llvm::Error hope::models::writeInitialState(
     auto weight = weights.find(name.getValue());
     auto initial = [&]() -> llvm::Expected<hope::Tensor> {
       // A learnt parameter: the weight the frozen model would take.
-      if (weight != weights.end() && weight->second == type) {
+      if (weight != weights.end() && weight->second.type == type) {
+        const nl::models::WeightInit &init = weight->second.init;
         if (element.isF64())
           return toLLVMExpected(hope::Tensor::fromValues<double>(
-              shape, generator.generateF64(name.getValue(), shape)));
+              shape, generator.generateF64(name.getValue(), shape, init)));
         return toLLVMExpected(hope::Tensor::fromValues<float>(
-            shape, generator.generateF32(name.getValue(), shape)));
+            shape, generator.generateF32(name.getValue(), shape, init)));
       }
       // No token seen before the first piece (nl-build-test-time-learning).
       if (name.getValue() == "cms_last_token" && element.isInteger(64))
@@ -125,9 +132,15 @@ llvm::Error hope::models::writeInitialState(
       if (shape.empty() || !type.isDynamicDim(0))
         return fail("state '" + name.getValue() + "' has no batch dimension");
       ArrayRef<int64_t> weightShape = ArrayRef<int64_t>(shape).drop_front();
+      auto sourceWeight = weights.find(source->second);
+      nl::models::WeightInit init = sourceWeight == weights.end()
+                                        ? nl::models::WeightInit()
+                                        : sourceWeight->second.init;
       if (element.isF64())
-        return repeat(shape, generator.generateF64(source->second, weightShape));
-      return repeat(shape, generator.generateF32(source->second, weightShape));
+        return repeat(shape, generator.generateF64(source->second, weightShape,
+                                                   init));
+      return repeat(shape, generator.generateF32(source->second, weightShape,
+                                                 init));
     };
     llvm::Expected<hope::Tensor> tensor = initial();
     if (!tensor)

@@ -46,6 +46,8 @@ unsigned Overrides::getGiven() const {
   given |= memoryEtaScale ? kMemoryEtaScale : 0;
   given |= linearOutputMemory ? kMemoryModel : 0;
   given |= targetOuterGradient ? kTargetOuterGradient : 0;
+  given |= tokenShiftConv ? kConvInit : 0;
+  given |= keyValueBranchScale ? kKeyValueBranchScale : 0;
   return given;
 }
 
@@ -97,6 +99,10 @@ llvm::StringRef hope::models::getOverrideFlag(Override override) {
     return "--memory-model";
   case kTargetOuterGradient:
     return "--target-outer-gradient";
+  case kConvInit:
+    return "--conv-init";
+  case kKeyValueBranchScale:
+    return "--kv-branch-scale";
   }
   return "?";
 }
@@ -237,7 +243,7 @@ static SelfModifyingTitansConfig getTinySelfModifyingTitans() {
 }
 
 /// --retention-bias, --normalize-values, --bounded-eta, --memory-eta-scale,
-/// --memory-model, --target-outer-gradient.
+/// --memory-model, --target-outer-gradient, --conv-init, --kv-branch-scale.
 static void applyRateOverrides(SelfModifyingTitansConfig &titans,
                                const Overrides &overrides) {
   titans.retentionBias =
@@ -251,6 +257,10 @@ static void applyRateOverrides(SelfModifyingTitansConfig &titans,
       overrides.linearOutputMemory.value_or(titans.linearOutputMemory);
   titans.targetOuterGradient =
       overrides.targetOuterGradient.value_or(titans.targetOuterGradient);
+  titans.tokenShiftConv =
+      overrides.tokenShiftConv.value_or(titans.tokenShiftConv);
+  titans.keyValueBranchScale =
+      overrides.keyValueBranchScale.value_or(titans.keyValueBranchScale);
 }
 
 static void applyOverrides(SelfModifyingTitansConfig &titans,
@@ -282,6 +292,17 @@ checkFrozenMemories(const SelfModifyingTitansConfig &titans,
   return std::nullopt;
 }
 
+/// --conv-init and --kv-branch-scale initialise weights of self-modifying
+/// Titans, which --mixer=attention does not have.
+static std::optional<std::string>
+checkInitOptions(const SelfModifyingTitansConfig &titans, HopeMixer mixer) {
+  if (mixer == HopeMixer::Attention &&
+      (titans.tokenShiftConv || titans.keyValueBranchScale != 1.0))
+    return std::string("--conv-init, --kv-branch-scale: --mixer=attention has "
+                       "no convolution and no memories M_k, M_v");
+  return std::nullopt;
+}
+
 static std::optional<std::string>
 buildHopeBlockModel(StringRef config, const Overrides &overrides,
                     OpBuilder &builder, Location loc) {
@@ -303,6 +324,8 @@ buildHopeBlockModel(StringRef config, const Overrides &overrides,
   if (auto error = checkHeads(hope.titans.width, hope.titans.heads))
     return error;
   if (auto error = checkFrozenMemories(hope.titans, hope.mixer))
+    return error;
+  if (auto error = checkInitOptions(hope.titans, hope.mixer))
     return error;
   buildHopeBlock(builder, loc, hope);
   return std::nullopt;
@@ -358,6 +381,8 @@ buildHopeLMModel(StringRef config, const Overrides &overrides,
         return std::string("--streaming needs a key/value cache with "
                            "--mixer=attention, which is not written yet");
       if (auto error = checkFrozenMemories(titans, lm.block.mixer))
+        return error;
+      if (auto error = checkInitOptions(titans, lm.block.mixer))
         return error;
       lm.block.cmsLearningRate = overrides.cmsLearningRate.value_or(0.0);
       if (lm.block.cmsLearningRate > 0 &&

@@ -43,11 +43,14 @@ enum Override : unsigned {
   kMemoryEtaScale = 1 << 20,
   kMemoryModel = 1 << 21,
   kTargetOuterGradient = 1 << 22,
-  kLastOverride = kTargetOuterGradient,
-  /// The options of self-modifying Titans' rates, values, M_mem's model and
-  /// the targets' gradient.
+  kConvInit = 1 << 23,
+  kKeyValueBranchScale = 1 << 24,
+  kLastOverride = kKeyValueBranchScale,
+  /// The options of self-modifying Titans' rates, values, M_mem's model, the
+  /// targets' gradient and the initial weights.
   kSelfModifyingRates = kRetentionBias | kNormalizeValues | kBoundedEta |
-                        kMemoryEtaScale | kMemoryModel | kTargetOuterGradient,
+                        kMemoryEtaScale | kMemoryModel | kTargetOuterGradient |
+                        kConvInit | kKeyValueBranchScale,
 };
 
 /// The overrides given on the command line (unset: the config's value).
@@ -89,6 +92,12 @@ struct Overrides {
   /// hope-block, hope-lm, self-modifying-titans: the outer gradient flows
   /// through the targets (their stop-gradient cuts the inner objective only).
   std::optional<bool> targetOuterGradient;
+  /// hope-block, hope-lm, self-modifying-titans: the convolution starts as a
+  /// token shift.
+  std::optional<bool> tokenShiftConv;
+  /// hope-block, hope-lm, self-modifying-titans: mk_w2 and mv_w2 start at
+  /// their seeded values times this.
+  std::optional<double> keyValueBranchScale;
   /// memory-level: the whole level, from --memory-spec.
   std::optional<mlir::nl::models::MemoryLevelConfig> memorySpec;
 

@@ -20,10 +20,12 @@ llvm::Error hope::models::writeWeights(llvm::StringRef path,
     hope::Expected<hope::Tensor> tensor =
         weight.isF64 ? hope::Tensor::fromValues<double>(
                            weight.shape,
-                           generator.generateF64(weight.name, weight.shape))
+                           generator.generateF64(weight.name, weight.shape,
+                                                 weight.init))
                      : hope::Tensor::fromValues<float>(
                            weight.shape,
-                           generator.generateF32(weight.name, weight.shape));
+                           generator.generateF32(weight.name, weight.shape,
+                                                 weight.init));
     if (!tensor)
       return toLLVMError(tensor.takeError());
     if (hope::Error error = map->set(weight.name, *tensor))
@@ -49,7 +51,7 @@ void hope::models::listWeights(llvm::raw_ostream &os,
        << (weight.isF64 ? "f64" : "f32") << "  "
        << llvm::left_justify(shape, shapeWidth) << "  "
        << llvm::left_justify(getWeightKindName(kind), 10) << "  "
-       << describeWeightInit(kind, weight.shape) << "\n";
+       << describeWeightInit(kind, weight.shape, weight.init) << "\n";
   }
 }
 

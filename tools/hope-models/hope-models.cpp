@@ -184,6 +184,19 @@ cl::opt<bool> targetOuterGradient(
              "only; the outer gradient flows through them into v (default: "
              "cut for both)"),
     cl::cat(overrideCategory));
+cl::opt<std::string> convInit(
+    "conv-init",
+    cl::desc("hope-block, hope-lm, self-modifying-titans: the causal "
+             "convolution's initial taps: seeded (N(0, 1/W^2), default) or "
+             "token-shift (even channels the previous token, odd ones the "
+             "current one; recorded as nl.init on `conv`)"),
+    cl::value_desc("seeded|token-shift"), cl::cat(overrideCategory));
+cl::opt<double> keyValueBranchScale(
+    "kv-branch-scale",
+    cl::desc("hope-block, hope-lm, self-modifying-titans: M_k's and M_v's "
+             "output matrices (mk_w2, mv_w2) start at their seeded values "
+             "times this (default 1; recorded as nl.init_scale)"),
+    cl::value_desc("x"), cl::cat(overrideCategory));
 cl::opt<bool> streaming(
     "streaming",
     cl::desc("hope-block, hope-lm: the streaming form: memory states, their "
@@ -247,7 +260,10 @@ std::string getOverview() {
         "declared; norm scales are 1,\nconv kernels N(0, 1/W^2), matrices "
         "N(0, 1/fan_in), norm gammas (*gamma) and other vectors N(0, 0.01), "
         "from\nPhilox4x32-10 keyed "
-        "by (seed, name) (models/include/nl/Models/SeededWeights.h).\n";
+        "by (seed, name) (models/include/nl/Models/SeededWeights.h).\n"
+        "An argument's nl.init = \"token_shift\" (--conv-init=token-shift) "
+        "starts a convolution as a\ntoken shift; nl.init_scale = s "
+        "(--kv-branch-scale) multiplies its values by s.\n";
   return text;
 }
 
@@ -325,6 +341,18 @@ std::optional<std::string> parseOverrides(const ModelInfo &model,
   }
   if (targetOuterGradient.getNumOccurrences())
     overrides.targetOuterGradient = targetOuterGradient.getValue();
+  if (convInit.getNumOccurrences()) {
+    if (convInit != "seeded" && convInit != "token-shift")
+      return "unknown --conv-init '" + convInit +
+             "'; initialisations: seeded, token-shift";
+    overrides.tokenShiftConv = convInit == "token-shift";
+  }
+  if (keyValueBranchScale.getNumOccurrences()) {
+    if (!std::isfinite(keyValueBranchScale))
+      return "--kv-branch-scale must be finite, got " +
+             std::to_string(keyValueBranchScale);
+    overrides.keyValueBranchScale = keyValueBranchScale;
+  }
   if (mixer.getNumOccurrences()) {
     if (mixer == "titans")
       overrides.mixer = mlir::nl::models::HopeMixer::SelfModifyingTitans;
@@ -379,7 +407,8 @@ std::string describeCommand(const ModelInfo &model, const ConfigInfo &config) {
     if (size->getNumOccurrences())
       text += " --" + size->ArgStr.str() + "=" + std::to_string(*size);
   for (cl::opt<std::string> *option :
-       {&dtype, &readPoint, &linearize, &cmsVariant, &mixer, &memoryModel})
+       {&dtype, &readPoint, &linearize, &cmsVariant, &mixer, &memoryModel,
+        &convInit})
     if (option->getNumOccurrences())
       text += " --" + option->ArgStr.str() + "=" + option->getValue();
   if (streaming)
@@ -395,7 +424,8 @@ std::string describeCommand(const ModelInfo &model, const ConfigInfo &config) {
   if (memorySpec.getNumOccurrences())
     text += " --memory-spec=" + memorySpec;
   for (cl::opt<double> *scale :
-       {&maxLr, &etaScale, &cmsLearning, &retentionBias, &memoryEtaScale})
+       {&maxLr, &etaScale, &cmsLearning, &retentionBias, &memoryEtaScale,
+        &keyValueBranchScale})
     if (scale->getNumOccurrences())
       text += (" --" + scale->ArgStr + "=" +
                llvm::formatv("{0}", llvm::format("%g", scale->getValue())).str())

@@ -124,6 +124,8 @@ public:
 
 private:
   Error checkSignatures(StringRef path);
+  /// The manifest's `init` and `init_scale` of the forward's weights.
+  Error readWeightInits(const json::Object &forwardEntry, StringRef path);
   Error bindWeights();
 
   hope::Module module;
@@ -134,6 +136,7 @@ private:
   std::string modelFingerprint, trainingOptions;
   std::vector<hope::Tensor> tensors;
   std::vector<WeightBuffer> buffers;
+  StringMap<mlir::nl::models::WeightInit> weightInits;
 };
 
 Expected<std::unique_ptr<TrainingSession>>
@@ -263,18 +266,62 @@ Error ArtifactSession::checkSignatures(StringRef path) {
     identity += "\n" + std::string(param.name) + " " + describe(param);
   modelFingerprint = "xxh3-64:" + utohexstr(xxh3_64bits(identity), true, 16);
 
-  // The optimizer options train_step was compiled with, for the record (the
-  // runtime validated the manifest when it loaded the artifact).
-  if (Expected<json::Value> manifest = json::parse(module.manifest())) {
-    const json::Object *root = manifest->getAsObject();
-    const json::Array *entries = root ? root->getArray("entry_points") : nullptr;
-    for (const json::Value &entry : entries ? *entries : json::Array())
-      if (const json::Object *object = entry.getAsObject())
-        if (object->getString("name") == kTrainStepName)
-          if (const json::Value *train = object->get("train"))
-            trainingOptions = formatv("{0}", *train).str();
-  } else {
-    consumeError(manifest.takeError());
+  // The optimizer options train_step was compiled with, for the record, and
+  // the forward's weights' initialisations (the runtime validated the rest of
+  // the manifest when it loaded the artifact).
+  Expected<json::Value> manifest = json::parse(module.manifest());
+  if (!manifest)
+    return fail("its manifest is not JSON: " + toString(manifest.takeError()));
+  const json::Object *root = manifest->getAsObject();
+  const json::Array *entries = root ? root->getArray("entry_points") : nullptr;
+  for (const json::Value &entry : entries ? *entries : json::Array()) {
+    const json::Object *object = entry.getAsObject();
+    if (!object)
+      continue;
+    if (object->getString("name") == kTrainStepName)
+      if (const json::Value *train = object->get("train"))
+        trainingOptions = formatv("{0}", *train).str();
+    if (object->getString("name") == forwardName)
+      if (Error error = readWeightInits(*object, path))
+        return error;
+  }
+  return Error::success();
+}
+
+Error ArtifactSession::readWeightInits(const json::Object &forwardEntry,
+                                       StringRef path) {
+  using namespace mlir::nl::models;
+  const json::Array *inputs = forwardEntry.getArray("inputs");
+  for (const json::Value &input : inputs ? *inputs : json::Array()) {
+    const json::Object *spec = input.getAsObject();
+    if (!spec || spec->getString("role") != "weight")
+      continue;
+    std::string name = spec->getString("name").value_or("").str();
+    auto fail = [&](const Twine &why) {
+      return createStringError(path + ": the weight '" + name + "' " + why +
+                               " (docs/artifact-abi.md, \"Manifest\")");
+    };
+    WeightInit init;
+    if (const json::Value *rule = spec->get("init")) {
+      std::optional<InitRule> parsed =
+          rule->getAsString() ? parseInitRule(*rule->getAsString())
+                              : std::nullopt;
+      if (!parsed)
+        return fail("has an unknown init " + formatv("{0}", *rule).str());
+      init.rule = *parsed;
+    }
+    if (const json::Value *scale = spec->get("init_scale")) {
+      if (!scale->getAsNumber())
+        return fail("has an init_scale that is not a number");
+      init.scale = *scale->getAsNumber();
+    }
+    std::vector<int64_t> shape;
+    if (const json::Array *sizes = spec->getArray("shape"))
+      for (const json::Value &size : *sizes)
+        shape.push_back(size.getAsInteger().value_or(-1));
+    if (std::optional<std::string> why = checkWeightInit(init, shape))
+      return fail("cannot be initialised so: " + *why);
+    weightInits[name] = init;
   }
   return Error::success();
 }
@@ -296,7 +343,8 @@ Error ArtifactSession::bindWeights() {
     buffers.push_back({param.name, param.dtype, shape,
                        forwardWeights.contains(param.name),
                        static_cast<char *>(tensor->data()),
-                       size_t(tensor->numel()) * getElementSize(param.dtype)});
+                       size_t(tensor->numel()) * getElementSize(param.dtype),
+                       weightInits.lookup(param.name)});
     tensors.push_back(std::move(*tensor));
   }
   return Error::success();

@@ -18,12 +18,17 @@ Error seedWeights(ArrayRef<WeightBuffer> weights, uint64_t seed) {
     std::memset(weight.data, 0, weight.bytes);
     if (!weight.isParameter)
       continue;
+    if (std::optional<std::string> why =
+            mlir::nl::models::checkWeightInit(weight.init, weight.shape))
+      return createStringError("cannot seed the parameter '" + weight.name +
+                               "': " + *why);
     if (weight.dtype == HOPE_DTYPE_F32) {
-      std::vector<float> values = generator.generateF32(weight.name, weight.shape);
+      std::vector<float> values =
+          generator.generateF32(weight.name, weight.shape, weight.init);
       std::memcpy(weight.data, values.data(), weight.bytes);
     } else if (weight.dtype == HOPE_DTYPE_F64) {
       std::vector<double> values =
-          generator.generateF64(weight.name, weight.shape);
+          generator.generateF64(weight.name, weight.shape, weight.init);
       std::memcpy(weight.data, values.data(), weight.bytes);
     } else {
       return createStringError("cannot seed the parameter '" + weight.name +

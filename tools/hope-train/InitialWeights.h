@@ -1,8 +1,8 @@
 //===- InitialWeights.h - the weights a run starts from ---------*- C++ -*-===//
 //
-// Parameters from a safetensors file (--init) or seeded from their names and
-// shapes (nl/Models/SeededWeights.h, the same values as `hope-models
-// --weights-out --seed`); optimizer states always start at zero.
+// Parameters from a safetensors file (--init) or seeded from their names,
+// shapes and initialisations (nl/Models/SeededWeights.h, the same values as
+// `hope-models --weights-out --seed`); optimizer states always start at zero.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,7 +13,7 @@
 
 namespace hope::train {
 
-/// Seeds every parameter and zeroes every optimizer state.
+/// Seeds every parameter (by its `init`) and zeroes every optimizer state.
 llvm::Error seedWeights(llvm::ArrayRef<WeightBuffer> weights, uint64_t seed);
 
 /// Reads every parameter from `path` (it must hold each with the model's

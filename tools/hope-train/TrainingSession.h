@@ -15,6 +15,8 @@
 #include "Tasks.h"
 #include "TensorFile.h"
 
+#include "nl/Models/SeededWeights.h"
+
 #include <string>
 #include <vector>
 
@@ -31,6 +33,9 @@ struct WeightBuffer {
   /// The elements, dense and row-major, which a step updates in place.
   char *data;
   size_t bytes;
+  /// How a seeded start initialises a parameter (the manifest's `init` and
+  /// `init_scale`).
+  mlir::nl::models::WeightInit init = {};
 
   llvm::MutableArrayRef<char> span() const { return {data, bytes}; }
   TensorView view() const { return {name, dtype, shape, {data, bytes}}; }

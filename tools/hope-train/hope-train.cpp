@@ -112,7 +112,8 @@ static cl::opt<int64_t>
 static cl::opt<std::string>
     initPath("init",
              cl::desc("Initial parameters (safetensors; default: seeded from "
-                      "their names and shapes, as hope-models --weights-out)"),
+                      "their names, shapes and the manifest's init and init_scale, "
+                      "as hope-models --weights-out)"),
              cl::value_desc("file"), cl::cat(category));
 static cl::opt<std::string> checkpointDir(
     "checkpoint-dir",

@@ -37,6 +37,9 @@ Object train::describeTrainStep(const TrainEntry &entry) {
   for (const StateArgument &state : entry.states) {
     Object spec = entry.weights[state.weight].spec;
     spec["name"] = state.name;
+    // Optimizer states start at zero, not as their parameter.
+    spec.erase("init");
+    spec.erase("init_scale");
     inputs.push_back(updated(std::move(spec)));
   }
   Array outputs;

@@ -3,6 +3,10 @@
 #include "TensorFile.h"
 #include "TestUtil.h"
 
+#include "nl/Models/SeededWeights.h"
+
+#include <cstring>
+
 #include "llvm/Support/Program.h"
 
 using hope::test::TempDir;
@@ -171,6 +175,34 @@ TEST_F(HopeTrainArtifact, TrainsExportsAndResumesBitIdentically) {
       hope::train::readTensorFile(dir.path("init.safetensors"), true);
   ASSERT_TRUE(original && copy);
   EXPECT_EQ(copy->tensors[0].bytes, original->tensors[0].bytes);
+}
+
+// Seeded parameters follow the manifest's init and init_scale (what
+// hope-compile copies from nl.init, nl.init_scale): the table starts as a
+// token shift times 2, the values SeededWeights gives hope-models.
+TEST_F(HopeTrainArtifact, SeedsByTheManifestsInitialisation) {
+  Result seeded = run(with(args("seeded", 0, HOPE_TRAIN_INITIALISED),
+                           {"--export=" + dir.path("seeded.safetensors")}));
+  ASSERT_EQ(seeded.code, 0) << seeded.err;
+  llvm::Expected<hope::train::TensorFile> file =
+      hope::train::readTensorFile(dir.path("seeded.safetensors"), true);
+  ASSERT_TRUE(bool(file)) << llvm::toString(file.takeError());
+  ASSERT_EQ(file->tensors.size(), 1u);
+  std::vector<float> expected = mlir::nl::models::SeededWeights(0).generateF32(
+      "table", {16, 16},
+      {mlir::nl::models::InitRule::TokenShift, /*scale=*/2.0});
+  ASSERT_EQ(file->tensors[0].bytes.size(), expected.size() * sizeof(float));
+  std::vector<float> values(expected.size());
+  std::memcpy(values.data(), file->tensors[0].bytes.data(),
+              file->tensors[0].bytes.size());
+  EXPECT_EQ(values, expected);
+  EXPECT_EQ(values[14], 2.0f); // channel 0: the previous token's tap
+  EXPECT_EQ(values[16 + 15], 2.0f); // channel 1: the current token's
+
+  std::string message = error(args("bad", 0, HOPE_TRAIN_BAD_INIT));
+  EXPECT_EQ(message, std::string(HOPE_TRAIN_BAD_INIT) +
+                         ": the weight 'table' has an unknown init "
+                         "\"spiral\" (docs/artifact-abi.md, \"Manifest\")");
 }
 
 TEST_F(HopeTrainArtifact, NaNStopsAndKeepsTheLastGoodCheckpoint) {

@@ -41,7 +41,14 @@ def NL_Dialect : Dialect {
     (data the caller gives), `{nl.weight = "w_k"}` (bound from a weights
     file by that name), `{nl.state = "M_k.W_1"}` (a level's state carried
     between streaming calls); results: `{nl.output = "y"}` or
-    `{nl.state = "..."}`.
+    `{nl.state = "..."}`. A weight may say how it starts, for the tools
+    that seed weights (hope-models --weights-out, hope-train) and the
+    manifest's `init` and `init_scale`: `{nl.init = "token_shift"}` (a
+    causal convolution [D, W], W >= 2, starts as a token shift: even
+    channels take the previous token, odd ones the current one) or
+    `"seeded"` (the default), and `{nl.init_scale = 4.0 : f64}` (the
+    values times 4). The dialect checks that they sit on a weight of static
+    shape that the rule fits and that the scale is a finite float.
 
     **Conventions.** Sequences of model width are `tensor<B x T x D>`; per-head
     sequences are `tensor<B x H x T x d>`; per-token rates are

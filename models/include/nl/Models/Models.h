@@ -59,6 +59,16 @@ struct SelfModifyingTitansConfig {
   /// and the memories' initial states (without it, M_v gets no outer
   /// gradient at all, since v only feeds the targets).
   bool targetOuterGradient = false;
+  /// The causal convolution `conv` starts as a token shift (`nl.init =
+  /// "token_shift"`, nl/Models/SeededWeights.h: even channels the previous
+  /// token, odd ones the current one) instead of seeded N(0, 1/W^2) taps,
+  /// which mix the window's tokens in every channel.
+  bool tokenShiftConv = false;
+  /// M_k's and M_v's output matrices (`mk_w2`, `mv_w2`) start at their seeded
+  /// values times this (`nl.init_scale`). With their identity skip, k and v
+  /// start nearly equal (both ~x), so M_mem's first writes carry little; a
+  /// larger branch makes them differ from the start.
+  double keyValueBranchScale = 1.0;
   /// Activation of the memory MLPs (nested-learning: GELU).
   Activation activation = Activation::SiLU;
   /// Epsilon of the L2 normalisation of q and k (nested-learning: 1e-6).

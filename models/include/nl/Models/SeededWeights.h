@@ -38,6 +38,16 @@
 // - vector (any other tensor of rank <= 1, e.g. a bias, and a norm's gamma,
 //   the scale minus 1, of any rank: a name ending in "gamma"): N(0, 0.01).
 //
+// A weight's own initialisation (WeightInit: the argument attributes
+// `nl.init` and `nl.init_scale` of the model IR, the manifest's `init` and
+// `init_scale`) replaces or scales its kind's values:
+// - rule "token_shift" (a depthwise causal convolution [D, W], W >= 2): the
+//   convolution starts as a token shift: even channels take the previous
+//   token (tap W-2 is 1), odd channels the current one (tap W-1 is 1), every
+//   other tap 0; no random values;
+// - scale s: every value of the rule (std * z_i, or a tap) times s in
+//   binary64 (default 1).
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef NL_MODELS_SEEDEDWEIGHTS_H
@@ -48,6 +58,8 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
 
 namespace mlir::nl::models {
@@ -91,18 +103,49 @@ double getWeightStd(WeightKind kind, llvm::ArrayRef<int64_t> shape);
 /// "ones", "N(0, 1/64)", ...: the rule, for listings.
 std::string describeWeightInit(WeightKind kind, llvm::ArrayRef<int64_t> shape);
 
+/// How a weight starts beside its kind's rule (see the file comment).
+enum class InitRule { Seeded, TokenShift };
+
+struct WeightInit {
+  InitRule rule = InitRule::Seeded;
+  double scale = 1.0;
+
+  bool isDefault() const { return rule == InitRule::Seeded && scale == 1.0; }
+};
+
+/// The argument attributes of a weight in the model IR that record its
+/// initialisation (the nl dialect verifies them): the rule's name, a string,
+/// and the scale, a float. The manifest's keys drop the "nl." prefix.
+inline constexpr llvm::StringLiteral kInitRuleAttrName = "nl.init";
+inline constexpr llvm::StringLiteral kInitScaleAttrName = "nl.init_scale";
+
+/// "seeded", "token_shift".
+llvm::StringRef getInitRuleName(InitRule rule);
+std::optional<InitRule> parseInitRule(llvm::StringRef name);
+/// Why `init` cannot initialise a tensor of `shape` (a token shift needs
+/// [D, W] with W >= 2; a scale must be finite), or nullopt when it can.
+std::optional<std::string> checkWeightInit(const WeightInit &init,
+                                           llvm::ArrayRef<int64_t> shape);
+/// describeWeightInit with the weight's own initialisation: "token shift",
+/// "N(0, 1/16) x 4", ...
+std::string describeWeightInit(WeightKind kind, llvm::ArrayRef<int64_t> shape,
+                               const WeightInit &init);
+
 /// The initial weights of one seed.
 class SeededWeights {
 public:
   explicit SeededWeights(uint64_t seed) : seed(seed) {}
   uint64_t getSeed() const { return seed; }
 
-  /// The tensor `name` of `shape`, row-major, initialised by its kind.
+  /// The tensor `name` of `shape`, row-major, initialised by its kind and
+  /// `init` (which checkWeightInit must accept).
   std::vector<double> generateF64(llvm::StringRef name,
-                                  llvm::ArrayRef<int64_t> shape) const;
+                                  llvm::ArrayRef<int64_t> shape,
+                                  const WeightInit &init = {}) const;
   /// The same values rounded to float.
   std::vector<float> generateF32(llvm::StringRef name,
-                                 llvm::ArrayRef<int64_t> shape) const;
+                                 llvm::ArrayRef<int64_t> shape,
+                                 const WeightInit &init = {}) const;
 
 private:
   uint64_t seed;

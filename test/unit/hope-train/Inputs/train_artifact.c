@@ -8,7 +8,9 @@
 |* updating "table" and "table.sgd_momentum" in place.                       *|
 |* TRAIN_VARIANT: 0 good (vocabulary 16), 1 poisoned (writes a NaN into the  *|
 |* table at step 3), 2 another model (vocabulary 12), 3 the inference         *|
-|* artifact of the good one (no train_step: what --export's file is for).   *|
+|* artifact of the good one (no train_step: what --export's file is for),    *|
+|* 4 the good one whose table starts as a token shift times 2 (the         *|
+|* manifest's init, init_scale), 5 one with an unknown init.               *|
 |* TRAIN_TRIPLE (from CMake) is the host's triple.                           *|
 \*===----------------------------------------------------------------------===*/
 
@@ -30,6 +32,15 @@
 #define VOCAB_TEXT "16"
 #endif
 
+/* The table's initialisation in the manifest (docs/artifact-abi.md). */
+#if TRAIN_VARIANT == 4
+#define TABLE_INIT ", \"init\": \"token_shift\", \"init_scale\": 2"
+#elif TRAIN_VARIANT == 5
+#define TABLE_INIT ", \"init\": \"spiral\""
+#else
+#define TABLE_INIT ""
+#endif
+
 /* clang-format off */
 #if TRAIN_VARIANT == 3
 #define TRAIN_STEP_MANIFEST ""
@@ -41,7 +52,7 @@
 "    {\"name\": \"targets\", \"role\": \"input\", \"dtype\": \"i64\", \"shape\": [\"B\", \"T\"]},\n" \
 "    {\"name\": \"learning_rate\", \"role\": \"input\", \"dtype\": \"f32\", \"shape\": []},\n" \
 "    {\"name\": \"step\", \"role\": \"input\", \"dtype\": \"i64\", \"shape\": []},\n" \
-"    {\"name\": \"table\", \"role\": \"weight\", \"dtype\": \"f32\", \"shape\": [" VOCAB_TEXT ", " VOCAB_TEXT "], \"updated\": true},\n" \
+"    {\"name\": \"table\", \"role\": \"weight\", \"dtype\": \"f32\", \"shape\": [" VOCAB_TEXT ", " VOCAB_TEXT "], \"updated\": true" TABLE_INIT "},\n" \
 "    {\"name\": \"table.sgd_momentum\", \"role\": \"weight\", \"dtype\": \"f32\", \"shape\": [" VOCAB_TEXT ", " VOCAB_TEXT "], \"updated\": true}],\n" \
 "   \"outputs\": [\n" \
 "    {\"name\": \"loss\", \"role\": \"output\", \"dtype\": \"f32\", \"shape\": []},\n" \
@@ -54,7 +65,7 @@ const char hope_manifest[] =
 "  {\"name\": \"bigram\",\n"
 "   \"inputs\": [\n"
 "    {\"name\": \"tokens\", \"role\": \"input\", \"dtype\": \"i64\", \"shape\": [\"B\", \"T\"]},\n"
-"    {\"name\": \"table\", \"role\": \"weight\", \"dtype\": \"f32\", \"shape\": [" VOCAB_TEXT ", " VOCAB_TEXT "]}],\n"
+"    {\"name\": \"table\", \"role\": \"weight\", \"dtype\": \"f32\", \"shape\": [" VOCAB_TEXT ", " VOCAB_TEXT "]" TABLE_INIT "}],\n"
 "   \"outputs\": [\n"
 "    {\"name\": \"logits\", \"role\": \"output\", \"dtype\": \"f32\", \"shape\": [\"B\", \"T\", " VOCAB_TEXT "]}]}" TRAIN_STEP_MANIFEST "]}\n";
 /* clang-format on */
