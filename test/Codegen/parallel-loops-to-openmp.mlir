@@ -80,9 +80,9 @@ func.func @stack(%a: memref<8xf32>) {
 // CHECK-LABEL: func.func @dynamic
 // CHECK: omp.parallel {
 // SMALL-LABEL: func.func @dynamic
+// SMALL-NEXT: %[[ALL:.*]] = call @omp_get_max_threads() : () -> i32
 // SMALL: %[[WORK:.*]] = arith.muli %{{.*}}, %c3 : index
 // SMALL: %[[ENOUGH:.*]] = arith.cmpi uge, %[[WORK]], %c65536 : index
-// SMALL: %[[ALL:.*]] = call @omp_get_max_threads() : () -> i32
 // SMALL: %[[N:.*]] = arith.select %[[ENOUGH]], %[[ALL]], %c1_i32 : i32
 // SMALL-NEXT: omp.parallel num_threads(%[[N]] : i32) {
 func.func @dynamic(%a: memref<?x64xf32>) {
@@ -92,6 +92,33 @@ func.func @dynamic(%a: memref<?x64xf32>) {
   scf.parallel (%i) = (%c0) to (%n) step (%c1) {
     %x = memref.load %a[%i, %c0] : memref<?x64xf32>
     memref.store %x, %a[%i, %c1] : memref<?x64xf32>
+    scf.reduce
+  }
+  return
+}
+
+// Two such nests ask the runtime for its thread count once, at the
+// function's entry.
+// SMALL-LABEL: func.func @dynamic_twice
+// SMALL-NEXT: %[[ALL:.*]] = call @omp_get_max_threads() : () -> i32
+// SMALL-NOT: call @omp_get_max_threads
+// SMALL: arith.select %{{.*}}, %[[ALL]], %c1_i32{{.*}} : i32
+// SMALL-NOT: call @omp_get_max_threads
+// SMALL: arith.select %{{.*}}, %[[ALL]], %c1_i32{{.*}} : i32
+// SMALL-NOT: call @omp_get_max_threads
+// SMALL: return
+func.func @dynamic_twice(%a: memref<?x64xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %a, %c0 : memref<?x64xf32>
+  scf.parallel (%i) = (%c0) to (%n) step (%c1) {
+    %x = memref.load %a[%i, %c0] : memref<?x64xf32>
+    memref.store %x, %a[%i, %c1] : memref<?x64xf32>
+    scf.reduce
+  }
+  scf.parallel (%i) = (%c0) to (%n) step (%c1) {
+    %x = memref.load %a[%i, %c1] : memref<?x64xf32>
+    memref.store %x, %a[%i, %c0] : memref<?x64xf32>
     scf.reduce
   }
   return

@@ -101,12 +101,14 @@ static const CompilePhase kCPUPhases[] = {
        split.maxOps = options.maxOpsPerFunction;
        pm.addPass(createNLSplitLargeFunctions(split));
      }},
-    {"loops", "linalg ops lowered to loops, the outer ones parallel",
+    {"loops", "linalg ops lowered to loops, the outer ones parallel (chunk "
+              "loops over (batch, head))",
      [](OpPassManager &pm, const CompileOptions &options) {
        CPUTarget target = CPUTarget::fromFacts(options.target);
        addPipeline(pm, "scf-forall-to-parallel,"
                        "func.func(convert-linalg-to-parallel-loops),"
                        "canonicalize,cse");
+       pm.addPass(createNLHeadParallelChunkLoops());
        pm.addPass(createNLOuterParallelLoops());
        NLLowerVectorOpsOptions vectors;
        if (target.vectorRegisterBytes() >= 64)

@@ -14,6 +14,7 @@
 #include "mlir/Dialect/OpenMP/OpenMPDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 
 namespace mlir::nl {
 #define GEN_PASS_DEF_NLPARALLELLOOPSTOOPENMP
@@ -47,8 +48,8 @@ Value queryIndex(OpBuilder &builder, Location loc, func::FuncOp query) {
 /// A nest whose iterations do less than `minWork` operations in all (its
 /// trip counts known only at run time) runs on one thread.
 void lowerToThreads(scf::ParallelOp loop, func::FuncOp threadNum,
-                    func::FuncOp numThreads, func::FuncOp maxThreads,
-                    int64_t minWork) {
+                    func::FuncOp numThreads,
+                    function_ref<Value()> maxThreads, int64_t minWork) {
   OpBuilder builder(loop);
   Location loc = loop.getLoc();
   auto constant = [&](int64_t value) -> Value {
@@ -78,7 +79,7 @@ void lowerToThreads(scf::ParallelOp loop, func::FuncOp threadNum,
                                        constant(perIteration));
     Value enough = arith::CmpIOp::create(builder, loc, arith::CmpIPredicate::uge,
                                          work, constant(minWork));
-    Value all = func::CallOp::create(builder, loc, maxThreads).getResult(0);
+    Value all = maxThreads();
     Value single = arith::ConstantIntOp::create(builder, loc, 1, 32);
     region.getNumThreadsMutable().assign(
         arith::SelectOp::create(builder, loc, enough, all, single));
@@ -143,8 +144,24 @@ struct ParallelLoopsToOpenMPPass
     func::FuncOp threadNum = runtimeQuery(module, "omp_get_thread_num");
     func::FuncOp numThreads = runtimeQuery(module, "omp_get_num_threads");
     func::FuncOp maxThreads = runtimeQuery(module, "omp_get_max_threads");
-    for (scf::ParallelOp loop : loops)
-      lowerToThreads(loop, threadNum, numThreads, maxThreads, minParallelWork);
+    // omp_get_max_threads() once per call of a function, at its entry:
+    // hundreds of run-time sized regions in a chunk loop would otherwise
+    // each ask the runtime.
+    DenseMap<Operation *, Value> maxThreadsOf;
+    for (scf::ParallelOp loop : loops) {
+      Operation *function = loop->getParentOfType<FunctionOpInterface>();
+      auto queryOnce = [&]() -> Value {
+        Value &count = maxThreadsOf[function];
+        if (!count) {
+          Block &entry = function->getRegion(0).front();
+          OpBuilder builder = OpBuilder::atBlockBegin(&entry);
+          count = func::CallOp::create(builder, function->getLoc(), maxThreads)
+                      .getResult(0);
+        }
+        return count;
+      };
+      lowerToThreads(loop, threadNum, numThreads, queryOnce, minParallelWork);
+    }
   }
 };
 

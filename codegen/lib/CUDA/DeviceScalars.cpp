@@ -14,7 +14,6 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "mlir/Transforms/RegionUtils.h"
 #include "llvm/ADT/SetVector.h"
 
@@ -45,16 +44,6 @@ llvm::SetVector<Operation *> collectDeviceScalars(Block &body) {
 }
 
 } // namespace
-
-Value nl::cuda::rootBuffer(Value value) {
-  while (Operation *def = value.getDefiningOp()) {
-    auto view = dyn_cast<ViewLikeOpInterface>(def);
-    if (!view)
-      break;
-    value = view.getViewSource();
-  }
-  return value;
-}
 
 void nl::cuda::wrapHostStores(Block &body) {
   SmallVector<memref::StoreOp> stores(body.getOps<memref::StoreOp>());

@@ -14,13 +14,16 @@
 #ifndef NL_CODEGEN_CUDA_DEVICESCALARS_H
 #define NL_CODEGEN_CUDA_DEVICESCALARS_H
 
+#include "../BufferAccess.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Support/LLVM.h"
 
 namespace mlir::nl::cuda {
 
-/// The buffer a view (subview, cast, reshape...) of it reads.
-Value rootBuffer(Value value);
+/// The buffer a view (subview, cast, reshape...) of it reads (shared with
+/// the CPU target's chunk-loop analysis).
+using mlir::nl::rootBuffer;
 
 /// Wraps every `memref.store` at the top level of `body` into a loop nest
 /// of one iteration, which becomes a kernel like any other loop nest.

@@ -206,6 +206,54 @@ def NLApproximateMath : Pass<"nl-approximate-math"> {
                            "mlir::vector::VectorDialect"];
 }
 
+def NLHeadParallelChunkLoops : Pass<"nl-head-parallel-chunk-loops"> {
+  let summary = "Run a memory's chunk loop once per (batch, head), in parallel";
+  let description = [{
+    For the CPU, after `convert-linalg-to-parallel-loops` and before
+    `nl-outer-parallel-loops`: a memory's chunk loop (an `scf.for` carrying
+    `[batch, heads, ...]` buffers and the ownership flags of buffer
+    deallocation) runs hundreds of small loop nests per chunk, each over
+    (batch, head, ...). Every (batch, head) of them is independent, so the
+    loop becomes one `scf.parallel` over (batch, head) with the whole chunk
+    loop inside it: each nest keeps only its iterations at that (batch,
+    head) (a guard, then its other dimensions), and each thread walks the
+    chunks of its own heads with their states in its cache. One OpenMP
+    region per loop instead of one per nest and chunk. The CUDA target
+    forms its memory stages on the same independence (one thread block per
+    (batch, head), `nl-cuda-form-kernels`).
+
+    Each (batch, head) runs its own copy of the loop's scalar code and
+    allocations (buffers of the full size, of which it touches its slice);
+    at the end it copies its slice of each result into a buffer allocated
+    before the parallel loop, which replaces the loop's result (owned: the
+    loop's ownership flags become true), and frees its own result unless
+    it is an initial state.
+
+    The loop is rewritten only when this is exact (otherwise it is left as
+    it is; `remarks` says why): every buffer that a nest writes, or whose
+    contents flow between iterations (carried, yielded, the initial
+    states), is touched only inside nests and there only at its (batch,
+    head) dimensions equal to two of the nest's induction variables (from
+    0, step 1; the same two for all buffers of a nest), through subviews,
+    reshapes and casts that keep those dimensions: dimensions 0 and 1 for
+    buffers of the caller and carried ones, any two (the same for all its
+    accesses) for a temporary of the iteration; buffers written outside
+    the nests are scratch allocated in the iteration; no nest has
+    reductions; the only call is MLIR's `dealloc_helper`; every ownership
+    flag starts false and every carried buffer the loop yields is one its
+    iterations allocated (so no thread frees a buffer of the caller).
+    Results are bitwise those of the serial loop: each element is computed
+    by the same operations in the same order.
+  }];
+  let options = [
+    Option<"remarks", "remarks", "bool", /*default=*/"false",
+           "Report each chunk loop as a remark: rewritten, or why not">,
+  ];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::memref::MemRefDialect",
+                           "mlir::scf::SCFDialect"];
+}
+
 def NLOuterParallelLoops : Pass<"nl-outer-parallel-loops"> {
   let summary = "Keep one level of parallel loops per loop nest, outside the vector loop";
   let description = [{
@@ -265,7 +313,8 @@ def NLParallelLoopsToOpenMP : Pass<"nl-parallel-loops-to-openmp",
     memory's per-head step in a chunk loop) and whose iterations do less
     than `min-parallel-work` operations each (as `nl-outer-parallel-loops`
     estimates them) gets a `num_threads` clause: all threads
-    (`omp_get_max_threads()`) when the iterations times that estimate reach
+    (`omp_get_max_threads()`, asked once per call of the function, at its
+    entry) when the iterations times that estimate reach
     `min-parallel-work`, else one, which runs the region without waking or
     waiting for the others.
   }];
