@@ -43,7 +43,8 @@ enum Override : unsigned {
   kMemoryEtaScale = 1 << 20,
   kMemoryModel = 1 << 21,
   kTargetOuterGradient = 1 << 22,
-  kLastOverride = kTargetOuterGradient,
+  kCmsSignal = 1 << 23,
+  kLastOverride = kCmsSignal,
   /// The options of self-modifying Titans' rates, values, M_mem's model and
   /// the targets' gradient.
   kSelfModifyingRates = kRetentionBias | kNormalizeValues | kBoundedEta |
@@ -73,6 +74,8 @@ struct Overrides {
   std::optional<bool> streaming;
   /// hope-lm: CMS test-time learning with this learning rate.
   std::optional<double> cmsLearningRate;
+  /// hope-lm: what the learning CMS blocks learn from (task or local).
+  std::optional<mlir::nl::CmsSignal> cmsSignal;
   /// hope-block, hope-lm, self-modifying-titans: no inner updates.
   std::optional<bool> frozenMemories;
   /// hope-block, hope-lm, self-modifying-titans: alpha = sigmoid(M_alpha(x) +

@@ -198,6 +198,12 @@ cl::opt<double> cmsLearning(
              "\"CMS test-time learning\"); their parameters, gradient sums "
              "and the last token become streaming states"),
     cl::value_desc("lr"), cl::cat(overrideCategory));
+cl::opt<std::string> cmsSignal(
+    "cms-signal",
+    cl::desc("hope-lm --cms-learning: what the CMS blocks learn from: task "
+             "(the language-model loss, default) or local (each block's MLP "
+             "branch regresses its input, #nl.l2<>; docs/training.md)"),
+    cl::value_desc("signal"), cl::cat(overrideCategory));
 cl::opt<double> maxLr("max-lr",
                       cl::desc("titans-memory: bound of the learning rate, "
                                "max_lr * sigmoid(W_lr x) (default 0.01; "
@@ -299,6 +305,11 @@ std::optional<std::string> parseOverrides(const ModelInfo &model,
              std::to_string(cmsLearning);
     overrides.cmsLearningRate = cmsLearning;
   }
+  if (cmsSignal.getNumOccurrences()) {
+    overrides.cmsSignal = nl::symbolizeCmsSignal(cmsSignal);
+    if (!overrides.cmsSignal || *overrides.cmsSignal == nl::CmsSignal::None)
+      return "unknown --cms-signal '" + cmsSignal + "'; signals: task, local";
+  }
   if (frozenMemories.getNumOccurrences())
     overrides.frozenMemories = frozenMemories.getValue();
   if (retentionBias.getNumOccurrences()) {
@@ -379,7 +390,8 @@ std::string describeCommand(const ModelInfo &model, const ConfigInfo &config) {
     if (size->getNumOccurrences())
       text += " --" + size->ArgStr.str() + "=" + std::to_string(*size);
   for (cl::opt<std::string> *option :
-       {&dtype, &readPoint, &linearize, &cmsVariant, &mixer, &memoryModel})
+       {&dtype, &readPoint, &linearize, &cmsVariant, &mixer, &memoryModel,
+        &cmsSignal})
     if (option->getNumOccurrences())
       text += " --" + option->ArgStr.str() + "=" + option->getValue();
   if (streaming)
@@ -587,6 +599,7 @@ int run() {
     Overrides plainOverrides = overrides;
     plainOverrides.streaming = false;
     plainOverrides.cmsLearningRate = std::nullopt; // its blocks are weights
+    plainOverrides.cmsSignal = std::nullopt;
     OwningOpRef<ModuleOp> plain = ModuleOp::create(loc);
     builder.setInsertionPointToEnd(plain->getBody());
     if (std::optional<std::string> error =
