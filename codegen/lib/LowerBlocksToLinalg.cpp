@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "nl/Codegen/CMSChain.h"
 #include "nl/Codegen/Passes.h"
 #include "nl/Codegen/TensorBuilders.h"
 #include "nl/IR/NLOps.h"
@@ -532,45 +533,11 @@ struct LowerFrozenCMS : OpRewritePattern<CMSOp> {
     if (op.getSignal() != CmsSignal::None)
       return rewriter.notifyMatchFailure(op, "learning CMS");
     Location loc = op.getLoc();
-    auto block = [&](Value x, unsigned l) -> Value {
-      ValueRange params = op.getParams().slice(3 * l, 3);
-      Value normed = RMSNormOp::create(rewriter, loc, x, params[0],
-                                       op.getEpsilonAttr());
-      Value hidden = LinearOp::create(rewriter, loc, normed, params[1]);
-      Value activated =
-          ActivationOp::create(rewriter, loc, op.getActivation(), hidden);
-      Value out = LinearOp::create(rewriter, loc, activated, params[2]);
-      return arith::AddFOp::create(rewriter, loc, x, out);
-    };
-    unsigned numBlocks = op.getChunks().size();
-    Value x = op.getInput();
-    if (op.getVariant() != CmsVariant::Independent) {
-      for (unsigned l = 0; l < numBlocks; ++l)
-        x = block(x, l);
-      rewriter.replaceOp(op, x);
-      return success();
-    }
-    // y = sum_l w_l block_l(x). w_l is read as an input of the product
-    // (the slice [l, l + 1) of the weights, contracted), not as a scalar
-    // captured by its body, so that nl-differentiate differentiates through
-    // it (test-time learning and training take VJPs of this IR).
-    TensorBuilder tb(rewriter, loc);
-    Value mix = op.getParams().back();
-    unsigned rank = cast<RankedTensorType>(op.getType()).getRank();
-    std::string dims = std::string("abcdefgh").substr(0, rank);
-    std::string spec = dims + ",z->" + dims;
-    Value sum;
-    for (unsigned l = 0; l < numBlocks; ++l) {
-      Value weight = tensor::ExtractSliceOp::create(
-          rewriter, loc, mix, ArrayRef<OpFoldResult>{rewriter.getIndexAttr(l)},
-          ArrayRef<OpFoldResult>{rewriter.getIndexAttr(1)},
-          ArrayRef<OpFoldResult>{rewriter.getIndexAttr(1)});
-      Value y = block(op.getInput(), l);
-      Value scaled = tb.einsum(spec, {y, weight});
-      sum = sum ? arith::AddFOp::create(rewriter, loc, sum, scaled).getResult()
-                : scaled;
-    }
-    rewriter.replaceOp(op, sum);
+    Value y = buildCMSChain(rewriter, loc, op, [&](Value x, unsigned l) {
+      Value branch = buildCMSBranch(rewriter, loc, op, x, l);
+      return arith::AddFOp::create(rewriter, loc, x, branch).getResult();
+    });
+    rewriter.replaceOp(op, y);
     return success();
   }
 };

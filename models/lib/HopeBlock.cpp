@@ -343,10 +343,12 @@ static Value hopeBlock(ModelBuilder &m, const HopeBlockConfig &config, Value x,
       builder, loc, x.getType(), builder.getStringAttr((scope + "cms").str()),
       x1, cmsParams, builder.getDenseI64ArrayAttr(config.cmsChunks),
       CmsVariantAttr::get(ctx, config.cmsVariant),
-      CmsSignalAttr::get(ctx, learns ? CmsSignal::Task : CmsSignal::None),
+      CmsSignalAttr::get(ctx, learns ? config.cmsSignal : CmsSignal::None),
       ActivationAttr::get(ctx, Activation::SiLU), /*epsilon=*/nullptr,
       /*lr=*/learns ? builder.getDenseF64ArrayAttr(rates) : nullptr,
-      /*local_objective=*/nullptr);
+      /*local_objective=*/learns && config.cmsSignal == CmsSignal::Local
+          ? L2ObjectiveAttr::get(ctx, Reduction::Sum, /*half=*/false)
+          : nullptr);
 }
 
 func::FuncOp mlir::nl::models::buildHopeBlock(OpBuilder &builder, Location loc,
@@ -384,36 +386,59 @@ std::string mlir::nl::models::getHopeLayerScope(int64_t layer) {
   return "layer" + std::to_string(layer) + ".";
 }
 
+/// The suffixes of a learnt parameter's states beside the parameter itself.
+static constexpr const char *kCmsStateSuffixes[] = {
+    ".initial_grad_sum", ".grad_sum", ".initial"}; // longest first
+static constexpr llvm::StringLiteral kLastTokenName = "cms_last_token";
+
 /// The states of CMS test-time learning, in order: every block's parameters
-/// (layer by layer), their gradient sums (`<name>.grad_sum`), the last token.
+/// (layer by layer), their gradient sums (`<name>.grad_sum`); with the
+/// nested CMS, every block's but the slowest meta-learnt initial state
+/// (`<name>.initial`) and its gradient sum (`<name>.initial_grad_sum`); the
+/// last token (signal = task).
 static SmallVector<std::string>
 getCmsLearningStateNames(const HopeLMConfig &config) {
-  SmallVector<std::string> params;
+  const HopeBlockConfig &block = config.block;
+  SmallVector<std::string> params, faster;
   for (int64_t layer = 0; layer < config.layers; ++layer)
-    for (size_t block = 0; block < config.block.cmsChunks.size(); ++block)
-      for (StringRef part : {"_norm", "_in", "_out"})
+    for (size_t index = 0; index < block.cmsChunks.size(); ++index)
+      for (StringRef part : {"_norm", "_in", "_out"}) {
         params.push_back(getHopeLayerScope(layer) + "cms" +
-                         std::to_string(block) + part.str());
+                         std::to_string(index) + part.str());
+        if (index + 1 < block.cmsChunks.size())
+          faster.push_back(params.back());
+      }
   SmallVector<std::string> names(params);
   for (const std::string &param : params)
     names.push_back(param + ".grad_sum");
-  names.push_back("cms_last_token");
+  if (block.cmsVariant == CmsVariant::Nested) {
+    for (const std::string &param : faster)
+      names.push_back(param + ".initial");
+    for (const std::string &param : faster)
+      names.push_back(param + ".initial_grad_sum");
+  }
+  if (block.cmsSignal == CmsSignal::Task)
+    names.push_back(kLastTokenName.str());
   return names;
 }
 
 /// Declares the states of CMS test-time learning. The parameters are
 /// declared as state arguments with the block's weights
-/// (addHopeBlockWeights); here: their gradient sums and the last token seen
-/// as arguments, or all of them as results.
+/// (addHopeBlockWeights); here: the other states as arguments, or all of
+/// them as results.
 static void addCmsLearningState(ModelBuilder &m, const HopeLMConfig &config,
                                 bool asResults) {
   const int64_t d = config.block.titans.width;
   const int64_t hidden = config.block.cmsHidden;
   for (const std::string &name : getCmsLearningStateNames(config)) {
-    StringRef base = StringRef(name).split(".grad_sum").first;
-    bool isSum = StringRef(name).ends_with(".grad_sum");
+    StringRef base = name;
+    for (const char *suffix : kCmsStateSuffixes)
+      if (base.ends_with(suffix)) {
+        base = base.drop_back(StringRef(suffix).size());
+        break;
+      }
     Type type;
-    if (name == "cms_last_token")
+    if (name == kLastTokenName)
       type = RankedTensorType::get({ModelBuilder::kDynamic, 1},
                                    m.getBuilder().getI64Type());
     else if (base.ends_with("_norm"))
@@ -424,7 +449,7 @@ static void addCmsLearningState(ModelBuilder &m, const HopeLMConfig &config,
       type = m.tensor({d, hidden});
     if (asResults)
       m.addResult(name, type, "state");
-    else if (isSum || name == "cms_last_token")
+    else if (base != name || name == kLastTokenName)
       m.addArgument(name, type, "state");
   }
 }
@@ -478,7 +503,7 @@ func::FuncOp mlir::nl::models::buildHopeLM(OpBuilder &builder, Location loc,
     results.push_back(position);
   }
   // The learning states pass through: nl-build-test-time-learning makes the
-  // loop that updates them (the CMS ops declare it: signal = task).
+  // loop that updates them (the CMS ops declare it: signal = task or local).
   if (learns)
     for (const std::string &stateName : getCmsLearningStateNames(config))
       results.push_back(m.arg(stateName));

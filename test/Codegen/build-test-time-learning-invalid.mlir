@@ -146,22 +146,89 @@ func.func @no_grad_sum(%tokens: tensor<?x?xi64> {nl.input = "tokens"},
 
 // -----
 
-// A local objective does not learn at test time yet.
-func.func @local_signal(%tokens: tensor<?x?xi64> {nl.input = "tokens"},
-                        %emb: tensor<3x2xf64> {nl.weight = "embedding"},
-                        %position: tensor<i64> {nl.state = "position"},
-                        %n: tensor<2xf64> {nl.state = "norm"},
-                        %i: tensor<2x2xf64> {nl.state = "in"},
-                        %o: tensor<2x2xf64> {nl.state = "out"},
-                        %last: tensor<?x1xi64> {nl.state = "cms_last_token"})
+// The learning CMS ops of a function share one signal.
+func.func @mixed_signals(%tokens: tensor<?x?xi64> {nl.input = "tokens"},
+                         %emb: tensor<3x2xf64> {nl.weight = "embedding"},
+                         %position: tensor<i64> {nl.state = "position"},
+                         %n: tensor<2xf64> {nl.state = "norm"},
+                         %i: tensor<2x2xf64> {nl.state = "in"},
+                         %o: tensor<2x2xf64> {nl.state = "out"},
+                         %last: tensor<?x1xi64> {nl.state = "cms_last_token"})
     -> (tensor<?x?x2xf64> {nl.output = "logits"},
         tensor<i64> {nl.state = "position"},
         tensor<2xf64> {nl.state = "norm"}, tensor<2x2xf64> {nl.state = "in"},
         tensor<2x2xf64> {nl.state = "out"},
         tensor<?x1xi64> {nl.state = "cms_last_token"}) {
   %x = nl.embedding %tokens, %emb : tensor<?x?xi64>, tensor<3x2xf64>
-  // expected-error @+1 {{nl-build-test-time-learning: only signal = task learns at test time yet}}
+  %y = nl.cms "cms" %x params(%n, %i, %o : tensor<2xf64>, tensor<2x2xf64>, tensor<2x2xf64>) {chunks = array<i64: 2>, variant = #nl.cms_variant<sequential>, signal = #nl.cms_signal<task>, activation = #nl.activation<silu>, lr = array<f64: 0.5>} : tensor<?x?x2xf64>
+  // expected-error @+1 {{nl-build-test-time-learning: the learning CMS ops of a function must share one signal (task or local)}}
+  %z = nl.cms "cms2" %y params(%n, %i, %o : tensor<2xf64>, tensor<2x2xf64>, tensor<2x2xf64>) {chunks = array<i64: 2>, variant = #nl.cms_variant<sequential>, signal = #nl.cms_signal<local>, local_objective = #nl.l2<>, activation = #nl.activation<silu>, lr = array<f64: 0.5>} : tensor<?x?x2xf64>
+  return %z, %position, %n, %i, %o, %last
+      : tensor<?x?x2xf64>, tensor<i64>, tensor<2xf64>, tensor<2x2xf64>,
+        tensor<2x2xf64>, tensor<?x1xi64>
+}
+
+// -----
+
+// A local objective needs the position (no last token: its loss needs no
+// later token).
+// expected-error @+1 {{nl-build-test-time-learning: a learning CMS needs the state 'position' (the streaming form)}}
+func.func @local_one_shot(%tokens: tensor<?x?xi64> {nl.input = "tokens"},
+                          %emb: tensor<3x2xf64> {nl.weight = "embedding"},
+                          %n: tensor<2xf64> {nl.state = "norm"},
+                          %i: tensor<2x2xf64> {nl.state = "in"},
+                          %o: tensor<2x2xf64> {nl.state = "out"})
+    -> (tensor<?x?x2xf64> {nl.output = "logits"},
+        tensor<2xf64> {nl.state = "norm"}, tensor<2x2xf64> {nl.state = "in"},
+        tensor<2x2xf64> {nl.state = "out"}) {
+  %x = nl.embedding %tokens, %emb : tensor<?x?xi64>, tensor<3x2xf64>
   %y = nl.cms "cms" %x params(%n, %i, %o : tensor<2xf64>, tensor<2x2xf64>, tensor<2x2xf64>) {chunks = array<i64: 2>, variant = #nl.cms_variant<sequential>, signal = #nl.cms_signal<local>, local_objective = #nl.l2<>, activation = #nl.activation<silu>, lr = array<f64: 0.5>} : tensor<?x?x2xf64>
+  return %y, %n, %i, %o
+      : tensor<?x?x2xf64>, tensor<2xf64>, tensor<2x2xf64>, tensor<2x2xf64>
+}
+
+// -----
+
+// #nl.l2<reduction = mean> divides by the feature width, which is dynamic.
+func.func @local_mean_dynamic(%tokens: tensor<?x?xi64> {nl.input = "tokens"},
+                              %emb: tensor<3x?xf64> {nl.weight = "embedding"},
+                              %head: tensor<3x?xf64> {nl.weight = "head"},
+                              %position: tensor<i64> {nl.state = "position"},
+                              %n: tensor<?xf64> {nl.state = "norm"},
+                              %i: tensor<2x?xf64> {nl.state = "in"},
+                              %o: tensor<?x2xf64> {nl.state = "out"})
+    -> (tensor<?x?x3xf64> {nl.output = "logits"},
+        tensor<i64> {nl.state = "position"},
+        tensor<?xf64> {nl.state = "norm"}, tensor<2x?xf64> {nl.state = "in"},
+        tensor<?x2xf64> {nl.state = "out"}) {
+  %x = nl.embedding %tokens, %emb : tensor<?x?xi64>, tensor<3x?xf64>
+  // expected-error @+1 {{nl-build-test-time-learning: a local objective with reduction = mean needs a static feature width}}
+  %y = nl.cms "cms" %x params(%n, %i, %o : tensor<?xf64>, tensor<2x?xf64>, tensor<?x2xf64>) {chunks = array<i64: 2>, variant = #nl.cms_variant<sequential>, signal = #nl.cms_signal<local>, local_objective = #nl.l2<reduction = mean>, activation = #nl.activation<silu>, lr = array<f64: 0.5>} : tensor<?x?x?xf64>
+  %logits = nl.linear %y, %head : tensor<?x?x?xf64>, tensor<3x?xf64>
+  return %logits, %position, %n, %i, %o
+      : tensor<?x?x3xf64>, tensor<i64>, tensor<?xf64>, tensor<2x?xf64>,
+        tensor<?x2xf64>
+}
+
+// -----
+
+// The nested CMS resets a block at the next block's boundaries: those must
+// be boundaries of the faster block too, and fewer.
+func.func @nested_chunks(%tokens: tensor<?x?xi64> {nl.input = "tokens"},
+                         %emb: tensor<3x2xf64> {nl.weight = "embedding"},
+                         %position: tensor<i64> {nl.state = "position"},
+                         %n: tensor<2xf64> {nl.state = "norm"},
+                         %i: tensor<2x2xf64> {nl.state = "in"},
+                         %o: tensor<2x2xf64> {nl.state = "out"},
+                         %last: tensor<?x1xi64> {nl.state = "cms_last_token"})
+    -> (tensor<?x?x2xf64> {nl.output = "logits"},
+        tensor<i64> {nl.state = "position"},
+        tensor<2xf64> {nl.state = "norm"}, tensor<2x2xf64> {nl.state = "in"},
+        tensor<2x2xf64> {nl.state = "out"},
+        tensor<?x1xi64> {nl.state = "cms_last_token"}) {
+  %x = nl.embedding %tokens, %emb : tensor<?x?xi64>, tensor<3x2xf64>
+  // expected-error @+1 {{nl-build-test-time-learning: the nested CMS needs each block's chunk to be a multiple of the previous block's, larger: block 1 has 3, block 0 2}}
+  %y = nl.cms "cms" %x params(%n, %i, %o, %n, %i, %o : tensor<2xf64>, tensor<2x2xf64>, tensor<2x2xf64>, tensor<2xf64>, tensor<2x2xf64>, tensor<2x2xf64>) {chunks = array<i64: 2, 3>, variant = #nl.cms_variant<nested>, signal = #nl.cms_signal<task>, activation = #nl.activation<silu>, lr = array<f64: 0.5, 0.25>} : tensor<?x?x2xf64>
   return %y, %position, %n, %i, %o, %last
       : tensor<?x?x2xf64>, tensor<i64>, tensor<2xf64>, tensor<2x2xf64>,
         tensor<2x2xf64>, tensor<?x1xi64>
@@ -169,23 +236,28 @@ func.func @local_signal(%tokens: tensor<?x?xi64> {nl.input = "tokens"},
 
 // -----
 
-// The nested CMS does not learn at test time yet.
-func.func @nested(%tokens: tensor<?x?xi64> {nl.input = "tokens"},
-                  %emb: tensor<3x2xf64> {nl.weight = "embedding"},
-                  %position: tensor<i64> {nl.state = "position"},
-                  %n: tensor<2xf64> {nl.state = "norm"},
-                  %i: tensor<2x2xf64> {nl.state = "in"},
-                  %o: tensor<2x2xf64> {nl.state = "out"},
-                  %last: tensor<?x1xi64> {nl.state = "cms_last_token"})
+// The faster block of a nested CMS needs its meta-learnt initial state.
+func.func @nested_no_initial(%tokens: tensor<?x?xi64> {nl.input = "tokens"},
+                             %emb: tensor<3x2xf64> {nl.weight = "embedding"},
+                             %position: tensor<i64> {nl.state = "position"},
+                             %n0: tensor<2xf64> {nl.state = "n0"},
+                             %i0: tensor<2x2xf64> {nl.state = "i0"},
+                             %o0: tensor<2x2xf64> {nl.state = "o0"},
+                             %n1: tensor<2xf64> {nl.weight = "n1"},
+                             %i1: tensor<2x2xf64> {nl.weight = "i1"},
+                             %o1: tensor<2x2xf64> {nl.weight = "o1"},
+                             %s: tensor<2xf64> {nl.state = "n0.grad_sum"},
+                             %last: tensor<?x1xi64> {nl.state = "cms_last_token"})
     -> (tensor<?x?x2xf64> {nl.output = "logits"},
         tensor<i64> {nl.state = "position"},
-        tensor<2xf64> {nl.state = "norm"}, tensor<2x2xf64> {nl.state = "in"},
-        tensor<2x2xf64> {nl.state = "out"},
+        tensor<2xf64> {nl.state = "n0"}, tensor<2x2xf64> {nl.state = "i0"},
+        tensor<2x2xf64> {nl.state = "o0"},
+        tensor<2xf64> {nl.state = "n0.grad_sum"},
         tensor<?x1xi64> {nl.state = "cms_last_token"}) {
   %x = nl.embedding %tokens, %emb : tensor<?x?xi64>, tensor<3x2xf64>
-  // expected-error @+1 {{nl-build-test-time-learning: the nested CMS does not learn at test time yet}}
-  %y = nl.cms "cms" %x params(%n, %i, %o : tensor<2xf64>, tensor<2x2xf64>, tensor<2x2xf64>) {chunks = array<i64: 2>, variant = #nl.cms_variant<nested>, signal = #nl.cms_signal<task>, activation = #nl.activation<silu>, lr = array<f64: 0.5>} : tensor<?x?x2xf64>
-  return %y, %position, %n, %i, %o, %last
+  // expected-error @+1 {{nl-build-test-time-learning: the learnt parameter 'n0' needs the state 'n0.initial'}}
+  %y = nl.cms "cms" %x params(%n0, %i0, %o0, %n1, %i1, %o1 : tensor<2xf64>, tensor<2x2xf64>, tensor<2x2xf64>, tensor<2xf64>, tensor<2x2xf64>, tensor<2x2xf64>) {chunks = array<i64: 2, 4>, variant = #nl.cms_variant<nested>, signal = #nl.cms_signal<task>, activation = #nl.activation<silu>, lr = array<f64: 0.5, 0.25>} : tensor<?x?x2xf64>
+  return %y, %position, %n0, %i0, %o0, %s, %last
       : tensor<?x?x2xf64>, tensor<i64>, tensor<2xf64>, tensor<2x2xf64>,
-        tensor<2x2xf64>, tensor<?x1xi64>
+        tensor<2x2xf64>, tensor<2xf64>, tensor<?x1xi64>
 }

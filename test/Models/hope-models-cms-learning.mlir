@@ -1,7 +1,7 @@
-// hope-models hope-lm --streaming --cms-learning=LR: every CMS op learns from
-// the task loss, the blocks' parameters are streaming states with their
-// gradient sums and the last token (docs/training.md, "CMS test-time
-// learning").
+// hope-models hope-lm --streaming --cms-learning=LR [--cms-signal=local]:
+// every CMS op learns from the task loss (or its local objective), the blocks'
+// parameters are streaming states with their gradient sums and the last token
+// (docs/training.md, "CMS test-time learning").
 
 // RUN: hope-models hope-lm --config=tiny --streaming --cms-learning=0.25 -o - | FileCheck %s
 // CHECK: func.func @hope_lm(
@@ -22,8 +22,33 @@
 // FROZEN: signal = #nl.cms_signal<none>
 
 // RUN: not hope-models hope-lm --config=tiny --cms-learning=0.25 2>&1 | FileCheck %s --check-prefix=ONE-SHOT
-// ONE-SHOT: hope-models: --cms-learning needs --streaming and the sequential or independent CMS
-// RUN: not hope-models hope-lm --config=tiny --streaming --cms=nested --cms-learning=0.25 2>&1 | FileCheck %s --check-prefix=ONE-SHOT
+// ONE-SHOT: hope-models: --cms-learning needs --streaming
+
+// The nested CMS adds every faster block's meta-learnt initial state and its
+// gradient sum (not the slowest block's: nothing resets it).
+// RUN: hope-models hope-lm --config=tiny --layers=1 --streaming --cms=nested --cms-learning=0.25 -o - | FileCheck %s --check-prefix=NESTED
+// NESTED: func.func @hope_lm(
+// NESTED-SAME: tensor<64x32xf32> {nl.state = "layer0.cms1_in.grad_sum"}
+// NESTED-SAME: tensor<32xf32> {nl.state = "layer0.cms0_norm.initial"}
+// NESTED-SAME: tensor<32x64xf32> {nl.state = "layer0.cms1_out.initial"}
+// NESTED-NOT: cms2_norm.initial
+// NESTED-SAME: tensor<64x32xf32> {nl.state = "layer0.cms0_in.initial_grad_sum"}
+// NESTED-SAME: tensor<?x1xi64> {nl.state = "cms_last_token"}
+// NESTED: variant = #nl.cms_variant<nested>
+
+// --cms-signal=local: every block learns its local objective; no last token.
+// RUN: hope-models hope-lm --config=tiny --layers=1 --streaming --cms-learning=0.25 --cms-signal=local -o - | FileCheck %s --check-prefix=LOCAL
+// LOCAL: func.func @hope_lm(
+// LOCAL-NOT: cms_last_token
+// LOCAL: nl.cms "layer0.cms"
+// LOCAL-SAME: local_objective = #nl.l2<>
+// LOCAL-SAME: signal = #nl.cms_signal<local>
+// RUN: not hope-models hope-lm --config=tiny --streaming --cms-signal=local 2>&1 | FileCheck %s --check-prefix=SIGNAL-ALONE
+// SIGNAL-ALONE: hope-models: --cms-signal needs --cms-learning
+// RUN: not hope-models hope-lm --config=tiny --streaming --cms-learning=0.25 --cms-signal=none 2>&1 | FileCheck %s --check-prefix=SIGNAL-NAME
+// SIGNAL-NAME: hope-models: unknown --cms-signal 'none'; signals: task, local
+// RUN: not hope-models hope-block --config=tiny --cms-signal=local 2>&1 | FileCheck %s --check-prefix=SIGNAL-APPLY
+// SIGNAL-APPLY: hope-models: --cms-signal does not apply to hope-block (see --help)
 
 // The independent CMS learns its blocks; its mixing weights stay weights.
 // RUN: hope-models hope-lm --config=tiny --streaming --cms=independent --cms-learning=0.25 -o - | FileCheck %s --check-prefix=INDEPENDENT

@@ -1,18 +1,22 @@
-"""CMS test-time learning (`hope-models hope-lm --streaming --cms-learning=LR`, compiled by
-nl-build-test-time-learning) against the token-by-token reference test/reference/cms_learning.py
-(torch.autograd.grad of each position's next-token loss with respect to the blocks' parameters
-of that position, every state held fixed): the logits, the parameters after the last update and
-the unfinished gradient sums, float64 to 1e-9 and float32 to 1e-5, over T = 17 tokens (the tiny
-CMS chunks 1/4/8: 16, 4 and 2 updates), for the sequential CMS and (float64) the independent one,
-whose mixing weights stay fixed. Streaming in pieces, split anywhere (inside a chunk, at a
-boundary, token by token), equals one shot. The learning rate is large enough that learning
-moves the logits far beyond the tolerance (a check that the comparison can fail). Every run
-starts from the state `hope-models --initial-state-out` writes, itself checked against the
-frozen model's weights.
+"""CMS test-time learning (`hope-models hope-lm --streaming --cms-learning=LR [--cms-signal=local]`,
+compiled by nl-build-test-time-learning) against the token-by-token reference
+test/reference/cms_learning.py (torch.autograd.grad of each position's loss with respect to the
+blocks' parameters of that position, every state held fixed): the logits, the parameters after
+the last update, the unfinished gradient sums and (nested CMS) the meta-learnt initial states and
+their sums, float64 to 1e-9 and float32 to 1e-5, over T = 17 tokens (the tiny CMS chunks 1/4/8:
+16, 4 and 2 updates; nested: block 0 restarts 4 times, block 1 twice). Cases: the task loss with
+the sequential CMS (float64, float32), the independent one (float64; its mixing weights stay
+fixed) and the nested one (float64, float32); the local objective with the sequential CMS
+(float64, float32; rate 0.002). Streaming in pieces, split anywhere (inside a chunk, at a boundary,
+token by token), equals one shot. The learning rate is large enough that learning moves the
+logits far beyond the tolerance (a check that the comparison can fail). With one rate for all
+blocks (hope-models' --cms-learning) the nested CMS's restarts land where the faster block already
+is (docs/training.md), so its check is the initial states and their sums. Every run starts from the state
+`hope-models --initial-state-out` writes, itself checked against the frozen model's weights.
 
 Cost: the token loop inlines the whole per-token LM and its VJP, so one layer of the tiny LM
 (every CMS level is in it) and -O0 (LLVM's optimisation is most of the compile time; the
-artifacts run for milliseconds): ~20 CPU-seconds per artifact, three artifacts."""
+artifacts run for milliseconds): ~20 CPU-seconds per artifact, seven artifacts."""
 
 from __future__ import annotations
 
@@ -30,6 +34,9 @@ from reference import hope_lm as LM
 from test_hope_block_streaming import first_state
 
 B, T, LR, SEED = 2, 17, 0.05, 21
+# The local objective's gradients are larger: at 0.05 its sums reach 1e53 by the last token (an
+# overflow in float32); at 0.002 it still moves the logits by 0.5.
+LR_OF = {"task": LR, "local": 0.002}
 CHUNKS = [1, 4, 8]
 # One layer of the tiny LM: the compile time grows with the layers; one layer has every CMS level.
 MODEL = ["hope-lm", "--config=tiny", "--layers=1", "--eta-scale=0.3", f"--seed={SEED}"]
@@ -50,46 +57,50 @@ def full_weights(hope_models, directory, variant):
     return {n: v.double() for n, v in load_file(str(full)).items()}
 
 
-def learning_model(variant, element, state_file):
-    return [*MODEL, f"--cms={variant}", "--streaming", f"--cms-learning={LR}", f"--dtype={element}",
-            f"--initial-state-out={state_file}", f"--state-batch={B}"]
+def learning_model(variant, signal, element, state_file):
+    return [*MODEL, f"--cms={variant}", "--streaming", f"--cms-learning={LR_OF[signal]}",
+            f"--cms-signal={signal}", f"--dtype={element}", f"--initial-state-out={state_file}",
+            f"--state-batch={B}"]
 
 
 @pytest.fixture(scope="module")
 def cases(hope_models, hope_compile, tmp_path_factory):
-    """case(variant, element): the learning artifact, the state before its first piece, the
-    frozen model's weights, the tokens and the reference (logits, parameters, sums); each built
-    once."""
+    """case(variant, signal, element): the learning artifact, the state before its first piece,
+    the frozen model's weights, the tokens and the reference (logits, parameters, sums, nested
+    initial states); each built once."""
     directory = tmp_path_factory.mktemp("cms_learning")
     tokens = torch.randint(0, 256, (B, T), generator=torch.Generator().manual_seed(22))
-    references, built = {}, {}
+    weights_of, references, built = {}, {}, {}
 
-    def case(variant, element):
-        if variant not in references:
-            weights = full_weights(hope_models, directory, variant)
-            references[variant] = (weights, CL.hope_lm_learning(tokens, weights, options(variant),
-                                                                CHUNKS, LR))
-        if (variant, element) not in built:
-            state_file = directory / f"state0_{variant}_{element}.safetensors"
+    def case(variant, signal, element):
+        if variant not in weights_of:
+            weights_of[variant] = full_weights(hope_models, directory, variant)
+        weights = weights_of[variant]
+        if (variant, signal) not in references:
+            references[variant, signal] = CL.hope_lm_learning(tokens, weights, options(variant),
+                                                              CHUNKS, LR_OF[signal], signal)
+        if (variant, signal, element) not in built:
+            state_file = directory / f"state0_{variant}_{signal}_{element}.safetensors"
             artifact = Artifact(build_model(
-                hope_models, hope_compile, directory, f"ttl_{variant}_{element}",
-                learning_model(variant, element, state_file), compile_args=("-O0",)))
+                hope_models, hope_compile, directory, f"ttl_{variant}_{signal}_{element}",
+                learning_model(variant, signal, element, state_file), compile_args=("-O0",)))
             state = {n: v.numpy() for n, v in load_file(str(state_file)).items()}
-            built[variant, element] = (artifact, state)
-        weights, reference = references[variant]
-        artifact, state = built[variant, element]
-        return artifact, state, weights, tokens.numpy(), reference
+            built[variant, signal, element] = (artifact, state)
+        artifact, state = built[variant, signal, element]
+        return artifact, state, weights, tokens.numpy(), references[variant, signal]
 
     return case
 
 
-@pytest.mark.parametrize("variant", ["sequential", "independent"])
-def test_initial_state_out(hope_models, tmp_path, variant):
-    """--initial-state-out writes the learning states: every block parameter as the frozen
-    model's weight, its gradient sum zero, no last token (-1); the memories as --streaming."""
+@pytest.mark.parametrize("variant,signal", [
+    ("sequential", "task"), ("independent", "task"), ("nested", "task"), ("sequential", "local")])
+def test_initial_state_out(hope_models, tmp_path, variant, signal):
+    """--initial-state-out writes the learning states: every block parameter (and, nested, the
+    initial state of every block but the slowest) as the frozen model's weight, its gradient
+    sums zero, no last token (-1; the task loss only); the memories as --streaming."""
     weights = full_weights(hope_models, tmp_path, variant)
     state_file = tmp_path / "state0.safetensors"
-    subprocess.run([str(hope_models), *learning_model(variant, "f64", state_file),
+    subprocess.run([str(hope_models), *learning_model(variant, signal, "f64", state_file),
                     "-o", str(tmp_path / "ttl.mlir")], check=True, capture_output=True)
     state = {n: v.numpy() for n, v in load_file(str(state_file)).items()}
     expected = {f"layer0.{n}": v for n, v in first_state(LM.layer_weights(weights, 0), B).items()
@@ -98,7 +109,11 @@ def test_initial_state_out(hope_models, tmp_path, variant):
     for name in CL.cms_names(weights):
         expected[name] = weights[name].numpy()
         expected[name + ".grad_sum"] = np.zeros_like(expected[name])
-    expected["cms_last_token"] = np.full((B, 1), -1, dtype=np.int64)
+        if variant == "nested" and CL.block_index(name) + 1 < len(CHUNKS):
+            expected[name + ".initial"] = weights[name].numpy()
+            expected[name + ".initial_grad_sum"] = np.zeros_like(expected[name])
+    if signal == "task":
+        expected["cms_last_token"] = np.full((B, 1), -1, dtype=np.int64)
     assert sorted(state) == sorted(expected)
     for name, value in expected.items():
         assert state[name].dtype == value.dtype and state[name].shape == value.shape, name
@@ -125,37 +140,55 @@ def error(y, reference):
     return float(np.abs(y - reference).max() / np.abs(reference).max())
 
 
-@pytest.mark.parametrize("variant,element,tolerance", [
-    ("sequential", "f64", 1e-9), ("sequential", "f32", 1e-5), ("independent", "f64", 1e-9)])
-def test_learning_equals_reference(cases, variant, element, tolerance):
-    artifact, state0, weights, tokens, (logits, theta, sums) = cases(variant, element)
+@pytest.mark.parametrize("variant,signal,element,tolerance", [
+    ("sequential", "task", "f64", 1e-9), ("sequential", "task", "f32", 1e-5),
+    ("independent", "task", "f64", 1e-9), ("nested", "task", "f64", 1e-9),
+    ("nested", "task", "f32", 1e-5), ("sequential", "local", "f64", 1e-9),
+    ("sequential", "local", "f32", 1e-5)])
+def test_learning_equals_reference(cases, variant, signal, element, tolerance):
+    artifact, state0, weights, tokens, (logits, theta, sums, meta) = cases(variant, signal, element)
     y, state = run_pieces(artifact, state0, weights, tokens, [0, T], NUMPY_TYPES[element])
     errors = {"logits": error(y, logits)}
     for name in CL.cms_names(weights):
         errors[name] = error(state[name], theta[name].numpy())
         if np.abs(sums[name].numpy()).max() > 0:
             errors[name + ".grad_sum"] = error(state[name + ".grad_sum"], sums[name].numpy())
-    print(variant, element, "largest errors", sorted(errors.items(), key=lambda kv: -kv[1])[:3])
+    assert sorted(n for n in state if n.endswith(".initial")) == \
+        sorted(n for n in meta if n.endswith(".initial"))
+    for name, value in meta.items():
+        if np.abs(value.numpy()).max() > 0:
+            errors[name] = error(state[name], value.numpy())
+    print(variant, signal, element, "largest errors",
+          sorted(errors.items(), key=lambda kv: -kv[1])[:3])
     assert max(errors.values()) < tolerance, errors
-    # The states stop before the last token, which the next piece recomputes.
-    assert int(state["position"]) == T - 1
-    assert (state["cms_last_token"] == tokens[:, -1:]).all()
+    if signal == "task":
+        # The states stop before the last token, which the next piece recomputes.
+        assert int(state["position"]) == T - 1
+        assert (state["cms_last_token"] == tokens[:, -1:]).all()
+    else:
+        assert int(state["position"]) == T and "cms_last_token" not in state
 
 
-@pytest.mark.parametrize("variant", ["sequential", "independent"])
-def test_learning_moves_the_logits(cases, variant):
+@pytest.mark.parametrize("variant,signal", [
+    ("sequential", "task"), ("independent", "task"), ("nested", "task"), ("sequential", "local")])
+def test_learning_moves_the_logits(cases, variant, signal):
     """Frozen blocks give other logits (far beyond the tolerances above)."""
-    _, _, weights, tokens, (logits, _, _) = cases(variant, "f64")
+    _, _, weights, tokens, (logits, _, _, _) = cases(variant, signal, "f64")
     frozen = LM.hope_lm(torch.from_numpy(tokens), weights, options(variant)).numpy()
     assert error(frozen, logits) > 1e-3
 
 
-@pytest.mark.parametrize("variant,cuts", [
-    ("sequential", [0, 5, 6, 13, T]), ("sequential", [0, 4, 8, 16, T]),
-    ("sequential", list(range(T + 1))), ("independent", [0, 5, 6, 13, T])],
-    ids=["inside-chunks", "at-boundaries", "token-by-token", "independent-inside-chunks"])
-def test_streaming_equals_one_shot(cases, variant, cuts):
-    artifact, state0, weights, tokens, _ = cases(variant, "f64")
+@pytest.mark.parametrize("variant,signal,cuts", [
+    ("sequential", "task", [0, 5, 6, 13, T]), ("sequential", "task", [0, 4, 8, 16, T]),
+    ("sequential", "task", list(range(T + 1))), ("independent", "task", [0, 5, 6, 13, T]),
+    ("nested", "task", [0, 5, 6, 13, T]), ("nested", "task", list(range(T + 1))),
+    ("sequential", "local", [0, 5, 6, 13, T]), ("sequential", "local", [0, 4, 8, 16, T]),
+    ("sequential", "local", list(range(T + 1)))],
+    ids=["inside-chunks", "at-boundaries", "token-by-token", "independent-inside-chunks",
+         "nested-inside-chunks", "nested-token-by-token", "local-inside-chunks",
+         "local-at-boundaries", "local-token-by-token"])
+def test_streaming_equals_one_shot(cases, variant, signal, cuts):
+    artifact, state0, weights, tokens, _ = cases(variant, signal, "f64")
     one_shot, final = run_pieces(artifact, state0, weights, tokens, [0, T], np.float64)
     pieces, state = run_pieces(artifact, state0, weights, tokens, cuts, np.float64)
     assert error(pieces, one_shot) < 1e-12

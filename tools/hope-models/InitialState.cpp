@@ -107,16 +107,19 @@ llvm::Error hope::models::writeInitialState(
       }
     Type element = type.getElementType();
     auto source = sources.find(name.getValue());
-    auto weight = weights.find(name.getValue());
+    // A learnt parameter, or the meta-learnt initial state of one (the
+    // nested CMS): the weight the frozen model would take.
+    StringRef weightName = name.getValue();
+    weightName.consume_back(".initial");
+    auto weight = weights.find(weightName);
     auto initial = [&]() -> llvm::Expected<hope::Tensor> {
-      // A learnt parameter: the weight the frozen model would take.
       if (weight != weights.end() && weight->second.type == type) {
         const nl::models::WeightInit &init = weight->second.init;
         if (element.isF64())
           return toLLVMExpected(hope::Tensor::fromValues<double>(
-              shape, generator.generateF64(name.getValue(), shape, init)));
+              shape, generator.generateF64(weightName, shape, init)));
         return toLLVMExpected(hope::Tensor::fromValues<float>(
-            shape, generator.generateF32(name.getValue(), shape, init)));
+            shape, generator.generateF32(weightName, shape, init)));
       }
       // No token seen before the first piece (nl-build-test-time-learning).
       if (name.getValue() == "cms_last_token" && element.isInteger(64))

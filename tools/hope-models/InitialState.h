@@ -17,7 +17,8 @@ namespace hope::models {
 /// name, repeated for each of `batch` sequences; a state of `streaming` that
 /// `plain` takes as a weight of the same name and shape (a CMS block's
 /// parameter under --cms-learning) is that seeded weight, shared by the
-/// batch; the last token seen (`cms_last_token`) is -1, none; every other
+/// batch, and so is `<weight>.initial` (the nested CMS's meta-learnt
+/// initial state); the last token seen (`cms_last_token`) is -1, none; every other
 /// state (the convolution's history, the position, the gradient sums) is
 /// zero.
 llvm::Error writeInitialState(llvm::StringRef path,

@@ -39,6 +39,7 @@ unsigned Overrides::getGiven() const {
   given |= streaming ? kStreaming : 0;
   given |= memorySpec ? kMemorySpec : 0;
   given |= cmsLearningRate ? kCmsLearning : 0;
+  given |= cmsSignal ? kCmsSignal : 0;
   given |= frozenMemories ? kFrozenMemories : 0;
   given |= retentionBias ? kRetentionBias : 0;
   given |= normalizeValues ? kNormalizeValues : 0;
@@ -85,6 +86,8 @@ llvm::StringRef hope::models::getOverrideFlag(Override override) {
     return "--memory-spec";
   case kCmsLearning:
     return "--cms-learning";
+  case kCmsSignal:
+    return "--cms-signal";
   case kFrozenMemories:
     return "--frozen-memories";
   case kRetentionBias:
@@ -133,7 +136,7 @@ llvm::ArrayRef<ModelInfo> hope::models::getModels() {
        "(@hope_lm(tokens) -> logits)",
        getHopeLMConfigInfos(),
        kEtaScale | kDtype | kLayers | kCmsVariant | kMixer | kStreaming |
-           kCmsLearning | kFrozenMemories | kSelfModifyingRates},
+           kCmsLearning | kCmsSignal | kFrozenMemories | kSelfModifyingRates},
       {"self-modifying-titans",
        "self-modifying Titans alone, o = M_mem(q) before the output "
        "projection (@self_modifying_titans(h) -> o)",
@@ -385,11 +388,11 @@ buildHopeLMModel(StringRef config, const Overrides &overrides,
       if (auto error = checkInitOptions(titans, lm.block.mixer))
         return error;
       lm.block.cmsLearningRate = overrides.cmsLearningRate.value_or(0.0);
-      if (lm.block.cmsLearningRate > 0 &&
-          (!lm.block.titans.streaming ||
-           lm.block.cmsVariant == CmsVariant::Nested))
-        return std::string("--cms-learning needs --streaming and the "
-                           "sequential or independent CMS");
+      if (lm.block.cmsLearningRate > 0 && !lm.block.titans.streaming)
+        return std::string("--cms-learning needs --streaming");
+      if (overrides.cmsSignal && !(lm.block.cmsLearningRate > 0))
+        return std::string("--cms-signal needs --cms-learning");
+      lm.block.cmsSignal = overrides.cmsSignal.value_or(CmsSignal::Task);
       buildHopeLM(builder, loc, lm);
       return std::nullopt;
     }

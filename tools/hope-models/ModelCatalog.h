@@ -45,7 +45,8 @@ enum Override : unsigned {
   kTargetOuterGradient = 1 << 22,
   kConvInit = 1 << 23,
   kKeyValueBranchScale = 1 << 24,
-  kLastOverride = kKeyValueBranchScale,
+  kCmsSignal = 1 << 25,
+  kLastOverride = kCmsSignal,
   /// The options of self-modifying Titans' rates, values, M_mem's model, the
   /// targets' gradient and the initial weights.
   kSelfModifyingRates = kRetentionBias | kNormalizeValues | kBoundedEta |
@@ -76,6 +77,8 @@ struct Overrides {
   std::optional<bool> streaming;
   /// hope-lm: CMS test-time learning with this learning rate.
   std::optional<double> cmsLearningRate;
+  /// hope-lm: what the learning CMS blocks learn from (task or local).
+  std::optional<mlir::nl::CmsSignal> cmsSignal;
   /// hope-block, hope-lm, self-modifying-titans: no inner updates.
   std::optional<bool> frozenMemories;
   /// hope-block, hope-lm, self-modifying-titans: alpha = sigmoid(M_alpha(x) +

@@ -211,6 +211,12 @@ cl::opt<double> cmsLearning(
              "\"CMS test-time learning\"); their parameters, gradient sums "
              "and the last token become streaming states"),
     cl::value_desc("lr"), cl::cat(overrideCategory));
+cl::opt<std::string> cmsSignal(
+    "cms-signal",
+    cl::desc("hope-lm --cms-learning: what the CMS blocks learn from: task "
+             "(the language-model loss, default) or local (each block's MLP "
+             "branch regresses its input, #nl.l2<>; docs/training.md)"),
+    cl::value_desc("signal"), cl::cat(overrideCategory));
 cl::opt<double> maxLr("max-lr",
                       cl::desc("titans-memory: bound of the learning rate, "
                                "max_lr * sigmoid(W_lr x) (default 0.01; "
@@ -315,6 +321,11 @@ std::optional<std::string> parseOverrides(const ModelInfo &model,
              std::to_string(cmsLearning);
     overrides.cmsLearningRate = cmsLearning;
   }
+  if (cmsSignal.getNumOccurrences()) {
+    overrides.cmsSignal = nl::symbolizeCmsSignal(cmsSignal);
+    if (!overrides.cmsSignal || *overrides.cmsSignal == nl::CmsSignal::None)
+      return "unknown --cms-signal '" + cmsSignal + "'; signals: task, local";
+  }
   if (frozenMemories.getNumOccurrences())
     overrides.frozenMemories = frozenMemories.getValue();
   if (retentionBias.getNumOccurrences()) {
@@ -408,7 +419,7 @@ std::string describeCommand(const ModelInfo &model, const ConfigInfo &config) {
       text += " --" + size->ArgStr.str() + "=" + std::to_string(*size);
   for (cl::opt<std::string> *option :
        {&dtype, &readPoint, &linearize, &cmsVariant, &mixer, &memoryModel,
-        &convInit})
+        &convInit, &cmsSignal})
     if (option->getNumOccurrences())
       text += " --" + option->ArgStr.str() + "=" + option->getValue();
   if (streaming)
@@ -617,6 +628,7 @@ int run() {
     Overrides plainOverrides = overrides;
     plainOverrides.streaming = false;
     plainOverrides.cmsLearningRate = std::nullopt; // its blocks are weights
+    plainOverrides.cmsSignal = std::nullopt;
     OwningOpRef<ModuleOp> plain = ModuleOp::create(loc);
     builder.setInsertionPointToEnd(plain->getBody());
     if (std::optional<std::string> error =

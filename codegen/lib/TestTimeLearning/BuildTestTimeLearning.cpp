@@ -18,6 +18,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "LocalObjectiveLoss.h"
+
 #include "nl/Codegen/TrainLoss.h"
 #include "nl/Codegen/Passes.h"
 #include "nl/IR/NLDialect.h"
@@ -61,6 +63,12 @@ struct LearntParam {
   unsigned param, sum;       // argument indices: the parameter, its gradient sum
   int64_t chunk;
   double lr;
+  /// Nested CMS, every block but the slowest: the argument indices of the
+  /// meta-learnt initial state and its gradient sum, the next block's chunk
+  /// (its boundaries reset this block) and rate.
+  std::optional<unsigned> initial, initialSum;
+  int64_t resetChunk = 0;
+  double metaLr = 0.0;
 };
 
 /// What the entry point's manifest says about its arguments and results.
@@ -198,28 +206,54 @@ struct BuildTestTimeLearningPass
         return std::nullopt;
       return it->second;
     };
-    std::optional<unsigned> lastToken = stateArgument(kLastTokenName);
-    std::optional<unsigned> position = stateArgument(kPositionName);
-    if (!lastToken || !position)
-      return error(function) << "a learning CMS needs the states '"
-                             << kLastTokenName << "' (i64 [B, 1]) and '"
-                             << kPositionName << "' (the streaming form)";
-
-    // The learnt parameters: every block parameter of every learning CMS.
-    SmallVector<LearntParam> learnt;
+    // The learning CMS ops; they share one signal.
     SmallVector<CMSOp> ops;
     function.walk([&](CMSOp op) {
       if (op.getSignal() != CmsSignal::None)
         ops.push_back(op);
     });
+    CmsSignal signal = ops.front().getSignal();
+    for (CMSOp op : ops)
+      if (op.getSignal() != signal)
+        return error(op) << "the learning CMS ops of a function must share "
+                            "one signal (task or local)";
+    // The cross-entropy of a token waits for the next one (see the top).
+    const bool delayed = signal == CmsSignal::Task;
+    std::optional<unsigned> lastToken = stateArgument(kLastTokenName);
+    std::optional<unsigned> position = stateArgument(kPositionName);
+    if (delayed && (!lastToken || !position))
+      return error(function) << "a learning CMS needs the states '"
+                             << kLastTokenName << "' (i64 [B, 1]) and '"
+                             << kPositionName << "' (the streaming form)";
+    if (!position)
+      return error(function) << "a learning CMS needs the state '"
+                             << kPositionName << "' (the streaming form)";
+
+    // The learnt parameters: every block parameter of every learning CMS.
+    SmallVector<LearntParam> learnt;
     for (CMSOp op : ops) {
-      if (op.getSignal() != CmsSignal::Task)
-        return error(op) << "only signal = task learns at test time yet";
-      if (op.getVariant() == CmsVariant::Nested)
-        return error(op) << "the nested CMS does not learn at test time yet";
+      ArrayRef<int64_t> chunks = op.getChunks();
+      ArrayRef<double> rates = *op.getLr();
+      bool nested = op.getVariant() == CmsVariant::Nested;
+      if (nested)
+        for (size_t block = 0; block + 1 < chunks.size(); ++block)
+          if (chunks[block + 1] <= chunks[block] ||
+              chunks[block + 1] % chunks[block] != 0)
+            return error(op) << "the nested CMS needs each block's chunk to "
+                                "be a multiple of the previous block's, "
+                                "larger: block "
+                             << block + 1 << " has " << chunks[block + 1]
+                             << ", block " << block << " " << chunks[block];
+      if (signal == CmsSignal::Local) {
+        auto l2 = dyn_cast<L2ObjectiveAttr>(op.getLocalObjectiveAttr());
+        if (l2 && l2.getReduction() == Reduction::Mean &&
+            op.getInput().getType().isDynamicDim(2))
+          return error(op) << "a local objective with reduction = mean needs "
+                              "a static feature width";
+      }
       // The independent variant's mixing weights (its last parameter) are
       // not a block's: they stay as they are (learnt by training).
-      unsigned blockParams = 3 * op.getChunks().size();
+      unsigned blockParams = 3 * chunks.size();
       for (auto [index, param] : llvm::enumerate(op.getParams())) {
         if (index >= blockParams)
           continue;
@@ -230,17 +264,32 @@ struct BuildTestTimeLearningPass
                            << " of a learning CMS must be a state argument "
                               "of the entry point";
         std::string name = signature->argNames[argument.getArgNumber()];
-        std::optional<unsigned> sum = stateArgument(name + ".grad_sum");
-        if (!sum)
+        auto needState = [&](StringRef suffix) -> FailureOr<unsigned> {
+          if (std::optional<unsigned> state = stateArgument(name + suffix.str()))
+            return *state;
           return error(op) << "the learnt parameter '" << name
-                           << "' needs the state '" << name << ".grad_sum'";
+                           << "' needs the state '" << name << suffix << "'";
+        };
+        FailureOr<unsigned> sum = needState(".grad_sum");
+        if (failed(sum))
+          return failure();
         unsigned block = index / 3;
-        learnt.push_back({argument.getArgNumber(), *sum,
-                          op.getChunks()[block], (*op.getLr())[block]});
+        LearntParam p{argument.getArgNumber(), *sum, chunks[block],
+                      rates[block]};
+        if (nested && block + 1 < chunks.size()) {
+          FailureOr<unsigned> initial = needState(".initial");
+          if (failed(initial))
+            return failure();
+          FailureOr<unsigned> initialSum = needState(".initial_grad_sum");
+          if (failed(initialSum))
+            return failure();
+          p.initial = *initial;
+          p.initialSum = *initialSum;
+          p.resetChunk = chunks[block + 1];
+          p.metaLr = rates[block + 1];
+        }
+        learnt.push_back(p);
       }
-      // The per-token function runs the blocks as they are at its token.
-      op.setSignal(CmsSignal::None);
-      op.removeLrAttr();
     }
 
     // The per-token forward and the VJP of its loss, lowered in a module
@@ -249,13 +298,24 @@ struct BuildTestTimeLearningPass
     builder.setInsertionPointToEnd(module.getBody());
     auto scratch = ModuleOp::create(builder, function.getLoc());
     builder.setInsertionPointToEnd(scratch.getBody());
-    auto forward = cast<func::FuncOp>(builder.clone(*function));
-    forward.setName("token_forward");
     auto loss = cast<func::FuncOp>(builder.clone(*function));
     loss.setName("token_loss");
-    if (failed(train::replaceResultsWithLoss(loss, tokenType, *logits,
-                                             train::buildSummedCrossEntropy)))
+    if (delayed ? failed(train::replaceResultsWithLoss(
+                      loss, tokenType, *logits, train::buildSummedCrossEntropy))
+                : failed(ttl::replaceResultsWithLocalLoss(loss)))
       return failure();
+    // The per-token functions run the blocks as they are at their token.
+    auto freeze = [](func::FuncOp f) {
+      f.walk([](CMSOp op) {
+        op.setSignal(CmsSignal::None);
+        op.removeLrAttr();
+        op.removeLocalObjectiveAttr();
+      });
+    };
+    freeze(loss);
+    freeze(function);
+    auto forward = cast<func::FuncOp>(builder.clone(*function));
+    forward.setName("token_forward");
     OpPassManager pm(ModuleOp::getOperationName());
     NLLowerBlocksToLinalgOptions keep;
     keep.keepStopGradient = true;
@@ -281,16 +341,19 @@ struct BuildTestTimeLearningPass
     if (!vjp)
       return error(function) << "nl-differentiate made no VJP";
 
-    buildLoop(function, forward, vjp, *tokens, *logits, *lastToken, *position,
+    buildLoop(function, forward, vjp, *tokens, *logits, lastToken, *position,
               carried, learnt);
     scratch.erase();
     return success();
   }
 
-  /// Replaces the body of `function` by the loop over its tokens.
+  /// Replaces the body of `function` by the loop over its tokens. With
+  /// `lastTokenIndex` (signal = task) the loop recomputes the previous
+  /// piece's last token and stops before this piece's.
   void buildLoop(func::FuncOp function, func::FuncOp forward, func::FuncOp vjp,
                  unsigned tokensIndex, unsigned logitsIndex,
-                 unsigned lastTokenIndex, unsigned positionIndex,
+                 std::optional<unsigned> lastTokenIndex,
+                 unsigned positionIndex,
                  ArrayRef<std::pair<unsigned, unsigned>> carried,
                  ArrayRef<LearntParam> learnt) {
     Location loc = function.getLoc();
@@ -302,41 +365,47 @@ struct BuildTestTimeLearningPass
     OpBuilder b = OpBuilder::atBlockEnd(&entry);
     Type i64 = b.getI64Type();
     Value tokens = entry.getArgument(tokensIndex);
-    Value lastToken = entry.getArgument(lastTokenIndex);
+    const bool delayed = lastTokenIndex.has_value();
     auto index = [&](int64_t v) -> Value {
       return arith::ConstantIndexOp::create(b, loc, v);
     };
     Value c0 = index(0), c1 = index(1);
     Value batch = tensor::DimOp::create(b, loc, tokens, c0);
     Value length = tensor::DimOp::create(b, loc, tokens, c1);
-    Value extended = arith::AddIOp::create(b, loc, length, c1);
-    auto dynamic2 = RankedTensorType::get(
-        {ShapedType::kDynamic, ShapedType::kDynamic}, i64);
-    // ext = [last token, tokens...]; targets = [tokens..., -1].
-    Value ext = tensor::EmptyOp::create(b, loc, dynamic2.getShape(), i64,
+    // The loop's tokens and bounds; without a delay, the piece's tokens.
+    Value ext = tokens, targets, lower = c0, upper = length;
+    if (delayed) {
+      Value lastToken = entry.getArgument(*lastTokenIndex);
+      Value extended = arith::AddIOp::create(b, loc, length, c1);
+      auto dynamic2 = RankedTensorType::get(
+          {ShapedType::kDynamic, ShapedType::kDynamic}, i64);
+      // ext = [last token, tokens...]; targets = [tokens..., -1].
+      ext = tensor::EmptyOp::create(b, loc, dynamic2.getShape(), i64,
+                                    ValueRange{batch, extended});
+      SmallVector<OpFoldResult> ones = {b.getIndexAttr(1), b.getIndexAttr(1)};
+      ext = tensor::InsertSliceOp::create(
+          b, loc, lastToken, ext, ArrayRef<OpFoldResult>{c0, c0},
+          ArrayRef<OpFoldResult>{batch, b.getIndexAttr(1)}, ones);
+      ext = tensor::InsertSliceOp::create(
+          b, loc, tokens, ext, ArrayRef<OpFoldResult>{c0, c1},
+          ArrayRef<OpFoldResult>{batch, length}, ones);
+      Value minusOne =
+          arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(-1));
+      targets = tensor::EmptyOp::create(b, loc, dynamic2.getShape(), i64,
                                         ValueRange{batch, extended});
-    SmallVector<OpFoldResult> ones = {b.getIndexAttr(1), b.getIndexAttr(1)};
-    ext = tensor::InsertSliceOp::create(
-        b, loc, lastToken, ext, ArrayRef<OpFoldResult>{c0, c0},
-        ArrayRef<OpFoldResult>{batch, b.getIndexAttr(1)}, ones);
-    ext = tensor::InsertSliceOp::create(b, loc, tokens, ext,
-                                        ArrayRef<OpFoldResult>{c0, c1},
-                                        ArrayRef<OpFoldResult>{batch, length},
-                                        ones);
-    Value minusOne = arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(-1));
-    Value targets = tensor::EmptyOp::create(b, loc, dynamic2.getShape(), i64,
-                                            ValueRange{batch, extended});
-    targets = linalg::FillOp::create(b, loc, minusOne, targets).getResult(0);
-    targets = tensor::InsertSliceOp::create(
-        b, loc, tokens, targets, ArrayRef<OpFoldResult>{c0, c0},
-        ArrayRef<OpFoldResult>{batch, length}, ones);
-    // Before the first piece there is no last token to recompute.
-    Value first = tensor::ExtractOp::create(b, loc, lastToken,
-                                            ValueRange{c0, c0});
-    Value hasLast = arith::CmpIOp::create(
-        b, loc, arith::CmpIPredicate::sge, first,
-        arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(0)));
-    Value lower = arith::SelectOp::create(b, loc, hasLast, c0, c1);
+      targets = linalg::FillOp::create(b, loc, minusOne, targets).getResult(0);
+      targets = tensor::InsertSliceOp::create(
+          b, loc, tokens, targets, ArrayRef<OpFoldResult>{c0, c0},
+          ArrayRef<OpFoldResult>{batch, length}, ones);
+      // Before the first piece there is no last token to recompute.
+      Value first = tensor::ExtractOp::create(b, loc, lastToken,
+                                              ValueRange{c0, c0});
+      Value hasLast = arith::CmpIOp::create(
+          b, loc, arith::CmpIPredicate::sge, first,
+          arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(0)));
+      lower = arith::SelectOp::create(b, loc, hasLast, c0, c1);
+      upper = extended;
+    }
 
     // The per-token function's preconditions (token ids in range, the
     // states' batch), checked once on the whole piece before the loop: a
@@ -374,24 +443,29 @@ struct BuildTestTimeLearningPass
       slotOf[pair.first] = slot + 1;
 
     auto loop = scf::ForOp::create(
-        b, loc, lower, extended, c1, inits,
+        b, loc, lower, upper, c1, inits,
         [&](OpBuilder &nb, Location l, Value i, ValueRange iterArgs) {
           Value one = arith::ConstantIndexOp::create(nb, l, 1);
           Value zero = arith::ConstantIndexOp::create(nb, l, 0);
           auto column = [&](Value source) -> Value {
-            return tensor::ExtractSliceOp::create(
-                nb, l, RankedTensorType::get({ShapedType::kDynamic, 1}, i64),
-                source, ArrayRef<OpFoldResult>{zero, i},
-                ArrayRef<OpFoldResult>{batch, nb.getIndexAttr(1)},
-                ArrayRef<OpFoldResult>{nb.getIndexAttr(1), nb.getIndexAttr(1)});
+            return tensor::CastOp::create(
+                nb, l, tokenTypeOf(function, tokensIndex),
+                tensor::ExtractSliceOp::create(
+                    nb, l,
+                    RankedTensorType::get({ShapedType::kDynamic, 1}, i64),
+                    source, ArrayRef<OpFoldResult>{zero, i},
+                    ArrayRef<OpFoldResult>{batch, nb.getIndexAttr(1)},
+                    ArrayRef<OpFoldResult>{nb.getIndexAttr(1),
+                                           nb.getIndexAttr(1)}));
           };
-          Value token = tensor::CastOp::create(nb, l, tokenTypeOf(function,
-                                                                  tokensIndex),
-                                               column(ext));
-          Value target = tensor::CastOp::create(
-              nb, l, tokenTypeOf(function, tokensIndex), column(targets));
-          Value known = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ult,
-                                              i, length);
+          Value token = column(ext);
+          // Whether this token's loss is known (always, without a delay).
+          Value known =
+              delayed ? arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ult,
+                                              i, length)
+                            .getResult()
+                      : arith::ConstantIntOp::create(nb, l, nb.getI1Type(), 1)
+                            .getResult();
           // The per-token function's arguments: this token, the carried
           // states, the entry's weights.
           auto argumentValue = [&](unsigned a) -> Value {
@@ -409,8 +483,8 @@ struct BuildTestTimeLearningPass
               inlineBody(nb, vjp, [&](unsigned a) -> Value {
                 if (a < numForward)
                   return argumentValue(a);
-                if (a == numForward)
-                  return target;
+                if (delayed && a == numForward)
+                  return column(targets);
                 // The loss's cotangent.
                 auto scalar = RankedTensorType::get({}, element);
                 return arith::ConstantOp::create(
@@ -426,11 +500,15 @@ struct BuildTestTimeLearningPass
                     forward.getArgument(a).getType())))
               adjointOf[a] = vjpOutputs[next++];
 
-          // Logits of position i - 1 (i = 0 recomputes the last token of the
-          // previous piece, whose logits that piece returned; slot 0 is
-          // written again at i = 1).
-          Value slot = arith::MaxSIOp::create(
-              nb, l, arith::SubIOp::create(nb, l, i, one), zero);
+          // The logits of this token: row i, or with the delay row i - 1
+          // (i = 0 recomputes the last token of the previous piece, whose
+          // logits that piece returned; row 0 is written again at i = 1).
+          Value slot = delayed
+                           ? arith::MaxSIOp::create(
+                                 nb, l, arith::SubIOp::create(nb, l, i, one),
+                                 zero)
+                                 .getResult()
+                           : i;
           Value row = castTo(
               nb, l, outputs[logitsIndex],
               RankedTensorType::get({ShapedType::kDynamic, 1, vocabulary},
@@ -445,25 +523,29 @@ struct BuildTestTimeLearningPass
           SmallVector<Value> yields{newLogits};
 
           // The position of this token, and whether a block's chunk ends
-          // with it (its target known).
+          // with it (its loss known).
           Value positionNow = tensor::ExtractOp::create(
               nb, l, iterArgs[slotOf[positionIndex]], ValueRange{});
           Value positionNext = arith::AddIOp::create(
               nb, l, positionNow,
               arith::ConstantOp::create(nb, l, nb.getI64IntegerAttr(1)));
-          DenseMap<unsigned, Value> updated; // argument -> new value
-          for (const LearntParam &p : learnt) {
-            Value param = iterArgs[slotOf[p.param]];
-            Value sum = arith::AddFOp::create(nb, l, iterArgs[slotOf[p.sum]],
-                                              adjointOf.lookup(p.param));
+          auto endsChunk = [&](int64_t chunk) -> Value {
             Value remainder = arith::RemSIOp::create(
                 nb, l, positionNext,
-                arith::ConstantOp::create(nb, l, nb.getI64IntegerAttr(p.chunk)));
-            Value ends = arith::AndIOp::create(
+                arith::ConstantOp::create(nb, l, nb.getI64IntegerAttr(chunk)));
+            return arith::AndIOp::create(
                 nb, l, known,
                 arith::CmpIOp::create(
                     nb, l, arith::CmpIPredicate::eq, remainder,
                     arith::ConstantOp::create(nb, l, nb.getI64IntegerAttr(0))));
+          };
+          DenseMap<unsigned, Value> updated; // argument -> new value
+          for (const LearntParam &p : learnt) {
+            Value param = iterArgs[slotOf[p.param]];
+            Value gradient = adjointOf.lookup(p.param);
+            Value sum = arith::AddFOp::create(nb, l, iterArgs[slotOf[p.sum]],
+                                              gradient);
+            Value ends = endsChunk(p.chunk);
             auto type = cast<RankedTensorType>(param.getType());
             auto splat = [&](double v) -> Value {
               return arith::ConstantOp::create(
@@ -472,26 +554,48 @@ struct BuildTestTimeLearningPass
             };
             Value stepped = arith::SubFOp::create(
                 nb, l, param, arith::MulFOp::create(nb, l, splat(p.lr), sum));
-            updated[p.param] =
-                arith::SelectOp::create(nb, l, ends, stepped, param);
-            updated[p.sum] =
-                arith::SelectOp::create(nb, l, ends, splat(0.0), sum);
+            Value newParam = arith::SelectOp::create(nb, l, ends, stepped, param);
+            Value newSum = arith::SelectOp::create(nb, l, ends, splat(0.0), sum);
+            if (p.initial) {
+              // Nested: at the next block's boundary the initial state takes
+              // the step of the gradients summed since the previous one, and
+              // the block (its sum restarted) starts again from it.
+              Value initial = iterArgs[slotOf[*p.initial]];
+              Value metaSum = arith::AddFOp::create(
+                  nb, l, iterArgs[slotOf[*p.initialSum]], gradient);
+              Value resets = endsChunk(p.resetChunk);
+              Value meta = arith::SubFOp::create(
+                  nb, l, initial,
+                  arith::MulFOp::create(nb, l, splat(p.metaLr), metaSum));
+              Value newInitial =
+                  arith::SelectOp::create(nb, l, resets, meta, initial);
+              updated[*p.initial] = newInitial;
+              updated[*p.initialSum] =
+                  arith::SelectOp::create(nb, l, resets, splat(0.0), metaSum);
+              newParam =
+                  arith::SelectOp::create(nb, l, resets, newInitial, newParam);
+              newSum = arith::SelectOp::create(nb, l, resets, splat(0.0), newSum);
+            }
+            updated[p.param] = newParam;
+            updated[p.sum] = newSum;
           }
           for (auto [argument, result] : carried) {
             Value old = iterArgs[slotOf[argument]];
             Value value;
             if (updated.count(argument))
               value = updated[argument];
-            else if (argument == lastTokenIndex)
+            else if (delayed && argument == *lastTokenIndex)
               // After the piece: the token its states stop before.
               value = arith::SelectOp::create(
                   nb, l, known, old,
                   tensor::CastOp::create(nb, l, old.getType(), token));
-            else
+            else if (delayed)
               // The states advance past every token whose target is known.
               value = arith::SelectOp::create(
                   nb, l, known,
                   castTo(nb, l, outputs[result], old.getType()), old);
+            else
+              value = castTo(nb, l, outputs[result], old.getType());
             yields.push_back(value);
           }
           scf::YieldOp::create(nb, l, yields);

@@ -184,6 +184,38 @@ Value train::buildSummedSquaredError(OpBuilder &b, Location loc, Value output,
                 });
 }
 
+Value train::buildSummedObjective(OpBuilder &b, Location loc,
+                                  Attribute objective, Value output,
+                                  Value targets) {
+  TensorBuilder tb(b, loc);
+  auto type = cast<RankedTensorType>(targets.getType());
+  Type element = type.getElementType();
+  // -<M(k), v> or factor * ||M(k) - v||^2, factor from half and mean.
+  bool dot = isa<DotObjectiveAttr>(objective);
+  double factor = 1.0;
+  if (auto l2 = dyn_cast<L2ObjectiveAttr>(objective)) {
+    if (l2.getHalf())
+      factor *= 0.5;
+    if (l2.getReduction() == Reduction::Mean)
+      factor /= double(type.getShape().back());
+  }
+  return sumAll(tb, ValueRange{output, targets}, element,
+                [&](OpBuilder &nb, Location nl, ValueRange args) -> Value {
+                  if (dot)
+                    return arith::NegFOp::create(
+                        nb, nl,
+                        arith::MulFOp::create(nb, nl, args[0], args[1]));
+                  Value error = arith::SubFOp::create(nb, nl, args[0], args[1]);
+                  Value square = arith::MulFOp::create(nb, nl, error, error);
+                  if (factor == 1.0)
+                    return square;
+                  Value scale = arith::ConstantOp::create(
+                      nb, nl, square.getType(),
+                      nb.getFloatAttr(square.getType(), factor));
+                  return arith::MulFOp::create(nb, nl, square, scale);
+                });
+}
+
 Value train::buildElementCount(OpBuilder &b, Location loc, Value tensor,
                                Type elementType) {
   TensorBuilder tb(b, loc);

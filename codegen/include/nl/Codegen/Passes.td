@@ -219,28 +219,43 @@ def NLBuildTestTimeLearning : Pass<"nl-build-test-time-learning",
   let summary = "CMS test-time learning: a token loop with each CMS block's "
                 "task-loss update";
   let description = [{
-    For every function with a CMS op whose blocks learn from the task loss
-    (`signal = task`, semantics section 3; docs/training.md, "CMS test-time
-    learning"): the function (a streaming entry point from i64 tokens
-    `[B, T]` to logits `[B, T, V]`, after `nl-lower-memories`) becomes a loop
-    over its tokens. Each iteration runs the function on one token with the
-    blocks frozen at their current parameters, and the VJP
-    (`nl-differentiate`, run by this pass) of that token's next-token
-    cross-entropy with respect to the blocks' parameters: every other state
-    is an input of the per-token function, so it is held fixed. The
+    For every function with a CMS op whose blocks learn (semantics section 3;
+    docs/training.md, "CMS test-time learning"): the function (a streaming
+    entry point from i64 tokens `[B, T]` to logits `[B, T, V]`, after
+    `nl-lower-memories`) becomes a loop over its tokens. Each iteration runs
+    the function on one token with the blocks frozen at their current
+    parameters, and the VJP (`nl-differentiate`, run by this pass) of that
+    token's loss with respect to the blocks' parameters: every other state
+    is an input of the per-token function, so it is held fixed. The loss is
+    the next-token cross-entropy (`signal = task`) or the sum of the blocks'
+    `local_objective` (`signal = local`): block l's MLP branch
+    `W_out s(W_in RMSNorm(x_l))` regressed on its own input `x_l`, the input
+    a stop-gradient. The learning ops of a function share one signal. The
     gradients are summed in the state `<param>.grad_sum`; when position
-    t + 1 is a multiple of a block's chunk C and the target of t is known,
-    `param -= lr * sum` and the sum restarts. The loss of a piece's last
-    token needs the next piece's first token: the states a piece returns
-    are those before its last token (`cms_last_token`, -1 before the first
-    piece), which the next piece recomputes; splitting a sequence anywhere
-    gives the one-shot result. The blocks' parameters must be state
-    arguments, with `<param>.grad_sum`, `cms_last_token` (i64 [B, 1]) and
-    `position`, each returned under its name (`hope-models hope-lm
-    --streaming --cms-learning=LR`). Reads the names from the manifest
-    (`nl-prepare-entry-points`). The sequential and independent CMS (the
-    latter's mixing weights are not learnt at test time); not the nested
-    one yet.
+    t + 1 is a multiple of a block's chunk C and the loss of t is known,
+    `param -= lr * sum` and the sum restarts.
+
+    The cross-entropy of a piece's last token needs the next piece's first
+    token: with `signal = task` the states a piece returns are those before
+    its last token (`cms_last_token`, -1 before the first piece), which the
+    next piece recomputes; a local objective needs no later token, and the
+    states advance past every token. Splitting a sequence anywhere gives the
+    one-shot result.
+
+    The nested CMS (each block's chunk a multiple of the previous block's,
+    larger): block l < K - 1 also has its meta-learnt initial state
+    `<param>.initial` and `<param>.initial_grad_sum`, the sum of its
+    gradients since block l + 1's last boundary. At each boundary of block
+    l + 1, `initial -= lr[l + 1] * initial_grad_sum` (the first-order
+    meta-gradient), then block l restarts from it: `param = initial`, both
+    sums zero.
+
+    The blocks' parameters must be state arguments, with `<param>.grad_sum`,
+    `position` and (task) `cms_last_token` (i64 [B, 1]), each returned under
+    its name (`hope-models hope-lm --streaming --cms-learning=LR
+    [--cms-signal=local]`). Reads the names from the manifest
+    (`nl-prepare-entry-points`). The independent CMS's mixing weights are
+    not learnt at test time.
   }];
   let dependentDialects = [
     "mlir::arith::ArithDialect", "mlir::linalg::LinalgDialect",

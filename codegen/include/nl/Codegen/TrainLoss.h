@@ -38,6 +38,12 @@ Value buildTargetCount(OpBuilder &builder, Location loc, Value targets,
 Value buildSummedSquaredError(OpBuilder &builder, Location loc, Value output,
                               Value targets);
 
+/// An inner objective (#nl.l2, #nl.dot) of `output` and `targets` (one
+/// shape, the features last), summed over every other dimension: a 0-D
+/// tensor. #nl.l2's mean over the features needs their number static.
+Value buildSummedObjective(OpBuilder &builder, Location loc,
+                           Attribute objective, Value output, Value targets);
+
 /// The number of elements of `tensor` (at least 1), as a 0-D tensor of
 /// `elementType`.
 Value buildElementCount(OpBuilder &builder, Location loc, Value tensor,

@@ -116,6 +116,12 @@ struct HopeBlockConfig {
   /// loss with lr eta (streaming form only: the blocks' parameters become
   /// streaming states, with their gradient sums and the last token seen).
   double cmsLearningRate = 0.0;
+  /// What learning blocks learn from: the task loss, or (Local) their local
+  /// objective #nl.l2<> with the block's input as key and target (no last
+  /// token then). The nested variant adds each faster block's meta-learnt
+  /// initial state and its gradient sum (`<name>.initial`,
+  /// `<name>.initial_grad_sum`).
+  CmsSignal cmsSignal = CmsSignal::Task;
 };
 
 /// A HOPE language model: token embedding -> `layers` HOPE blocks -> RMSNorm
