@@ -286,7 +286,7 @@ static void addHopeBlockWeights(ModelBuilder &m, const HopeBlockConfig &config,
   }
   // Blocks that learn at test time carry their parameters as states
   // (addCmsLearningState declares the results and the gradient sums).
-  const char *cmsRole = config.cmsLearningRate > 0 ? "state" : "weight";
+  const char *cmsRole = config.cmsLearningRates.empty() ? "weight" : "state";
   for (size_t block = 0; block < config.cmsChunks.size(); ++block) {
     std::string prefix = (scope + "cms" + std::to_string(block)).str();
     m.addArgument(prefix + "_norm", m.tensor({d}), cmsRole);
@@ -337,15 +337,15 @@ static Value hopeBlock(ModelBuilder &m, const HopeBlockConfig &config, Value x,
   }
   if (config.cmsVariant == CmsVariant::Independent)
     cmsParams.push_back(arg("cms_mix"));
-  const bool learns = config.cmsLearningRate > 0;
-  SmallVector<double> rates(config.cmsChunks.size(), config.cmsLearningRate);
+  const bool learns = !config.cmsLearningRates.empty();
   return CMSOp::create(
       builder, loc, x.getType(), builder.getStringAttr((scope + "cms").str()),
       x1, cmsParams, builder.getDenseI64ArrayAttr(config.cmsChunks),
       CmsVariantAttr::get(ctx, config.cmsVariant),
       CmsSignalAttr::get(ctx, learns ? config.cmsSignal : CmsSignal::None),
       ActivationAttr::get(ctx, Activation::SiLU), /*epsilon=*/nullptr,
-      /*lr=*/learns ? builder.getDenseF64ArrayAttr(rates) : nullptr,
+      /*lr=*/learns ? builder.getDenseF64ArrayAttr(config.cmsLearningRates)
+                    : nullptr,
       /*local_objective=*/learns && config.cmsSignal == CmsSignal::Local
           ? L2ObjectiveAttr::get(ctx, Reduction::Sum, /*half=*/false)
           : nullptr);
@@ -469,7 +469,7 @@ func::FuncOp mlir::nl::models::buildHopeLM(OpBuilder &builder, Location loc,
   if (streaming && config.block.mixer == HopeMixer::Attention)
     llvm::report_fatal_error("buildHopeLM: HOPE-Attention does not stream "
                              "(no key/value cache yet)");
-  const bool learns = config.block.cmsLearningRate > 0;
+  const bool learns = !config.block.cmsLearningRates.empty();
   if (learns && !streaming)
     llvm::report_fatal_error("buildHopeLM: CMS test-time learning needs the "
                              "streaming form");

@@ -1,4 +1,4 @@
-// hope-models hope-lm --streaming --cms-learning=LR [--cms-signal=local]:
+// hope-models hope-lm --streaming --cms-learning=LR[,LR...] [--cms-signal=local]:
 // every CMS op learns from the task loss (or its local objective), the blocks'
 // parameters are streaming states with their gradient sums and the last token
 // (docs/training.md, "CMS test-time learning").
@@ -55,7 +55,23 @@
 // INDEPENDENT: %{{.*}}: tensor<64x32xf32> {nl.state = "layer0.cms0_in"}
 // INDEPENDENT-SAME: %{{.*}}: tensor<3xf32> {nl.weight = "layer0.cms_mix"}
 // INDEPENDENT: variant = #nl.cms_variant<independent>
+
+// One rate per CMS level (the fastest first) gives each block its own.
+// RUN: hope-models hope-lm --config=tiny --layers=1 --streaming --cms=nested --cms-learning=0.05,0.02,0.01 -o - | FileCheck %s --check-prefix=PER-LEVEL
+// PER-LEVEL: nl.cms "layer0.cms"
+// PER-LEVEL-SAME: lr = array<f64: 5.000000e-02, 2.000000e-02, 1.000000e-02>
+// The command in the header keeps the rates as given.
+// RUN: hope-models hope-lm --config=tiny --layers=1 --streaming --cms-learning=0.05,0.02,0.01 -o - | FileCheck %s --check-prefix=HEADER
+// HEADER: --cms-learning=0.05,0.02,0.01
+// RUN: not hope-models hope-lm --config=tiny --streaming --cms-learning=0.05,0.02 2>&1 | FileCheck %s --check-prefix=COUNT
+// COUNT: hope-models: --cms-learning has 2 rates but the CMS has 3 levels (chunks 1,4,8): give one rate, or one per level
+// RUN: not hope-models hope-lm --config=tiny --streaming --cms-learning=0.05,fast,0.01 2>&1 | FileCheck %s --check-prefix=NUMBER
+// NUMBER: hope-models: --cms-learning: 'fast' is not a number (rates: lr or lr,lr,...)
+// RUN: not hope-models hope-lm --config=tiny --streaming --cms-learning=0.05,,0.01 2>&1 | FileCheck %s --check-prefix=EMPTY
+// EMPTY: hope-models: --cms-learning: '' is not a number (rates: lr or lr,lr,...)
 // RUN: not hope-models hope-lm --config=tiny --streaming --cms-learning=0 2>&1 | FileCheck %s --check-prefix=RATE
-// RATE: hope-models: --cms-learning must be positive, got 0
+// RATE: hope-models: --cms-learning rates must be positive, got 0
+// RUN: not hope-models hope-lm --config=tiny --streaming --cms-learning=0.05,-0.01,0.01 2>&1 | FileCheck %s --check-prefix=NEGATIVE
+// NEGATIVE: hope-models: --cms-learning rates must be positive, got -0.01
 // RUN: not hope-models hope-block --config=tiny --cms-learning=0.25 2>&1 | FileCheck %s --check-prefix=APPLY
 // APPLY: hope-models: --cms-learning does not apply to hope-block (see --help)

@@ -12,12 +12,13 @@ Here that is literal: the prefix tokens[0..t] is recomputed with the parameters 
 position as constants and a fresh leaf for position t alone, and torch.autograd.grad takes the
 gradient of position t's loss with respect to that leaf. Gradient sums restart at each multiple
 of a block's chunk C^(l): once the loss of position t is known, if (t + 1) % C^(l) == 0,
-theta^(l) <- theta^(l) - lr * sum. With signal "task" the last position of the sequence has no
-target; a local loss is known at once.
+theta^(l) <- theta^(l) - lr^(l) * sum (lr^(l): block l's rate). With signal "task" the last
+position of the sequence has no target; a local loss is known at once.
 
 The nested CMS: block l < K - 1 also keeps its meta-learnt initial state phi^(l) (at first its
 frozen weights) and the sum of its gradients since block l + 1's last boundary; at each boundary
-of block l + 1, phi^(l) <- phi^(l) - lr * that sum, theta^(l) <- phi^(l), both sums zero.
+of block l + 1, phi^(l) <- phi^(l) - lr^(l+1) * that sum (the slower level's rate), theta^(l) <-
+phi^(l), both sums zero.
 
 Every batch sequence adds its loss: the batch shares the blocks' parameters. The sequential,
 independent (the mixing weights cms_mix stay fixed) and nested CMS (opts.cms_variant)."""
@@ -85,9 +86,11 @@ def _last_position(tokens, weights, opts, thetas):
 
 
 def hope_lm_learning(tokens: torch.Tensor, weights: dict, opts: HB.HopeOptions, chunks: list[int],
-                     lr: float, signal: str = "task"):
+                     lr: float | list[float], signal: str = "task"):
     """(logits [B, T, V], theta after the last update, gradient sums of the unfinished chunks,
-    the nested CMS's "<name>.initial" and "<name>.initial_grad_sum" (else empty))."""
+    the nested CMS's "<name>.initial" and "<name>.initial_grad_sum" (else empty)); lr: one rate
+    for every block, or one per block (the fastest first)."""
+    rates = list(lr) if isinstance(lr, (list, tuple)) else [lr] * len(chunks)
     names = cms_names(weights)
     chunk_of = {n: chunks[block_index(n)] for n in names}
     theta = {n: weights[n].clone() for n in names}
@@ -115,12 +118,12 @@ def hope_lm_learning(tokens: torch.Tensor, weights: dict, opts: HB.HopeOptions, 
         for n, g in zip(names, grads):
             sums[n] = sums[n] + g
             if (t + 1) % chunk_of[n] == 0:
-                theta[n] = theta[n] - lr * sums[n]
+                theta[n] = theta[n] - rates[block_index(n)] * sums[n]
                 sums[n] = torch.zeros_like(sums[n])
             if n in initial:
                 initial_sums[n] = initial_sums[n] + g
                 if (t + 1) % chunks[block_index(n) + 1] == 0:
-                    initial[n] = initial[n] - lr * initial_sums[n]
+                    initial[n] = initial[n] - rates[block_index(n) + 1] * initial_sums[n]
                     theta[n] = initial[n].clone()
                     sums[n] = torch.zeros_like(sums[n])
                     initial_sums[n] = torch.zeros_like(sums[n])

@@ -12,7 +12,9 @@
 #include "nl/Models/Models.h"
 
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/ErrorHandling.h"
+#include "llvm/Support/FormatVariadic.h"
 
 #include <limits>
 
@@ -38,7 +40,7 @@ unsigned Overrides::getGiven() const {
   given |= mixer ? kMixer : 0;
   given |= streaming ? kStreaming : 0;
   given |= memorySpec ? kMemorySpec : 0;
-  given |= cmsLearningRate ? kCmsLearning : 0;
+  given |= cmsLearningRates ? kCmsLearning : 0;
   given |= cmsSignal ? kCmsSignal : 0;
   given |= frozenMemories ? kFrozenMemories : 0;
   given |= retentionBias ? kRetentionBias : 0;
@@ -364,6 +366,28 @@ buildSelfModifyingTitansModel(StringRef config, const Overrides &overrides,
   return std::nullopt;
 }
 
+/// One rate for every CMS level, or one per level (the fastest first).
+static std::optional<std::string>
+setCmsLearningRates(HopeBlockConfig &block, ArrayRef<double> rates) {
+  const size_t levels = block.cmsChunks.size();
+  if (rates.size() != 1 && rates.size() != levels)
+    return llvm::formatv("--cms-learning has {0} rates but the CMS has {1} "
+                         "levels (chunks {2}): give one rate, or one per "
+                         "level",
+                         rates.size(), levels,
+                         llvm::join(llvm::map_range(block.cmsChunks,
+                                                    [](int64_t chunk) {
+                                                      return std::to_string(
+                                                          chunk);
+                                                    }),
+                                    ","))
+        .str();
+  block.cmsLearningRates.assign(rates.begin(), rates.end());
+  if (rates.size() == 1)
+    block.cmsLearningRates.assign(levels, rates.front());
+  return std::nullopt;
+}
+
 static std::optional<std::string>
 buildHopeLMModel(StringRef config, const Overrides &overrides,
                  OpBuilder &builder, Location loc) {
@@ -387,10 +411,14 @@ buildHopeLMModel(StringRef config, const Overrides &overrides,
         return error;
       if (auto error = checkInitOptions(titans, lm.block.mixer))
         return error;
-      lm.block.cmsLearningRate = overrides.cmsLearningRate.value_or(0.0);
-      if (lm.block.cmsLearningRate > 0 && !lm.block.titans.streaming)
-        return std::string("--cms-learning needs --streaming");
-      if (overrides.cmsSignal && !(lm.block.cmsLearningRate > 0))
+      if (overrides.cmsLearningRates) {
+        if (!lm.block.titans.streaming)
+          return std::string("--cms-learning needs --streaming");
+        if (auto error = setCmsLearningRates(lm.block,
+                                             *overrides.cmsLearningRates))
+          return error;
+      }
+      if (overrides.cmsSignal && !overrides.cmsLearningRates)
         return std::string("--cms-signal needs --cms-learning");
       lm.block.cmsSignal = overrides.cmsSignal.value_or(CmsSignal::Task);
       buildHopeLM(builder, loc, lm);

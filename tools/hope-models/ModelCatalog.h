@@ -75,8 +75,9 @@ struct Overrides {
   std::optional<mlir::nl::models::HopeMixer> mixer;
   /// hope-block: the streaming form (state carried between pieces).
   std::optional<bool> streaming;
-  /// hope-lm: CMS test-time learning with this learning rate.
-  std::optional<double> cmsLearningRate;
+  /// hope-lm: CMS test-time learning with these learning rates (one for
+  /// every CMS level, or one per level).
+  std::optional<std::vector<double>> cmsLearningRates;
   /// hope-lm: what the learning CMS blocks learn from (task or local).
   std::optional<mlir::nl::CmsSignal> cmsSignal;
   /// hope-block, hope-lm, self-modifying-titans: no inner updates.

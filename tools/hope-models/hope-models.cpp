@@ -204,13 +204,15 @@ cl::opt<bool> streaming(
              "inputs and the position are state inputs and outputs, carried "
              "from one piece of a sequence to the next"),
     cl::cat(overrideCategory));
-cl::opt<double> cmsLearning(
+cl::opt<std::string> cmsLearning(
     "cms-learning",
-    cl::desc("hope-lm --streaming: the CMS blocks learn at test time from the "
-             "language-model loss with this learning rate (docs/training.md, "
-             "\"CMS test-time learning\"); their parameters, gradient sums "
-             "and the last token become streaming states"),
-    cl::value_desc("lr"), cl::cat(overrideCategory));
+    cl::desc("hope-lm --streaming: the CMS blocks learn at test time with "
+             "these learning rates: one for every CMS level, or one per "
+             "level, fastest first, comma-separated (0.05,0.02,0.01); "
+             "docs/training.md, \"CMS test-time learning\"; their "
+             "parameters, gradient sums and the last token become streaming "
+             "states"),
+    cl::value_desc("lr[,lr...]"), cl::cat(overrideCategory));
 cl::opt<std::string> cmsSignal(
     "cms-signal",
     cl::desc("hope-lm --cms-learning: what the CMS blocks learn from: task "
@@ -316,10 +318,19 @@ std::optional<std::string> parseOverrides(const ModelInfo &model,
   if (streaming.getNumOccurrences())
     overrides.streaming = streaming.getValue();
   if (cmsLearning.getNumOccurrences()) {
-    if (!(cmsLearning > 0))
-      return "--cms-learning must be positive, got " +
-             std::to_string(cmsLearning);
-    overrides.cmsLearningRate = cmsLearning;
+    SmallVector<StringRef> texts;
+    StringRef(cmsLearning).split(texts, ',');
+    std::vector<double> rates;
+    for (StringRef text : texts) {
+      double rate = 0;
+      if (text.trim().getAsDouble(rate))
+        return "--cms-learning: '" + text.str() +
+               "' is not a number (rates: lr or lr,lr,...)";
+      if (!(rate > 0) || !std::isfinite(rate))
+        return "--cms-learning rates must be positive, got " + text.str();
+      rates.push_back(rate);
+    }
+    overrides.cmsLearningRates = std::move(rates);
   }
   if (cmsSignal.getNumOccurrences()) {
     overrides.cmsSignal = nl::symbolizeCmsSignal(cmsSignal);
@@ -419,7 +430,7 @@ std::string describeCommand(const ModelInfo &model, const ConfigInfo &config) {
       text += " --" + size->ArgStr.str() + "=" + std::to_string(*size);
   for (cl::opt<std::string> *option :
        {&dtype, &readPoint, &linearize, &cmsVariant, &mixer, &memoryModel,
-        &convInit, &cmsSignal})
+        &convInit, &cmsLearning, &cmsSignal})
     if (option->getNumOccurrences())
       text += " --" + option->ArgStr.str() + "=" + option->getValue();
   if (streaming)
@@ -435,7 +446,7 @@ std::string describeCommand(const ModelInfo &model, const ConfigInfo &config) {
   if (memorySpec.getNumOccurrences())
     text += " --memory-spec=" + memorySpec;
   for (cl::opt<double> *scale :
-       {&maxLr, &etaScale, &cmsLearning, &retentionBias, &memoryEtaScale,
+       {&maxLr, &etaScale, &retentionBias, &memoryEtaScale,
         &keyValueBranchScale})
     if (scale->getNumOccurrences())
       text += (" --" + scale->ArgStr + "=" +
@@ -627,7 +638,7 @@ int run() {
     // The memories start from the weights the plain form would take.
     Overrides plainOverrides = overrides;
     plainOverrides.streaming = false;
-    plainOverrides.cmsLearningRate = std::nullopt; // its blocks are weights
+    plainOverrides.cmsLearningRates = std::nullopt; // its blocks are weights
     plainOverrides.cmsSignal = std::nullopt;
     OwningOpRef<ModuleOp> plain = ModuleOp::create(loc);
     builder.setInsertionPointToEnd(plain->getBody());

@@ -111,11 +111,12 @@ struct HopeBlockConfig {
   /// How the CMS blocks combine (semantics section 3); `independent` adds
   /// the mixing weights `cms_mix : [K]`.
   CmsVariant cmsVariant = CmsVariant::Sequential;
-  /// Test-time learning (semantics section 3, docs/training.md): 0 keeps
-  /// the CMS blocks frozen; eta > 0 makes every block learn from the task
-  /// loss with lr eta (streaming form only: the blocks' parameters become
-  /// streaming states, with their gradient sums and the last token seen).
-  double cmsLearningRate = 0.0;
+  /// Test-time learning (semantics section 3, docs/training.md): empty
+  /// keeps the CMS blocks frozen; else block l learns with the rate
+  /// cmsLearningRates[l] > 0, one per block (streaming form only: the
+  /// blocks' parameters become streaming states, with their gradient sums
+  /// and the last token seen).
+  llvm::SmallVector<double> cmsLearningRates;
   /// What learning blocks learn from: the task loss, or (Local) their local
   /// objective #nl.l2<> with the block's input as key and target (no last
   /// token then). The nested variant adds each faster block's meta-learnt
